@@ -1,0 +1,63 @@
+//! Listing a local folder (any level of a trail archive) or a single file.
+
+use std::path::Path;
+
+use super::{classify, Classified, Listing, LogFile};
+use crate::error::{Error, Result};
+
+/// List `root`: a folder (walked recursively, in name order) or one file.
+pub fn list(root: &Path) -> Result<Listing> {
+    let meta = std::fs::metadata(root).map_err(|e| Error::io(root, e))?;
+    let mut listing = Listing::default();
+    if meta.is_file() {
+        let location = root.display().to_string();
+        // A file named explicitly is read even outside the layout.
+        let key = match classify(&slashed(root)) {
+            Classified::Log(k) => Some(k),
+            Classified::Skip(reason) if reason.contains("digest") => {
+                listing.skipped.push((location, reason));
+                return Ok(listing);
+            }
+            _ => None,
+        };
+        listing.logs.push(LogFile { location, size: meta.len(), key });
+        return Ok(listing);
+    }
+    walk(root, &mut listing)?;
+    Ok(listing)
+}
+
+fn slashed(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+fn walk(dir: &Path, listing: &mut Listing) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io(dir, e))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        if ft.is_dir() {
+            walk(&path, listing)?;
+            continue;
+        }
+        let location = path.display().to_string();
+        match classify(&slashed(&path)) {
+            Classified::Log(key) => listing.logs.push(LogFile {
+                location,
+                size: entry.metadata().map(|m| m.len()).unwrap_or(0),
+                key: Some(key),
+            }),
+            Classified::Loose => listing.logs.push(LogFile {
+                location,
+                size: entry.metadata().map(|m| m.len()).unwrap_or(0),
+                key: None,
+            }),
+            Classified::Skip(reason) => listing.skipped.push((location, reason)),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! Where log files live and which of them a query needs.
+//!
+//! `layout` reads account, region and delivery date from a CloudTrail key and
+//! sorts out what is not a log file; `local` lists a folder (or one file);
+//! [`Prune`] decides from a query's limits which log files can hold matching
+//! events. The table provider and every command list through here.
+
+pub mod layout;
+pub mod local;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Days, NaiveDate};
+
+pub use layout::{classify, Classified, KeyInfo};
+
+/// One log file to read.
+#[derive(Debug, Clone)]
+pub struct LogFile {
+    /// Path (local) or key (object store), as shown to the user and in `log_object`.
+    pub location: String,
+    pub size: u64,
+    /// Account, region and delivery date, when the key follows the trail layout.
+    pub key: Option<KeyInfo>,
+}
+
+/// What a listing found.
+#[derive(Debug, Default, Clone)]
+pub struct Listing {
+    pub logs: Vec<LogFile>,
+    /// Objects that are not log files, with why (digest, Insights, Config ...).
+    pub skipped: Vec<(String, &'static str)>,
+}
+
+/// Limits drawn from a query's WHERE clause. A log file is read unless its key
+/// shows it cannot hold a matching event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prune {
+    /// Inclusive lower bound on eventtime, ms since the epoch.
+    pub from_ms: Option<i64>,
+    /// Inclusive upper bound on eventtime, ms since the epoch.
+    pub to_ms: Option<i64>,
+    pub regions: Option<BTreeSet<String>>,
+    pub accounts: Option<BTreeSet<String>>,
+}
+
+/// How many days after an event's own day its log file may be delivered and still
+/// be found by a time-limited query. CloudTrail delivers within minutes, so an
+/// event of day D normally sits under D or D+1; delayed deliveries
+/// (`addendum.reason = DELIVERY_DELAY`) can be later, hence the margin.
+pub const DEFAULT_LATE_DAYS: u64 = 2;
+
+impl Prune {
+    pub fn is_empty(&self) -> bool {
+        *self == Prune::default()
+    }
+
+    /// Whether a log file with this key can hold an event within the limits.
+    /// The delivery date in the key is never before the event's date (less one day
+    /// for clock skew around midnight) and at most `late_days` after it.
+    pub fn admits(&self, key: &KeyInfo, late_days: u64) -> bool {
+        if let Some(regions) = &self.regions {
+            if !regions.contains(&key.region) {
+                return false;
+            }
+        }
+        if let Some(accounts) = &self.accounts {
+            if !accounts.contains(&key.account) {
+                return false;
+            }
+        }
+        if let Some(from) = self.from_ms.and_then(day_of) {
+            if key.date < from.checked_sub_days(Days::new(1)).unwrap_or(from) {
+                return false;
+            }
+        }
+        if let Some(to) = self.to_ms.and_then(day_of) {
+            if key.date > to.checked_add_days(Days::new(late_days)).unwrap_or(to) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn day_of(ms: i64) -> Option<NaiveDate> {
+    DateTime::from_timestamp_millis(ms).map(|t| t.date_naive())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(date: &str, region: &str) -> KeyInfo {
+        KeyInfo {
+            org: None,
+            account: "111122223333".into(),
+            region: region.into(),
+            date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
+        }
+    }
+
+    fn ms(date: &str) -> i64 {
+        NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis()
+    }
+
+    #[test]
+    fn window_is_widened_for_late_delivery() {
+        let p = Prune { from_ms: Some(ms("2023-10-15")), to_ms: Some(ms("2023-10-15") + 86_399_000), ..Default::default() };
+        assert!(!p.admits(&key("2023-10-13", "us-east-1"), 2));
+        assert!(p.admits(&key("2023-10-14", "us-east-1"), 2));
+        assert!(p.admits(&key("2023-10-16", "us-east-1"), 2));
+        assert!(p.admits(&key("2023-10-17", "us-east-1"), 2));
+        assert!(!p.admits(&key("2023-10-18", "us-east-1"), 2));
+        let r = Prune { regions: Some(["eu-west-1".to_string()].into()), ..Default::default() };
+        assert!(!r.admits(&key("2023-10-15", "us-east-1"), 2));
+        assert!(r.admits(&key("2023-10-15", "eu-west-1"), 2));
+    }
+}

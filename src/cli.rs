@@ -1,0 +1,201 @@
+//! Command-line definitions (clap) and the driver that runs SQL from `-e`,
+//! `-f`, standard input or the interactive shell, plus the `sample` and `demo`
+//! commands. Errors come back here and become exit codes.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::output::{write_batches, Format, TableStyle};
+use crate::sample::SampleOptions;
+use crate::session::{Engine, StatementResult, DEFAULT_TABLE};
+use crate::table::ReadOptions;
+
+/// Ask questions of AWS CloudTrail archives in SQL.
+#[derive(Debug, Parser)]
+#[command(name = "trailsql", version, about, long_about = None)]
+pub struct Cli {
+    /// Archive to query: a folder at any level of a trail copy, or one log file.
+    /// `NAME=PATH` registers it as table NAME; a bare PATH is table `cloudtrail`
+    /// (also `cloudtrail_logs`). Repeatable.
+    #[arg(short, long = "source", value_name = "[NAME=]PATH", global = true)]
+    pub sources: Vec<String>,
+    /// SQL to run (several statements separated by `;`). Repeatable.
+    #[arg(short = 'e', long = "execute", value_name = "SQL")]
+    pub execute: Vec<String>,
+    /// File of SQL statements to run. Repeatable.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
+    pub format: Format,
+    /// Write results to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE", global = true)]
+    pub output: Option<PathBuf>,
+    /// Treat an unreadable file, a skipped record or a value of an unexpected
+    /// type as an error instead of a warning.
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// After each statement, print on stderr how many log files were listed,
+    /// pruned and read.
+    #[arg(long, global = true)]
+    pub stats: bool,
+    /// Days after an event's day within which its log file may have been
+    /// delivered (for pruning by eventtime).
+    #[arg(long, value_name = "DAYS", default_value_t = crate::archive::DEFAULT_LATE_DAYS, global = true)]
+    pub late_days: u64,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a realistic sample archive (real key layout, planted incidents).
+    Sample {
+        /// Folder to write into.
+        dir: PathBuf,
+        #[command(flatten)]
+        options: SampleOptions,
+    },
+    /// Make the sample archive (once, in a cache folder) and answer a first question on it.
+    Demo {
+        /// Where to keep the sample archive.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Parse arguments, run, and return the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("trailsql: cannot start: {e}");
+            return 2;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) if e.is_broken_pipe() => 0,
+        Err(e) => {
+            eprintln!("trailsql: error: {}", crate::output::escape_control(&e.to_string()));
+            2
+        }
+    }
+}
+
+/// Split `NAME=PATH` (NAME a plain identifier) from a bare path.
+pub fn parse_source(s: &str) -> (String, String) {
+    if let Some((name, path)) = s.split_once('=') {
+        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return (name.to_ascii_lowercase(), path.to_string());
+        }
+    }
+    (DEFAULT_TABLE.to_string(), s.to_string())
+}
+
+/// Where results go and how they look.
+pub struct Sink {
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub timing: bool,
+    pub stats: bool,
+}
+
+impl Sink {
+    /// Print one statement's result.
+    pub fn emit(&self, engine: &Engine, result: &StatementResult, elapsed: std::time::Duration) -> Result<()> {
+        let summary = engine.report.summary();
+        if self.stats || summary.has_problems() {
+            eprintln!("trailsql: {}", summary.line());
+        }
+        if result.schema.fields().is_empty() {
+            return Ok(()); // DDL: nothing to show
+        }
+        let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
+        if self.format == Format::Parquet && self.output.is_none() && to_terminal {
+            return Err(Error::Usage("parquet output is binary: add -o FILE".into()));
+        }
+        let style = TableStyle {
+            width: if to_terminal { terminal_size::terminal_size().map(|(w, _)| w.0) } else { None },
+        };
+        let mut out: Box<dyn Write> = match &self.output {
+            Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?)),
+            None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        };
+        let io = |e: std::io::Error| Error::Io { path: "output".into(), source: e };
+        write_batches(self.format, &result.schema, &result.batches, &style, &mut out)?;
+        if self.format == Format::Table {
+            let rows = result.rows();
+            let noun = if rows == 1 { "row" } else { "rows" };
+            if self.timing || to_terminal {
+                writeln!(out, "({rows} {noun}, {:.3}s)", elapsed.as_secs_f64()).map_err(io)?;
+            } else {
+                writeln!(out, "({rows} {noun})").map_err(io)?;
+            }
+        }
+        out.flush().map_err(io)?;
+        Ok(())
+    }
+}
+
+/// Run SQL text: every statement, printing each result.
+pub async fn run_sql(engine: &Engine, sink: &Sink, sql: &str) -> Result<()> {
+    engine.report.reset();
+    let started = Instant::now();
+    let results = engine.run(sql).await?;
+    let elapsed = started.elapsed();
+    for r in &results {
+        sink.emit(engine, r, elapsed)?;
+    }
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    match &cli.command {
+        Some(Command::Sample { dir, options }) => {
+            let stats = crate::sample::write_archive(dir, options)?;
+            eprintln!(
+                "trailsql: wrote {} events in {} log files to {}",
+                stats.events,
+                stats.files,
+                dir.display()
+            );
+            return Ok(0);
+        }
+        Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &cli).await,
+        None => {}
+    }
+    let engine = Engine::new(ReadOptions { strict: cli.strict, late_days: cli.late_days });
+    let mut named = std::collections::BTreeSet::new();
+    for s in &cli.sources {
+        let (name, path) = parse_source(s);
+        if !named.insert(name.clone()) {
+            return Err(Error::Usage(format!("table {name:?} is given twice in --source")));
+        }
+        engine.register_source(&name, &path)?;
+    }
+    let sink = Sink { format: cli.format, output: cli.output.clone(), timing: false, stats: cli.stats };
+    if !cli.execute.is_empty() || !cli.files.is_empty() {
+        for sql in &cli.execute {
+            run_sql(&engine, &sink, sql).await?;
+        }
+        for f in &cli.files {
+            let sql = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
+            run_sql(&engine, &sink, &sql).await?;
+        }
+        return Ok(0);
+    }
+    if !std::io::stdin().is_terminal() {
+        let mut sql = String::new();
+        std::io::stdin().read_to_string(&mut sql).map_err(|e| Error::Io { path: "stdin".into(), source: e })?;
+        run_sql(&engine, &sink, &sql).await?;
+        return Ok(0);
+    }
+    crate::repl::run(&engine, sink).await?;
+    Ok(0)
+}

@@ -1,0 +1,160 @@
+//! `json_extract_scalar(json, path)` and `json_extract(json, path)` over JSON
+//! text, as in Athena (Presto/Trino): the path is a JSONPath of `$`, `.name`,
+//! `["name"]` / `['name']` and `[index]`. `json_extract_scalar` gives a string,
+//! number or boolean as text and NULL for objects, arrays, null and missing
+//! paths; `json_extract` gives the JSON text of whatever is there.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{exec_err, Result};
+use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
+use serde_json::Value;
+
+/// One step of a JSON path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Parse a JSONPath of the Athena subset.
+pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
+    let p = path.trim();
+    let mut rest = p.strip_prefix('$').ok_or_else(|| format!("JSON path must start with $: {path:?}"))?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            if end == 0 {
+                return Err(format!("empty key in JSON path {path:?}"));
+            }
+            steps.push(Step::Key(r[..end].to_string()));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let close = |q: char, r: &str| -> Result<(String, usize), String> {
+                let end = r[1..].find(q).ok_or_else(|| format!("unclosed quote in JSON path {path:?}"))? + 1;
+                if !r[end + 1..].starts_with(']') {
+                    return Err(format!("expected ] in JSON path {path:?}"));
+                }
+                Ok((r[1..end].to_string(), end + 2))
+            };
+            if r.starts_with('"') || r.starts_with('\'') {
+                let (key, used) = close(r.chars().next().unwrap_or('"'), r)?;
+                steps.push(Step::Key(key));
+                rest = &r[used..];
+            } else {
+                let end = r.find(']').ok_or_else(|| format!("expected ] in JSON path {path:?}"))?;
+                let idx = r[..end]
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("bad array index {:?} in JSON path {path:?}", &r[..end]))?;
+                steps.push(Step::Index(idx));
+                rest = &r[end + 1..];
+            }
+        } else {
+            return Err(format!("unexpected {:?} in JSON path {path:?}", rest.chars().next().unwrap_or(' ')));
+        }
+    }
+    Ok(steps)
+}
+
+/// The value at `steps` inside `v`.
+pub fn walk<'a>(mut v: &'a Value, steps: &[Step]) -> Option<&'a Value> {
+    for s in steps {
+        v = match (s, v) {
+            (Step::Key(k), Value::Object(m)) => m.get(k)?,
+            (Step::Index(i), Value::Array(a)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn apply(args: &[ColumnarValue], pick: fn(&Value) -> Option<String>, name: &str) -> Result<ColumnarValue> {
+    if args.len() != 2 {
+        return exec_err!("{name} takes (json, path)");
+    }
+    let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let docs = cast(&arrays[0], &DataType::Utf8)?;
+    let paths = cast(&arrays[1], &DataType::Utf8)?;
+    let (docs, paths) = (docs.as_string::<i32>(), paths.as_string::<i32>());
+    let mut out = StringBuilder::with_capacity(docs.len(), docs.len() * 8);
+    let mut cached: Option<(String, Vec<Step>)> = None;
+    for i in 0..docs.len() {
+        if docs.is_null(i) || paths.is_null(i) {
+            out.append_null();
+            continue;
+        }
+        let path = paths.value(i);
+        if cached.as_ref().is_none_or(|(p, _)| p != path) {
+            match parse_path(path) {
+                Ok(steps) => cached = Some((path.to_string(), steps)),
+                Err(e) => return exec_err!("{name}: {e}"),
+            }
+        }
+        let steps = &cached.as_ref().expect("set above").1;
+        let v = serde_json::from_str::<Value>(docs.value(i)).ok();
+        match v.as_ref().and_then(|v| walk(v, steps)).and_then(pick) {
+            Some(s) => out.append_value(s),
+            None => out.append_null(),
+        }
+    }
+    let array: ArrayRef = Arc::new(out.finish());
+    if all_scalar {
+        Ok(ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&array, 0)?))
+    } else {
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
+pub fn udfs() -> Vec<ScalarUDF> {
+    vec![
+        create_udf(
+            "json_extract_scalar",
+            vec![DataType::Utf8, DataType::Utf8],
+            DataType::Utf8,
+            Volatility::Immutable,
+            Arc::new(|args| apply(args, scalar_text, "json_extract_scalar")),
+        ),
+        create_udf(
+            "json_extract",
+            vec![DataType::Utf8, DataType::Utf8],
+            DataType::Utf8,
+            Volatility::Immutable,
+            Arc::new(|args| apply(args, |v| Some(v.to_string()), "json_extract")),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(parse_path("$").unwrap(), vec![]);
+        assert_eq!(
+            parse_path("$.a[2]['b.c'][\"d\"].e").unwrap(),
+            vec![Step::Key("a".into()), Step::Index(2), Step::Key("b.c".into()), Step::Key("d".into()), Step::Key("e".into())]
+        );
+        assert!(parse_path("a.b").is_err());
+        assert!(parse_path("$.a[x]").is_err());
+        assert!(parse_path("$.a['b").is_err());
+        let v: Value = serde_json::from_str(r#"{"a":[{"b":1},{"b":"x"}]}"#).unwrap();
+        assert_eq!(walk(&v, &parse_path("$.a[1].b").unwrap()), Some(&Value::String("x".into())));
+        assert_eq!(walk(&v, &parse_path("$.a[5]").unwrap()), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! SQL functions trailsql adds to DataFusion, with the names and meaning Athena
+//! users know.
+
+pub mod json;
+
+use datafusion::prelude::SessionContext;
+
+/// Register every trailsql function on a session.
+pub fn register_all(ctx: &SessionContext) {
+    for udf in json::udfs() {
+        ctx.register_udf(udf);
+    }
+}

@@ -1,0 +1,288 @@
+//! Result printers. Every format writes to any `io::Write`, so the shell, `-e`,
+//! `-o FILE` and the tests share one code path. Formats: an aligned table (for
+//! people), CSV (RFC 4180, header row), JSON (an array of objects), NDJSON and
+//! Parquet (for tools). Text meant for a terminal never carries raw control
+//! characters: they are shown escaped.
+
+use std::fmt;
+use std::io::Write;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use comfy_table::{presets, Cell, ContentArrangement, Table};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::error::{DataFusionError, Result};
+use serde_json::{Map, Value};
+
+use crate::record::rebuild::format_time;
+
+/// Output format names, shared by `--format` and the shell's `\format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+    Parquet,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        <Format as clap::ValueEnum>::from_str(s, true)
+            .map_err(|_| format!("unknown format {s:?}: use table, csv, json, ndjson or parquet"))
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Parquet => "parquet",
+        };
+        f.write_str(s)
+    }
+}
+
+/// Show control characters (and bidirectional overrides) as escapes, so text
+/// from a log cannot move the cursor, recolour or hide itself on a terminal.
+pub fn escape_control(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A column's value at one row as JSON (nested types as objects and arrays,
+/// timestamps as CloudTrail writes them).
+pub fn json_value(col: &dyn Array, row: usize) -> Value {
+    if col.is_null(row) {
+        return Value::Null;
+    }
+    match col.data_type() {
+        DataType::Utf8 => Value::String(col.as_string::<i32>().value(row).to_owned()),
+        DataType::LargeUtf8 => Value::String(col.as_string::<i64>().value(row).to_owned()),
+        DataType::Utf8View => Value::String(col.as_string_view().value(row).to_owned()),
+        DataType::Boolean => Value::Bool(col.as_boolean().value(row)),
+        DataType::Struct(fields) => {
+            let s = col.as_struct();
+            let mut m = Map::new();
+            for (f, c) in fields.iter().zip(s.columns()) {
+                m.insert(f.name().clone(), json_value(c.as_ref(), row));
+            }
+            Value::Object(m)
+        }
+        DataType::List(_) => {
+            let l = col.as_list::<i32>().value(row);
+            Value::Array((0..l.len()).map(|i| json_value(l.as_ref(), i)).collect())
+        }
+        DataType::LargeList(_) => {
+            let l = col.as_list::<i64>().value(row);
+            Value::Array((0..l.len()).map(|i| json_value(l.as_ref(), i)).collect())
+        }
+        DataType::Timestamp(..) => Value::String(text_at(col, row).unwrap_or_default()),
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8
+        | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 | DataType::Float32
+        | DataType::Float64 => {
+            let t = text_at(col, row).unwrap_or_default();
+            serde_json::from_str(&t).unwrap_or(Value::String(t))
+        }
+        _ => Value::String(text_at(col, row).unwrap_or_default()),
+    }
+}
+
+/// A column's value at one row as text (NULL -> None).
+pub fn text_at(col: &dyn Array, row: usize) -> Option<String> {
+    if col.is_null(row) {
+        return None;
+    }
+    match col.data_type() {
+        DataType::Utf8 => Some(col.as_string::<i32>().value(row).to_owned()),
+        DataType::Timestamp(unit, _) => {
+            let ms = cast(&col.slice(row, 1), &DataType::Timestamp(TimeUnit::Millisecond, None)).ok()?;
+            let v = ms.as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>().value(0);
+            let _ = unit;
+            Some(format_time(v))
+        }
+        DataType::Struct(_) | DataType::List(_) | DataType::LargeList(_) => {
+            Some(json_value(col, row).to_string())
+        }
+        _ => {
+            let opts = FormatOptions::default();
+            let f = ArrayFormatter::try_new(col, &opts).ok()?;
+            Some(f.value(row).to_string())
+        }
+    }
+}
+
+/// Turn nested and timestamp columns into text, for CSV.
+fn textual(batch: &RecordBatch) -> Result<RecordBatch> {
+    let mut fields = Vec::new();
+    let mut cols: Vec<ArrayRef> = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        match f.data_type() {
+            DataType::Struct(_) | DataType::List(_) | DataType::LargeList(_) | DataType::Timestamp(..)
+            | DataType::Dictionary(..) | DataType::Map(..) => {
+                let texts: StringArray = (0..c.len()).map(|i| text_at(c.as_ref(), i)).collect();
+                fields.push(Field::new(f.name(), DataType::Utf8, true));
+                cols.push(Arc::new(texts));
+            }
+            _ => {
+                fields.push(f.as_ref().clone());
+                cols.push(c.clone());
+            }
+        }
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
+}
+
+/// Options of the table printer.
+#[derive(Debug, Clone, Default)]
+pub struct TableStyle {
+    /// Terminal width; long values are cut to fit. None: no limit.
+    pub width: Option<u16>,
+}
+
+/// Write `batches` in `format`.
+pub fn write_batches(
+    format: Format,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    style: &TableStyle,
+    w: &mut dyn Write,
+) -> Result<()> {
+    match format {
+        Format::Table => write_table(schema, batches, style, w),
+        Format::Csv => {
+            let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(w);
+            if batches.is_empty() {
+                let empty = RecordBatch::new_empty(schema.clone());
+                writer.write(&textual(&empty)?)?;
+            }
+            for b in batches {
+                writer.write(&textual(b)?)?;
+            }
+            Ok(())
+        }
+        Format::Json => {
+            w.write_all(b"[")?;
+            let mut first = true;
+            for b in batches {
+                for row in 0..b.num_rows() {
+                    w.write_all(if first { b"\n" } else { b",\n" })?;
+                    first = false;
+                    serde_json::to_writer(&mut *w, &row_object(b, row)).map_err(io_err)?;
+                }
+            }
+            w.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+            Ok(())
+        }
+        Format::Ndjson => {
+            for b in batches {
+                for row in 0..b.num_rows() {
+                    serde_json::to_writer(&mut *w, &row_object(b, row)).map_err(io_err)?;
+                    w.write_all(b"\n")?;
+                }
+            }
+            Ok(())
+        }
+        Format::Parquet => {
+            let mut buf = Vec::new();
+            let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, schema.clone(), None)?;
+            for b in batches {
+                writer.write(b)?;
+            }
+            writer.close()?;
+            w.write_all(&buf)?;
+            Ok(())
+        }
+    }
+}
+
+fn io_err(e: serde_json::Error) -> DataFusionError {
+    DataFusionError::IoError(e.into())
+}
+
+fn row_object(b: &RecordBatch, row: usize) -> Value {
+    let mut m = Map::new();
+    for (f, c) in b.schema().fields().iter().zip(b.columns()) {
+        m.insert(f.name().clone(), json_value(c.as_ref(), row));
+    }
+    Value::Object(m)
+}
+
+fn cut(s: String, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s;
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+fn write_table(schema: &SchemaRef, batches: &[RecordBatch], style: &TableStyle, w: &mut dyn Write) -> Result<()> {
+    let mut table = Table::new();
+    table.load_preset(presets::ASCII_FULL_CONDENSED);
+    table.set_content_arrangement(ContentArrangement::Disabled);
+    let ncols = schema.fields().len().max(1);
+    // Each column gets at most an equal share of the terminal, but never under 12.
+    let max_cell = style
+        .width
+        .map(|w| ((w as usize).saturating_sub(1 + 3 * ncols) / ncols).max(12))
+        .unwrap_or(usize::MAX);
+    table.set_header(schema.fields().iter().map(|f| Cell::new(cut(escape_control(f.name()), max_cell))));
+    for b in batches {
+        for row in 0..b.num_rows() {
+            table.add_row(b.columns().iter().map(|c| {
+                let t = text_at(c.as_ref(), row).map(|t| escape_control(&t)).unwrap_or_else(|| "NULL".into());
+                Cell::new(cut(t, max_cell))
+            }));
+        }
+    }
+    writeln!(w, "{table}")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_controls() {
+        assert_eq!(escape_control("a\u{1b}[31mb\n"), "a\\u{001b}[31mb\\n");
+        assert_eq!(escape_control("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(escape_control("plain"), "plain");
+    }
+
+    #[test]
+    fn csv_quotes_and_header() {
+        let batch = RecordBatch::try_from_iter(vec![(
+            "v",
+            Arc::new(StringArray::from(vec![Some("a,b"), Some("say \"hi\""), None])) as ArrayRef,
+        )])
+        .unwrap();
+        let mut out = Vec::new();
+        write_batches(Format::Csv, &batch.schema(), &[batch.clone()], &TableStyle::default(), &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "v\n\"a,b\"\n\"say \"\"hi\"\"\"\n\n");
+    }
+}

@@ -1,0 +1,153 @@
+//! The interactive shell: psql/duckdb-style. Statements may span lines and end
+//! with `;`; backslash commands are listed by `\?` from the one table below;
+//! history is kept across sessions; Ctrl-C cancels the running query (or the
+//! line being typed) and keeps the shell; Ctrl-D leaves.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rustyline::error::ReadlineError;
+use rustyline::DefaultEditor;
+
+use crate::cli::{run_sql, Sink};
+use crate::error::{Error, Result};
+use crate::output::{escape_control, Format};
+use crate::session::Engine;
+
+/// The shell's commands: (name, argument, help).
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    ("\\?", "", "show this help"),
+    ("\\q", "", "quit (Ctrl-D works too)"),
+    ("\\d", "[TABLE]", "list tables, or describe TABLE with its nested fields"),
+    ("\\timing", "[on|off]", "show how long each query took"),
+    ("\\format", "table|csv|json|ndjson|parquet", "choose the output format"),
+    ("\\o", "[FILE]", "send results to FILE; without FILE, back to the screen"),
+    ("\\i", "FILE", "run the SQL in FILE"),
+];
+
+fn help() -> String {
+    let mut s = String::from("Statements end with ';' and may span lines.\n");
+    for (name, arg, text) in COMMANDS {
+        s += &format!("  {:<10} {:<32} {}\n", name, arg, text);
+    }
+    s
+}
+
+fn history_path() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("TRAILSQL_HISTORY") {
+        return Some(PathBuf::from(p));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".trailsql_history"))
+}
+
+/// Run a statement, cancelling it on Ctrl-C.
+async fn run_cancellable(engine: &Engine, sink: &Sink, sql: &str) {
+    let started = Instant::now();
+    tokio::select! {
+        r = run_sql(engine, sink, sql) => {
+            if let Err(e) = r {
+                eprintln!("error: {}", escape_control(&e.to_string()));
+            }
+            let _ = started;
+        }
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("query cancelled");
+        }
+    }
+}
+
+/// Handle one backslash command. Returns false to quit.
+async fn command(engine: &Engine, sink: &mut Sink, line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    let name = words.next().unwrap_or("");
+    let arg = words.next();
+    match name {
+        "\\q" | "\\quit" => return false,
+        "\\?" | "\\h" | "\\help" => print!("{}", help()),
+        "\\timing" => {
+            sink.timing = match arg {
+                Some("on") => true,
+                Some("off") => false,
+                _ => !sink.timing,
+            };
+            println!("timing is {}", if sink.timing { "on" } else { "off" });
+        }
+        "\\format" => match arg.map(str::parse::<Format>) {
+            Some(Ok(f)) => {
+                sink.format = f;
+                println!("format is {f}");
+            }
+            Some(Err(e)) => eprintln!("error: {e}"),
+            None => println!("format is {}", sink.format),
+        },
+        "\\o" => {
+            sink.output = arg.map(PathBuf::from);
+            match &sink.output {
+                Some(p) => println!("results go to {}", p.display()),
+                None => println!("results go to the screen"),
+            }
+        }
+        "\\i" => match arg {
+            Some(f) => match std::fs::read_to_string(f) {
+                Ok(sql) => run_cancellable(engine, sink, &sql).await,
+                Err(e) => eprintln!("error: {f}: {e}"),
+            },
+            None => eprintln!("error: \\i needs a FILE"),
+        },
+        "\\d" => {
+            let sql = match arg {
+                None => "SELECT table_name AS name, table_type AS type FROM information_schema.tables \
+                         WHERE table_schema = 'public' ORDER BY table_name"
+                    .to_string(),
+                Some(t) => format!("DESCRIBE \"{}\"", t.replace('"', "\"\"")),
+            };
+            run_cancellable(engine, sink, &sql).await;
+        }
+        other => eprintln!("error: unknown command {other}; \\? lists the commands"),
+    }
+    true
+}
+
+/// The interactive loop.
+pub async fn run(engine: &Engine, mut sink: Sink) -> Result<()> {
+    let mut rl = DefaultEditor::new().map_err(|e| Error::Usage(format!("cannot start the shell: {e}")))?;
+    let history = history_path();
+    if let Some(h) = &history {
+        let _ = rl.load_history(h);
+    }
+    println!("trailsql {} — \\? for help, \\q to quit", env!("CARGO_PKG_VERSION"));
+    let mut buffer = String::new();
+    loop {
+        let prompt = if buffer.is_empty() { "trailsql> " } else { "      ..> " };
+        let line = tokio::task::block_in_place(|| rl.readline(prompt));
+        match line {
+            Ok(line) => {
+                let trimmed = line.trim();
+                if buffer.is_empty() && trimmed.starts_with('\\') {
+                    let _ = rl.add_history_entry(trimmed);
+                    if !command(engine, &mut sink, trimmed).await {
+                        break;
+                    }
+                    continue;
+                }
+                if trimmed.is_empty() && buffer.is_empty() {
+                    continue;
+                }
+                buffer.push_str(&line);
+                buffer.push('\n');
+                if trimmed.ends_with(';') {
+                    let sql = std::mem::take(&mut buffer);
+                    let _ = rl.add_history_entry(sql.trim_end());
+                    run_cancellable(engine, &sink, &sql).await;
+                }
+            }
+            Err(ReadlineError::Interrupted) => buffer.clear(),
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(Error::Usage(format!("shell input failed: {e}"))),
+        }
+    }
+    if let Some(h) = &history {
+        let _ = rl.save_history(h);
+    }
+    Ok(())
+}

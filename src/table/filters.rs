@@ -1,0 +1,171 @@
+//! Reading a query's pushed-down filters as [`Prune`] limits: bounds on
+//! `eventtime`, and the sets of `awsregion` and `recipientaccountid` values.
+//! Anything not understood simply does not prune (files are read, rows are still
+//! filtered by DataFusion), so this can only make a query cheaper, never wrong.
+
+use std::collections::BTreeSet;
+
+use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
+use datafusion::scalar::ScalarValue;
+
+use crate::archive::Prune;
+use crate::record::decode::parse_lenient_time;
+
+/// Conjunction of all filters as limits.
+pub fn prune_from(filters: &[Expr]) -> Prune {
+    let mut p = Prune::default();
+    for f in filters {
+        add(&mut p, f);
+    }
+    p
+}
+
+fn column_name(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Column(c) => Some(c.name.as_str()),
+        Expr::Cast(c) => column_name(&c.expr),
+        Expr::TryCast(c) => column_name(&c.expr),
+        _ => None,
+    }
+}
+
+fn literal(e: &Expr) -> Option<&ScalarValue> {
+    match e {
+        Expr::Literal(v, _) => Some(v),
+        Expr::Cast(c) => literal(&c.expr),
+        Expr::TryCast(c) => literal(&c.expr),
+        _ => None,
+    }
+}
+
+fn time_ms(v: &ScalarValue) -> Option<i64> {
+    match v {
+        ScalarValue::TimestampSecond(Some(x), _) => x.checked_mul(1000),
+        ScalarValue::TimestampMillisecond(Some(x), _) => Some(*x),
+        ScalarValue::TimestampMicrosecond(Some(x), _) => Some(x.div_euclid(1000)),
+        ScalarValue::TimestampNanosecond(Some(x), _) => Some(x.div_euclid(1_000_000)),
+        ScalarValue::Date32(Some(d)) => Some(*d as i64 * 86_400_000),
+        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
+            parse_lenient_time(s)
+        }
+        _ => None,
+    }
+}
+
+fn text(v: &ScalarValue) -> Option<String> {
+    match v {
+        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
+            Some(s.clone())
+        }
+        _ => None,
+    }
+}
+
+fn narrow(slot: &mut Option<BTreeSet<String>>, values: BTreeSet<String>) {
+    *slot = Some(match slot.take() {
+        Some(old) => old.intersection(&values).cloned().collect(),
+        None => values,
+    });
+}
+
+fn lower(p: &mut Prune, ms: i64) {
+    p.from_ms = Some(p.from_ms.map_or(ms, |old| old.max(ms)));
+}
+
+fn upper(p: &mut Prune, ms: i64) {
+    p.to_ms = Some(p.to_ms.map_or(ms, |old| old.min(ms)));
+}
+
+fn add(p: &mut Prune, e: &Expr) {
+    match e {
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::And, right }) => {
+            add(p, left);
+            add(p, right);
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            // Normalise to `column op literal`.
+            let (col, op, lit) = match (column_name(left), literal(right), column_name(right), literal(left)) {
+                (Some(c), Some(l), _, _) => (c, *op, l),
+                (_, _, Some(c), Some(l)) => match op.swap() {
+                    Some(swapped) => (c, swapped, l),
+                    None => return,
+                },
+                _ => return,
+            };
+            match col {
+                "eventtime" => {
+                    let Some(ms) = time_ms(lit) else { return };
+                    match op {
+                        Operator::Eq => {
+                            lower(p, ms);
+                            upper(p, ms);
+                        }
+                        Operator::Gt | Operator::GtEq => lower(p, ms),
+                        Operator::Lt | Operator::LtEq => upper(p, ms),
+                        _ => {}
+                    }
+                }
+                "awsregion" if op == Operator::Eq => {
+                    if let Some(v) = text(lit) {
+                        narrow(&mut p.regions, [v].into());
+                    }
+                }
+                "recipientaccountid" if op == Operator::Eq => {
+                    if let Some(v) = text(lit) {
+                        narrow(&mut p.accounts, [v].into());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Expr::Between(Between { expr, negated: false, low, high }) => {
+            if column_name(expr) == Some("eventtime") {
+                if let Some(ms) = literal(low).and_then(time_ms) {
+                    lower(p, ms);
+                }
+                if let Some(ms) = literal(high).and_then(time_ms) {
+                    upper(p, ms);
+                }
+            }
+        }
+        Expr::InList(list) if !list.negated => {
+            let values: Option<BTreeSet<String>> =
+                list.list.iter().map(|v| literal(v).and_then(text)).collect();
+            let Some(values) = values else { return };
+            match column_name(&list.expr) {
+                Some("awsregion") => narrow(&mut p.regions, values),
+                Some("recipientaccountid") => narrow(&mut p.accounts, values),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::{col, lit};
+
+    #[test]
+    fn reads_time_region_account_limits() {
+        let f = vec![
+            col("eventtime").gt_eq(lit("2023-10-15")),
+            col("eventtime").lt(lit("2023-10-16T00:00:00Z")),
+            col("awsregion").in_list(vec![lit("eu-west-1"), lit("us-east-1")], false),
+            col("awsregion").eq(lit("eu-west-1")),
+            lit("111122223333").eq(col("recipientaccountid")),
+        ];
+        let p = prune_from(&f);
+        assert_eq!(p.from_ms, Some(1_697_328_000_000));
+        assert_eq!(p.to_ms, Some(1_697_414_400_000));
+        assert_eq!(p.regions, Some(["eu-west-1".to_string()].into()));
+        assert_eq!(p.accounts, Some(["111122223333".to_string()].into()));
+    }
+
+    #[test]
+    fn or_and_unknown_do_not_prune() {
+        let f = vec![col("eventtime").gt(lit("2023-10-15")).or(col("eventname").eq(lit("x")))];
+        assert!(prune_from(&f).is_empty());
+    }
+}

@@ -1,0 +1,149 @@
+//! What a query read and what it had to skip. Tables write into one shared
+//! [`Report`]; the command line resets it before a statement and prints its
+//! summary after, so a skipped file is never silent.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+
+use crate::archive::Listing;
+use crate::output::escape_control;
+use crate::record::{DecodeOutcome, FileProblem};
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files_listed: AtomicU64,
+    pub files_pruned: AtomicU64,
+    pub files_read: AtomicU64,
+    pub files_failed: AtomicU64,
+    pub records: AtomicU64,
+    pub records_skipped: AtomicU64,
+    pub type_mismatches: AtomicU64,
+    pub bytes_read: AtomicU64,
+    non_logs: Mutex<BTreeMap<&'static str, u64>>,
+    /// Print each problem on stderr as it happens.
+    pub warn: std::sync::atomic::AtomicBool,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub files_listed: u64,
+    pub files_pruned: u64,
+    pub files_read: u64,
+    pub files_failed: u64,
+    pub records: u64,
+    pub records_skipped: u64,
+    pub type_mismatches: u64,
+    pub non_logs: BTreeMap<&'static str, u64>,
+}
+
+impl Report {
+    pub fn new() -> Self {
+        let r = Report::default();
+        r.warn.store(true, Relaxed);
+        r
+    }
+
+    pub fn reset(&self) {
+        for c in [
+            &self.files_listed,
+            &self.files_pruned,
+            &self.files_read,
+            &self.files_failed,
+            &self.records,
+            &self.records_skipped,
+            &self.type_mismatches,
+            &self.bytes_read,
+        ] {
+            c.store(0, Relaxed);
+        }
+        self.non_logs.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    pub fn listed(&self, listing: &Listing) {
+        self.files_listed.fetch_add(listing.logs.len() as u64, Relaxed);
+        let mut non_logs = self.non_logs.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, reason) in &listing.skipped {
+            *non_logs.entry(reason).or_default() += 1;
+        }
+    }
+
+    pub fn pruned(&self, n: usize) {
+        self.files_pruned.fetch_add(n as u64, Relaxed);
+    }
+
+    pub fn file_read(&self, location: &str, out: &DecodeOutcome) {
+        self.files_read.fetch_add(1, Relaxed);
+        self.records.fetch_add(out.records as u64, Relaxed);
+        self.records_skipped.fetch_add(out.skipped.len() as u64, Relaxed);
+        self.type_mismatches.fetch_add(out.type_mismatches as u64, Relaxed);
+        if self.warn.load(Relaxed) {
+            for p in &out.skipped {
+                eprintln!(
+                    "warning: {}: record {} skipped: {}",
+                    escape_control(location),
+                    p.index,
+                    escape_control(&p.reason)
+                );
+            }
+        }
+    }
+
+    pub fn file_failed(&self, location: &str, problem: &FileProblem) {
+        self.files_failed.fetch_add(1, Relaxed);
+        if self.warn.load(Relaxed) {
+            eprintln!(
+                "warning: {}: file skipped: {}",
+                escape_control(location),
+                escape_control(&problem.0)
+            );
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            files_listed: self.files_listed.load(Relaxed),
+            files_pruned: self.files_pruned.load(Relaxed),
+            files_read: self.files_read.load(Relaxed),
+            files_failed: self.files_failed.load(Relaxed),
+            records: self.records.load(Relaxed),
+            records_skipped: self.records_skipped.load(Relaxed),
+            type_mismatches: self.type_mismatches.load(Relaxed),
+            non_logs: self.non_logs.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        }
+    }
+}
+
+impl Summary {
+    /// Whether anything was skipped that the user should hear about.
+    pub fn has_problems(&self) -> bool {
+        self.files_failed > 0 || self.records_skipped > 0
+    }
+
+    /// One line: what was read, what was skipped and why.
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "read {} of {} log files ({} pruned by the query's limits), {} events",
+            self.files_read, self.files_listed, self.files_pruned, self.records
+        );
+        if self.files_failed > 0 {
+            s += &format!("; {} files skipped as unreadable", self.files_failed);
+        }
+        if self.records_skipped > 0 {
+            s += &format!("; {} records skipped", self.records_skipped);
+        }
+        if self.type_mismatches > 0 {
+            s += &format!(
+                "; {} values of an unexpected type kept in extra_fields",
+                self.type_mismatches
+            );
+        }
+        let non: u64 = self.non_logs.values().sum();
+        if non > 0 {
+            let why: Vec<String> = self.non_logs.iter().map(|(r, n)| format!("{n} {r}")).collect();
+            s += &format!("; {non} objects that are not log files ignored ({})", why.join(", "));
+        }
+        s
+    }
+}
