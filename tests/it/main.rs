@@ -1,1 +1,8 @@
+//! The one integration-test binary (linking DataFusion is slow, so every
+//! integration test lives here as a module). Tests drive the real `trailsql`
+//! binary where a user would, and the library where they check data.
 
+mod cli;
+mod corpus;
+mod sample;
+mod util;

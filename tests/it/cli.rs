@@ -1,0 +1,211 @@
+//! The binary as a user drives it: -e, -f, stdin, formats, bad input, pruning.
+
+use crate::util::{fixture_archive, run, text};
+
+fn src() -> String {
+    fixture_archive().display().to_string()
+}
+
+const WHO: &str = "SELECT eventTime, userIdentity.userName, sourceIPAddress FROM cloudtrail WHERE eventName = 'DeleteTable' AND errorCode IS NULL";
+
+#[test]
+fn execute_answers_the_question_as_typed() {
+    let out = run(&["--source", &src(), "--format", "csv", "-e", WHO], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert_eq!(lines[1], "2023-10-15T14:32:00Z,alice,203.0.113.77");
+}
+
+#[test]
+fn stdin_and_file_and_athena_table_name() {
+    let sql = "SELECT count(*) AS n FROM cloudtrail_logs;\nSELECT eventname FROM cloudtrail WHERE eventtime = '2023-10-15T23:58:30Z';";
+    let out = run(&["--source", &src(), "--format", "csv"], sql);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "n\n5\neventname\nStopLogging\n");
+
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("q.sql");
+    std::fs::write(&f, "-- a comment\nSELECT eventname FROM t ORDER BY eventtime LIMIT 1;").unwrap();
+    let named = format!("t={}", src());
+    let out = run(&["--source", &named, "--format", "ndjson", "-f", f.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "{\"eventname\":\"ConsoleLogin\"}\n");
+}
+
+#[test]
+fn non_log_objects_are_counted_not_errors() {
+    let out = run(&["--source", &src(), "--stats", "-e", "SELECT count(*) FROM cloudtrail"], "");
+    assert!(out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("read 3 of 3 log files"), "{err}");
+    assert!(err.contains("1 digest file"), "{err}");
+    assert!(err.contains("2 objects that are not log files ignored"), "{err}");
+}
+
+#[test]
+fn pruning_opens_only_files_that_can_match_and_keeps_late_deliveries() {
+    // The StopLogging event of 10-15 23:58 was delivered in the 10-16 folder.
+    let sql = "SELECT eventname FROM cloudtrail WHERE eventtime >= '2023-10-15T20:00:00Z' AND eventtime < '2023-10-16' \
+               AND awsregion = 'us-east-1' AND recipientaccountid = '111122223333' ORDER BY eventtime";
+    let out = run(&["--source", &src(), "--stats", "--format", "csv", "-e", sql], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "eventname\nStopLogging\n");
+    let err = text(&out.stderr);
+    assert!(err.contains("read 2 of 3 log files (1 pruned"), "{err}");
+
+    let sql = "SELECT count(*) AS n FROM cloudtrail WHERE awsregion IN ('eu-west-1')";
+    let out = run(&["--source", &src(), "--stats", "--format", "csv", "-e", sql], "");
+    assert_eq!(text(&out.stdout), "n\n1\n");
+    assert!(text(&out.stderr).contains("read 1 of 3 log files (2 pruned"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn json_functions_with_athena_names() {
+    let sql = "SELECT json_extract_scalar(requestparameters, '$.tableName') AS t, \
+               json_extract(responseelements, '$.instancesSet.items[0].currentState') AS s \
+               FROM cloudtrail WHERE json_extract_scalar(requestparameters, '$.tableName') = 'prod-orders' \
+               OR eventname = 'TerminateInstances' ORDER BY eventtime";
+    let out = run(&["--source", &src(), "--format", "csv", "-e", sql], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "t,s\nprod-orders,\nprod-orders,\n,\"{\"\"code\"\":32,\"\"name\"\":\"\"shutting-down\"\"}\"\n"
+    );
+}
+
+#[test]
+fn nested_fields_and_time_comparisons() {
+    let sql = "SELECT useridentity.sessioncontext.sessionissuer.username AS issuer, resources[1]['arn'] AS arn \
+               FROM cloudtrail WHERE eventtime BETWEEN '2023-10-15' AND '2023-10-16T00:00:00Z' \
+               AND (useridentity.type = 'AssumedRole' OR resources IS NOT NULL) ORDER BY eventtime";
+    let out = run(&["--source", &src(), "--format", "csv", "-e", sql], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "issuer,arn\n,arn:aws:dynamodb:us-east-1:111122223333:table/prod-orders\nAWSReservedSSO_Admin_0123,\n"
+    );
+}
+
+#[test]
+fn table_output_escapes_control_characters() {
+    let out = run(&["--source", &src(), "-e", "SELECT useragent FROM cloudtrail WHERE eventname = 'ConsoleLogin'"], "");
+    let s = text(&out.stdout);
+    assert!(!s.contains('\u{1b}'), "{s}");
+    assert!(s.contains("Mozilla/5.0\\u{001b}[31m evil"), "{s}");
+    assert!(s.contains("(1 row)"), "{s}");
+}
+
+#[test]
+fn json_output_and_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("out.json");
+    let sql = "SELECT eventname, useridentity.type AS t FROM cloudtrail WHERE awsregion = 'eu-west-1'";
+    let out = run(&["--source", &src(), "--format", "json", "-o", o.to_str().unwrap(), "-e", sql], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&o).unwrap()).unwrap();
+    assert_eq!(v, serde_json::json!([{"eventname":"TerminateInstances","t":"AWSService"}]));
+}
+
+#[test]
+fn copy_to_csv_from_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("deleted.csv");
+    let sql = format!(
+        "COPY (SELECT eventname, sourceipaddress FROM cloudtrail WHERE eventname = 'DeleteTable' ORDER BY eventtime) TO '{}' STORED AS CSV",
+        o.display()
+    );
+    let out = run(&["--source", &src(), "-e", &sql], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&o).unwrap(),
+        "eventname,sourceipaddress\nDeleteTable,192.0.2.15\nDeleteTable,203.0.113.77\n"
+    );
+}
+
+#[test]
+fn create_external_table_stored_as_cloudtrail() {
+    let sql = format!(
+        "CREATE EXTERNAL TABLE org STORED AS CLOUDTRAIL LOCATION '{}/AWSLogs/o-abc123def4/';\nSELECT count(*) AS n FROM org;",
+        src()
+    );
+    let out = run(&["--format", "csv", "-e", &sql], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "n\n1\n");
+}
+
+fn bad_archive() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let day = dir.path().join("AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/15");
+    std::fs::create_dir_all(&day).unwrap();
+    let name = |s: &str| day.join(format!("111122223333_CloudTrail_us-east-1_20231015T1200Z_{s}.json.gz"));
+    let good = br#"{"Records":[{"eventName":"A","eventTime":"2023-10-15T11:59:00Z"},{"eventName":"B","eventTime":"2023-10-15T11:58:00Z","readOnly":"yes"}]}"#;
+    let gz = |b: &[u8]| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    };
+    std::fs::write(name("good000000000000"), gz(good)).unwrap();
+    let whole = gz(br#"{"Records":[{"eventName":"C"},{"eventName":"D"}]}"#);
+    std::fs::write(name("truncated0000000"), &whole[..whole.len() / 2]).unwrap();
+    std::fs::write(name("notjson000000000"), gz(b"hello")).unwrap();
+    std::fs::write(name("norecords0000000"), gz(br#"{"foo":[]}"#)).unwrap();
+    std::fs::write(name("empty00000000000"), b"").unwrap();
+    std::fs::write(name("badrecord0000000"), gz(br#"{"Records":[42,{"eventName":"E"}]}"#)).unwrap();
+    dir
+}
+
+#[test]
+fn bad_files_are_reported_counted_and_skipped() {
+    let dir = bad_archive();
+    let src = dir.path().display().to_string();
+    let out = run(&["--source", &src, "--format", "csv", "-e", "SELECT eventname FROM cloudtrail ORDER BY eventname"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "eventname\nA\nB\nE\n");
+    let err = text(&out.stderr);
+    for (file, reason) in [
+        ("truncated0000000", "corrupt or truncated gzip"),
+        ("notjson000000000", "not a JSON object or array"),
+        ("norecords0000000", "no \"Records\" array"),
+        ("empty00000000000", "empty file"),
+    ] {
+        assert!(err.lines().any(|l| l.contains(file) && l.contains(reason)), "{file}: {err}");
+    }
+    assert!(err.lines().any(|l| l.contains("badrecord0000000") && l.contains("record 0 skipped")), "{err}");
+    assert!(err.contains("4 files skipped as unreadable; 1 records skipped; 1 values of an unexpected type kept in extra_fields"), "{err}");
+}
+
+#[test]
+fn strict_turns_problems_into_errors() {
+    let dir = bad_archive();
+    let src = dir.path().display().to_string();
+    let out = run(&["--source", &src, "--strict", "-e", "SELECT count(*) FROM cloudtrail"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("(--strict)"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn errors_are_clear_and_exit_2() {
+    let out = run(&["--source", "/no/such/place", "-e", "SELECT 1"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/no/such/place"), "{}", text(&out.stderr));
+    let out = run(&["--source", &src(), "-e", "SELECT nope FROM cloudtrail"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
+    let out = run(&["--source", &src(), "-e", "SELECT json_extract_scalar(requestparameters, 'bad') FROM cloudtrail"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("JSON path must start with $"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn one_log_file_as_source() {
+    let f = fixture_archive().join(
+        "AWSLogs/o-abc123def4/444455556666/CloudTrail/eu-west-1/2023/10/17/444455556666_CloudTrail_eu-west-1_20231017T1205Z_Mm1Nn2Oo3Pp4Qq5R.json",
+    );
+    let out = run(&["--source", f.to_str().unwrap(), "--format", "csv", "-e", "SELECT eventname, log_object LIKE '%Mm1Nn2%' AS traced FROM cloudtrail"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "eventname,traced\nTerminateInstances,true\n");
+}

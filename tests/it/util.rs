@@ -1,0 +1,43 @@
+//! Helpers: run the binary, find fixtures.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_trailsql"));
+    c.env("TRAILSQL_HISTORY", std::env::temp_dir().join("trailsql-test-history"));
+    c
+}
+
+pub fn fixture_archive() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/archive")
+}
+
+/// Run with `args`, feeding `stdin`, and return the output.
+pub fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("trailsql runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("trailsql finishes")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `../shared/corpus`, when this checkout has it.
+pub fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("NOTE: ../shared/corpus not found; the corpus tests check nothing in this checkout");
+        None
+    }
+}
