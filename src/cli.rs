@@ -71,7 +71,10 @@ pub enum Command {
 /// Parse arguments, run, and return the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("trailsql: cannot start: {e}");
@@ -82,7 +85,10 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {
-            eprintln!("trailsql: error: {}", crate::output::escape_control(&e.to_string()));
+            eprintln!(
+                "trailsql: error: {}",
+                crate::output::escape_control(&e.to_string())
+            );
             2
         }
     }
@@ -108,7 +114,12 @@ pub struct Sink {
 
 impl Sink {
     /// Print one statement's result.
-    pub fn emit(&self, engine: &Engine, result: &StatementResult, elapsed: std::time::Duration) -> Result<()> {
+    pub fn emit(
+        &self,
+        engine: &Engine,
+        result: &StatementResult,
+        elapsed: std::time::Duration,
+    ) -> Result<()> {
         let summary = engine.report.summary();
         if self.stats || summary.has_problems() {
             eprintln!("trailsql: {}", summary.line());
@@ -121,14 +132,29 @@ impl Sink {
             return Err(Error::Usage("parquet output is binary: add -o FILE".into()));
         }
         let style = TableStyle {
-            width: if to_terminal { terminal_size::terminal_size().map(|(w, _)| w.0) } else { None },
+            width: if to_terminal {
+                terminal_size::terminal_size().map(|(w, _)| w.0)
+            } else {
+                None
+            },
         };
         let mut out: Box<dyn Write> = match &self.output {
-            Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?)),
+            Some(p) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+            )),
             None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
         };
-        let io = |e: std::io::Error| Error::Io { path: "output".into(), source: e };
-        write_batches(self.format, &result.schema, &result.batches, &style, &mut out)?;
+        let io = |e: std::io::Error| Error::Io {
+            path: "output".into(),
+            source: e,
+        };
+        write_batches(
+            self.format,
+            &result.schema,
+            &result.batches,
+            &style,
+            &mut out,
+        )?;
         if self.format == Format::Table {
             let rows = result.rows();
             let noun = if rows == 1 { "row" } else { "rows" };
@@ -170,16 +196,26 @@ async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &cli).await,
         None => {}
     }
-    let engine = Engine::new(ReadOptions { strict: cli.strict, late_days: cli.late_days });
+    let engine = Engine::new(ReadOptions {
+        strict: cli.strict,
+        late_days: cli.late_days,
+    });
     let mut named = std::collections::BTreeSet::new();
     for s in &cli.sources {
         let (name, path) = parse_source(s);
         if !named.insert(name.clone()) {
-            return Err(Error::Usage(format!("table {name:?} is given twice in --source")));
+            return Err(Error::Usage(format!(
+                "table {name:?} is given twice in --source"
+            )));
         }
         engine.register_source(&name, &path)?;
     }
-    let sink = Sink { format: cli.format, output: cli.output.clone(), timing: false, stats: cli.stats };
+    let sink = Sink {
+        format: cli.format,
+        output: cli.output.clone(),
+        timing: false,
+        stats: cli.stats,
+    };
     if !cli.execute.is_empty() || !cli.files.is_empty() {
         for sql in &cli.execute {
             run_sql(&engine, &sink, sql).await?;
@@ -192,7 +228,12 @@ async fn run(cli: Cli) -> Result<i32> {
     }
     if !std::io::stdin().is_terminal() {
         let mut sql = String::new();
-        std::io::stdin().read_to_string(&mut sql).map_err(|e| Error::Io { path: "stdin".into(), source: e })?;
+        std::io::stdin()
+            .read_to_string(&mut sql)
+            .map_err(|e| Error::Io {
+                path: "stdin".into(),
+                source: e,
+            })?;
         run_sql(&engine, &sink, &sql).await?;
         return Ok(0);
     }

@@ -23,7 +23,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Error {
-        Error::Io { path: path.display().to_string(), source }
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 
     /// Whether this error is a closed output pipe (`trailsql ... | head`).
@@ -31,7 +34,9 @@ impl Error {
         match self {
             Error::Io { source, .. } => source.kind() == std::io::ErrorKind::BrokenPipe,
             Error::Query(DataFusionError::IoError(e)) => e.kind() == std::io::ErrorKind::BrokenPipe,
-            Error::Query(DataFusionError::ArrowError(e, _)) => e.to_string().contains("Broken pipe"),
+            Error::Query(DataFusionError::ArrowError(e, _)) => {
+                e.to_string().contains("Broken pipe")
+            }
             _ => false,
         }
     }

@@ -70,7 +70,8 @@ pub fn escape_control(s: &str) -> String {
 }
 
 fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A column's value at one row as JSON (nested types as objects and arrays,
@@ -101,8 +102,15 @@ pub fn json_value(col: &dyn Array, row: usize) -> Value {
             Value::Array((0..l.len()).map(|i| json_value(l.as_ref(), i)).collect())
         }
         DataType::Timestamp(..) => Value::String(text_at(col, row).unwrap_or_default()),
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8
-        | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 | DataType::Float32
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64
+        | DataType::Float32
         | DataType::Float64 => {
             let t = text_at(col, row).unwrap_or_default();
             serde_json::from_str(&t).unwrap_or(Value::String(t))
@@ -119,8 +127,14 @@ pub fn text_at(col: &dyn Array, row: usize) -> Option<String> {
     match col.data_type() {
         DataType::Utf8 => Some(col.as_string::<i32>().value(row).to_owned()),
         DataType::Timestamp(unit, _) => {
-            let ms = cast(&col.slice(row, 1), &DataType::Timestamp(TimeUnit::Millisecond, None)).ok()?;
-            let v = ms.as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>().value(0);
+            let ms = cast(
+                &col.slice(row, 1),
+                &DataType::Timestamp(TimeUnit::Millisecond, None),
+            )
+            .ok()?;
+            let v = ms
+                .as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>()
+                .value(0);
             let _ = unit;
             Some(format_time(v))
         }
@@ -141,8 +155,12 @@ fn textual(batch: &RecordBatch) -> Result<RecordBatch> {
     let mut cols: Vec<ArrayRef> = Vec::new();
     for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
         match f.data_type() {
-            DataType::Struct(_) | DataType::List(_) | DataType::LargeList(_) | DataType::Timestamp(..)
-            | DataType::Dictionary(..) | DataType::Map(..) => {
+            DataType::Struct(_)
+            | DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::Timestamp(..)
+            | DataType::Dictionary(..)
+            | DataType::Map(..) => {
                 let texts: StringArray = (0..c.len()).map(|i| text_at(c.as_ref(), i)).collect();
                 fields.push(Field::new(f.name(), DataType::Utf8, true));
                 cols.push(Arc::new(texts));
@@ -174,7 +192,9 @@ pub fn write_batches(
     match format {
         Format::Table => write_table(schema, batches, style, w),
         Format::Csv => {
-            let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(w);
+            let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(w);
             if batches.is_empty() {
                 let empty = RecordBatch::new_empty(schema.clone());
                 writer.write(&textual(&empty)?)?;
@@ -208,7 +228,8 @@ pub fn write_batches(
         }
         Format::Parquet => {
             let mut buf = Vec::new();
-            let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, schema.clone(), None)?;
+            let mut writer =
+                datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, schema.clone(), None)?;
             for b in batches {
                 writer.write(b)?;
             }
@@ -240,7 +261,12 @@ fn cut(s: String, max: usize) -> String {
     t
 }
 
-fn write_table(schema: &SchemaRef, batches: &[RecordBatch], style: &TableStyle, w: &mut dyn Write) -> Result<()> {
+fn write_table(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    style: &TableStyle,
+    w: &mut dyn Write,
+) -> Result<()> {
     let mut table = Table::new();
     table.load_preset(presets::ASCII_FULL_CONDENSED);
     table.set_content_arrangement(ContentArrangement::Disabled);
@@ -250,11 +276,18 @@ fn write_table(schema: &SchemaRef, batches: &[RecordBatch], style: &TableStyle, 
         .width
         .map(|w| ((w as usize).saturating_sub(1 + 3 * ncols) / ncols).max(12))
         .unwrap_or(usize::MAX);
-    table.set_header(schema.fields().iter().map(|f| Cell::new(cut(escape_control(f.name()), max_cell))));
+    table.set_header(
+        schema
+            .fields()
+            .iter()
+            .map(|f| Cell::new(cut(escape_control(f.name()), max_cell))),
+    );
     for b in batches {
         for row in 0..b.num_rows() {
             table.add_row(b.columns().iter().map(|c| {
-                let t = text_at(c.as_ref(), row).map(|t| escape_control(&t)).unwrap_or_else(|| "NULL".into());
+                let t = text_at(c.as_ref(), row)
+                    .map(|t| escape_control(&t))
+                    .unwrap_or_else(|| "NULL".into());
                 Cell::new(cut(t, max_cell))
             }));
         }
@@ -278,12 +311,26 @@ mod tests {
     fn csv_quotes_and_header() {
         let batch = RecordBatch::try_from_iter(vec![(
             "v",
-            Arc::new(StringArray::from(vec![Some("a,b"), Some("say \"hi\""), None])) as ArrayRef,
+            Arc::new(StringArray::from(vec![
+                Some("a,b"),
+                Some("say \"hi\""),
+                None,
+            ])) as ArrayRef,
         )])
         .unwrap();
         let mut out = Vec::new();
-        write_batches(Format::Csv, &batch.schema(), &[batch.clone()], &TableStyle::default(), &mut out).unwrap();
+        write_batches(
+            Format::Csv,
+            &batch.schema(),
+            &[batch.clone()],
+            &TableStyle::default(),
+            &mut out,
+        )
+        .unwrap();
         // A NULL alone on a row is written `""`, so the row is not an empty line.
-        assert_eq!(String::from_utf8(out).unwrap(), "v\n\"a,b\"\n\"say \"\"hi\"\"\"\n\"\"\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "v\n\"a,b\"\n\"say \"\"hi\"\"\"\n\"\"\n"
+        );
     }
 }

@@ -97,7 +97,9 @@ impl Rng {
         (0..n).map(|_| *self.pick(CHARS) as char).collect()
     }
     fn hex(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from_digit(self.below(16) as u32, 16).unwrap_or('0')).collect()
+        (0..n)
+            .map(|_| char::from_digit(self.below(16) as u32, 16).unwrap_or('0'))
+            .collect()
     }
 }
 
@@ -122,7 +124,13 @@ const CONSOLE_AGENTS: &[&str] = &[
 ];
 const TF_AGENTS: &[&str] = &["APN/1.0 HashiCorp/1.0 Terraform/1.7.4 (+https://www.terraform.io) terraform-provider-aws/5.40.0 aws-sdk-go-v2/1.25.2"];
 
-fn iam_user(acct: &str, name: &str, key: &str, ips: &'static [&'static str], agents: &'static [&'static str]) -> Actor {
+fn iam_user(
+    acct: &str,
+    name: &str,
+    key: &str,
+    ips: &'static [&'static str],
+    agents: &'static [&'static str],
+) -> Actor {
     Actor {
         identity: json!({"type":"IAMUser","principalId":format!("AIDA{}", key),"arn":format!("arn:aws:iam::{acct}:user/{name}"),
             "accountId":acct,"accessKeyId":format!("AKIA{}", key),"userName":name}),
@@ -146,16 +154,40 @@ fn actors(acct: &str) -> Vec<(u64, Actor)> {
         service: None,
     };
     vec![
-        (30, iam_user(acct, "alice", "2ALICEEXAMPLE7Q", &["198.51.100.10", "198.51.100.11"], CLI_AGENTS)),
-        (20, iam_user(acct, "bob", "2BOBEXAMPLE9ZX1", &["192.0.2.15"], CLI_AGENTS)),
-        (25, iam_user(acct, "ci-deployer", "2CIDEPLOYER4W8R", &["198.51.100.200"], TF_AGENTS)),
+        (
+            30,
+            iam_user(
+                acct,
+                "alice",
+                "2ALICEEXAMPLE7Q",
+                &["198.51.100.10", "198.51.100.11"],
+                CLI_AGENTS,
+            ),
+        ),
+        (
+            20,
+            iam_user(acct, "bob", "2BOBEXAMPLE9ZX1", &["192.0.2.15"], CLI_AGENTS),
+        ),
+        (
+            25,
+            iam_user(
+                acct,
+                "ci-deployer",
+                "2CIDEPLOYER4W8R",
+                &["198.51.100.200"],
+                TF_AGENTS,
+            ),
+        ),
         (25, sso("jane.doe@example.com", "3JANEEXAMPLE5KD")),
-        (10, Actor {
-            identity: json!({"type":"AWSService","invokedBy":"config.amazonaws.com"}),
-            ips: &["config.amazonaws.com"],
-            agents: &["config.amazonaws.com"],
-            service: Some("config.amazonaws.com"),
-        }),
+        (
+            10,
+            Actor {
+                identity: json!({"type":"AWSService","invokedBy":"config.amazonaws.com"}),
+                ips: &["config.amazonaws.com"],
+                agents: &["config.amazonaws.com"],
+                service: Some("config.amazonaws.com"),
+            },
+        ),
     ]
 }
 
@@ -188,7 +220,12 @@ const CALLS: &[(&str, &str, bool, u64)] = &[
     ("ec2.amazonaws.com", "DescribeSecurityGroups", true, 15),
     ("ec2.amazonaws.com", "RunInstances", false, 4),
     ("ec2.amazonaws.com", "CreateSnapshot", false, 3),
-    ("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", false, 2),
+    (
+        "ec2.amazonaws.com",
+        "AuthorizeSecurityGroupIngress",
+        false,
+        2,
+    ),
     ("s3.amazonaws.com", "ListBuckets", true, 20),
     ("s3.amazonaws.com", "GetBucketPolicy", true, 8),
     ("s3.amazonaws.com", "PutBucketPolicy", false, 1),
@@ -206,7 +243,12 @@ const CALLS: &[(&str, &str, bool, u64)] = &[
     ("dynamodb.amazonaws.com", "UpdateTable", false, 2),
     ("lambda.amazonaws.com", "ListFunctions20150331", true, 8),
     ("lambda.amazonaws.com", "GetFunction20150331v2", true, 6),
-    ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", false, 3),
+    (
+        "lambda.amazonaws.com",
+        "UpdateFunctionCode20150331v2",
+        false,
+        3,
+    ),
     ("kms.amazonaws.com", "Decrypt", true, 25),
     ("kms.amazonaws.com", "GenerateDataKey", true, 15),
     ("kms.amazonaws.com", "DescribeKey", true, 6),
@@ -224,10 +266,20 @@ const CALLS: &[(&str, &str, bool, u64)] = &[
     ("sqs.amazonaws.com", "ListQueues", true, 5),
     ("sns.amazonaws.com", "ListTopics", true, 5),
     ("config.amazonaws.com", "DescribeConfigRules", true, 4),
-    ("autoscaling.amazonaws.com", "DescribeAutoScalingGroups", true, 6),
+    (
+        "autoscaling.amazonaws.com",
+        "DescribeAutoScalingGroups",
+        true,
+        6,
+    ),
     ("ecr.amazonaws.com", "GetAuthorizationToken", true, 6),
     ("eks.amazonaws.com", "ListClusters", true, 3),
-    ("elasticloadbalancing.amazonaws.com", "DescribeLoadBalancers", true, 5),
+    (
+        "elasticloadbalancing.amazonaws.com",
+        "DescribeLoadBalancers",
+        true,
+        5,
+    ),
     ("route53.amazonaws.com", "ListHostedZones", true, 3),
     ("cloudformation.amazonaws.com", "DescribeStacks", true, 6),
 ];
@@ -242,7 +294,10 @@ fn instance_id(rng: &mut Rng) -> String {
 fn call_details(rng: &mut Rng, acct: &str, region: &str, name: &str) -> (Value, Value) {
     match name {
         "DescribeInstances" => (json!({"instancesSet":{},"filterSet":{}}), Value::Null),
-        "DescribeSecurityGroups" => (json!({"securityGroupSet":{},"securityGroupIdSet":{},"filterSet":{}}), Value::Null),
+        "DescribeSecurityGroups" => (
+            json!({"securityGroupSet":{},"securityGroupIdSet":{},"filterSet":{}}),
+            Value::Null,
+        ),
         "RunInstances" => {
             let id = instance_id(rng);
             (
@@ -254,7 +309,10 @@ fn call_details(rng: &mut Rng, acct: &str, region: &str, name: &str) -> (Value, 
         }
         "CreateSnapshot" => {
             let vol = format!("vol-0{}", rng.hex(16));
-            (json!({"volumeId":vol}), json!({"snapshotId":format!("snap-0{}", rng.hex(16)),"volumeId":vol,"status":"pending"}))
+            (
+                json!({"volumeId":vol}),
+                json!({"snapshotId":format!("snap-0{}", rng.hex(16)),"volumeId":vol,"status":"pending"}),
+            )
         }
         "AuthorizeSecurityGroupIngress" => (
             json!({"groupId":format!("sg-0{}", rng.hex(16)),"ipPermissions":{"items":[{"ipProtocol":"tcp","fromPort":443,"toPort":443,
@@ -267,7 +325,7 @@ fn call_details(rng: &mut Rng, acct: &str, region: &str, name: &str) -> (Value, 
         ),
         "ListBuckets" => (json!({"Host":"s3.amazonaws.com"}), Value::Null),
         "GetUser" | "CreateUser" => {
-            let user = format!("svc-{}", rng.pick(&["reports","etl","backup"]));
+            let user = format!("svc-{}", rng.pick(&["reports", "etl", "backup"]));
             let resp = if name == "CreateUser" {
                 json!({"user":{"userName":user,"userId":format!("AIDA{}", rng.alnum(17).to_uppercase()),"arn":format!("arn:aws:iam::{acct}:user/{user}"),"path":"/"}})
             } else {
@@ -275,7 +333,10 @@ fn call_details(rng: &mut Rng, acct: &str, region: &str, name: &str) -> (Value, 
             };
             (json!({"userName":user}), resp)
         }
-        "AttachUserPolicy" => (json!({"userName":"svc-reports","policyArn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}), Value::Null),
+        "AttachUserPolicy" => (
+            json!({"userName":"svc-reports","policyArn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}),
+            Value::Null,
+        ),
         "AssumeRole" => {
             let role = rng.pick(&["deploy", "readonly", "break-glass"]);
             (
@@ -286,22 +347,42 @@ fn call_details(rng: &mut Rng, acct: &str, region: &str, name: &str) -> (Value, 
         }
         "DescribeTable" | "UpdateTable" | "CreateTable" => {
             let t = *rng.pick(TABLES);
-            let resp = if name == "DescribeTable" { Value::Null } else {
+            let resp = if name == "DescribeTable" {
+                Value::Null
+            } else {
                 json!({"tableDescription":{"tableName":t,"tableStatus":if name == "CreateTable" {"CREATING"} else {"UPDATING"},
                        "tableArn":format!("arn:aws:dynamodb:{region}:{acct}:table/{t}")}})
             };
             (json!({"tableName":t}), resp)
         }
-        "UpdateFunctionCode20150331v2" | "GetFunction20150331v2" => (json!({"functionName":rng.pick(&["thumbnailer","billing-export","slack-notify"])}), Value::Null),
+        "UpdateFunctionCode20150331v2" | "GetFunction20150331v2" => (
+            json!({"functionName":rng.pick(&["thumbnailer","billing-export","slack-notify"])}),
+            Value::Null,
+        ),
         "Decrypt" | "GenerateDataKey" | "DescribeKey" => (
             json!({"keyId":format!("arn:aws:kms:{region}:{acct}:key/{}", rng.uuid()),"encryptionAlgorithm":"SYMMETRIC_DEFAULT"}),
             Value::Null,
         ),
-        "GetParameter" => (json!({"name":format!("/app/{}", rng.pick(&["db-host","feature-flags","api-url"])),"withDecryption":true}), Value::Null),
-        "GetSecretValue" => (json!({"secretId":format!("prod/{}", rng.pick(&["db","stripe","github"]))}), Value::Null),
-        "CreateLogStream" => (json!({"logGroupName":"/aws/lambda/thumbnailer","logStreamName":format!("2025/10/01/[$LATEST]{}", rng.hex(32))}), Value::Null),
-        "PutMetricAlarm" => (json!({"alarmName":"HighErrorRate","metricName":"Errors","namespace":"AWS/Lambda","threshold":5.0}), Value::Null),
-        "CreateDBSnapshot" => (json!({"dBInstanceIdentifier":"prod-db","dBSnapshotIdentifier":format!("manual-{}", rng.below(1000))}), Value::Null),
+        "GetParameter" => (
+            json!({"name":format!("/app/{}", rng.pick(&["db-host","feature-flags","api-url"])),"withDecryption":true}),
+            Value::Null,
+        ),
+        "GetSecretValue" => (
+            json!({"secretId":format!("prod/{}", rng.pick(&["db","stripe","github"]))}),
+            Value::Null,
+        ),
+        "CreateLogStream" => (
+            json!({"logGroupName":"/aws/lambda/thumbnailer","logStreamName":format!("2025/10/01/[$LATEST]{}", rng.hex(32))}),
+            Value::Null,
+        ),
+        "PutMetricAlarm" => (
+            json!({"alarmName":"HighErrorRate","metricName":"Errors","namespace":"AWS/Lambda","threshold":5.0}),
+            Value::Null,
+        ),
+        "CreateDBSnapshot" => (
+            json!({"dBInstanceIdentifier":"prod-db","dBSnapshotIdentifier":format!("manual-{}", rng.below(1000))}),
+            Value::Null,
+        ),
         _ => (Value::Null, Value::Null),
     }
 }
@@ -359,22 +440,54 @@ fn event(
         );
     }
     if name.starts_with("Terminate") || name == "RunInstances" || name == "DeleteTable" {
-        let id = params.pointer("/instancesSet/items/0/instanceId").or_else(|| params.get("tableName")).and_then(Value::as_str).map(str::to_owned);
+        let id = params
+            .pointer("/instancesSet/items/0/instanceId")
+            .or_else(|| params.get("tableName"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         if let Some(id) = id {
             let (arn, ty) = if name == "DeleteTable" {
-                (format!("arn:aws:dynamodb:{region}:{acct}:table/{id}"), "AWS::DynamoDB::Table")
+                (
+                    format!("arn:aws:dynamodb:{region}:{acct}:table/{id}"),
+                    "AWS::DynamoDB::Table",
+                )
             } else {
-                (format!("arn:aws:ec2:{region}:{acct}:instance/{id}"), "AWS::EC2::Instance")
+                (
+                    format!("arn:aws:ec2:{region}:{acct}:instance/{id}"),
+                    "AWS::EC2::Instance",
+                )
             };
-            obj.insert("resources".into(), json!([{"accountId":acct,"type":ty,"ARN":arn}]));
+            obj.insert(
+                "resources".into(),
+                json!([{"accountId":acct,"type":ty,"ARN":arn}]),
+            );
         }
     }
     Event { time, record: r }
 }
 
-fn console_login(rng: &mut Rng, actor: &Actor, acct: &str, time: DateTime<Utc>, ip: &str, ok: bool, mfa: bool) -> Event {
-    let mut e = event(rng, actor, acct, "us-east-1", time, "signin.amazonaws.com", "ConsoleLogin", false, Value::Null,
-        json!({"ConsoleLogin": if ok {"Success"} else {"Failure"}}), None);
+fn console_login(
+    rng: &mut Rng,
+    actor: &Actor,
+    acct: &str,
+    time: DateTime<Utc>,
+    ip: &str,
+    ok: bool,
+    mfa: bool,
+) -> Event {
+    let mut e = event(
+        rng,
+        actor,
+        acct,
+        "us-east-1",
+        time,
+        "signin.amazonaws.com",
+        "ConsoleLogin",
+        false,
+        Value::Null,
+        json!({"ConsoleLogin": if ok {"Success"} else {"Failure"}}),
+        None,
+    );
     let obj = e.record.as_object_mut().expect("object");
     obj.insert("sourceIPAddress".into(), json!(ip));
     obj.insert("eventType".into(), json!("AwsConsoleSignIn"));
@@ -387,7 +500,14 @@ fn console_login(rng: &mut Rng, actor: &Actor, acct: &str, time: DateTime<Utc>, 
 }
 
 /// The routine activity of one account, region and day.
-fn routine(rng: &mut Rng, acct: &str, region: &str, day: NaiveDate, target: u32, out: &mut Vec<Event>) {
+fn routine(
+    rng: &mut Rng,
+    acct: &str,
+    region: &str,
+    day: NaiveDate,
+    target: u32,
+    out: &mut Vec<Event>,
+) {
     let people = actors(acct);
     let total_weight: u64 = CALLS.iter().map(|c| c.3).sum();
     let actor_weight: u64 = people.iter().map(|a| a.0).sum();
@@ -395,23 +515,57 @@ fn routine(rng: &mut Rng, acct: &str, region: &str, day: NaiveDate, target: u32,
     while made < target {
         // A burst of work: one actor, a few minutes, several calls.
         let mut w = rng.below(actor_weight);
-        let actor = &people.iter().find(|(aw, _)| { let hit = w < *aw; if !hit { w -= aw; } hit }).expect("weights").1;
-        let hour = if rng.chance(80) { 7 + rng.below(12) } else { rng.below(24) };
-        let mut t = day.and_hms_opt(hour as u32, rng.below(60) as u32, rng.below(60) as u32).expect("valid").and_utc();
+        let actor = &people
+            .iter()
+            .find(|(aw, _)| {
+                let hit = w < *aw;
+                if !hit {
+                    w -= aw;
+                }
+                hit
+            })
+            .expect("weights")
+            .1;
+        let hour = if rng.chance(80) {
+            7 + rng.below(12)
+        } else {
+            rng.below(24)
+        };
+        let mut t = day
+            .and_hms_opt(hour as u32, rng.below(60) as u32, rng.below(60) as u32)
+            .expect("valid")
+            .and_utc();
         let burst = (3 + rng.below(12)) as u32;
         for _ in 0..burst.min(target - made) {
             let mut pick = rng.below(total_weight);
-            let &(source, name, ro, _) = CALLS.iter().find(|c| { let hit = pick < c.3; if !hit { pick -= c.3; } hit }).expect("weights");
+            let &(source, name, ro, _) = CALLS
+                .iter()
+                .find(|c| {
+                    let hit = pick < c.3;
+                    if !hit {
+                        pick -= c.3;
+                    }
+                    hit
+                })
+                .expect("weights");
             let (params, response) = call_details(rng, acct, region, name);
             let denied = !ro && actor.service.is_none() && rng.chance(8);
             let error = denied.then(|| {
                 if source == "ec2.amazonaws.com" {
-                    ("Client.UnauthorizedOperation", "You are not authorized to perform this operation.")
+                    (
+                        "Client.UnauthorizedOperation",
+                        "You are not authorized to perform this operation.",
+                    )
                 } else {
-                    ("AccessDenied", "User is not authorized to perform this action")
+                    (
+                        "AccessDenied",
+                        "User is not authorized to perform this action",
+                    )
                 }
             });
-            out.push(event(rng, actor, acct, region, t, source, name, ro, params, response, error));
+            out.push(event(
+                rng, actor, acct, region, t, source, name, ro, params, response, error,
+            ));
             t += Duration::seconds(1 + rng.below(40) as i64);
             made += 1;
         }
@@ -419,7 +573,12 @@ fn routine(rng: &mut Rng, acct: &str, region: &str, day: NaiveDate, target: u32,
 }
 
 /// The planted incidents, all in INCIDENT_ACCOUNT / INCIDENT_REGION unless said.
-fn incidents(rng: &mut Rng, start: NaiveDate, days: u32, out: &mut Vec<Event>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+fn incidents(
+    rng: &mut Rng,
+    start: NaiveDate,
+    days: u32,
+    out: &mut Vec<Event>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let acct = INCIDENT_ACCOUNT;
     let region = INCIDENT_REGION;
     let people = actors(acct);
@@ -427,7 +586,10 @@ fn incidents(rng: &mut Rng, start: NaiveDate, days: u32, out: &mut Vec<Event>) -
     let bob = &people[1].1;
     let jane = &people[3].1;
     let at = |d: u32, h: u32, m: u32, s: u32| {
-        (start + Duration::days((d.min(days.saturating_sub(1))) as i64)).and_hms_opt(h, m, s).expect("valid").and_utc()
+        (start + Duration::days((d.min(days.saturating_sub(1))) as i64))
+            .and_hms_opt(h, m, s)
+            .expect("valid")
+            .and_utc()
     };
     // Auto Scaling scales in (not a person) on day 8; bob terminates one by hand on day 9.
     for k in 0..2 {
@@ -441,35 +603,110 @@ fn incidents(rng: &mut Rng, start: NaiveDate, days: u32, out: &mut Vec<Event>) -
         json!({"instancesSet":{"items":[{"instanceId":id}]}}),
         json!({"instancesSet":{"items":[{"instanceId":id,"currentState":{"code":32,"name":"shutting-down"},"previousState":{"code":16,"name":"running"}}]}}), None));
     // Burst of failed console logins for carol on day 12: 8 failures in under a minute.
-    let carol = iam_user(acct, "carol", "2CAROLEXAMPLE3M", &["192.0.2.44"], CONSOLE_AGENTS);
+    let carol = iam_user(
+        acct,
+        "carol",
+        "2CAROLEXAMPLE3M",
+        &["192.0.2.44"],
+        CONSOLE_AGENTS,
+    );
     for k in 0..8 {
-        out.push(console_login(rng, &carol, acct, at(11, 2, 17, 5 + k * 6), "192.0.2.44", false, false));
+        out.push(console_login(
+            rng,
+            &carol,
+            acct,
+            at(11, 2, 17, 5 + k * 6),
+            "192.0.2.44",
+            false,
+            false,
+        ));
     }
     // Four failures spread over ten minutes (a near miss), then a success with MFA.
     for k in 0..4 {
-        out.push(console_login(rng, alice, acct, at(11, 9, 0, 0) + Duration::seconds(150 * k), "198.51.100.10", false, false));
+        out.push(console_login(
+            rng,
+            alice,
+            acct,
+            at(11, 9, 0, 0) + Duration::seconds(150 * k),
+            "198.51.100.10",
+            false,
+            false,
+        ));
     }
-    out.push(console_login(rng, alice, acct, at(11, 9, 11, 0), "198.51.100.10", true, true));
+    out.push(console_login(
+        rng,
+        alice,
+        acct,
+        at(11, 9, 11, 0),
+        "198.51.100.10",
+        true,
+        true,
+    ));
     // Bob tries to delete the table and is denied; alice deletes it from an unusual IP.
     out.push(event(rng, bob, acct, region, at(19, 3, 2, 41), "dynamodb.amazonaws.com", "DeleteTable", false,
         json!({"tableName":DELETED_TABLE}), Value::Null,
         Some(("AccessDeniedException", "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: dynamodb:DeleteTable"))));
-    let stranger = Actor { ips: &[UNUSUAL_IP], ..alice.clone() };
-    out.push(event(rng, &stranger, acct, region, at(19, 3, 14, 7), "dynamodb.amazonaws.com", "DeleteTable", false,
+    let stranger = Actor {
+        ips: &[UNUSUAL_IP],
+        ..alice.clone()
+    };
+    out.push(event(
+        rng,
+        &stranger,
+        acct,
+        region,
+        at(19, 3, 14, 7),
+        "dynamodb.amazonaws.com",
+        "DeleteTable",
+        false,
         json!({"tableName":DELETED_TABLE}),
         json!({"tableDescription":{"tableName":DELETED_TABLE,"tableStatus":"DELETING","itemCount":0,
-               "tableArn":format!("arn:aws:dynamodb:{region}:{acct}:table/{DELETED_TABLE}")}}), None));
+               "tableArn":format!("arn:aws:dynamodb:{region}:{acct}:table/{DELETED_TABLE}")}}),
+        None,
+    ));
     // Root signs in without MFA and creates an access key, day 25.
     let r = root(acct);
-    out.push(console_login(rng, &r, acct, at(24, 21, 3, 0), "203.0.113.200", true, false));
+    out.push(console_login(
+        rng,
+        &r,
+        acct,
+        at(24, 21, 3, 0),
+        "203.0.113.200",
+        true,
+        false,
+    ));
     out.push(event(rng, &r, acct, "us-east-1", at(24, 21, 5, 12), "iam.amazonaws.com", "CreateAccessKey", false,
         json!({}), json!({"accessKey":{"accessKeyId":"AKIA2ROOTKEYEXAMPL","status":"Active","userName":"root"}}), None));
     // jane stops the trail on day 27 at 22:05; logging resumes at 06:00 next day.
     let stop = at(26, 22, 5, 31);
     let resume = at(27, 6, 0, 12);
     let trail = format!("arn:aws:cloudtrail:{region}:{acct}:trail/org-trail");
-    out.push(event(rng, jane, acct, region, stop, "cloudtrail.amazonaws.com", "StopLogging", false, json!({"name":trail}), Value::Null, None));
-    out.push(event(rng, jane, acct, region, resume, "cloudtrail.amazonaws.com", "StartLogging", false, json!({"name":trail}), Value::Null, None));
+    out.push(event(
+        rng,
+        jane,
+        acct,
+        region,
+        stop,
+        "cloudtrail.amazonaws.com",
+        "StopLogging",
+        false,
+        json!({"name":trail}),
+        Value::Null,
+        None,
+    ));
+    out.push(event(
+        rng,
+        jane,
+        acct,
+        region,
+        resume,
+        "cloudtrail.amazonaws.com",
+        "StartLogging",
+        false,
+        json!({"name":trail}),
+        Value::Null,
+        None,
+    ));
     Some((stop, resume))
 }
 
@@ -477,11 +714,15 @@ fn write_gz(path: &Path, records: &[&Value]) -> Result<u64> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    let body = serde_json::to_vec(&json!({ "Records": records })).map_err(|e| Error::Usage(e.to_string()))?;
+    let body = serde_json::to_vec(&json!({ "Records": records }))
+        .map_err(|e| Error::Usage(e.to_string()))?;
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::new(6));
+    let mut gz =
+        flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::new(6));
     gz.write_all(&body).map_err(|e| Error::io(path, e))?;
-    gz.finish().and_then(|mut w| w.flush()).map_err(|e| Error::io(path, e))?;
+    gz.finish()
+        .and_then(|mut w| w.flush())
+        .map_err(|e| Error::io(path, e))?;
     Ok(records.len() as u64)
 }
 
@@ -496,7 +737,8 @@ pub fn write_archive(dir: &Path, opts: &SampleOptions) -> Result<SampleStats> {
         for acct in ACCOUNTS {
             for region in REGIONS {
                 let mut events = Vec::new();
-                let target = opts.events_per_day / 2 + rng.below(opts.events_per_day as u64 + 1) as u32;
+                let target =
+                    opts.events_per_day / 2 + rng.below(opts.events_per_day as u64 + 1) as u32;
                 routine(&mut rng, acct, region, day, target, &mut events);
                 events.extend(planted.extract_if(.., |e| {
                     e.time.date_naive() == day
@@ -519,7 +761,14 @@ pub fn write_archive(dir: &Path, opts: &SampleOptions) -> Result<SampleStats> {
 
 /// Group a day's events into 5-minute log files, each delivered a few minutes
 /// after its window closes (so late-evening events land in the next day's folder).
-fn write_day(dir: &Path, rng: &mut Rng, acct: &str, region: &str, events: &[Event], files: &mut u64) -> Result<u64> {
+fn write_day(
+    dir: &Path,
+    rng: &mut Rng,
+    acct: &str,
+    region: &str,
+    events: &[Event],
+    files: &mut u64,
+) -> Result<u64> {
     let mut written = 0;
     let mut i = 0;
     while i < events.len() {
@@ -528,7 +777,9 @@ fn write_day(dir: &Path, rng: &mut Rng, acct: &str, region: &str, events: &[Even
         while j < events.len() && events[j].time.timestamp() / 300 == window {
             j += 1;
         }
-        let delivered = DateTime::from_timestamp((window + 1) * 300 + 60 + rng.below(540) as i64, 0).expect("valid time");
+        let delivered =
+            DateTime::from_timestamp((window + 1) * 300 + 60 + rng.below(540) as i64, 0)
+                .expect("valid time");
         let name = format!(
             "{acct}_CloudTrail_{region}_{}_{}.json.gz",
             delivered.format("%Y%m%dT%H%MZ"),
@@ -550,7 +801,8 @@ fn write_day(dir: &Path, rng: &mut Rng, acct: &str, region: &str, events: &[Even
 }
 
 /// The question the demo answers.
-pub const DEMO_QUESTION: &str = "SELECT eventtime, useridentity.username AS who, sourceipaddress AS ip, \
+pub const DEMO_QUESTION: &str =
+    "SELECT eventtime, useridentity.username AS who, sourceipaddress AS ip, \
 json_extract_scalar(requestparameters, '$.tableName') AS table_name, errorcode \
 FROM cloudtrail WHERE eventname = 'DeleteTable' ORDER BY eventtime";
 
@@ -569,19 +821,37 @@ pub async fn demo(dir: Option<PathBuf>, cli: &crate::cli::Cli) -> Result<i32> {
     let dir = dir.unwrap_or_else(|| cache_dir().join("sample-archive"));
     let done = dir.join(".complete");
     if !done.exists() {
-        eprintln!("trailsql: writing the sample archive to {} ...", dir.display());
+        eprintln!(
+            "trailsql: writing the sample archive to {} ...",
+            dir.display()
+        );
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         }
         let stats = write_archive(&dir, &SampleOptions::default())?;
-        std::fs::write(&done, format!("{} events in {} files\n", stats.events, stats.files)).map_err(|e| Error::io(&done, e))?;
-        eprintln!("trailsql: {} events in {} log files", stats.events, stats.files);
+        std::fs::write(
+            &done,
+            format!("{} events in {} files\n", stats.events, stats.files),
+        )
+        .map_err(|e| Error::io(&done, e))?;
+        eprintln!(
+            "trailsql: {} events in {} log files",
+            stats.events, stats.files
+        );
     }
     let engine = crate::session::Engine::new(crate::table::ReadOptions::default());
     engine.register_source(crate::session::DEFAULT_TABLE, &dir.display().to_string())?;
     println!("Who deleted the DynamoDB table, when, and from which IP?\n\n{DEMO_QUESTION};\n");
-    let sink = crate::cli::Sink { format: cli.format, output: cli.output.clone(), timing: false, stats: cli.stats };
+    let sink = crate::cli::Sink {
+        format: cli.format,
+        output: cli.output.clone(),
+        timing: false,
+        stats: cli.stats,
+    };
     crate::cli::run_sql(&engine, &sink, DEMO_QUESTION).await?;
-    println!("\nOpen the shell on this archive:\n  trailsql --source {}", dir.display());
+    println!(
+        "\nOpen the shell on this archive:\n  trailsql --source {}",
+        dir.display()
+    );
     Ok(0)
 }

@@ -52,13 +52,23 @@ struct CloudTrailFactory {
 
 #[async_trait]
 impl TableProviderFactory for CloudTrailFactory {
-    async fn create(&self, _state: &dyn Session, cmd: &CreateExternalTable) -> DfResult<Arc<dyn TableProvider>> {
+    async fn create(
+        &self,
+        _state: &dyn Session,
+        cmd: &CreateExternalTable,
+    ) -> DfResult<Arc<dyn TableProvider>> {
         let [location] = cmd.locations.as_slice() else {
-            return Err(DataFusionError::Plan("STORED AS CLOUDTRAIL takes one LOCATION".into()));
+            return Err(DataFusionError::Plan(
+                "STORED AS CLOUDTRAIL takes one LOCATION".into(),
+            ));
         };
         let path = Path::new(location);
         check_source(path).map_err(DataFusionError::from)?;
-        Ok(Arc::new(CloudTrailTable::new(path, self.options.clone(), self.report.clone())))
+        Ok(Arc::new(CloudTrailTable::new(
+            path,
+            self.options.clone(),
+            self.report.clone(),
+        )))
     }
 }
 
@@ -77,14 +87,24 @@ impl Engine {
     pub fn new(options: ReadOptions) -> Engine {
         let report = Arc::new(Report::new());
         let config = SessionConfig::new().with_information_schema(true);
-        let mut state = SessionStateBuilder::new().with_config(config).with_default_features().build();
+        let mut state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .build();
         state.table_factories_mut().insert(
             "CLOUDTRAIL".to_string(),
-            Arc::new(CloudTrailFactory { options: options.clone(), report: report.clone() }),
+            Arc::new(CloudTrailFactory {
+                options: options.clone(),
+                report: report.clone(),
+            }),
         );
         let ctx = SessionContext::new_with_state(state);
         crate::functions::register_all(&ctx);
-        Engine { ctx, report, options }
+        Engine {
+            ctx,
+            report,
+            options,
+        }
     }
 
     /// Register the archive at `path` as table `name` (and, for the default
@@ -92,8 +112,11 @@ impl Engine {
     pub fn register_source(&self, name: &str, path: &str) -> Result<()> {
         let p = Path::new(path);
         check_source(p)?;
-        let table: Arc<dyn TableProvider> =
-            Arc::new(CloudTrailTable::new(p, self.options.clone(), self.report.clone()));
+        let table: Arc<dyn TableProvider> = Arc::new(CloudTrailTable::new(
+            p,
+            self.options.clone(),
+            self.report.clone(),
+        ));
         self.ctx.register_table(name, table.clone())?;
         if name == DEFAULT_TABLE {
             self.ctx.register_table(ATHENA_TABLE, table)?;

@@ -136,8 +136,14 @@ mod tests {
             classify("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2023/10/15/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20231015T000000Z.json.gz"),
             Classified::Skip("digest file")
         );
-        assert!(matches!(classify("AWSLogs/111122223333/Config/ConfigWritabilityCheckFile"), Classified::Skip(_)));
-        assert!(matches!(classify("AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2023/10/15/x.json.gz"), Classified::Skip(_)));
+        assert!(matches!(
+            classify("AWSLogs/111122223333/Config/ConfigWritabilityCheckFile"),
+            Classified::Skip(_)
+        ));
+        assert!(matches!(
+            classify("AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2023/10/15/x.json.gz"),
+            Classified::Skip(_)
+        ));
         assert!(matches!(classify("AWSLogs/"), Classified::Skip(_)));
         assert!(matches!(classify("notes.txt"), Classified::Skip(_)));
         assert_eq!(classify("some/export.json"), Classified::Loose);

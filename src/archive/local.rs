@@ -20,7 +20,11 @@ pub fn list(root: &Path) -> Result<Listing> {
             }
             _ => None,
         };
-        listing.logs.push(LogFile { location, size: meta.len(), key });
+        listing.logs.push(LogFile {
+            location,
+            size: meta.len(),
+            key,
+        });
         return Ok(listing);
     }
     walk(root, &mut listing)?;

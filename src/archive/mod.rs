@@ -101,18 +101,30 @@ mod tests {
     }
 
     fn ms(date: &str) -> i64 {
-        NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis()
+        NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
     }
 
     #[test]
     fn window_is_widened_for_late_delivery() {
-        let p = Prune { from_ms: Some(ms("2023-10-15")), to_ms: Some(ms("2023-10-15") + 86_399_000), ..Default::default() };
+        let p = Prune {
+            from_ms: Some(ms("2023-10-15")),
+            to_ms: Some(ms("2023-10-15") + 86_399_000),
+            ..Default::default()
+        };
         assert!(!p.admits(&key("2023-10-13", "us-east-1"), 2));
         assert!(p.admits(&key("2023-10-14", "us-east-1"), 2));
         assert!(p.admits(&key("2023-10-16", "us-east-1"), 2));
         assert!(p.admits(&key("2023-10-17", "us-east-1"), 2));
         assert!(!p.admits(&key("2023-10-18", "us-east-1"), 2));
-        let r = Prune { regions: Some(["eu-west-1".to_string()].into()), ..Default::default() };
+        let r = Prune {
+            regions: Some(["eu-west-1".to_string()].into()),
+            ..Default::default()
+        };
         assert!(!r.admits(&key("2023-10-15", "us-east-1"), 2));
         assert!(r.admits(&key("2023-10-15", "eu-west-1"), 2));
     }

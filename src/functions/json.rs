@@ -23,7 +23,9 @@ pub enum Step {
 /// Parse a JSONPath of the Athena subset.
 pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
     let p = path.trim();
-    let mut rest = p.strip_prefix('$').ok_or_else(|| format!("JSON path must start with $: {path:?}"))?;
+    let mut rest = p
+        .strip_prefix('$')
+        .ok_or_else(|| format!("JSON path must start with $: {path:?}"))?;
     let mut steps = Vec::new();
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix('.') {
@@ -35,7 +37,10 @@ pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             rest = &r[end..];
         } else if let Some(r) = rest.strip_prefix('[') {
             let close = |q: char, r: &str| -> Result<(String, usize), String> {
-                let end = r[1..].find(q).ok_or_else(|| format!("unclosed quote in JSON path {path:?}"))? + 1;
+                let end = r[1..]
+                    .find(q)
+                    .ok_or_else(|| format!("unclosed quote in JSON path {path:?}"))?
+                    + 1;
                 if !r[end + 1..].starts_with(']') {
                     return Err(format!("expected ] in JSON path {path:?}"));
                 }
@@ -46,16 +51,20 @@ pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
                 steps.push(Step::Key(key));
                 rest = &r[used..];
             } else {
-                let end = r.find(']').ok_or_else(|| format!("expected ] in JSON path {path:?}"))?;
-                let idx = r[..end]
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("bad array index {:?} in JSON path {path:?}", &r[..end]))?;
+                let end = r
+                    .find(']')
+                    .ok_or_else(|| format!("expected ] in JSON path {path:?}"))?;
+                let idx = r[..end].trim().parse().map_err(|_| {
+                    format!("bad array index {:?} in JSON path {path:?}", &r[..end])
+                })?;
                 steps.push(Step::Index(idx));
                 rest = &r[end + 1..];
             }
         } else {
-            return Err(format!("unexpected {:?} in JSON path {path:?}", rest.chars().next().unwrap_or(' ')));
+            return Err(format!(
+                "unexpected {:?} in JSON path {path:?}",
+                rest.chars().next().unwrap_or(' ')
+            ));
         }
     }
     Ok(steps)
@@ -82,7 +91,11 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
-fn apply(args: &[ColumnarValue], pick: fn(&Value) -> Option<String>, name: &str) -> Result<ColumnarValue> {
+fn apply(
+    args: &[ColumnarValue],
+    pick: fn(&Value) -> Option<String>,
+    name: &str,
+) -> Result<ColumnarValue> {
     if args.len() != 2 {
         return exec_err!("{name} takes (json, path)");
     }
@@ -114,7 +127,9 @@ fn apply(args: &[ColumnarValue], pick: fn(&Value) -> Option<String>, name: &str)
     }
     let array: ArrayRef = Arc::new(out.finish());
     if all_scalar {
-        Ok(ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&array, 0)?))
+        Ok(ColumnarValue::Scalar(
+            datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,
+        ))
     } else {
         Ok(ColumnarValue::Array(array))
     }
@@ -148,13 +163,22 @@ mod tests {
         assert_eq!(parse_path("$").unwrap(), vec![]);
         assert_eq!(
             parse_path("$.a[2]['b.c'][\"d\"].e").unwrap(),
-            vec![Step::Key("a".into()), Step::Index(2), Step::Key("b.c".into()), Step::Key("d".into()), Step::Key("e".into())]
+            vec![
+                Step::Key("a".into()),
+                Step::Index(2),
+                Step::Key("b.c".into()),
+                Step::Key("d".into()),
+                Step::Key("e".into())
+            ]
         );
         assert!(parse_path("a.b").is_err());
         assert!(parse_path("$.a[x]").is_err());
         assert!(parse_path("$.a['b").is_err());
         let v: Value = serde_json::from_str(r#"{"a":[{"b":1},{"b":"x"}]}"#).unwrap();
-        assert_eq!(walk(&v, &parse_path("$.a[1].b").unwrap()), Some(&Value::String("x".into())));
+        assert_eq!(
+            walk(&v, &parse_path("$.a[1].b").unwrap()),
+            Some(&Value::String("x".into()))
+        );
         assert_eq!(walk(&v, &parse_path("$.a[5]").unwrap()), None);
     }
 }

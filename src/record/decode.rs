@@ -16,11 +16,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use datafusion::arrow::array::builder::NullBufferBuilder;
 use datafusion::arrow::array::{
     Array, ArrayRef, BooleanBuilder, ListArray, RecordBatch, StringArray, StringBuilder,
     StructArray, TimestampMillisecondBuilder,
 };
-use datafusion::arrow::array::builder::NullBufferBuilder;
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{Field, FieldRef, Fields};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
@@ -63,8 +63,8 @@ pub struct DecodeOutcome {
 
 /// Decode one (already decompressed) log document.
 pub fn decode_document(bytes: &[u8], log_object: &str) -> Result<DecodeOutcome, FileProblem> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| FileProblem(format!("not UTF-8 text ({e})")))?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| FileProblem(format!("not UTF-8 text ({e})")))?;
     let records = split_records(text)?;
     let mut out = DecodeOutcome::default();
     let mut builder = BatchBuilder::new();
@@ -94,9 +94,8 @@ fn split_records(text: &str) -> Result<Vec<&RawValue>, FileProblem> {
         b'{' => {
             let entries: Entries = serde_json::from_str(trimmed).map_err(bad_json)?;
             if let Some((_, records)) = entries.0.iter().find(|(k, _)| k == "Records") {
-                return serde_json::from_str::<Vec<&RawValue>>(records.get()).map_err(|_| {
-                    FileProblem("\"Records\" is not an array of records".into())
-                });
+                return serde_json::from_str::<Vec<&RawValue>>(records.get())
+                    .map_err(|_| FileProblem("\"Records\" is not an array of records".into()));
             }
             let looks_like_event = entries
                 .0
@@ -106,7 +105,9 @@ fn split_records(text: &str) -> Result<Vec<&RawValue>, FileProblem> {
                 let whole: &RawValue = serde_json::from_str(trimmed).map_err(bad_json)?;
                 Ok(vec![whole])
             } else {
-                Err(FileProblem("no \"Records\" array: not a CloudTrail log file".into()))
+                Err(FileProblem(
+                    "no \"Records\" array: not a CloudTrail log file".into(),
+                ))
             }
         }
         b'[' => serde_json::from_str::<Vec<&RawValue>>(trimmed).map_err(bad_json),
@@ -169,8 +170,13 @@ fn to_value(raw: &RawValue) -> Value {
 /// Parse `YYYY-MM-DDTHH:MM:SSZ` exactly (what CloudTrail writes).
 fn parse_canonical_time(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':'
-        || b[16] != b':' || b[19] != b'Z'
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
     {
         return None;
     }
@@ -197,13 +203,19 @@ pub fn parse_lenient_time(s: &str) -> Option<i64> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_millis());
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.fZ"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.fZ",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t.and_utc().timestamp_millis());
         }
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis());
+        return d
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis());
     }
     None
 }
@@ -491,8 +503,7 @@ impl BatchBuilder {
         if extra.is_empty() {
             self.extra.append_null();
         } else {
-            self.extra
-                .append_value(Value::Object(extra).to_string());
+            self.extra.append_value(Value::Object(extra).to_string());
         }
         self.rows += 1;
         Ok(())
@@ -525,7 +536,10 @@ mod tests {
         assert_eq!(b.num_rows(), 1);
         let name = b.column_by_name("eventname").unwrap().as_string::<i32>();
         assert_eq!(name.value(0), "DeleteTable");
-        let rp = b.column_by_name("requestparameters").unwrap().as_string::<i32>();
+        let rp = b
+            .column_by_name("requestparameters")
+            .unwrap()
+            .as_string::<i32>();
         assert_eq!(rp.value(0), r#"{"tableName":"t"}"#);
         assert!(b.column_by_name("extra_fields").unwrap().is_null(0));
     }
@@ -537,7 +551,10 @@ mod tests {
         assert_eq!(out.type_mismatches, 1);
         let b = &out.batches[0];
         let extra: Value = serde_json::from_str(
-            b.column_by_name("extra_fields").unwrap().as_string::<i32>().value(0),
+            b.column_by_name("extra_fields")
+                .unwrap()
+                .as_string::<i32>()
+                .value(0),
         )
         .unwrap();
         assert_eq!(extra["readOnly"], "true");
@@ -551,7 +568,15 @@ mod tests {
 
     #[test]
     fn bad_documents_are_problems_not_panics() {
-        for bad in [&b""[..], b"   ", b"nope", b"{\"a\":1}", b"{\"Records\":5}", b"{\"Records\":[", b"\xff\xfe"] {
+        for bad in [
+            &b""[..],
+            b"   ",
+            b"nope",
+            b"{\"a\":1}",
+            b"{\"Records\":5}",
+            b"{\"Records\":[",
+            b"\xff\xfe",
+        ] {
             assert!(decode_document(bad, "f").is_err(), "{:?}", bad);
         }
         let out = decode_document(br#"{"Records":[1,{"eventName":"X"},"s"]}"#, "f").unwrap();
@@ -561,8 +586,18 @@ mod tests {
 
     #[test]
     fn lone_event_and_bare_array() {
-        assert_eq!(decode_document(br#"{"eventName":"X"}"#, "f").unwrap().records, 1);
-        assert_eq!(decode_document(br#"[{"eventName":"X"},{"eventName":"Y"}]"#, "f").unwrap().records, 2);
+        assert_eq!(
+            decode_document(br#"{"eventName":"X"}"#, "f")
+                .unwrap()
+                .records,
+            1
+        );
+        assert_eq!(
+            decode_document(br#"[{"eventName":"X"},{"eventName":"Y"}]"#, "f")
+                .unwrap()
+                .records,
+            2
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ use super::schema::{Kind, Spec, EXTRA_FIELDS, RECORD};
 
 /// Rebuild every row of a batch of the canonical schema.
 pub fn rebuild_batch(batch: &RecordBatch) -> Vec<Value> {
-    let extra = batch.column_by_name(EXTRA_FIELDS).map(|c| c.as_string::<i32>().clone());
+    let extra = batch
+        .column_by_name(EXTRA_FIELDS)
+        .map(|c| c.as_string::<i32>().clone());
     (0..batch.num_rows())
         .map(|row| {
             let mut obj = Map::new();
@@ -83,13 +85,19 @@ fn value_at(kind: &Kind, col: &dyn Array, row: usize) -> Option<Value> {
         Kind::Bool => Value::Bool(col.as_boolean().value(row)),
         Kind::Time => {
             debug_assert!(matches!(col.data_type(), DataType::Timestamp(..)));
-            Value::String(format_time(col.as_primitive::<TimestampMillisecondType>().value(row)))
+            Value::String(format_time(
+                col.as_primitive::<TimestampMillisecondType>().value(row),
+            ))
         }
         Kind::Struct(specs) => object_of(specs, col.as_struct(), row),
         Kind::ListOfStruct(specs) => {
             let list = col.as_list::<i32>().value(row);
             let items = list.as_struct();
-            Value::Array((0..items.len()).map(|i| object_of(specs, items, i)).collect())
+            Value::Array(
+                (0..items.len())
+                    .map(|i| object_of(specs, items, i))
+                    .collect(),
+            )
         }
     })
 }

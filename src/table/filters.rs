@@ -45,18 +45,18 @@ fn time_ms(v: &ScalarValue) -> Option<i64> {
         ScalarValue::TimestampMicrosecond(Some(x), _) => Some(x.div_euclid(1000)),
         ScalarValue::TimestampNanosecond(Some(x), _) => Some(x.div_euclid(1_000_000)),
         ScalarValue::Date32(Some(d)) => Some(*d as i64 * 86_400_000),
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            parse_lenient_time(s)
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => parse_lenient_time(s),
         _ => None,
     }
 }
 
 fn text(v: &ScalarValue) -> Option<String> {
     match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            Some(s.clone())
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Some(s.clone()),
         _ => None,
     }
 }
@@ -78,13 +78,22 @@ fn upper(p: &mut Prune, ms: i64) {
 
 fn add(p: &mut Prune, e: &Expr) {
     match e {
-        Expr::BinaryExpr(BinaryExpr { left, op: Operator::And, right }) => {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::And,
+            right,
+        }) => {
             add(p, left);
             add(p, right);
         }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
             // Normalise to `column op literal`.
-            let (col, op, lit) = match (column_name(left), literal(right), column_name(right), literal(left)) {
+            let (col, op, lit) = match (
+                column_name(left),
+                literal(right),
+                column_name(right),
+                literal(left),
+            ) {
                 (Some(c), Some(l), _, _) => (c, *op, l),
                 (_, _, Some(c), Some(l)) => match op.swap() {
                     Some(swapped) => (c, swapped, l),
@@ -118,7 +127,12 @@ fn add(p: &mut Prune, e: &Expr) {
                 _ => {}
             }
         }
-        Expr::Between(Between { expr, negated: false, low, high }) => {
+        Expr::Between(Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        }) => {
             if column_name(expr) == Some("eventtime") {
                 if let Some(ms) = literal(low).and_then(time_ms) {
                     lower(p, ms);
@@ -129,8 +143,11 @@ fn add(p: &mut Prune, e: &Expr) {
             }
         }
         Expr::InList(list) if !list.negated => {
-            let values: Option<BTreeSet<String>> =
-                list.list.iter().map(|v| literal(v).and_then(text)).collect();
+            let values: Option<BTreeSet<String>> = list
+                .list
+                .iter()
+                .map(|v| literal(v).and_then(text))
+                .collect();
             let Some(values) = values else { return };
             match column_name(&list.expr) {
                 Some("awsregion") => narrow(&mut p.regions, values),
@@ -165,7 +182,9 @@ mod tests {
 
     #[test]
     fn or_and_unknown_do_not_prune() {
-        let f = vec![col("eventtime").gt(lit("2023-10-15")).or(col("eventname").eq(lit("x")))];
+        let f = vec![col("eventtime")
+            .gt(lit("2023-10-15"))
+            .or(col("eventname").eq(lit("x")))];
         assert!(prune_from(&f).is_empty());
     }
 }

@@ -37,7 +37,10 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { strict: false, late_days: DEFAULT_LATE_DAYS }
+        ReadOptions {
+            strict: false,
+            late_days: DEFAULT_LATE_DAYS,
+        }
     }
 }
 
@@ -51,7 +54,11 @@ pub struct CloudTrailTable {
 
 impl CloudTrailTable {
     pub fn new(root: impl Into<PathBuf>, options: ReadOptions, report: Arc<Report>) -> Self {
-        CloudTrailTable { root: root.into(), options, report }
+        CloudTrailTable {
+            root: root.into(),
+            options,
+            report,
+        }
     }
 }
 
@@ -90,12 +97,20 @@ impl TableProvider for CloudTrailTable {
         let mut files: Vec<LogFile> = listing
             .logs
             .into_iter()
-            .filter(|f| f.key.as_ref().is_none_or(|k| prune.admits(k, self.options.late_days)))
+            .filter(|f| {
+                f.key
+                    .as_ref()
+                    .is_none_or(|k| prune.admits(k, self.options.late_days))
+            })
             .collect();
         self.report.pruned(total - files.len());
         // Biggest first, so partitions finish at about the same time.
         files.sort_by(|a, b| b.size.cmp(&a.size).then(a.location.cmp(&b.location)));
-        let n = state.config().target_partitions().max(1).min(files.len().max(1));
+        let n = state
+            .config()
+            .target_partitions()
+            .max(1)
+            .min(files.len().max(1));
         let mut parts: Vec<Vec<LogFile>> = vec![Vec::new(); n];
         for (i, f) in files.into_iter().enumerate() {
             parts[i % n].push(f);
@@ -184,7 +199,9 @@ impl PartitionStream for FilesPartition {
                 }
             })
             .flat_map(|r| match r {
-                Ok(batches) => futures::stream::iter(batches.into_iter().map(Ok).collect::<Vec<_>>()),
+                Ok(batches) => {
+                    futures::stream::iter(batches.into_iter().map(Ok).collect::<Vec<_>>())
+                }
                 Err(e) => futures::stream::iter(vec![Err(e)]),
             });
         Box::pin(RecordBatchStreamAdapter::new(canonical_schema(), stream))

@@ -58,11 +58,15 @@ impl Report {
         ] {
             c.store(0, Relaxed);
         }
-        self.non_logs.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.non_logs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub fn listed(&self, listing: &Listing) {
-        self.files_listed.fetch_add(listing.logs.len() as u64, Relaxed);
+        self.files_listed
+            .fetch_add(listing.logs.len() as u64, Relaxed);
         let mut non_logs = self.non_logs.lock().unwrap_or_else(|e| e.into_inner());
         for (_, reason) in &listing.skipped {
             *non_logs.entry(reason).or_default() += 1;
@@ -76,8 +80,10 @@ impl Report {
     pub fn file_read(&self, location: &str, out: &DecodeOutcome) {
         self.files_read.fetch_add(1, Relaxed);
         self.records.fetch_add(out.records as u64, Relaxed);
-        self.records_skipped.fetch_add(out.skipped.len() as u64, Relaxed);
-        self.type_mismatches.fetch_add(out.type_mismatches as u64, Relaxed);
+        self.records_skipped
+            .fetch_add(out.skipped.len() as u64, Relaxed);
+        self.type_mismatches
+            .fetch_add(out.type_mismatches as u64, Relaxed);
         if self.warn.load(Relaxed) {
             for p in &out.skipped {
                 eprintln!(
@@ -110,7 +116,11 @@ impl Report {
             records: self.records.load(Relaxed),
             records_skipped: self.records_skipped.load(Relaxed),
             type_mismatches: self.type_mismatches.load(Relaxed),
-            non_logs: self.non_logs.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            non_logs: self
+                .non_logs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         }
     }
 }
@@ -141,8 +151,15 @@ impl Summary {
         }
         let non: u64 = self.non_logs.values().sum();
         if non > 0 {
-            let why: Vec<String> = self.non_logs.iter().map(|(r, n)| format!("{n} {r}")).collect();
-            s += &format!("; {non} objects that are not log files ignored ({})", why.join(", "));
+            let why: Vec<String> = self
+                .non_logs
+                .iter()
+                .map(|(r, n)| format!("{n} {r}"))
+                .collect();
+            s += &format!(
+                "; {non} objects that are not log files ignored ({})",
+                why.join(", ")
+            );
         }
         s
     }

@@ -27,21 +27,47 @@ fn stdin_and_file_and_athena_table_name() {
 
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("q.sql");
-    std::fs::write(&f, "-- a comment\nSELECT eventname FROM t ORDER BY eventtime LIMIT 1;").unwrap();
+    std::fs::write(
+        &f,
+        "-- a comment\nSELECT eventname FROM t ORDER BY eventtime LIMIT 1;",
+    )
+    .unwrap();
     let named = format!("t={}", src());
-    let out = run(&["--source", &named, "--format", "ndjson", "-f", f.to_str().unwrap()], "");
+    let out = run(
+        &[
+            "--source",
+            &named,
+            "--format",
+            "ndjson",
+            "-f",
+            f.to_str().unwrap(),
+        ],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "{\"eventname\":\"ConsoleLogin\"}\n");
 }
 
 #[test]
 fn non_log_objects_are_counted_not_errors() {
-    let out = run(&["--source", &src(), "--stats", "-e", "SELECT count(*) FROM cloudtrail"], "");
+    let out = run(
+        &[
+            "--source",
+            &src(),
+            "--stats",
+            "-e",
+            "SELECT count(*) FROM cloudtrail",
+        ],
+        "",
+    );
     assert!(out.status.success());
     let err = text(&out.stderr);
     assert!(err.contains("read 3 of 3 log files"), "{err}");
     assert!(err.contains("1 digest file"), "{err}");
-    assert!(err.contains("2 objects that are not log files ignored"), "{err}");
+    assert!(
+        err.contains("2 objects that are not log files ignored"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -49,16 +75,26 @@ fn pruning_opens_only_files_that_can_match_and_keeps_late_deliveries() {
     // The StopLogging event of 10-15 23:58 was delivered in the 10-16 folder.
     let sql = "SELECT eventname FROM cloudtrail WHERE eventtime >= '2023-10-15T20:00:00Z' AND eventtime < '2023-10-16' \
                AND awsregion = 'us-east-1' AND recipientaccountid = '111122223333' ORDER BY eventtime";
-    let out = run(&["--source", &src(), "--stats", "--format", "csv", "-e", sql], "");
+    let out = run(
+        &["--source", &src(), "--stats", "--format", "csv", "-e", sql],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "eventname\nStopLogging\n");
     let err = text(&out.stderr);
     assert!(err.contains("read 2 of 3 log files (1 pruned"), "{err}");
 
     let sql = "SELECT count(*) AS n FROM cloudtrail WHERE awsregion IN ('eu-west-1')";
-    let out = run(&["--source", &src(), "--stats", "--format", "csv", "-e", sql], "");
+    let out = run(
+        &["--source", &src(), "--stats", "--format", "csv", "-e", sql],
+        "",
+    );
     assert_eq!(text(&out.stdout), "n\n1\n");
-    assert!(text(&out.stderr).contains("read 1 of 3 log files (2 pruned"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("read 1 of 3 log files (2 pruned"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -90,7 +126,15 @@ fn nested_fields_and_time_comparisons() {
 
 #[test]
 fn table_output_escapes_control_characters() {
-    let out = run(&["--source", &src(), "-e", "SELECT useragent FROM cloudtrail WHERE eventname = 'ConsoleLogin'"], "");
+    let out = run(
+        &[
+            "--source",
+            &src(),
+            "-e",
+            "SELECT useragent FROM cloudtrail WHERE eventname = 'ConsoleLogin'",
+        ],
+        "",
+    );
     let s = text(&out.stdout);
     assert!(!s.contains('\u{1b}'), "{s}");
     assert!(s.contains("Mozilla/5.0\\u{001b}[31m evil"), "{s}");
@@ -101,12 +145,28 @@ fn table_output_escapes_control_characters() {
 fn json_output_and_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().join("out.json");
-    let sql = "SELECT eventname, useridentity.type AS t FROM cloudtrail WHERE awsregion = 'eu-west-1'";
-    let out = run(&["--source", &src(), "--format", "json", "-o", o.to_str().unwrap(), "-e", sql], "");
+    let sql =
+        "SELECT eventname, useridentity.type AS t FROM cloudtrail WHERE awsregion = 'eu-west-1'";
+    let out = run(
+        &[
+            "--source",
+            &src(),
+            "--format",
+            "json",
+            "-o",
+            o.to_str().unwrap(),
+            "-e",
+            sql,
+        ],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&o).unwrap()).unwrap();
-    assert_eq!(v, serde_json::json!([{"eventname":"TerminateInstances","t":"AWSService"}]));
+    assert_eq!(
+        v,
+        serde_json::json!([{"eventname":"TerminateInstances","t":"AWSService"}])
+    );
 }
 
 #[test]
@@ -138,9 +198,15 @@ fn create_external_table_stored_as_cloudtrail() {
 
 fn bad_archive() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let day = dir.path().join("AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/15");
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/15");
     std::fs::create_dir_all(&day).unwrap();
-    let name = |s: &str| day.join(format!("111122223333_CloudTrail_us-east-1_20231015T1200Z_{s}.json.gz"));
+    let name = |s: &str| {
+        day.join(format!(
+            "111122223333_CloudTrail_us-east-1_20231015T1200Z_{s}.json.gz"
+        ))
+    };
     let good = br#"{"Records":[{"eventName":"A","eventTime":"2023-10-15T11:59:00Z"},{"eventName":"B","eventTime":"2023-10-15T11:58:00Z","readOnly":"yes"}]}"#;
     let gz = |b: &[u8]| {
         use std::io::Write;
@@ -154,7 +220,11 @@ fn bad_archive() -> tempfile::TempDir {
     std::fs::write(name("notjson000000000"), gz(b"hello")).unwrap();
     std::fs::write(name("norecords0000000"), gz(br#"{"foo":[]}"#)).unwrap();
     std::fs::write(name("empty00000000000"), b"").unwrap();
-    std::fs::write(name("badrecord0000000"), gz(br#"{"Records":[42,{"eventName":"E"}]}"#)).unwrap();
+    std::fs::write(
+        name("badrecord0000000"),
+        gz(br#"{"Records":[42,{"eventName":"E"}]}"#),
+    )
+    .unwrap();
     dir
 }
 
@@ -162,7 +232,17 @@ fn bad_archive() -> tempfile::TempDir {
 fn bad_files_are_reported_counted_and_skipped() {
     let dir = bad_archive();
     let src = dir.path().display().to_string();
-    let out = run(&["--source", &src, "--format", "csv", "-e", "SELECT eventname FROM cloudtrail ORDER BY eventname"], "");
+    let out = run(
+        &[
+            "--source",
+            &src,
+            "--format",
+            "csv",
+            "-e",
+            "SELECT eventname FROM cloudtrail ORDER BY eventname",
+        ],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "eventname\nA\nB\nE\n");
     let err = text(&out.stderr);
@@ -172,9 +252,16 @@ fn bad_files_are_reported_counted_and_skipped() {
         ("norecords0000000", "no \"Records\" array"),
         ("empty00000000000", "empty file"),
     ] {
-        assert!(err.lines().any(|l| l.contains(file) && l.contains(reason)), "{file}: {err}");
+        assert!(
+            err.lines().any(|l| l.contains(file) && l.contains(reason)),
+            "{file}: {err}"
+        );
     }
-    assert!(err.lines().any(|l| l.contains("badrecord0000000") && l.contains("record 0 skipped")), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.contains("badrecord0000000") && l.contains("record 0 skipped")),
+        "{err}"
+    );
     assert!(err.contains("4 files skipped as unreadable; 1 records skipped; 1 values of an unexpected type kept in extra_fields"), "{err}");
 }
 
@@ -182,22 +269,54 @@ fn bad_files_are_reported_counted_and_skipped() {
 fn strict_turns_problems_into_errors() {
     let dir = bad_archive();
     let src = dir.path().display().to_string();
-    let out = run(&["--source", &src, "--strict", "-e", "SELECT count(*) FROM cloudtrail"], "");
+    let out = run(
+        &[
+            "--source",
+            &src,
+            "--strict",
+            "-e",
+            "SELECT count(*) FROM cloudtrail",
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("(--strict)"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("(--strict)"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn errors_are_clear_and_exit_2() {
     let out = run(&["--source", "/no/such/place", "-e", "SELECT 1"], "");
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("/no/such/place"), "{}", text(&out.stderr));
-    let out = run(&["--source", &src(), "-e", "SELECT nope FROM cloudtrail"], "");
+    assert!(
+        text(&out.stderr).contains("/no/such/place"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &["--source", &src(), "-e", "SELECT nope FROM cloudtrail"],
+        "",
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
-    let out = run(&["--source", &src(), "-e", "SELECT json_extract_scalar(requestparameters, 'bad') FROM cloudtrail"], "");
+    let out = run(
+        &[
+            "--source",
+            &src(),
+            "-e",
+            "SELECT json_extract_scalar(requestparameters, 'bad') FROM cloudtrail",
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("JSON path must start with $"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("JSON path must start with $"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -205,7 +324,20 @@ fn one_log_file_as_source() {
     let f = fixture_archive().join(
         "AWSLogs/o-abc123def4/444455556666/CloudTrail/eu-west-1/2023/10/17/444455556666_CloudTrail_eu-west-1_20231017T1205Z_Mm1Nn2Oo3Pp4Qq5R.json",
     );
-    let out = run(&["--source", f.to_str().unwrap(), "--format", "csv", "-e", "SELECT eventname, log_object LIKE '%Mm1Nn2%' AS traced FROM cloudtrail"], "");
+    let out = run(
+        &[
+            "--source",
+            f.to_str().unwrap(),
+            "--format",
+            "csv",
+            "-e",
+            "SELECT eventname, log_object LIKE '%Mm1Nn2%' AS traced FROM cloudtrail",
+        ],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "eventname,traced\nTerminateInstances,true\n");
+    assert_eq!(
+        text(&out.stdout),
+        "eventname,traced\nTerminateInstances,true\n"
+    );
 }

@@ -6,7 +6,9 @@ use trailsql::record::rebuild::rebuild_batch;
 
 fn records_of(doc: &Value) -> Vec<Value> {
     match doc {
-        Value::Object(m) if m.contains_key("Records") => m["Records"].as_array().cloned().unwrap_or_default(),
+        Value::Object(m) if m.contains_key("Records") => {
+            m["Records"].as_array().cloned().unwrap_or_default()
+        }
         Value::Array(a) => a.clone(),
         other => vec![other.clone()],
     }
@@ -14,7 +16,9 @@ fn records_of(doc: &Value) -> Vec<Value> {
 
 #[test]
 fn every_corpus_event_decodes_and_rebuilds_exactly() {
-    let Some(root) = crate::util::corpus() else { return };
+    let Some(root) = crate::util::corpus() else {
+        return;
+    };
     let mut files = 0;
     let mut events = 0;
     let mut stack = vec![root];
@@ -34,7 +38,12 @@ fn every_corpus_event_decodes_and_rebuilds_exactly() {
             let original: Value = serde_json::from_slice(&bytes).unwrap();
             let out = decode_document(&bytes, &path.display().to_string())
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            assert!(out.skipped.is_empty(), "{}: {:?}", path.display(), out.skipped);
+            assert!(
+                out.skipped.is_empty(),
+                "{}: {:?}",
+                path.display(),
+                out.skipped
+            );
             let rebuilt: Vec<Value> = out.batches.iter().flat_map(rebuild_batch).collect();
             let expected = records_of(&original);
             assert_eq!(rebuilt.len(), expected.len(), "{}", path.display());

@@ -5,4 +5,5 @@
 mod cli;
 mod corpus;
 mod sample;
+mod shell;
 mod util;

@@ -12,7 +12,10 @@ fn digest_of_tree(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push((p.strip_prefix(root).unwrap().display().to_string(), std::fs::read(&p).unwrap()));
+                out.push((
+                    p.strip_prefix(root).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                ));
             }
         }
     }
@@ -25,20 +28,38 @@ fn one_seed_gives_one_archive() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     for d in [&a, &b] {
-        let st = bin().args(["sample", d.path().to_str().unwrap(), "--days", "3", "--events-per-day", "40", "--seed", "7"]).status().unwrap();
+        let st = bin()
+            .args([
+                "sample",
+                d.path().to_str().unwrap(),
+                "--days",
+                "3",
+                "--events-per-day",
+                "40",
+                "--seed",
+                "7",
+            ])
+            .status()
+            .unwrap();
         assert!(st.success());
     }
     let (ta, tb) = (digest_of_tree(a.path()), digest_of_tree(b.path()));
     assert!(ta.len() > 20);
     assert!(ta == tb, "same seed, different archives");
-    assert!(ta.iter().all(|(p, _)| p.starts_with("AWSLogs/") && p.contains("/CloudTrail/") && p.ends_with(".json.gz")));
+    assert!(ta.iter().all(|(p, _)| p.starts_with("AWSLogs/")
+        && p.contains("/CloudTrail/")
+        && p.ends_with(".json.gz")));
 }
 
 #[test]
 fn planted_incidents_are_found() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    assert!(bin().args(["sample", d, "--events-per-day", "20"]).status().unwrap().success());
+    assert!(bin()
+        .args(["sample", d, "--events-per-day", "20"])
+        .status()
+        .unwrap()
+        .success());
     let q = |sql: &str| {
         let out = run(&["--source", d, "--format", "csv", "-e", sql], "");
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -84,7 +105,13 @@ fn demo_answers_the_first_question() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
-    assert!(s.contains("203.0.113.77") && s.contains("alice") && s.contains("prod-orders"), "{s}");
+    assert!(
+        s.contains("203.0.113.77") && s.contains("alice") && s.contains("prod-orders"),
+        "{s}"
+    );
     assert!(s.contains("trailsql --source"), "{s}");
-    assert!(cache.path().join("trailsql/sample-archive/.complete").exists());
+    assert!(cache
+        .path()
+        .join("trailsql/sample-archive/.complete")
+        .exists());
 }

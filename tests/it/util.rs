@@ -6,7 +6,10 @@ use std::process::{Command, Output, Stdio};
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trailsql"));
-    c.env("TRAILSQL_HISTORY", std::env::temp_dir().join("trailsql-test-history"));
+    c.env(
+        "TRAILSQL_HISTORY",
+        std::env::temp_dir().join("trailsql-test-history"),
+    );
     c
 }
 
@@ -23,7 +26,12 @@ pub fn run(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("trailsql runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("trailsql finishes")
 }
 
@@ -37,7 +45,9 @@ pub fn corpus() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!("NOTE: ../shared/corpus not found; the corpus tests check nothing in this checkout");
+        eprintln!(
+            "NOTE: ../shared/corpus not found; the corpus tests check nothing in this checkout"
+        );
         None
     }
 }

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use rustyline::error::ReadlineError;
-use rustyline::DefaultEditor;
+use rustyline::Editor;
+
+pub mod complete;
+
+use complete::{ShellHelper, Words};
 
 use crate::cli::{run_sql, Sink};
 use crate::error::{Error, Result};
@@ -18,10 +22,22 @@ use crate::session::Engine;
 pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("\\?", "", "show this help"),
     ("\\q", "", "quit (Ctrl-D works too)"),
-    ("\\d", "[TABLE]", "list tables, or describe TABLE with its nested fields"),
+    (
+        "\\d",
+        "[TABLE]",
+        "list tables, or describe TABLE with its nested fields",
+    ),
     ("\\timing", "[on|off]", "show how long each query took"),
-    ("\\format", "table|csv|json|ndjson|parquet", "choose the output format"),
-    ("\\o", "[FILE]", "send results to FILE; without FILE, back to the screen"),
+    (
+        "\\format",
+        "table|csv|json|ndjson|parquet",
+        "choose the output format",
+    ),
+    (
+        "\\o",
+        "[FILE]",
+        "send results to FILE; without FILE, back to the screen",
+    ),
     ("\\i", "FILE", "run the SQL in FILE"),
 ];
 
@@ -96,9 +112,11 @@ async fn command(engine: &Engine, sink: &mut Sink, line: &str) -> bool {
         },
         "\\d" => {
             let sql = match arg {
-                None => "SELECT table_name AS name, table_type AS type FROM information_schema.tables \
+                None => {
+                    "SELECT table_name AS name, table_type AS type FROM information_schema.tables \
                          WHERE table_schema = 'public' ORDER BY table_name"
-                    .to_string(),
+                        .to_string()
+                }
                 Some(t) => format!("DESCRIBE \"{}\"", t.replace('"', "\"\"")),
             };
             run_cancellable(engine, sink, &sql).await;
@@ -108,17 +126,52 @@ async fn command(engine: &Engine, sink: &mut Sink, line: &str) -> bool {
     true
 }
 
+/// Table names for completion, from the session's catalog.
+fn refresh_tables(engine: &Engine, words: &Words) {
+    let mut names: Vec<String> = engine
+        .ctx
+        .catalog_names()
+        .iter()
+        .filter_map(|c| engine.ctx.catalog(c))
+        .flat_map(|cat| {
+            cat.schema_names()
+                .into_iter()
+                .filter(|s| s != "information_schema")
+                .filter_map(|s| cat.schema(&s))
+                .flat_map(|s| s.table_names())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    names.sort();
+    if let Ok(mut t) = words.tables.lock() {
+        *t = names;
+    }
+}
+
 /// The interactive loop.
 pub async fn run(engine: &Engine, mut sink: Sink) -> Result<()> {
-    let mut rl = DefaultEditor::new().map_err(|e| Error::Usage(format!("cannot start the shell: {e}")))?;
+    let mut rl: Editor<ShellHelper, rustyline::history::DefaultHistory> =
+        Editor::new().map_err(|e| Error::Usage(format!("cannot start the shell: {e}")))?;
+    let words = Words::new();
+    rl.set_helper(Some(ShellHelper {
+        words: words.clone(),
+    }));
+    refresh_tables(engine, &words);
     let history = history_path();
     if let Some(h) = &history {
         let _ = rl.load_history(h);
     }
-    println!("trailsql {} — \\? for help, \\q to quit", env!("CARGO_PKG_VERSION"));
+    println!(
+        "trailsql {} — \\? for help, \\q to quit",
+        env!("CARGO_PKG_VERSION")
+    );
     let mut buffer = String::new();
     loop {
-        let prompt = if buffer.is_empty() { "trailsql> " } else { "      ..> " };
+        let prompt = if buffer.is_empty() {
+            "trailsql> "
+        } else {
+            "      ..> "
+        };
         let line = tokio::task::block_in_place(|| rl.readline(prompt));
         match line {
             Ok(line) => {
@@ -139,6 +192,7 @@ pub async fn run(engine: &Engine, mut sink: Sink) -> Result<()> {
                     let sql = std::mem::take(&mut buffer);
                     let _ = rl.add_history_entry(sql.trim_end());
                     run_cancellable(engine, &sink, &sql).await;
+                    refresh_tables(engine, &words);
                 }
             }
             Err(ReadlineError::Interrupted) => buffer.clear(),

@@ -1,0 +1,75 @@
+"""Drive the trailsql shell in a pseudo-terminal, as a person at a keyboard.
+
+Usage: pty_shell.py BINARY SOURCE
+Prints a transcript; the Rust test (tests/it/shell.rs) checks it. Each step
+waits for expected output with a deadline, so a hang fails instead of blocking.
+"""
+import os
+import pty
+import select
+import sys
+import time
+
+binary, source = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(binary, [binary, "--source", source])
+
+seen = b""
+
+
+def wait_for(needle, timeout=60.0):
+    global seen
+    deadline = time.time() + timeout
+    while needle.encode() not in seen:
+        left = deadline - time.time()
+        if left <= 0:
+            print("TIMEOUT waiting for %r" % needle)
+            print(seen.decode(errors="replace"))
+            sys.exit(3)
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    mark = seen.index(needle.encode()) + len(needle)
+    out, seen = seen[:mark], seen[mark:]
+    sys.stdout.write(out.decode(errors="replace"))
+    sys.stdout.flush()
+
+
+def send(keys):
+    os.write(fd, keys.encode())
+
+
+wait_for("trailsql> ")
+# Tab completes a nested field; the statement then runs.
+send("SELECT useridentity.user\t")
+wait_for("useridentity.username")
+send(" AS who FROM cloudtrail WHERE eventname = 'DeleteTable' AND errorcode IS NULL;\r")
+wait_for("(1 row")
+wait_for("trailsql> ")
+# A statement over several lines.
+send("SELECT 40 +\r")
+wait_for("..> ")
+send("2 AS answer;\r")
+wait_for("(1 row")
+wait_for("trailsql> ")
+# Ctrl-C cancels a long query and keeps the shell.
+send("SELECT count(*) FROM range(1, 100000000000);\r")
+time.sleep(1.5)
+send("\x03")
+wait_for("query cancelled")
+wait_for("trailsql> ")
+send("\\format csv\r")
+wait_for("format is csv")
+send("SELECT 'still here' AS status;\r")
+wait_for("still here")
+wait_for("trailsql> ")
+send("\\q\r")
+_, status = os.waitpid(pid, 0)
+print("\nEXIT %d" % os.waitstatus_to_exitcode(status))

@@ -1,0 +1,44 @@
+//! The interactive shell in a pseudo-terminal (driven by tests/it/pty_shell.py,
+//! with Python's standard pty module): completion, multi-line statements,
+//! Ctrl-C cancelling a query, \format, \q and history.
+
+use std::process::Command;
+
+use crate::util::{fixture_archive, text};
+
+#[test]
+fn shell_in_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/pty_shell.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(env!("CARGO_BIN_EXE_trailsql"))
+        .arg(fixture_archive())
+        .env("TRAILSQL_HISTORY", &history)
+        .env("TERM", "xterm")
+        .output()
+        .expect("python3 runs (it is on the machine image)");
+    let t = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "driver failed:\n{t}\n{}",
+        text(&out.stderr)
+    );
+    assert!(t.contains("alice"), "{t}");
+    assert!(t.contains("| 42 "), "{t}");
+    assert!(t.contains("query cancelled"), "{t}");
+    assert!(t.contains("still here"), "{t}");
+    assert!(t.trim_end().ends_with("EXIT 0"), "{t}");
+    let h = std::fs::read_to_string(&history).expect("history saved");
+    assert!(h.contains("useridentity.username AS who"), "{h}");
+    assert!(h.contains("SELECT 40 +"), "{h}");
+}
+
+#[test]
+fn backslash_commands_from_piped_input_are_sql_errors_not_crashes() {
+    // Piped input is SQL only; a stray backslash command is reported, exit 2.
+    let out = crate::util::run(&["--source", fixture_archive().to_str().unwrap()], "\\d\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!text(&out.stderr).is_empty());
+}
