@@ -6,4 +6,5 @@ mod cli;
 mod corpus;
 mod sample;
 mod shell;
+mod slt;
 mod util;
