@@ -169,6 +169,18 @@ impl Sink {
     }
 }
 
+/// Write text to standard output; a closed pipe comes back as an error that
+/// `main` turns into a quiet exit instead of a panic.
+pub fn say(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::Io {
+            path: "stdout".into(),
+            source: e,
+        })
+}
+
 /// Run SQL text: every statement, printing each result.
 pub async fn run_sql(engine: &Engine, sink: &Sink, sql: &str) -> Result<()> {
     engine.report.reset();

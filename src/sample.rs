@@ -841,7 +841,9 @@ pub async fn demo(dir: Option<PathBuf>, cli: &crate::cli::Cli) -> Result<i32> {
     }
     let engine = crate::session::Engine::new(crate::table::ReadOptions::default());
     engine.register_source(crate::session::DEFAULT_TABLE, &dir.display().to_string())?;
-    println!("Who deleted the DynamoDB table, when, and from which IP?\n\n{DEMO_QUESTION};\n");
+    crate::cli::say(&format!(
+        "Who deleted the DynamoDB table, when, and from which IP?\n\n{DEMO_QUESTION};\n\n"
+    ))?;
     let sink = crate::cli::Sink {
         format: cli.format,
         output: cli.output.clone(),
@@ -849,9 +851,9 @@ pub async fn demo(dir: Option<PathBuf>, cli: &crate::cli::Cli) -> Result<i32> {
         stats: cli.stats,
     };
     crate::cli::run_sql(&engine, &sink, DEMO_QUESTION).await?;
-    println!(
-        "\nOpen the shell on this archive:\n  trailsql --source {}",
+    crate::cli::say(&format!(
+        "\nOpen the shell on this archive:\n  trailsql --source {}\n",
         dir.display()
-    );
+    ))?;
     Ok(0)
 }

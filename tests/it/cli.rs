@@ -341,3 +341,57 @@ fn one_log_file_as_source() {
         "eventname,traced\nTerminateInstances,true\n"
     );
 }
+
+/// Read one line of stdout, close the pipe, and return the exit code.
+fn exit_after_one_line(cmd: &mut std::process::Command) -> Option<i32> {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(!line.is_empty());
+    // The reader is dropped here: the pipe is closed, as `| head -1` does.
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !crate::util::text(&out.stderr).contains("panicked"),
+        "{}",
+        crate::util::text(&out.stderr)
+    );
+    out.status.code()
+}
+
+#[test]
+fn closed_pipe_exits_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(crate::util::bin()
+        .args(["sample", d, "--days", "2", "--events-per-day", "400"])
+        .status()
+        .unwrap()
+        .success());
+    for format in ["table", "csv", "ndjson"] {
+        let code = exit_after_one_line(crate::util::bin().args([
+            "--source",
+            d,
+            "--format",
+            format,
+            "-e",
+            "SELECT * FROM cloudtrail",
+        ]));
+        assert_eq!(code, Some(0), "{format}");
+    }
+    let cache = tempfile::tempdir().unwrap();
+    assert_eq!(
+        exit_after_one_line(
+            crate::util::bin()
+                .arg("demo")
+                .env("XDG_CACHE_HOME", cache.path())
+        ),
+        Some(0)
+    );
+}
