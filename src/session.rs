@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider, TableProviderFactory};
 use datafusion::error::{DataFusionError, Result as DfResult};
@@ -34,6 +34,65 @@ pub struct StatementResult {
 impl StatementResult {
     pub fn rows(&self) -> usize {
         self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
+
+/// The name a person expects for an unaliased field access: DataFusion names
+/// `userIdentity.userName` `cloudtrail.useridentity[username]`; Athena shows
+/// `username`. Other names are kept.
+pub fn display_name(name: &str) -> Option<&str> {
+    let open = name.find('[')?;
+    let head = &name[..open];
+    let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !head.split('.').all(ident) || !name.ends_with(']') {
+        return None;
+    }
+    let last = &name[name.rfind('[')? + 1..name.len() - 1];
+    // Every part after the head must be [..] groups.
+    let rest = &name[open..];
+    let well_formed = rest
+        .split_inclusive(']')
+        .all(|g| g.starts_with('[') && g.ends_with(']') && !g[1..g.len() - 1].contains('['));
+    (well_formed && ident(last)).then_some(last)
+}
+
+fn display_schema(schema: &datafusion::arrow::datatypes::Schema) -> SchemaRef {
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| match display_name(f.name()) {
+            Some(n) => Arc::new(f.as_ref().clone().with_name(n)),
+            None => f.clone(),
+        })
+        .collect();
+    Arc::new(datafusion::arrow::datatypes::Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::display_name;
+
+    #[test]
+    fn field_access_names_like_athena() {
+        assert_eq!(
+            display_name("cloudtrail.useridentity[username]"),
+            Some("username")
+        );
+        assert_eq!(
+            display_name("useridentity[sessioncontext][sessionissuer][arn]"),
+            Some("arn")
+        );
+        assert_eq!(
+            display_name("cloudtrail.resources[Int64(1)][arn]"),
+            Some("arn")
+        );
+        assert_eq!(display_name("cloudtrail.resources[Int64(1)]"), None);
+        assert_eq!(display_name("count(*)"), None);
+        assert_eq!(display_name("eventname"), None);
+        assert_eq!(display_name("json_extract(a[b])"), None);
     }
 }
 
@@ -132,11 +191,17 @@ impl Engine {
             let state = self.ctx.state();
             let plan = state.statement_to_plan(stmt).await?;
             let df = self.ctx.execute_logical_plan(plan).await?;
-            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+            let schema = display_schema(df.schema().as_arrow());
             let mut stream = df.execute_stream().await?;
             let mut batches = Vec::new();
             while let Some(b) = stream.next().await {
-                batches.push(b?);
+                // Same columns under the display names.
+                let b = b?;
+                let rows = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+                let renamed =
+                    RecordBatch::try_new_with_options(schema.clone(), b.columns().to_vec(), &rows)
+                        .map_err(DataFusionError::from)?;
+                batches.push(renamed);
             }
             out.push(StatementResult { schema, batches });
         }

@@ -395,3 +395,15 @@ fn closed_pipe_exits_quietly() {
         Some(0)
     );
 }
+
+#[test]
+fn unaliased_field_access_is_named_after_the_field() {
+    let sql = "SELECT userIdentity.userName, resources[1]['arn'], useridentity.sessioncontext.sessionissuer.arn, count(*) \
+               FROM cloudtrail WHERE eventname = 'StopLogging' GROUP BY 1, 2, 3";
+    let out = run(&["--source", &src(), "--format", "csv", "-e", sql], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).lines().next(),
+        Some("username,arn,arn,count(*)")
+    );
+}
