@@ -92,11 +92,23 @@ fn split_records(text: &str) -> Result<Vec<&RawValue>, FileProblem> {
     let bad_json = |e: serde_json::Error| FileProblem(format!("not valid JSON: {e}"));
     match trimmed.as_bytes()[0] {
         b'{' => {
-            let entries: Entries = serde_json::from_str(trimmed).map_err(bad_json)?;
-            if let Some((_, records)) = entries.0.iter().find(|(k, _)| k == "Records") {
-                return serde_json::from_str::<Vec<&RawValue>>(records.get())
-                    .map_err(|_| FileProblem("\"Records\" is not an array of records".into()));
+            // One pass: members other than Records are skipped unparsed.
+            #[derive(serde::Deserialize)]
+            struct Doc<'a> {
+                #[serde(rename = "Records", borrow)]
+                records: Option<Vec<&'a RawValue>>,
             }
+            let doc: Doc = serde_json::from_str(trimmed).map_err(|e| {
+                if e.classify() == serde_json::error::Category::Data {
+                    FileProblem("\"Records\" is not an array of records".into())
+                } else {
+                    bad_json(e)
+                }
+            })?;
+            if let Some(records) = doc.records {
+                return Ok(records);
+            }
+            let entries: Entries = serde_json::from_str(trimmed).map_err(bad_json)?;
             let looks_like_event = entries
                 .0
                 .iter()
@@ -579,6 +591,16 @@ mod tests {
         ] {
             assert!(decode_document(bad, "f").is_err(), "{:?}", bad);
         }
+        assert_eq!(
+            decode_document(br#"{"Records":{"a":1}}"#, "f")
+                .unwrap_err()
+                .0,
+            "\"Records\" is not an array of records"
+        );
+        assert!(decode_document(br#"{"Records":[1,"#, "f")
+            .unwrap_err()
+            .0
+            .starts_with("not valid JSON"));
         let out = decode_document(br#"{"Records":[1,{"eventName":"X"},"s"]}"#, "f").unwrap();
         assert_eq!(out.records, 1);
         assert_eq!(out.skipped.len(), 2);
