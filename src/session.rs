@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
+use datafusion::arrow::array::{RecordBatch, RecordBatchOptions, StringArray};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider, TableProviderFactory};
 use datafusion::error::{DataFusionError, Result as DfResult};
@@ -93,6 +94,27 @@ mod tests {
         assert_eq!(display_name("count(*)"), None);
         assert_eq!(display_name("eventname"), None);
         assert_eq!(display_name("json_extract(a[b])"), None);
+    }
+}
+
+/// A short type name for `\\d`: structs say `struct` (their fields follow
+/// as rows of their own), lists of structs name their fields.
+fn type_name(t: &DataType) -> String {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "text".into(),
+        DataType::Boolean => "boolean".into(),
+        DataType::Timestamp(_, Some(tz)) => format!("timestamp ({tz})"),
+        DataType::Timestamp(_, None) => "timestamp".into(),
+        DataType::Struct(_) => "struct".into(),
+        DataType::List(item) | DataType::LargeList(item) => match item.data_type() {
+            DataType::Struct(fields) => {
+                let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+                format!("list<struct<{}>>", names.join(", "))
+            }
+            other => format!("list<{}>", type_name(other)),
+        },
+        DataType::Dictionary(_, v) => type_name(v),
+        other => other.to_string().to_ascii_lowercase(),
     }
 }
 
@@ -181,6 +203,24 @@ impl Engine {
             self.ctx.register_table(ATHENA_TABLE, table)?;
         }
         Ok(())
+    }
+
+    /// `\\d TABLE`: every column and nested field with its type.
+    pub async fn describe(&self, table: &str) -> Result<StatementResult> {
+        let provider = self.ctx.table_provider(table).await?;
+        let paths = crate::record::schema::field_paths(provider.schema().fields());
+        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
+            datafusion::arrow::datatypes::Field::new("column", DataType::Utf8, false),
+            datafusion::arrow::datatypes::Field::new("type", DataType::Utf8, false),
+        ]));
+        let names = StringArray::from_iter_values(paths.iter().map(|(p, _)| p.as_str()));
+        let types = StringArray::from_iter_values(paths.iter().map(|(_, t)| type_name(t)));
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(names), Arc::new(types)])
+            .map_err(DataFusionError::from)?;
+        Ok(StatementResult {
+            schema,
+            batches: vec![batch],
+        })
     }
 
     /// Run every statement in `sql`, returning each result in order.

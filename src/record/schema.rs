@@ -155,6 +155,28 @@ fn field(spec: &Spec) -> Field {
     Field::new(spec.json.to_ascii_lowercase(), data_type(&spec.kind), true)
 }
 
+/// Every column and nested struct field below `fields`, as dotted lower-case
+/// paths (`useridentity.sessioncontext.sessionissuer.arn`) with their types,
+/// parents before children. Used by `\\d` and by tab completion.
+pub fn field_paths(fields: &Fields) -> Vec<(String, DataType)> {
+    fn walk(prefix: &str, fields: &Fields, out: &mut Vec<(String, DataType)>) {
+        for f in fields {
+            let path = if prefix.is_empty() {
+                f.name().clone()
+            } else {
+                format!("{prefix}.{}", f.name())
+            };
+            out.push((path.clone(), f.data_type().clone()));
+            if let DataType::Struct(children) = f.data_type() {
+                walk(&path, children, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", fields, &mut out);
+    out
+}
+
 /// The canonical schema shared by every source.
 pub fn canonical_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();

@@ -5,7 +5,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::datatypes::{DataType, Fields};
 use rustyline::completion::Completer;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -13,6 +12,7 @@ use rustyline::validate::Validator;
 use rustyline::{Context, Helper};
 
 use crate::record::canonical_schema;
+use crate::record::schema::field_paths;
 
 const KEYWORDS: &[&str] = &[
     "SELECT",
@@ -79,26 +79,6 @@ const KEYWORDS: &[&str] = &[
     "avg",
 ];
 
-/// Every column and nested field path of the canonical schema, lower case.
-pub fn field_paths() -> Vec<String> {
-    fn walk(prefix: &str, fields: &Fields, out: &mut Vec<String>) {
-        for f in fields {
-            let path = if prefix.is_empty() {
-                f.name().clone()
-            } else {
-                format!("{prefix}.{}", f.name())
-            };
-            out.push(path.clone());
-            if let DataType::Struct(children) = f.data_type() {
-                walk(&path, children, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk("", canonical_schema().fields(), &mut out);
-    out
-}
-
 /// What the shell completes from; table names are refreshed after statements.
 #[derive(Clone)]
 pub struct Words {
@@ -110,7 +90,12 @@ impl Words {
     pub fn new() -> Words {
         Words {
             tables: Arc::new(Mutex::new(Vec::new())),
-            fields: Arc::new(field_paths()),
+            fields: Arc::new(
+                field_paths(canonical_schema().fields())
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect(),
+            ),
         }
     }
 }

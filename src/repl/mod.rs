@@ -110,17 +110,23 @@ async fn command(engine: &Engine, sink: &mut Sink, line: &str) -> bool {
             },
             None => eprintln!("error: \\i needs a FILE"),
         },
-        "\\d" => {
-            let sql = match arg {
-                None => {
+        "\\d" => match arg {
+            None => {
+                let sql =
                     "SELECT table_name AS name, table_type AS type FROM information_schema.tables \
-                         WHERE table_schema = 'public' ORDER BY table_name"
-                        .to_string()
+                           WHERE table_schema = 'public' ORDER BY table_name";
+                run_cancellable(engine, sink, sql).await;
+            }
+            Some(t) => match engine.describe(t).await {
+                Ok(r) => {
+                    engine.report.reset();
+                    if let Err(e) = sink.emit(engine, &r, std::time::Duration::ZERO) {
+                        eprintln!("error: {}", escape_control(&e.to_string()));
+                    }
                 }
-                Some(t) => format!("DESCRIBE \"{}\"", t.replace('"', "\"\"")),
-            };
-            run_cancellable(engine, sink, &sql).await;
-        }
+                Err(e) => eprintln!("error: {}", escape_control(&e.to_string())),
+            },
+        },
         other => eprintln!("error: unknown command {other}; \\? lists the commands"),
     }
     true
