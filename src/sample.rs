@@ -25,7 +25,7 @@ pub struct SampleOptions {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Number of days.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 61)]
     pub days: u32,
     /// First day (UTC), YYYY-MM-DD.
     #[arg(long, default_value = "2025-10-01")]
@@ -39,7 +39,7 @@ impl Default for SampleOptions {
     fn default() -> Self {
         SampleOptions {
             seed: 42,
-            days: 30,
+            days: 61,
             start: NaiveDate::from_ymd_opt(2025, 10, 1).expect("valid date"),
             events_per_day: 120,
         }
