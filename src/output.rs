@@ -102,16 +102,7 @@ pub fn json_value(col: &dyn Array, row: usize) -> Value {
             Value::Array((0..l.len()).map(|i| json_value(l.as_ref(), i)).collect())
         }
         DataType::Timestamp(..) => Value::String(text_at(col, row).unwrap_or_default()),
-        DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64
-        | DataType::Float32
-        | DataType::Float64 => {
+        t if t.is_numeric() => {
             let t = text_at(col, row).unwrap_or_default();
             serde_json::from_str(&t).unwrap_or(Value::String(t))
         }
