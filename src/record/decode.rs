@@ -61,13 +61,38 @@ pub struct DecodeOutcome {
     pub type_mismatches: usize,
 }
 
-/// Decode one (already decompressed) log document.
+/// Decode one (already decompressed) log document, every column.
 pub fn decode_document(bytes: &[u8], log_object: &str) -> Result<DecodeOutcome, FileProblem> {
+    decode_projected(bytes, log_object, None)
+}
+
+/// Decode one log document; with `projection` (indexes into the canonical
+/// schema) only those columns are filled and the others are NULL, which saves
+/// the work of parsing values no one reads. Records are still checked and
+/// skipped the same way; values of an unexpected type are only counted in the
+/// columns that are read.
+pub fn decode_projected(
+    bytes: &[u8],
+    log_object: &str,
+    projection: Option<&[usize]>,
+) -> Result<DecodeOutcome, FileProblem> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| FileProblem(format!("not UTF-8 text ({e})")))?;
     let records = split_records(text)?;
     let mut out = DecodeOutcome::default();
     let mut builder = BatchBuilder::new();
+    // extra_fields gathers from every column (explicit nulls, values of
+    // another type), so reading it means decoding everything.
+    let projection = projection.filter(|p| !p.contains(&RECORD.len()));
+    if let Some(p) = projection {
+        let mut wanted = vec![false; RECORD.len() + 1];
+        for &i in p {
+            if let Some(w) = wanted.get_mut(i) {
+                *w = true;
+            }
+        }
+        builder.wanted = Some(wanted);
+    }
     for (index, raw) in records.into_iter().enumerate() {
         match builder.append_record(raw, &mut out.type_mismatches) {
             Ok(()) => out.records += 1,
@@ -285,12 +310,15 @@ impl StructCol {
 
 /// Fill `children` (one per spec) from the JSON object text `obj`. Unknown members
 /// go into `extra`. Returns false when `obj` is not an object.
+/// `wanted` (top level only): which children to fill, and at index
+/// `specs.len()` whether unknown members are kept; None fills everything.
 fn fill_object(
     specs: &'static [Spec],
     children: &mut [Col],
     obj: &str,
     extra: &mut Map<String, Value>,
     mismatches: &mut usize,
+    wanted: Option<&[bool]>,
 ) -> bool {
     let Ok(Entries(entries)) = serde_json::from_str::<Entries>(obj) else {
         return false;
@@ -299,15 +327,18 @@ fn fill_object(
     for (key, raw) in entries {
         match specs.iter().position(|s| s.json == key) {
             Some(i) => found[i] = Some(raw),
-            None => {
+            None if wanted.is_none_or(|w| w[specs.len()]) => {
                 extra.insert(key.into_owned(), to_value(raw));
             }
+            None => {}
         }
     }
-    for ((spec, col), raw) in specs.iter().zip(children.iter_mut()).zip(found) {
+    for (i, ((spec, col), raw)) in specs.iter().zip(children.iter_mut()).zip(found).enumerate() {
         match raw {
-            Some(raw) => col.append(spec.json, raw, extra, mismatches),
-            None => col.null(),
+            Some(raw) if wanted.is_none_or(|w| w[i]) => {
+                col.append(spec.json, raw, extra, mismatches)
+            }
+            _ => col.null(),
         }
     }
     true
@@ -403,7 +434,7 @@ impl Col {
             Col::Struct(s) => {
                 let mut sub = Map::new();
                 if text.starts_with('{')
-                    && fill_object(s.specs, &mut s.children, text, &mut sub, mismatches)
+                    && fill_object(s.specs, &mut s.children, text, &mut sub, mismatches, None)
                 {
                     s.valid.append_non_null();
                     s.len += 1;
@@ -435,6 +466,7 @@ impl Col {
                                 t,
                                 &mut item_extra,
                                 mismatches,
+                                None,
                             )
                         {
                             child.valid.append_non_null();
@@ -486,6 +518,8 @@ impl Col {
 
 /// Builds one batch of records at a time.
 struct BatchBuilder {
+    /// Columns to fill (the record's, then extra_fields); None: all.
+    wanted: Option<Vec<bool>>,
     cols: Vec<Col>,
     extra: StringBuilder,
     rows: usize,
@@ -494,6 +528,7 @@ struct BatchBuilder {
 impl BatchBuilder {
     fn new() -> Self {
         BatchBuilder {
+            wanted: None,
             cols: RECORD.iter().map(|s| Col::new(&s.kind)).collect(),
             extra: StringBuilder::new(),
             rows: 0,
@@ -509,10 +544,12 @@ impl BatchBuilder {
             ));
         }
         let mut extra = Map::new();
-        if !fill_object(RECORD, &mut self.cols, text, &mut extra, mismatches) {
+        let wanted = self.wanted.as_deref();
+        if !fill_object(RECORD, &mut self.cols, text, &mut extra, mismatches, wanted) {
             return Err("record is not a valid JSON object".into());
         }
-        if extra.is_empty() {
+        // With a projection, extra_fields is not read (see decode_projected).
+        if extra.is_empty() || wanted.is_some() {
             self.extra.append_null();
         } else {
             self.extra.append_value(Value::Object(extra).to_string());
@@ -620,6 +657,26 @@ mod tests {
                 .records,
             2
         );
+    }
+
+    #[test]
+    fn projection_fills_only_what_is_read_and_the_same_values() {
+        let doc = br#"{"Records":[{"eventName":"A","readOnly":"x","responseElements":null,"userIdentity":{"type":"Root","odd":1}},{"eventName":"B","awsRegion":"eu-west-1"}]}"#;
+        let full = decode_document(doc, "f").unwrap();
+        let idx = |name: &str| canonical_schema().index_of(name).unwrap();
+        let (name, region, extra) = (idx("eventname"), idx("awsregion"), idx("extra_fields"));
+        let part = decode_projected(doc, "f", Some(&[name, region])).unwrap();
+        let (f, p) = (&full.batches[0], &part.batches[0]);
+        assert_eq!(f.column(name), p.column(name));
+        assert_eq!(f.column(region), p.column(region));
+        assert_eq!(p.column(idx("useridentity")).null_count(), 2);
+        assert_eq!(p.column(extra).null_count(), 2);
+        assert_eq!(part.records, 2);
+        assert_eq!(part.type_mismatches, 0, "readonly is not read");
+        // Reading extra_fields decodes everything, so it is complete.
+        let with_extra = decode_projected(doc, "f", Some(&[name, extra])).unwrap();
+        assert_eq!(f.column(extra), with_extra.batches[0].column(extra));
+        assert_eq!(with_extra.type_mismatches, 1);
     }
 
     #[test]

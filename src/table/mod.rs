@@ -23,7 +23,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use futures::StreamExt;
 
 use crate::archive::{local, LogFile, DEFAULT_LATE_DAYS};
-use crate::record::{canonical_schema, decode_document, DecodeOutcome, FileProblem};
+use crate::record::decode::decode_projected;
+use crate::record::{canonical_schema, DecodeOutcome, FileProblem};
 pub use report::Report;
 
 /// How a table reads.
@@ -120,6 +121,11 @@ impl TableProvider for CloudTrailTable {
             .map(|files| {
                 Arc::new(FilesPartition {
                     files: Arc::new(files),
+                    // --strict checks every value, so it decodes every column.
+                    projection: projection
+                        .filter(|_| !self.options.strict)
+                        .cloned()
+                        .map(Arc::new),
                     options: self.options.clone(),
                     report: self.report.clone(),
                 }) as Arc<dyn PartitionStream>
@@ -140,6 +146,8 @@ impl TableProvider for CloudTrailTable {
 #[derive(Debug)]
 struct FilesPartition {
     files: Arc<Vec<LogFile>>,
+    /// Columns the query reads; the others are left NULL.
+    projection: Option<Arc<Vec<usize>>>,
     options: ReadOptions,
     report: Arc<Report>,
 }
@@ -156,11 +164,13 @@ impl PartitionStream for FilesPartition {
         let files = self.files.clone();
         let strict = self.options.strict;
         let report = self.report.clone();
+        let projection = self.projection.clone();
         let stream = futures::stream::iter(0..files.len())
             .map(move |i| {
                 let f = files[i].clone();
+                let projection = projection.clone();
                 tokio::task::spawn_blocking(move || {
-                    let out = read_log_file(&f.location);
+                    let out = read_log_file(&f.location, projection.as_ref().map(|p| p.as_slice()));
                     (f, out)
                 })
             })
@@ -213,11 +223,15 @@ fn static_schema() -> &'static SchemaRef {
     S.get_or_init(canonical_schema)
 }
 
-/// Read, gunzip (detected by magic bytes, not the name) and decode one log file.
-pub fn read_log_file(location: &str) -> Result<DecodeOutcome, FileProblem> {
+/// Read, gunzip (detected by magic bytes, not the name) and decode one log
+/// file, filling only the `projection` columns when given.
+pub fn read_log_file(
+    location: &str,
+    projection: Option<&[usize]>,
+) -> Result<DecodeOutcome, FileProblem> {
     let bytes = std::fs::read(location).map_err(|e| FileProblem(format!("cannot read: {e}")))?;
     let text = maybe_gunzip(bytes)?;
-    decode_document(&text, location)
+    decode_projected(&text, location, projection)
 }
 
 /// Inflate gzip data (magic `1f 8b`); other bytes are returned as they are.

@@ -232,19 +232,11 @@ fn bad_archive() -> tempfile::TempDir {
 fn bad_files_are_reported_counted_and_skipped() {
     let dir = bad_archive();
     let src = dir.path().display().to_string();
-    let out = run(
-        &[
-            "--source",
-            &src,
-            "--format",
-            "csv",
-            "-e",
-            "SELECT eventname FROM cloudtrail ORDER BY eventname",
-        ],
-        "",
-    );
+    // Reads readonly, where record B has "yes": counted as a value of an unexpected type.
+    let sql = "SELECT eventname, readonly FROM cloudtrail ORDER BY eventname";
+    let out = run(&["--source", &src, "--format", "csv", "-e", sql], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "eventname\nA\nB\nE\n");
+    assert_eq!(text(&out.stdout), "eventname,readonly\nA,\nB,\nE,\n");
     let err = text(&out.stderr);
     for (file, reason) in [
         ("truncated0000000", "corrupt or truncated gzip"),
