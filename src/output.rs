@@ -117,7 +117,7 @@ pub fn text_at(col: &dyn Array, row: usize) -> Option<String> {
     }
     match col.data_type() {
         DataType::Utf8 => Some(col.as_string::<i32>().value(row).to_owned()),
-        DataType::Timestamp(unit, _) => {
+        DataType::Timestamp(..) => {
             let ms = cast(
                 &col.slice(row, 1),
                 &DataType::Timestamp(TimeUnit::Millisecond, None),
@@ -126,7 +126,6 @@ pub fn text_at(col: &dyn Array, row: usize) -> Option<String> {
             let v = ms
                 .as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>()
                 .value(0);
-            let _ = unit;
             Some(format_time(v))
         }
         DataType::Struct(_) | DataType::List(_) | DataType::LargeList(_) => {

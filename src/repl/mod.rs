@@ -4,7 +4,6 @@
 //! line being typed) and keeps the shell; Ctrl-D leaves.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use rustyline::error::ReadlineError;
 use rustyline::Editor;
@@ -58,13 +57,11 @@ fn history_path() -> Option<PathBuf> {
 
 /// Run a statement, cancelling it on Ctrl-C.
 async fn run_cancellable(engine: &Engine, sink: &Sink, sql: &str) {
-    let started = Instant::now();
     tokio::select! {
         r = run_sql(engine, sink, sql) => {
             if let Err(e) = r {
                 eprintln!("error: {}", escape_control(&e.to_string()));
             }
-            let _ = started;
         }
         _ = tokio::signal::ctrl_c() => {
             eprintln!("query cancelled");
