@@ -4,13 +4,13 @@
 
 use std::process::Command;
 
-use crate::util::{fixture_archive, text};
+use crate::util::{fixture_archive, repo, text};
 
 #[test]
 fn shell_in_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/pty_shell.py");
+    let script = repo().join("tests/it/pty_shell.py");
     let out = Command::new("python3")
         .arg(&script)
         .arg(env!("CARGO_BIN_EXE_trailsql"))

@@ -8,7 +8,7 @@ use trailsql::output::text_at;
 use trailsql::session::{Engine, DEFAULT_TABLE};
 use trailsql::table::ReadOptions;
 
-use crate::util::fixture_archive;
+use crate::util::{fixture_archive, repo};
 
 struct Db(Engine);
 
@@ -75,7 +75,7 @@ impl sqllogictest::AsyncDB for Db {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sql_answers_on_the_fixture_archive() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
+    let dir = repo().join("tests/slt");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -1,7 +1,7 @@
 //! Helpers: run the binary, find fixtures.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 pub fn bin() -> Command {
@@ -13,8 +13,18 @@ pub fn bin() -> Command {
     c
 }
 
+/// The checkout the tests run in. Read at run time, not with `env!`: clones at
+/// different paths may share one build folder (CI points CARGO_TARGET_DIR at a
+/// persistent one), and cargo does not rebuild a test binary just because the
+/// checkout moved, so a compile-time path can name another clone, or none.
+pub fn repo() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 pub fn fixture_archive() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/archive")
+    repo().join("tests/data/archive")
 }
 
 /// Run with `args`, feeding `stdin`, and return the output.
@@ -41,7 +51,7 @@ pub fn text(b: &[u8]) -> String {
 
 /// `../shared/corpus`, when this checkout has it.
 pub fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let p = repo().join("../shared/corpus");
     if p.is_dir() {
         Some(p)
     } else {
