@@ -74,9 +74,28 @@ wait_for("useridentity.sessioncontext.sessionissuer.arn")
 wait_for("trailsql> ")
 send("\\format csv\r")
 wait_for("format is csv")
+# Keys typed before the prompt would be echoed by the terminal in cooked
+# mode, not read by the line editor: always wait for the prompt first.
+wait_for("trailsql> ")
 send("SELECT 'still here' AS status;\r")
-wait_for("still here")
+# The CSV header then the value (the echo of the typed line also holds the
+# words, so match the output's shape).
+wait_for("status\r\nstill here")
 wait_for("trailsql> ")
 send("\\q\r")
-_, status = os.waitpid(pid, 0)
+deadline = time.time() + 60
+while True:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    if time.time() > deadline:
+        print("TIMEOUT waiting for the shell to exit after \\q")
+        os.kill(pid, 9)
+        sys.exit(3)
+    # Keep reading so the shell never blocks on a full terminal buffer.
+    if select.select([fd], [], [], 0.1)[0]:
+        try:
+            os.read(fd, 4096)
+        except OSError:
+            pass
 print("\nEXIT %d" % os.waitstatus_to_exitcode(status))
