@@ -1,11 +1,14 @@
 //! Log-file bytes -> Arrow batches of the canonical schema.
 //!
 //! A log file is `{"Records":[...]}`; a bare array of records and a lone event
-//! object (as AWS documentation prints them) are accepted too. Each record is split
-//! out as raw JSON text and walked against the schema tree: a value of the expected
-//! type goes into its column; anything else (an unknown field, an explicit `null`,
-//! a value of another type, a timestamp in a non-canonical spelling) is kept in
-//! `extra_fields`, so the record can always be rebuilt from its row.
+//! object (as AWS documentation prints them) are accepted too. The document is
+//! read in one pass: serde walks it and visitors shaped by the schema tree write
+//! each value straight into its column builder. A value of the expected type goes
+//! into its column; anything else (an unknown field, an explicit `null`, a value
+//! of another type, a timestamp in a non-canonical spelling, a repeated member)
+//! is kept in `extra_fields`, so the record can always be rebuilt from its row.
+//! Members of columns a query does not read are skipped without being parsed
+//! into values.
 //!
 //! A record that is not a JSON object is skipped and reported; a file that is not a
 //! CloudTrail document is reported as a [`FileProblem`]. Nothing here panics on bad
@@ -18,12 +21,15 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::builder::NullBufferBuilder;
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanBuilder, ListArray, RecordBatch, StringArray, StringBuilder,
-    StructArray, TimestampMillisecondBuilder,
+    ArrayRef, BooleanBuilder, ListArray, RecordBatch, StringArray, StringBuilder, StructArray,
+    TimestampMillisecondBuilder,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{Field, FieldRef, Fields};
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -78,28 +84,45 @@ pub fn decode_projected(
 ) -> Result<DecodeOutcome, FileProblem> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| FileProblem(format!("not UTF-8 text ({e})")))?;
-    let records = split_records(text)?;
-    let mut out = DecodeOutcome::default();
-    let mut builder = BatchBuilder::new();
-    // extra_fields gathers from every column (explicit nulls, values of
-    // another type), so reading it means decoding everything.
-    let projection = projection.filter(|p| !p.contains(&RECORD.len()));
-    if let Some(p) = projection {
-        let mut wanted = vec![false; RECORD.len() + 1];
-        for &i in p {
-            if let Some(w) = wanted.get_mut(i) {
-                *w = true;
-            }
-        }
-        builder.wanted = Some(wanted);
+    let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if text.is_empty() {
+        return Err(FileProblem("empty file".into()));
     }
-    for (index, raw) in records.into_iter().enumerate() {
-        match builder.append_record(raw, &mut out.type_mismatches) {
-            Ok(()) => out.records += 1,
-            Err(reason) => out.skipped.push(RecordProblem { index, reason }),
+    let mut builder = BatchBuilder::new(projection);
+    let mut out = DecodeOutcome::default();
+    let mut target = Target {
+        builder: &mut builder,
+        out: &mut out,
+        log_object,
+    };
+    let bad_json = |e: serde_json::Error| FileProblem(format!("not valid JSON: {e}"));
+    let mut de = serde_json::Deserializer::from_str(text);
+    let found = match text.as_bytes()[0] {
+        b'{' => DocSeed(&mut target).deserialize(&mut de),
+        b'[' => RecordsSeed(&mut target).deserialize(&mut de),
+        _ => return Err(FileProblem("not a JSON object or array".into())),
+    }
+    .and_then(|found| de.end().map(|()| found))
+    .map_err(bad_json)?;
+    match found {
+        Found::Records => {}
+        Found::NotArray => {
+            return Err(FileProblem("\"Records\" is not an array of records".into()))
         }
-        if builder.rows == BATCH_ROWS {
-            out.batches.push(builder.finish(log_object));
+        Found::Absent => {
+            let Entries(entries) = serde_json::from_str(text).map_err(bad_json)?;
+            let looks_like_event = entries
+                .iter()
+                .any(|k| matches!(k.as_ref(), "eventName" | "eventSource" | "eventVersion"));
+            if !looks_like_event {
+                return Err(FileProblem(
+                    "no \"Records\" array: not a CloudTrail log file".into(),
+                ));
+            }
+            let mut de = serde_json::Deserializer::from_str(text);
+            RecordSeed(&mut target)
+                .deserialize(&mut de)
+                .map_err(bad_json)?;
         }
     }
     if builder.rows > 0 {
@@ -108,48 +131,179 @@ pub fn decode_projected(
     Ok(out)
 }
 
-/// The raw record texts of a document.
-fn split_records(text: &str) -> Result<Vec<&RawValue>, FileProblem> {
-    let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if trimmed.is_empty() {
-        return Err(FileProblem("empty file".into()));
+/// Where decoded records go.
+struct Target<'b> {
+    builder: &'b mut BatchBuilder,
+    out: &'b mut DecodeOutcome,
+    log_object: &'b str,
+}
+
+impl Target<'_> {
+    fn record_done(&mut self) {
+        self.out.records += 1;
+        if self.builder.rows == BATCH_ROWS {
+            self.out.batches.push(self.builder.finish(self.log_object));
+        }
     }
-    let bad_json = |e: serde_json::Error| FileProblem(format!("not valid JSON: {e}"));
-    match trimmed.as_bytes()[0] {
-        b'{' => {
-            // One pass: members other than Records are skipped unparsed.
-            #[derive(serde::Deserialize)]
-            struct Doc<'a> {
-                #[serde(rename = "Records", borrow)]
-                records: Option<Vec<&'a RawValue>>,
-            }
-            let doc: Doc = serde_json::from_str(trimmed).map_err(|e| {
-                if e.classify() == serde_json::error::Category::Data {
-                    FileProblem("\"Records\" is not an array of records".into())
-                } else {
-                    bad_json(e)
+
+    fn record_skipped(&mut self, not_an_object: &Value) {
+        let what = match not_an_object {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        };
+        self.out.skipped.push(RecordProblem {
+            index: self.out.records + self.out.skipped.len(),
+            reason: format!("record is not a JSON object (it is {what})"),
+        });
+    }
+}
+
+/// What the top level of a document held.
+enum Found {
+    /// A `Records` array (or a bare array), decoded.
+    Records,
+    /// A `Records` member that is not an array.
+    NotArray,
+    /// No `Records` member (or a null one).
+    Absent,
+}
+
+/// Visitor methods for every JSON value except an object, each handing the value
+/// to `self.other(value)`: the rare path of a visitor that wants objects.
+macro_rules! all_but_objects_to_other {
+    () => {
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(self.other(Value::Bool(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(self.other(Value::from(v)))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(self.other(Value::from(v)))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(self.other(Value::from(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(self.other(Value::String(v.to_owned())))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(self.other(Value::Null))
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, seq: S) -> Result<Self::Value, S::Error> {
+            let v = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+            Ok(self.other(v))
+        }
+    };
+}
+
+/// The top-level object of a log file: finds `Records`, skips other members.
+struct DocSeed<'t, 'b>(&'t mut Target<'b>);
+
+impl<'de> DeserializeSeed<'de> for DocSeed<'_, '_> {
+    type Value = Found;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocSeed<'_, '_> {
+    type Value = Found;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
+        let mut found = Found::Absent;
+        while let Some(Text(key)) = map.next_key()? {
+            if key == "Records" {
+                // A repeated Records member is decoded too: nothing is dropped.
+                match map.next_value_seed(RecordsSeed(&mut *self.0))? {
+                    Found::Absent => {}
+                    f => found = f,
                 }
-            })?;
-            if let Some(records) = doc.records {
-                return Ok(records);
-            }
-            let entries: Entries = serde_json::from_str(trimmed).map_err(bad_json)?;
-            let looks_like_event = entries
-                .0
-                .iter()
-                .any(|(k, _)| matches!(k.as_ref(), "eventName" | "eventSource" | "eventVersion"));
-            if looks_like_event {
-                let whole: &RawValue = serde_json::from_str(trimmed).map_err(bad_json)?;
-                Ok(vec![whole])
             } else {
-                Err(FileProblem(
-                    "no \"Records\" array: not a CloudTrail log file".into(),
-                ))
+                map.next_value::<IgnoredAny>()?;
             }
         }
-        b'[' => serde_json::from_str::<Vec<&RawValue>>(trimmed).map_err(bad_json),
-        _ => Err(FileProblem("not a JSON object or array".into())),
+        Ok(found)
     }
+}
+
+/// The array of records.
+struct RecordsSeed<'t, 'b>(&'t mut Target<'b>);
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
+    type Value = Found;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
+    type Value = Found;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Found, S::Error> {
+        while seq.next_element_seed(RecordSeed(&mut *self.0))?.is_some() {}
+        Ok(Found::Records)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Found, E> {
+        Ok(Found::Absent)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Found::NotArray)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Found, E> {
+        Ok(Found::NotArray)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Found, E> {
+        Ok(Found::NotArray)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Found, E> {
+        Ok(Found::NotArray)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Found, E> {
+        Ok(Found::NotArray)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Found, E> {
+        Ok(Found::NotArray)
+    }
+}
+
+/// One record: an object becomes a row; anything else is skipped and reported.
+struct RecordSeed<'t, 'b>(&'t mut Target<'b>);
+
+impl RecordSeed<'_, '_> {
+    fn other(self, v: Value) {
+        self.0.record_skipped(&v);
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a record")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let t = self.0;
+        t.builder.append_record(map, &mut t.out.type_mismatches)?;
+        t.record_done();
+        Ok(())
+    }
+    all_but_objects_to_other!();
 }
 
 /// A JSON string borrowed from the input when it has no escapes.
@@ -177,8 +331,8 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
-/// The members of a JSON object, in order, values left as raw text.
-struct Entries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// The member names of a JSON object, in order, values skipped.
+struct Entries<'a>(Vec<Cow<'a, str>>);
 
 impl<'de> Deserialize<'de> for Entries<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -189,9 +343,10 @@ impl<'de> Deserialize<'de> for Entries<'de> {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                let mut out = Vec::new();
                 while let Some(Text(k)) = map.next_key()? {
-                    out.push((k, map.next_value::<&'de RawValue>()?));
+                    map.next_value::<IgnoredAny>()?;
+                    out.push(k);
                 }
                 Ok(Entries(out))
             }
@@ -297,6 +452,20 @@ impl StructCol {
         self.len += 1;
     }
 
+    /// Append the JSON object `map` as one struct value; what does not fit
+    /// goes to `extra`.
+    fn append_map<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: A,
+        extra: &mut Map<String, Value>,
+        mismatches: &mut usize,
+    ) -> Result<(), A::Error> {
+        fill_map(self.specs, &mut self.children, extra, mismatches, None, map)?;
+        self.valid.append_non_null();
+        self.len += 1;
+        Ok(())
+    }
+
     fn finish(&mut self) -> StructArray {
         let arrays: Vec<ArrayRef> = self.children.iter_mut().map(Col::finish).collect();
         let nulls = self.valid.finish();
@@ -308,40 +477,265 @@ impl StructCol {
     }
 }
 
-/// Fill `children` (one per spec) from the JSON object text `obj`. Unknown members
-/// go into `extra`. Returns false when `obj` is not an object.
+/// The spec named `key`, trying `next` first: records mostly list their
+/// members in the schema's order.
+fn position(specs: &[Spec], key: &str, next: usize) -> Option<usize> {
+    if specs.get(next).is_some_and(|s| s.json == key) {
+        return Some(next);
+    }
+    specs.iter().position(|s| s.json == key)
+}
+
+/// Fill `children` (one per spec) from the members of one JSON object; every
+/// child gets exactly one value (NULL when the member is absent). Unknown
+/// members, and a repeated member after its first, go into `extra`.
 /// `wanted` (top level only): which children to fill, and at index
-/// `specs.len()` whether unknown members are kept; None fills everything.
-fn fill_object(
+/// `specs.len()` whether `extra` is kept; None fills everything.
+fn fill_map<'de, A: MapAccess<'de>>(
     specs: &'static [Spec],
     children: &mut [Col],
-    obj: &str,
     extra: &mut Map<String, Value>,
     mismatches: &mut usize,
     wanted: Option<&[bool]>,
-) -> bool {
-    let Ok(Entries(entries)) = serde_json::from_str::<Entries>(obj) else {
-        return false;
-    };
-    let mut found: [Option<&RawValue>; 64] = [None; 64];
-    for (key, raw) in entries {
-        match specs.iter().position(|s| s.json == key) {
-            Some(i) => found[i] = Some(raw),
-            None if wanted.is_none_or(|w| w[specs.len()]) => {
-                extra.insert(key.into_owned(), to_value(raw));
+    mut map: A,
+) -> Result<(), A::Error> {
+    debug_assert!(specs.len() < 64);
+    let keep_extra = wanted.is_none_or(|w| w[specs.len()]);
+    let mut filled = 0u64;
+    let mut next = 0;
+    while let Some(Text(key)) = map.next_key()? {
+        match position(specs, &key, next) {
+            Some(i) if wanted.is_some_and(|w| !w[i]) => {
+                map.next_value::<IgnoredAny>()?;
             }
-            None => {}
+            Some(i) if filled & (1 << i) == 0 => {
+                filled |= 1 << i;
+                next = i + 1;
+                map.next_value_seed(ColSeed {
+                    key: &key,
+                    col: &mut children[i],
+                    extra: &mut *extra,
+                    mismatches: &mut *mismatches,
+                })?;
+            }
+            _ if keep_extra => {
+                let v = map.next_value::<Value>()?;
+                extra.insert(key.into_owned(), v);
+            }
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
         }
     }
-    for (i, ((spec, col), raw)) in specs.iter().zip(children.iter_mut()).zip(found).enumerate() {
-        match raw {
-            Some(raw) if wanted.is_none_or(|w| w[i]) => {
-                col.append(spec.json, raw, extra, mismatches)
-            }
-            _ => col.null(),
+    for (i, col) in children.iter_mut().enumerate() {
+        if filled & (1 << i) == 0 {
+            col.null();
         }
     }
-    true
+    Ok(())
+}
+
+/// The value of member `key`, for column `col`.
+struct ColSeed<'c> {
+    key: &'c str,
+    col: &'c mut Col,
+    extra: &'c mut Map<String, Value>,
+    mismatches: &'c mut usize,
+}
+
+impl ColSeed<'_> {
+    /// Present but null: the column is NULL, the explicit null is kept.
+    fn null(self) {
+        self.col.null();
+        self.extra.insert(self.key.to_owned(), Value::Null);
+    }
+
+    /// A value of another JSON type than the column's: kept in `extra`.
+    fn other(self, v: Value) {
+        *self.mismatches += 1;
+        self.col.null();
+        self.extra.insert(self.key.to_owned(), v);
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ColSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.col {
+            Col::Json(_) | Col::List { .. } => {
+                let raw = <&'de RawValue>::deserialize(d)?;
+                self.append_raw(raw);
+                Ok(())
+            }
+            _ => d.deserialize_any(self),
+        }
+    }
+}
+
+impl ColSeed<'_> {
+    /// JSON-text and list columns take the member's raw text.
+    fn append_raw(self, raw: &RawValue) {
+        let text = raw.get();
+        if text == "null" {
+            return self.null();
+        }
+        match self.col {
+            Col::Json(b) => b.append_value(text),
+            Col::List {
+                offsets,
+                valid,
+                child,
+                ..
+            } => {
+                if !text.starts_with('[') {
+                    return self.other(to_value(raw));
+                }
+                let before = child.len;
+                let mut de = serde_json::Deserializer::from_str(text);
+                let seed = ItemsSeed {
+                    child,
+                    mismatches: &mut *self.mismatches,
+                };
+                // The text was already parsed once as JSON, so this cannot fail.
+                let exact = de.deserialize_seq(seed).unwrap_or(false);
+                offsets.push(offsets.last().unwrap_or(&0) + (child.len - before) as i32);
+                valid.append_non_null();
+                if !exact {
+                    // An element that does not fit: the whole list is kept
+                    // verbatim (paths into arrays would be ambiguous).
+                    self.extra.insert(self.key.to_owned(), to_value(raw));
+                }
+            }
+            _ => unreachable!("only JSON-text and list columns take raw text"),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for ColSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.null();
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        match self.col {
+            Col::Str(b) => b.append_value(s),
+            Col::Time(b) => {
+                if let Some(ms) = parse_canonical_time(s) {
+                    b.append_value(ms);
+                } else if let Some(ms) = parse_lenient_time(s) {
+                    // Queryable as a time, and the original spelling is kept.
+                    b.append_value(ms);
+                    self.extra
+                        .insert(self.key.to_owned(), Value::String(s.to_owned()));
+                } else {
+                    self.other(Value::String(s.to_owned()));
+                }
+            }
+            _ => self.other(Value::String(s.to_owned())),
+        }
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        match self.col {
+            Col::Bool(b) => b.append_value(v),
+            _ => self.other(Value::Bool(v)),
+        }
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.other(Value::from(v));
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.other(Value::from(v));
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.other(Value::from(v));
+        Ok(())
+    }
+    fn visit_seq<S: SeqAccess<'de>>(self, seq: S) -> Result<(), S::Error> {
+        let v = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+        self.other(v);
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        match self.col {
+            Col::Struct(s) => {
+                let mut sub = Map::new();
+                s.append_map(map, &mut sub, self.mismatches)?;
+                if !sub.is_empty() {
+                    self.extra.insert(self.key.to_owned(), Value::Object(sub));
+                }
+            }
+            _ => {
+                let v = Value::deserialize(MapAccessDeserializer::new(map))?;
+                self.other(v);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The elements of a list-of-struct value; gives whether every element fitted.
+struct ItemsSeed<'c> {
+    child: &'c mut StructCol,
+    mismatches: &'c mut usize,
+}
+
+impl<'de> Visitor<'de> for ItemsSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<bool, S::Error> {
+        let mut exact = true;
+        while let Some(fitted) = seq.next_element_seed(ItemSeed {
+            child: &mut *self.child,
+            mismatches: &mut *self.mismatches,
+        })? {
+            exact &= fitted;
+        }
+        Ok(exact)
+    }
+}
+
+/// One element of a list-of-struct value: gives whether it fitted.
+struct ItemSeed<'c> {
+    child: &'c mut StructCol,
+    mismatches: &'c mut usize,
+}
+
+impl ItemSeed<'_> {
+    fn other(self, _: Value) -> bool {
+        self.child.null();
+        false
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ItemSeed<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list element")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
+        let mut item_extra = Map::new();
+        self.child
+            .append_map(map, &mut item_extra, self.mismatches)?;
+        Ok(item_extra.is_empty())
+    }
+    all_but_objects_to_other!();
 }
 
 impl Col {
@@ -381,121 +775,6 @@ impl Col {
         }
     }
 
-    /// Append the value `raw` of member `key`; what does not fit goes to `extra`.
-    fn append(
-        &mut self,
-        key: &str,
-        raw: &RawValue,
-        extra: &mut Map<String, Value>,
-        mismatches: &mut usize,
-    ) {
-        let text = raw.get();
-        if text == "null" {
-            // Present but null: the column is NULL, the explicit null is kept.
-            self.null();
-            extra.insert(key.to_owned(), Value::Null);
-            return;
-        }
-        let fitted = match self {
-            Col::Str(b) => match serde_json::from_str::<Text>(text) {
-                Ok(Text(s)) => {
-                    b.append_value(s);
-                    true
-                }
-                Err(_) => false,
-            },
-            Col::Json(b) => {
-                b.append_value(text);
-                true
-            }
-            Col::Bool(b) => match text {
-                "true" | "false" => {
-                    b.append_value(text == "true");
-                    true
-                }
-                _ => false,
-            },
-            Col::Time(b) => match serde_json::from_str::<Text>(text) {
-                Ok(Text(s)) => {
-                    if let Some(ms) = parse_canonical_time(&s) {
-                        b.append_value(ms);
-                        true
-                    } else if let Some(ms) = parse_lenient_time(&s) {
-                        // Queryable as a time, and the original spelling is kept.
-                        b.append_value(ms);
-                        extra.insert(key.to_owned(), Value::String(s.into_owned()));
-                        return;
-                    } else {
-                        false
-                    }
-                }
-                Err(_) => false,
-            },
-            Col::Struct(s) => {
-                let mut sub = Map::new();
-                if text.starts_with('{')
-                    && fill_object(s.specs, &mut s.children, text, &mut sub, mismatches, None)
-                {
-                    s.valid.append_non_null();
-                    s.len += 1;
-                    if !sub.is_empty() {
-                        extra.insert(key.to_owned(), Value::Object(sub));
-                    }
-                    true
-                } else {
-                    false
-                }
-            }
-            Col::List {
-                offsets,
-                valid,
-                child,
-                ..
-            } => match serde_json::from_str::<Vec<&RawValue>>(text) {
-                Ok(items) => {
-                    // If any element does not fit, the whole list is kept verbatim
-                    // in extra_fields (paths into arrays would be ambiguous).
-                    let mut sub = Map::new();
-                    for item in &items {
-                        let t = item.get();
-                        let mut item_extra = Map::new();
-                        if t.starts_with('{')
-                            && fill_object(
-                                child.specs,
-                                &mut child.children,
-                                t,
-                                &mut item_extra,
-                                mismatches,
-                                None,
-                            )
-                        {
-                            child.valid.append_non_null();
-                            child.len += 1;
-                            if !item_extra.is_empty() {
-                                sub.insert(String::new(), Value::Null);
-                            }
-                        } else {
-                            child.null();
-                            sub.insert(String::new(), Value::Null);
-                        }
-                    }
-                    offsets.push(offsets.last().unwrap_or(&0) + items.len() as i32);
-                    valid.append_non_null();
-                    if !sub.is_empty() {
-                        extra.insert(key.to_owned(), to_value(raw));
-                    }
-                    true
-                }
-                Err(_) => false,
-            },
-        };
-        if !fitted {
-            *mismatches += 1;
-            self.null();
-            extra.insert(key.to_owned(), to_value(raw));
-        }
-    }
-
     fn finish(&mut self) -> ArrayRef {
         match self {
             Col::Str(b) | Col::Json(b) => Arc::new(b.finish()),
@@ -526,29 +805,35 @@ struct BatchBuilder {
 }
 
 impl BatchBuilder {
-    fn new() -> Self {
+    fn new(projection: Option<&[usize]>) -> Self {
+        // extra_fields gathers from every column (explicit nulls, values of
+        // another type), so reading it means decoding everything.
+        let wanted = projection.filter(|p| !p.contains(&RECORD.len())).map(|p| {
+            let mut wanted = vec![false; RECORD.len() + 1];
+            for &i in p {
+                if let Some(w) = wanted.get_mut(i) {
+                    *w = true;
+                }
+            }
+            wanted
+        });
         BatchBuilder {
-            wanted: None,
+            wanted,
             cols: RECORD.iter().map(|s| Col::new(&s.kind)).collect(),
             extra: StringBuilder::new(),
             rows: 0,
         }
     }
 
-    fn append_record(&mut self, raw: &RawValue, mismatches: &mut usize) -> Result<(), String> {
-        let text = raw.get();
-        if !text.starts_with('{') {
-            return Err(format!(
-                "record is not a JSON object (starts with {:?})",
-                text.chars().next().unwrap_or(' ')
-            ));
-        }
+    fn append_record<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: A,
+        mismatches: &mut usize,
+    ) -> Result<(), A::Error> {
         let mut extra = Map::new();
         let wanted = self.wanted.as_deref();
-        if !fill_object(RECORD, &mut self.cols, text, &mut extra, mismatches, wanted) {
-            return Err("record is not a valid JSON object".into());
-        }
-        // With a projection, extra_fields is not read (see decode_projected).
+        fill_map(RECORD, &mut self.cols, &mut extra, mismatches, wanted, map)?;
+        // With a projection, extra_fields is not read (see `new`).
         if extra.is_empty() || wanted.is_some() {
             self.extra.append_null();
         } else {
@@ -574,7 +859,7 @@ impl BatchBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::array::{Array, AsArray};
 
     #[test]
     fn decodes_records_document() {
@@ -677,6 +962,75 @@ mod tests {
         let with_extra = decode_projected(doc, "f", Some(&[name, extra])).unwrap();
         assert_eq!(f.column(extra), with_extra.batches[0].column(extra));
         assert_eq!(with_extra.type_mismatches, 1);
+    }
+
+    fn extra_of(b: &RecordBatch, row: usize) -> Value {
+        let col = b.column_by_name("extra_fields").unwrap().as_string::<i32>();
+        serde_json::from_str(col.value(row)).unwrap()
+    }
+
+    #[test]
+    fn repeated_members_and_records_lose_nothing() {
+        let doc = br#"{"Records":[{"eventName":"A","eventName":"B"}],"x":1,"Records":[{"eventName":"C"}]}"#;
+        let out = decode_document(doc, "f").unwrap();
+        assert_eq!(out.records, 2);
+        let b = &out.batches[0];
+        let names = b.column_by_name("eventname").unwrap().as_string::<i32>();
+        assert_eq!((names.value(0), names.value(1)), ("A", "C"));
+        // The later value wins when the record is rebuilt, as in JSON parsers.
+        assert_eq!(extra_of(b, 0)["eventName"], "B");
+    }
+
+    #[test]
+    fn lists_and_structs_that_do_not_fit_are_kept_whole() {
+        let doc = br#"{"Records":[
+            {"resources":[{"ARN":"a","accountId":"1","type":"T"},"odd",{"ARN":"b","more":2}]},
+            {"resources":[{"ARN":"c"}],"tlsDetails":"TLSv1.2","userIdentity":{"type":7}},
+            {"resources":{"ARN":"d"}}]}"#;
+        let out = decode_document(doc, "f").unwrap();
+        assert_eq!(out.records, 3);
+        // The string tlsDetails, the number type and the object resources.
+        assert_eq!(out.type_mismatches, 3);
+        let b = &out.batches[0];
+        let res = b.column_by_name("resources").unwrap().as_list::<i32>();
+        assert_eq!(res.value_length(0), 3);
+        assert_eq!(res.value_length(1), 1);
+        assert!(res.is_null(2));
+        let e0 = extra_of(b, 0);
+        assert_eq!(e0["resources"][1], "odd");
+        assert_eq!(e0["resources"][2]["more"], 2);
+        assert!(b.column_by_name("extra_fields").unwrap().is_valid(1));
+        let e1 = extra_of(b, 1);
+        assert!(e1.get("resources").is_none(), "{e1}");
+        assert_eq!(e1["tlsDetails"], "TLSv1.2");
+        assert_eq!(e1["userIdentity"]["type"], 7);
+        assert_eq!(extra_of(b, 2)["resources"]["ARN"], "d");
+    }
+
+    #[test]
+    fn skipped_records_say_what_they_are() {
+        let out =
+            decode_document(br#"[null,{"eventName":"X"},[1],{"eventName":"Y"}]"#, "f").unwrap();
+        assert_eq!(out.records, 2);
+        let reasons: Vec<_> = out
+            .skipped
+            .iter()
+            .map(|p| (p.index, p.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (0, "record is not a JSON object (it is null)"),
+                (2, "record is not a JSON object (it is an array)")
+            ]
+        );
+        assert_eq!(
+            decode_document(br#"{"Records":null,"a":1}"#, "f")
+                .unwrap_err()
+                .0,
+            "no \"Records\" array: not a CloudTrail log file"
+        );
+        assert!(decode_document(br#"{"Records":[]} x"#, "f").is_err());
     }
 
     #[test]
