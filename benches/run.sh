@@ -36,7 +36,6 @@ echo "archive: $ARCHIVE ($(du -sh "$ARCHIVE" | cut -f1) gz, $(find "$ARCHIVE" -n
 echo "== decode throughput, one core"
 "$BENCH" "$ARCHIVE"
 
-Q="SELECT eventname, count(*) AS n FROM cloudtrail GROUP BY eventname ORDER BY n DESC, eventname LIMIT 5"
 timed() { # label, command...: best wall time of 3 and peak RSS
   local label="$1"; shift
   local best=""
@@ -48,36 +47,49 @@ timed() { # label, command...: best wall time of 3 and peak RSS
   printf '%-44s %7.2f s  peak RSS %6d MB\n' "$label" "$best" $((rss / 1024))
 }
 
-echo "== full scan: $Q"
-timed "decompress only (gzip -dc, 2 processes)" \
-  bash -c "find '$ARCHIVE' -name '*.json.gz' -print0 | xargs -0 -P 2 -n 500 gzip -dc > /dev/null"
-timed "trailsql (1M-event archive)" "$BIN" --source "$ARCHIVE" --format csv -e "$Q"
-cp "$WORK/out.txt" "$WORK/trailsql-answer.txt"
-timed "trailsql (quarter-size archive)" "$BIN" --source "$SMALL" --format csv -e "$Q"
-events=$("$BIN" --source "$ARCHIVE" --format csv -e "SELECT count(*) FROM cloudtrail" | tail -1)
-echo "events: $events"
-
 if [ ! -x "$WORK/venv/bin/python" ]; then
   python3 -m venv "$WORK/venv"
   "$WORK/venv/bin/pip" install -q duckdb
 fi
+DUCK_VERSION=$("$WORK/venv/bin/python" -c 'import duckdb; print(duckdb.__version__)')
 cat > "$WORK/duck.py" <<'PY'
 import sys, duckdb
-archive = sys.argv[1]
+archive, question = sys.argv[1], sys.argv[2]
+records = f"""(SELECT unnest(Records) AS r
+  FROM read_json('{archive}/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz', maximum_object_size = 268435456))"""
+sql = {
+    "names": f"""SELECT r.eventName AS eventname, count(*) AS n FROM {records}
+      GROUP BY 1 ORDER BY n DESC, eventname LIMIT 5""",
+    "callers": f"""SELECT coalesce(r.userIdentity.arn, '-') AS arn, r.errorCode AS errorcode, count(*) AS n
+      FROM {records} WHERE r.errorCode IS NOT NULL
+      GROUP BY 1, 2 ORDER BY n DESC, arn, errorcode LIMIT 5""",
+}[question]
 con = duckdb.connect()
 con.execute("SET threads = 2")
-rows = con.execute(f"""
-  SELECT r.eventName AS eventname, count(*) AS n
-  FROM (SELECT unnest(Records) AS r
-        FROM read_json('{archive}/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz', maximum_object_size = 268435456))
-  GROUP BY 1 ORDER BY n DESC, eventname LIMIT 5""").fetchall()
-print("eventname,n")
-for name, n in rows:
-    print(f"{name},{n}")
+cur = con.execute(sql)
+print(",".join(d[0] for d in cur.description))
+for row in cur.fetchall():
+    print(",".join(str(v) for v in row))
 PY
-timed "duckdb $("$WORK/venv/bin/python" -c 'import duckdb; print(duckdb.__version__)') read_json + unnest(Records)" "$WORK/venv/bin/python" "$WORK/duck.py" "$ARCHIVE"
-if diff -q "$WORK/out.txt" "$WORK/trailsql-answer.txt" > /dev/null; then
-  echo "answers: identical"
-else
-  echo "answers DIFFER:"; diff "$WORK/out.txt" "$WORK/trailsql-answer.txt" || true
-fi
+
+# Two questions: one column, and a nested struct field plus a filter.
+declare -A QUESTION=(
+  [names]="SELECT eventname, count(*) AS n FROM cloudtrail GROUP BY eventname ORDER BY n DESC, eventname LIMIT 5"
+  [callers]="SELECT coalesce(useridentity.arn, '-') AS arn, errorcode, count(*) AS n FROM cloudtrail WHERE errorcode IS NOT NULL GROUP BY 1, 2 ORDER BY n DESC, arn, errorcode LIMIT 5"
+)
+timed "decompress only (gzip -dc, 2 processes)" \
+  bash -c "find '$ARCHIVE' -name '*.json.gz' -print0 | xargs -0 -P 2 -n 500 gzip -dc > /dev/null"
+events=$("$BIN" --source "$ARCHIVE" --format csv -e "SELECT count(*) FROM cloudtrail" | tail -1)
+echo "events: $events"
+for q in names callers; do
+  echo "== full scan: ${QUESTION[$q]}"
+  timed "trailsql (1M-event archive)" "$BIN" --source "$ARCHIVE" --format csv -e "${QUESTION[$q]}"
+  cp "$WORK/out.txt" "$WORK/trailsql-answer.txt"
+  timed "trailsql (quarter-size archive)" "$BIN" --source "$SMALL" --format csv -e "${QUESTION[$q]}"
+  timed "duckdb $DUCK_VERSION read_json + unnest(Records)" "$WORK/venv/bin/python" "$WORK/duck.py" "$ARCHIVE" "$q"
+  if diff -q "$WORK/out.txt" "$WORK/trailsql-answer.txt" > /dev/null; then
+    echo "answers: identical"
+  else
+    echo "answers DIFFER:"; diff "$WORK/out.txt" "$WORK/trailsql-answer.txt" || true
+  fi
+done

@@ -21,11 +21,11 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::builder::NullBufferBuilder;
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, ListArray, RecordBatch, StringArray, StringBuilder, StructArray,
+    new_null_array, ArrayRef, BooleanBuilder, ListArray, RecordBatch, StringBuilder, StructArray,
     TimestampMillisecondBuilder,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::datatypes::{Field, FieldRef, Fields};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{
     self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
@@ -33,7 +33,7 @@ use serde::de::{
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::schema::{canonical_schema, struct_fields, Kind, Spec, RECORD, UTC};
+use super::schema::{canonical_schema, data_type, struct_fields, Kind, Spec, RECORD, UTC};
 
 /// Records per output batch.
 pub const BATCH_ROWS: usize = 8192;
@@ -55,10 +55,9 @@ pub struct RecordProblem {
     pub reason: String,
 }
 
-/// What decoding one file gave.
+/// What decoding one file gave, besides its rows.
 #[derive(Debug, Default)]
-pub struct DecodeOutcome {
-    pub batches: Vec<RecordBatch>,
+pub struct FileOutcome {
     /// Records decoded into rows.
     pub records: usize,
     /// Records skipped, with reasons.
@@ -67,48 +66,103 @@ pub struct DecodeOutcome {
     pub type_mismatches: usize,
 }
 
-/// Decode one (already decompressed) log document, every column.
-pub fn decode_document(bytes: &[u8], log_object: &str) -> Result<DecodeOutcome, FileProblem> {
-    decode_projected(bytes, log_object, None)
-}
-
-/// Decode one log document; with `projection` (indexes into the canonical
-/// schema) only those columns are filled and the others are NULL, which saves
-/// the work of parsing values no one reads. Records are still checked and
-/// skipped the same way; values of an unexpected type are only counted in the
-/// columns that are read.
-pub fn decode_projected(
+/// Decode one (already decompressed) log document on its own, every column.
+pub fn decode_document(
     bytes: &[u8],
     log_object: &str,
-    projection: Option<&[usize]>,
-) -> Result<DecodeOutcome, FileProblem> {
+) -> Result<(Vec<RecordBatch>, FileOutcome), FileProblem> {
+    let mut decoder = Decoder::new(None);
+    let outcome = decoder.decode(bytes, log_object)?;
+    Ok((decoder.finish(), outcome))
+}
+
+/// Decodes many log documents into batches of up to [`BATCH_ROWS`] rows, the
+/// rows of small files sharing a batch (a trail writes files of a few dozen
+/// records; a batch and a set of column builders per file would cost more than
+/// the records). With a projection (indexes into the canonical schema) only
+/// those columns are filled and the others are NULL, which saves the work of
+/// parsing values no one reads. Records are still checked and skipped the same
+/// way; values of an unexpected type are only counted in the columns that are
+/// read.
+pub struct Decoder {
+    builder: BatchBuilder,
+    batches: Vec<RecordBatch>,
+}
+
+impl Decoder {
+    pub fn new(projection: Option<&[usize]>) -> Self {
+        Decoder {
+            builder: BatchBuilder::new(projection),
+            batches: Vec::new(),
+        }
+    }
+
+    /// Decode one document, adding its rows. A file that fails adds no rows:
+    /// the rows it had added before the problem showed are dropped.
+    pub fn decode(&mut self, bytes: &[u8], log_object: &str) -> Result<FileOutcome, FileProblem> {
+        let rows_before = self.builder.rows;
+        let batches_before = self.batches.len();
+        let mut outcome = FileOutcome::default();
+        let result = decode_into(
+            &mut Target {
+                builder: &mut self.builder,
+                batches: &mut self.batches,
+                outcome: &mut outcome,
+                log_object,
+            },
+            bytes,
+        );
+        if result.is_err() && self.builder.rows + self.batches.len() > rows_before + batches_before
+        {
+            // The rows of this file start at `rows_before` in the first batch
+            // made since it began (or in the one being built).
+            self.flush();
+            let first = self.batches[batches_before].slice(0, rows_before);
+            self.batches.truncate(batches_before);
+            if rows_before > 0 {
+                self.batches.push(first);
+            }
+        }
+        result.map(|()| outcome)
+    }
+
+    /// Batches completed so far.
+    pub fn take_batches(&mut self) -> Vec<RecordBatch> {
+        std::mem::take(&mut self.batches)
+    }
+
+    /// Every batch, the last one possibly short.
+    pub fn finish(mut self) -> Vec<RecordBatch> {
+        self.flush();
+        self.batches
+    }
+
+    fn flush(&mut self) {
+        if self.builder.rows > 0 {
+            self.batches.push(self.builder.finish());
+        }
+    }
+}
+
+fn decode_into(target: &mut Target, bytes: &[u8]) -> Result<(), FileProblem> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| FileProblem(format!("not UTF-8 text ({e})")))?;
     let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if text.is_empty() {
         return Err(FileProblem("empty file".into()));
     }
-    let mut builder = BatchBuilder::new(projection);
-    let mut out = DecodeOutcome::default();
-    let mut target = Target {
-        builder: &mut builder,
-        out: &mut out,
-        log_object,
-    };
     let bad_json = |e: serde_json::Error| FileProblem(format!("not valid JSON: {e}"));
     let mut de = serde_json::Deserializer::from_str(text);
     let found = match text.as_bytes()[0] {
-        b'{' => DocSeed(&mut target).deserialize(&mut de),
-        b'[' => RecordsSeed(&mut target).deserialize(&mut de),
+        b'{' => DocSeed(target).deserialize(&mut de),
+        b'[' => RecordsSeed(target).deserialize(&mut de),
         _ => return Err(FileProblem("not a JSON object or array".into())),
     }
     .and_then(|found| de.end().map(|()| found))
     .map_err(bad_json)?;
     match found {
-        Found::Records => {}
-        Found::NotArray => {
-            return Err(FileProblem("\"Records\" is not an array of records".into()))
-        }
+        Found::Records => Ok(()),
+        Found::NotArray => Err(FileProblem("\"Records\" is not an array of records".into())),
         Found::Absent => {
             let Entries(entries) = serde_json::from_str(text).map_err(bad_json)?;
             let looks_like_event = entries
@@ -120,29 +174,24 @@ pub fn decode_projected(
                 ));
             }
             let mut de = serde_json::Deserializer::from_str(text);
-            RecordSeed(&mut target)
-                .deserialize(&mut de)
-                .map_err(bad_json)?;
+            RecordSeed(target).deserialize(&mut de).map_err(bad_json)
         }
     }
-    if builder.rows > 0 {
-        out.batches.push(builder.finish(log_object));
-    }
-    Ok(out)
 }
 
 /// Where decoded records go.
 struct Target<'b> {
     builder: &'b mut BatchBuilder,
-    out: &'b mut DecodeOutcome,
+    batches: &'b mut Vec<RecordBatch>,
+    outcome: &'b mut FileOutcome,
     log_object: &'b str,
 }
 
 impl Target<'_> {
     fn record_done(&mut self) {
-        self.out.records += 1;
+        self.outcome.records += 1;
         if self.builder.rows == BATCH_ROWS {
-            self.out.batches.push(self.builder.finish(self.log_object));
+            self.batches.push(self.builder.finish());
         }
     }
 
@@ -155,8 +204,8 @@ impl Target<'_> {
             Value::Array(_) => "an array",
             Value::Object(_) => "an object",
         };
-        self.out.skipped.push(RecordProblem {
-            index: self.out.records + self.out.skipped.len(),
+        self.outcome.skipped.push(RecordProblem {
+            index: self.outcome.records + self.outcome.skipped.len(),
             reason: format!("record is not a JSON object (it is {what})"),
         });
     }
@@ -299,7 +348,9 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
         let t = self.0;
-        t.builder.append_record(map, &mut t.out.type_mismatches)?;
+        let log_object = t.log_object;
+        t.builder
+            .append_record(map, log_object, &mut t.outcome.type_mismatches)?;
         t.record_done();
         Ok(())
     }
@@ -414,6 +465,11 @@ pub fn parse_lenient_time(s: &str) -> Option<i64> {
 
 /// A column under construction.
 enum Col {
+    /// A column the query does not read: all NULL, nothing built.
+    Unread {
+        data_type: DataType,
+        len: usize,
+    },
     Str(StringBuilder),
     Json(StringBuilder),
     Bool(BooleanBuilder),
@@ -751,7 +807,7 @@ impl Col {
                 Col::List {
                     item: Arc::new(Field::new(
                         "item",
-                        datafusion::arrow::datatypes::DataType::Struct(child.fields.clone()),
+                        DataType::Struct(child.fields.clone()),
                         true,
                     )),
                     offsets: vec![0],
@@ -764,6 +820,7 @@ impl Col {
 
     fn null(&mut self) {
         match self {
+            Col::Unread { len, .. } => *len += 1,
             Col::Str(b) | Col::Json(b) => b.append_null(),
             Col::Bool(b) => b.append_null(),
             Col::Time(b) => b.append_null(),
@@ -777,6 +834,7 @@ impl Col {
 
     fn finish(&mut self) -> ArrayRef {
         match self {
+            Col::Unread { data_type, len } => new_null_array(data_type, std::mem::take(len)),
             Col::Str(b) | Col::Json(b) => Arc::new(b.finish()),
             Col::Bool(b) => Arc::new(b.finish()),
             Col::Time(b) => Arc::new(b.finish()),
@@ -801,6 +859,7 @@ struct BatchBuilder {
     wanted: Option<Vec<bool>>,
     cols: Vec<Col>,
     extra: StringBuilder,
+    log_object: StringBuilder,
     rows: usize,
 }
 
@@ -817,10 +876,22 @@ impl BatchBuilder {
             }
             wanted
         });
+        let cols = RECORD
+            .iter()
+            .enumerate()
+            .map(|(i, s)| match &wanted {
+                Some(w) if !w[i] => Col::Unread {
+                    data_type: data_type(&s.kind),
+                    len: 0,
+                },
+                _ => Col::new(&s.kind),
+            })
+            .collect();
         BatchBuilder {
             wanted,
-            cols: RECORD.iter().map(|s| Col::new(&s.kind)).collect(),
+            cols,
             extra: StringBuilder::new(),
+            log_object: StringBuilder::new(),
             rows: 0,
         }
     }
@@ -828,6 +899,7 @@ impl BatchBuilder {
     fn append_record<'de, A: MapAccess<'de>>(
         &mut self,
         map: A,
+        log_object: &str,
         mismatches: &mut usize,
     ) -> Result<(), A::Error> {
         let mut extra = Map::new();
@@ -839,17 +911,16 @@ impl BatchBuilder {
         } else {
             self.extra.append_value(Value::Object(extra).to_string());
         }
+        self.log_object.append_value(log_object);
         self.rows += 1;
         Ok(())
     }
 
-    fn finish(&mut self, log_object: &str) -> RecordBatch {
+    fn finish(&mut self) -> RecordBatch {
         let rows = std::mem::take(&mut self.rows);
         let mut arrays: Vec<ArrayRef> = self.cols.iter_mut().map(Col::finish).collect();
         arrays.push(Arc::new(self.extra.finish()));
-        arrays.push(Arc::new(StringArray::from_iter_values(
-            std::iter::repeat_n(log_object, rows),
-        )));
+        arrays.push(Arc::new(self.log_object.finish()));
         debug_assert!(arrays.iter().all(|a| a.len() == rows));
         RecordBatch::try_new(canonical_schema(), arrays)
             .expect("decoder builds arrays of the canonical schema")
@@ -864,9 +935,9 @@ mod tests {
     #[test]
     fn decodes_records_document() {
         let doc = br#"{"Records":[{"eventVersion":"1.08","eventTime":"2023-10-15T14:32:00Z","eventName":"DeleteTable","userIdentity":{"type":"IAMUser","userName":"alice"},"readOnly":false,"requestParameters":{"tableName":"t"}}]}"#;
-        let out = decode_document(doc, "f.json").unwrap();
+        let (batches, out) = decode_document(doc, "f.json").unwrap();
         assert_eq!(out.records, 1);
-        let b = &out.batches[0];
+        let b = &batches[0];
         assert_eq!(b.num_rows(), 1);
         let name = b.column_by_name("eventname").unwrap().as_string::<i32>();
         assert_eq!(name.value(0), "DeleteTable");
@@ -881,9 +952,9 @@ mod tests {
     #[test]
     fn keeps_what_does_not_fit() {
         let doc = br#"{"Records":[{"eventTime":"2019-01-01 00:00:00.000000000","readOnly":"true","newField":{"a":1},"responseElements":null,"userIdentity":{"type":"Root","onBehalfOf":{"userId":"u"},"brandNew":"x"}}]}"#;
-        let out = decode_document(doc, "f").unwrap();
+        let (batches, out) = decode_document(doc, "f").unwrap();
         assert_eq!(out.type_mismatches, 1);
-        let b = &out.batches[0];
+        let b = &batches[0];
         let extra: Value = serde_json::from_str(
             b.column_by_name("extra_fields")
                 .unwrap()
@@ -923,7 +994,7 @@ mod tests {
             .unwrap_err()
             .0
             .starts_with("not valid JSON"));
-        let out = decode_document(br#"{"Records":[1,{"eventName":"X"},"s"]}"#, "f").unwrap();
+        let (_, out) = decode_document(br#"{"Records":[1,{"eventName":"X"},"s"]}"#, "f").unwrap();
         assert_eq!(out.records, 1);
         assert_eq!(out.skipped.len(), 2);
     }
@@ -933,12 +1004,14 @@ mod tests {
         assert_eq!(
             decode_document(br#"{"eventName":"X"}"#, "f")
                 .unwrap()
+                .1
                 .records,
             1
         );
         assert_eq!(
             decode_document(br#"[{"eventName":"X"},{"eventName":"Y"}]"#, "f")
                 .unwrap()
+                .1
                 .records,
             2
         );
@@ -947,11 +1020,11 @@ mod tests {
     #[test]
     fn projection_fills_only_what_is_read_and_the_same_values() {
         let doc = br#"{"Records":[{"eventName":"A","readOnly":"x","responseElements":null,"userIdentity":{"type":"Root","odd":1}},{"eventName":"B","awsRegion":"eu-west-1"}]}"#;
-        let full = decode_document(doc, "f").unwrap();
+        let (full, _) = decode_document(doc, "f").unwrap();
         let idx = |name: &str| canonical_schema().index_of(name).unwrap();
         let (name, region, extra) = (idx("eventname"), idx("awsregion"), idx("extra_fields"));
-        let part = decode_projected(doc, "f", Some(&[name, region])).unwrap();
-        let (f, p) = (&full.batches[0], &part.batches[0]);
+        let (part_batches, part) = projected(doc, &[name, region]);
+        let (f, p) = (&full[0], &part_batches[0]);
         assert_eq!(f.column(name), p.column(name));
         assert_eq!(f.column(region), p.column(region));
         assert_eq!(p.column(idx("useridentity")).null_count(), 2);
@@ -959,9 +1032,73 @@ mod tests {
         assert_eq!(part.records, 2);
         assert_eq!(part.type_mismatches, 0, "readonly is not read");
         // Reading extra_fields decodes everything, so it is complete.
-        let with_extra = decode_projected(doc, "f", Some(&[name, extra])).unwrap();
-        assert_eq!(f.column(extra), with_extra.batches[0].column(extra));
+        let (batches, with_extra) = projected(doc, &[name, extra]);
+        assert_eq!(f.column(extra), batches[0].column(extra));
         assert_eq!(with_extra.type_mismatches, 1);
+    }
+
+    fn projected(doc: &[u8], projection: &[usize]) -> (Vec<RecordBatch>, FileOutcome) {
+        let mut d = Decoder::new(Some(projection));
+        let out = d.decode(doc, "f").unwrap();
+        (d.finish(), out)
+    }
+
+    #[test]
+    fn small_files_share_batches_and_a_failed_file_adds_no_rows() {
+        let names = |batches: &[RecordBatch]| -> Vec<(String, String)> {
+            let mut v = Vec::new();
+            for b in batches {
+                let n = b.column_by_name("eventname").unwrap().as_string::<i32>();
+                let o = b.column_by_name("log_object").unwrap().as_string::<i32>();
+                for i in 0..b.num_rows() {
+                    v.push((n.value(i).to_owned(), o.value(i).to_owned()));
+                }
+            }
+            v
+        };
+        let want = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let mut d = Decoder::new(None);
+        d.decode(br#"{"Records":[{"eventName":"A"}]}"#, "a")
+            .unwrap();
+        d.decode(br#"[{"eventName":"B"}]"#, "b").unwrap();
+        let batches = d.finish();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(names(&batches), want(&[("A", "a"), ("B", "b")]));
+
+        let mut d = Decoder::new(None);
+        d.decode(br#"{"Records":[{"eventName":"A"}]}"#, "a")
+            .unwrap();
+        // Two records in, then the JSON breaks: neither may stay.
+        let bad = d.decode(br#"{"Records":[{"eventName":"X"},{"eventName":"Y"},{"#, "x");
+        assert!(bad.unwrap_err().0.starts_with("not valid JSON"));
+        d.decode(br#"[{"eventName":"B"}]"#, "b").unwrap();
+        let batches = d.finish();
+        assert_eq!(names(&batches), want(&[("A", "a"), ("B", "b")]));
+
+        // A file that fails after filling a whole batch: the batch is cut back
+        // to the rows of the files before it.
+        let mut big = String::from(r#"{"Records":["#);
+        for _ in 0..BATCH_ROWS + 10 {
+            big.push_str(r#"{"eventName":"X"},"#);
+        }
+        big.push_str("oops]}");
+        let mut d = Decoder::new(None);
+        d.decode(br#"{"Records":[{"eventName":"A"}]}"#, "a")
+            .unwrap();
+        assert!(d.decode(big.as_bytes(), "x").is_err());
+        d.decode(br#"{"Records":[{"eventName":"B"}]}"#, "b")
+            .unwrap();
+        let batches = d.finish();
+        assert_eq!(names(&batches), want(&[("A", "a"), ("B", "b")]));
+
+        // A failing first file leaves nothing behind.
+        let mut d = Decoder::new(None);
+        assert!(d.decode(big.as_bytes(), "x").is_err());
+        assert!(d.finish().is_empty());
     }
 
     fn extra_of(b: &RecordBatch, row: usize) -> Value {
@@ -972,9 +1109,9 @@ mod tests {
     #[test]
     fn repeated_members_and_records_lose_nothing() {
         let doc = br#"{"Records":[{"eventName":"A","eventName":"B"}],"x":1,"Records":[{"eventName":"C"}]}"#;
-        let out = decode_document(doc, "f").unwrap();
+        let (batches, out) = decode_document(doc, "f").unwrap();
         assert_eq!(out.records, 2);
-        let b = &out.batches[0];
+        let b = &batches[0];
         let names = b.column_by_name("eventname").unwrap().as_string::<i32>();
         assert_eq!((names.value(0), names.value(1)), ("A", "C"));
         // The later value wins when the record is rebuilt, as in JSON parsers.
@@ -987,11 +1124,11 @@ mod tests {
             {"resources":[{"ARN":"a","accountId":"1","type":"T"},"odd",{"ARN":"b","more":2}]},
             {"resources":[{"ARN":"c"}],"tlsDetails":"TLSv1.2","userIdentity":{"type":7}},
             {"resources":{"ARN":"d"}}]}"#;
-        let out = decode_document(doc, "f").unwrap();
+        let (batches, out) = decode_document(doc, "f").unwrap();
         assert_eq!(out.records, 3);
         // The string tlsDetails, the number type and the object resources.
         assert_eq!(out.type_mismatches, 3);
-        let b = &out.batches[0];
+        let b = &batches[0];
         let res = b.column_by_name("resources").unwrap().as_list::<i32>();
         assert_eq!(res.value_length(0), 3);
         assert_eq!(res.value_length(1), 1);
@@ -1009,7 +1146,7 @@ mod tests {
 
     #[test]
     fn skipped_records_say_what_they_are() {
-        let out =
+        let (_, out) =
             decode_document(br#"[null,{"eventName":"X"},[1],{"eventName":"Y"}]"#, "f").unwrap();
         assert_eq!(out.records, 2);
         let reasons: Vec<_> = out

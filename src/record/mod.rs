@@ -9,5 +9,5 @@ pub mod decode;
 pub mod rebuild;
 pub mod schema;
 
-pub use decode::{decode_document, DecodeOutcome, FileProblem};
+pub use decode::{decode_document, Decoder, FileOutcome, FileProblem};
 pub use schema::{canonical_schema, EXTRA_FIELDS, LOG_OBJECT};

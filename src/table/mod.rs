@@ -7,10 +7,12 @@
 pub mod filters;
 pub mod report;
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
@@ -23,8 +25,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use futures::StreamExt;
 
 use crate::archive::{local, LogFile, DEFAULT_LATE_DAYS};
-use crate::record::decode::decode_projected;
-use crate::record::{canonical_schema, DecodeOutcome, FileProblem};
+use crate::record::decode::{Decoder, FileOutcome};
+use crate::record::{canonical_schema, FileProblem};
 pub use report::Report;
 
 /// How a table reads.
@@ -120,6 +122,7 @@ impl TableProvider for CloudTrailTable {
             .into_iter()
             .map(|files| {
                 Arc::new(FilesPartition {
+                    chunks: chunks(&files),
                     files: Arc::new(files),
                     // --strict checks every value, so it decodes every column.
                     projection: projection
@@ -146,14 +149,92 @@ impl TableProvider for CloudTrailTable {
 #[derive(Debug)]
 struct FilesPartition {
     files: Arc<Vec<LogFile>>,
+    /// Runs of `files` decoded by one blocking task each.
+    chunks: Vec<Range<usize>>,
     /// Columns the query reads; the others are left NULL.
     projection: Option<Arc<Vec<usize>>>,
     options: ReadOptions,
     report: Arc<Report>,
 }
 
-/// Files decoded at the same time in one partition.
-const FILES_IN_FLIGHT: usize = 2;
+/// Compressed bytes of log files that one blocking task decodes in a row, into
+/// shared batches: a trail's files hold a few dozen records each, and a task, a
+/// set of column builders and a batch per file cost more than the records. A
+/// MiB of gzip is ~10 MB of JSON; a bigger file is a chunk of its own.
+const CHUNK_BYTES: u64 = 1 << 20;
+
+/// Chunks decoded at the same time in one partition.
+const CHUNKS_IN_FLIGHT: usize = 2;
+
+fn chunks(files: &[LogFile]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, f) in files.iter().enumerate() {
+        bytes += f.size;
+        if bytes >= CHUNK_BYTES {
+            out.push(start..i + 1);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    if start < files.len() {
+        out.push(start..files.len());
+    }
+    out
+}
+
+/// What decoding one chunk gave: each file's outcome, and the rows.
+type ChunkOutcome = (Vec<Result<FileOutcome, FileProblem>>, Vec<RecordBatch>);
+
+fn decode_chunk(files: &[LogFile], projection: Option<&[usize]>) -> ChunkOutcome {
+    let mut decoder = Decoder::new(projection);
+    let outcomes = files
+        .iter()
+        .map(|f| read_log_file(&mut decoder, &f.location))
+        .collect();
+    (outcomes, decoder.finish())
+}
+
+impl FilesPartition {
+    /// Report each file of a decoded chunk; with --strict, the first problem is
+    /// the query's error.
+    fn check(
+        &self,
+        files: &[LogFile],
+        outcomes: Vec<Result<FileOutcome, FileProblem>>,
+    ) -> Result<()> {
+        for (file, outcome) in files.iter().zip(outcomes) {
+            match outcome {
+                Ok(out) => {
+                    self.report.file_read(&file.location, &out);
+                    if self.options.strict {
+                        if let Some(p) = out.skipped.first() {
+                            return Err(DataFusionError::Execution(format!(
+                                "{}: record {}: {} (--strict)",
+                                file.location, p.index, p.reason
+                            )));
+                        }
+                        if out.type_mismatches > 0 {
+                            return Err(DataFusionError::Execution(format!(
+                                "{}: {} value(s) of an unexpected JSON type (--strict)",
+                                file.location, out.type_mismatches
+                            )));
+                        }
+                    }
+                }
+                Err(problem) => {
+                    if self.options.strict {
+                        return Err(DataFusionError::Execution(format!(
+                            "{}: {} (--strict)",
+                            file.location, problem
+                        )));
+                    }
+                    self.report.file_failed(&file.location, &problem);
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 impl PartitionStream for FilesPartition {
     fn schema(&self) -> &SchemaRef {
@@ -161,52 +242,29 @@ impl PartitionStream for FilesPartition {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let files = self.files.clone();
-        let strict = self.options.strict;
-        let report = self.report.clone();
-        let projection = self.projection.clone();
-        let stream = futures::stream::iter(0..files.len())
-            .map(move |i| {
-                let f = files[i].clone();
-                let projection = projection.clone();
+        let this = Arc::new(FilesPartition {
+            files: self.files.clone(),
+            chunks: self.chunks.clone(),
+            projection: self.projection.clone(),
+            options: self.options.clone(),
+            report: self.report.clone(),
+        });
+        let decoding = this.clone();
+        let stream = futures::stream::iter(this.chunks.clone())
+            .map(move |range| {
+                let part = decoding.clone();
                 tokio::task::spawn_blocking(move || {
-                    let out = read_log_file(&f.location, projection.as_ref().map(|p| p.as_slice()));
-                    (f, out)
+                    let projection = part.projection.as_ref().map(|p| p.as_slice());
+                    let outcome = decode_chunk(&part.files[range.clone()], projection);
+                    (range, outcome)
                 })
             })
-            .buffered(FILES_IN_FLIGHT)
-            .map(move |joined| -> Result<Vec<_>> {
-                let (file, outcome) = joined.map_err(|e| DataFusionError::External(Box::new(e)))?;
-                match outcome {
-                    Ok(out) => {
-                        report.file_read(&file.location, &out);
-                        if strict {
-                            if let Some(p) = out.skipped.first() {
-                                return Err(DataFusionError::Execution(format!(
-                                    "{}: record {}: {} (--strict)",
-                                    file.location, p.index, p.reason
-                                )));
-                            }
-                            if out.type_mismatches > 0 {
-                                return Err(DataFusionError::Execution(format!(
-                                    "{}: {} value(s) of an unexpected JSON type (--strict)",
-                                    file.location, out.type_mismatches
-                                )));
-                            }
-                        }
-                        Ok(out.batches)
-                    }
-                    Err(problem) => {
-                        if strict {
-                            return Err(DataFusionError::Execution(format!(
-                                "{}: {} (--strict)",
-                                file.location, problem
-                            )));
-                        }
-                        report.file_failed(&file.location, &problem);
-                        Ok(vec![])
-                    }
-                }
+            .buffered(CHUNKS_IN_FLIGHT)
+            .map(move |joined| -> Result<Vec<RecordBatch>> {
+                let (range, (outcomes, batches)) =
+                    joined.map_err(|e| DataFusionError::External(Box::new(e)))?;
+                this.check(&this.files[range], outcomes)?;
+                Ok(batches)
             })
             .flat_map(|r| match r {
                 Ok(batches) => {
@@ -224,14 +282,11 @@ fn static_schema() -> &'static SchemaRef {
 }
 
 /// Read, gunzip (detected by magic bytes, not the name) and decode one log
-/// file, filling only the `projection` columns when given.
-pub fn read_log_file(
-    location: &str,
-    projection: Option<&[usize]>,
-) -> Result<DecodeOutcome, FileProblem> {
+/// file into `decoder`.
+pub fn read_log_file(decoder: &mut Decoder, location: &str) -> Result<FileOutcome, FileProblem> {
     let bytes = std::fs::read(location).map_err(|e| FileProblem(format!("cannot read: {e}")))?;
     let text = maybe_gunzip(bytes)?;
-    decode_projected(&text, location, projection)
+    decoder.decode(&text, location)
 }
 
 /// Inflate gzip data (magic `1f 8b`); other bytes are returned as they are.
@@ -252,4 +307,27 @@ pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, FileProblem> {
         .read_to_end(&mut out)
         .map_err(|e| FileProblem(format!("corrupt or truncated gzip: {e}")))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_every_file_once_and_close_at_the_byte_budget() {
+        let f = |size| LogFile {
+            location: String::new(),
+            size,
+            key: None,
+        };
+        let files = vec![
+            f(CHUNK_BYTES * 3),
+            f(CHUNK_BYTES / 2),
+            f(CHUNK_BYTES / 2),
+            f(10),
+            f(10),
+        ];
+        assert_eq!(chunks(&files), vec![0..1, 1..3, 3..5]);
+        assert!(chunks(&[]).is_empty());
+    }
 }

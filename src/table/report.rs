@@ -8,7 +8,8 @@ use std::sync::Mutex;
 
 use crate::archive::Listing;
 use crate::output::escape_control;
-use crate::record::{DecodeOutcome, FileProblem};
+use crate::record::decode::FileOutcome;
+use crate::record::FileProblem;
 
 #[derive(Debug, Default)]
 pub struct Report {
@@ -77,7 +78,7 @@ impl Report {
         self.files_pruned.fetch_add(n as u64, Relaxed);
     }
 
-    pub fn file_read(&self, location: &str, out: &DecodeOutcome) {
+    pub fn file_read(&self, location: &str, out: &FileOutcome) {
         self.files_read.fetch_add(1, Relaxed);
         self.records.fetch_add(out.records as u64, Relaxed);
         self.records_skipped
