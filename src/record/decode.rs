@@ -221,13 +221,10 @@ enum Found {
     Absent,
 }
 
-/// Visitor methods for every JSON value except an object, each handing the value
-/// to `self.other(value)`: the rare path of a visitor that wants objects.
-macro_rules! all_but_objects_to_other {
+/// Visitor methods for JSON numbers, each handing the value to
+/// `self.other(value)`: the rare path of visitors that want other types.
+macro_rules! numbers_to_other {
     () => {
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-            Ok(self.other(Value::Bool(v)))
-        }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
             Ok(self.other(Value::from(v)))
         }
@@ -237,9 +234,26 @@ macro_rules! all_but_objects_to_other {
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
             Ok(self.other(Value::from(v)))
         }
+    };
+}
+
+/// The same for numbers, booleans and strings.
+macro_rules! scalars_to_other {
+    () => {
+        numbers_to_other!();
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(self.other(Value::Bool(v)))
+        }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
             Ok(self.other(Value::String(v.to_owned())))
         }
+    };
+}
+
+/// The same for every JSON value except an object.
+macro_rules! all_but_objects_to_other {
+    () => {
+        scalars_to_other!();
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
             Ok(self.other(Value::Null))
         }
@@ -308,20 +322,12 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Found::NotArray)
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Found, E> {
-        Ok(Found::NotArray)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Found, E> {
-        Ok(Found::NotArray)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Found, E> {
-        Ok(Found::NotArray)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Found, E> {
-        Ok(Found::NotArray)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Found, E> {
-        Ok(Found::NotArray)
+    scalars_to_other!();
+}
+
+impl RecordsSeed<'_, '_> {
+    fn other(self, _: Value) -> Found {
+        Found::NotArray
     }
 }
 
@@ -702,18 +708,7 @@ impl<'de> Visitor<'de> for ColSeed<'_> {
         }
         Ok(())
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.other(Value::from(v));
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.other(Value::from(v));
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        self.other(Value::from(v));
-        Ok(())
-    }
+    numbers_to_other!();
     fn visit_seq<S: SeqAccess<'de>>(self, seq: S) -> Result<(), S::Error> {
         let v = Value::deserialize(SeqAccessDeserializer::new(seq))?;
         self.other(v);

@@ -45,6 +45,15 @@ pub fn run(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("trailsql finishes")
 }
 
+/// Run with `args` and no input; it must fail with exit code 2 and say `needle`
+/// on stderr.
+pub fn assert_fails_saying(args: &[&str], needle: &str) {
+    let out = run(args, "");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(needle), "wanted {needle:?} in:\n{err}");
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
