@@ -146,7 +146,7 @@ impl TableProvider for CloudTrailTable {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct FilesPartition {
     files: Arc<Vec<LogFile>>,
     /// Runs of `files` decoded by one blocking task each.
@@ -242,13 +242,7 @@ impl PartitionStream for FilesPartition {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let this = Arc::new(FilesPartition {
-            files: self.files.clone(),
-            chunks: self.chunks.clone(),
-            projection: self.projection.clone(),
-            options: self.options.clone(),
-            report: self.report.clone(),
-        });
+        let this = Arc::new(self.clone());
         let decoding = this.clone();
         let stream = futures::stream::iter(this.chunks.clone())
             .map(move |range| {
