@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::error::{Error, Result};
 use crate::output::{write_batches, Format, TableStyle};
+use crate::queries::{Catalogue, Window};
 use crate::sample::SampleOptions;
 use crate::session::{Engine, StatementResult, DEFAULT_TABLE};
 use crate::table::ReadOptions;
@@ -47,6 +48,10 @@ pub struct Cli {
     /// delivered (for pruning by eventtime).
     #[arg(long, value_name = "DAYS", default_value_t = crate::archive::DEFAULT_LATE_DAYS, global = true)]
     pub late_days: u64,
+    /// A folder of your own saved queries (`.sql` files with a header); they
+    /// override built-in queries of the same name.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub queries: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -66,6 +71,40 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Run saved compliance and forensic queries over the sources.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Queries to run: full names (`forensics/root-account-activity`) or a
+    /// last part that names one query (`root-account-activity`).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Run every saved query (of one area with --area).
+    #[arg(long, conflicts_with = "names")]
+    pub all: bool,
+    /// With --all: only the queries of this area (`cis`, `forensics`).
+    #[arg(long, value_name = "AREA", requires = "all")]
+    pub area: Option<String>,
+    /// A parameter value, KEY=VALUE. Repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Look at events from this time on: 2025-10-20, 2025-10-20T14:00:00Z, or an age (7d, 24h).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Look at events before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Write one CSV per query, and summary.csv, into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Exit with code 1 when any query finds anything (for cron and CI).
+    #[arg(long)]
+    pub fail_on_findings: bool,
+    /// List the saved queries (name, severity, title, parameters) and exit.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// Parse arguments, run, and return the exit code.
@@ -206,7 +245,12 @@ async fn run(cli: Cli) -> Result<i32> {
             return Ok(0);
         }
         Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &cli).await,
-        None => {}
+        Some(Command::Run(args)) if args.list => {
+            let catalogue = Catalogue::load(cli.queries.as_deref())?;
+            say(&catalogue.listing())?;
+            return Ok(0);
+        }
+        _ => {}
     }
     let engine = Engine::new(ReadOptions {
         strict: cli.strict,
@@ -228,6 +272,9 @@ async fn run(cli: Cli) -> Result<i32> {
         timing: false,
         stats: cli.stats,
     };
+    if let Some(Command::Run(args)) = &cli.command {
+        return run_saved(&engine, &sink, &cli, args).await;
+    }
     if !cli.execute.is_empty() || !cli.files.is_empty() {
         for sql in &cli.execute {
             run_sql(&engine, &sink, sql).await?;
@@ -251,4 +298,58 @@ async fn run(cli: Cli) -> Result<i32> {
     }
     crate::repl::run(&engine, sink).await?;
     Ok(0)
+}
+
+/// `trailsql run`: saved queries over the registered sources.
+async fn run_saved(engine: &Engine, sink: &Sink, cli: &Cli, args: &RunArgs) -> Result<i32> {
+    if cli.sources.is_empty() {
+        return Err(Error::Usage(
+            "run needs an archive: add --source PATH".into(),
+        ));
+    }
+    if cli.output.is_some() {
+        return Err(Error::Usage(
+            "run writes one result per query: use --out-dir DIR instead of -o".into(),
+        ));
+    }
+    let catalogue = Catalogue::load(cli.queries.as_deref())?;
+    let picked = if args.all {
+        let all = catalogue.all(args.area.as_deref());
+        if all.is_empty() {
+            return Err(Error::Usage(format!(
+                "no saved queries in area {:?}",
+                args.area.as_deref().unwrap_or("")
+            )));
+        }
+        all
+    } else if args.names.is_empty() {
+        return Err(Error::Usage(
+            "name the queries to run, or give --all; `trailsql run --list` lists them".into(),
+        ));
+    } else {
+        catalogue.pick(&args.names)?
+    };
+    let mut given = std::collections::BTreeMap::new();
+    for p in &args.params {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| Error::Usage(format!("--param {p:?} is not KEY=VALUE")))?;
+        given.insert(k.trim().to_string(), v.to_string());
+    }
+    let window = Window::parse(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        chrono::Utc::now(),
+    )?;
+    let outcomes = crate::queries::run_queries(
+        engine,
+        sink,
+        &picked,
+        &given,
+        &window,
+        args.out_dir.as_deref(),
+    )
+    .await?;
+    let found = outcomes.iter().any(|o| o.findings > 0);
+    Ok(if args.fail_on_findings && found { 1 } else { 0 })
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod error;
 pub mod functions;
 pub mod output;
+pub mod queries;
 pub mod record;
 pub mod repl;
 pub mod sample;

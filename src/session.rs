@@ -12,6 +12,7 @@ use datafusion::arrow::array::{RecordBatch, RecordBatchOptions, StringArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider, TableProviderFactory};
+use datafusion::common::ParamValues;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::CreateExternalTable;
@@ -225,11 +226,25 @@ impl Engine {
 
     /// Run every statement in `sql`, returning each result in order.
     pub async fn run(&self, sql: &str) -> Result<Vec<StatementResult>> {
+        self.run_with(sql, None).await
+    }
+
+    /// Run every statement in `sql` with values for its `$name` placeholders.
+    /// The values replace the placeholders before planning goes on, so a
+    /// parameter limiting `eventtime` prunes files like a literal does.
+    pub async fn run_with(
+        &self,
+        sql: &str,
+        params: Option<&ParamValues>,
+    ) -> Result<Vec<StatementResult>> {
         let statements = DFParser::parse_sql(sql).map_err(DataFusionError::from)?;
         let mut out = Vec::new();
         for stmt in statements {
             let state = self.ctx.state();
-            let plan = state.statement_to_plan(stmt).await?;
+            let mut plan = state.statement_to_plan(stmt).await?;
+            if let Some(params) = params {
+                plan = plan.replace_params_with_values(params)?;
+            }
             let df = self.ctx.execute_logical_plan(plan).await?;
             let schema = display_schema(df.schema().as_arrow());
             let mut stream = df.execute_stream().await?;

@@ -5,6 +5,7 @@
 mod cli;
 mod corpus;
 mod sample;
+mod saved;
 mod shell;
 mod slt;
 mod util;

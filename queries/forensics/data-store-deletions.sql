@@ -1,0 +1,38 @@
+-- title: Data stores deleted: DynamoDB tables, RDS databases, S3 buckets
+-- severity: high
+-- references: MITRE ATT&CK T1485 (Data Destruction); Sigma "AWS Bucket Deleted"; Panther AWS.RDS.InstanceDeletion
+-- description: Who deleted a DynamoDB table (DeleteTable), an RDS DB instance
+--   or cluster (DeleteDBInstance, DeleteDBCluster) or an S3 bucket
+--   (DeleteBucket): when, from which IP and user agent, with which access key.
+--   The outcome column keeps denied or failed attempts apart from deletions
+--   that happened. DeleteBucketPolicy and the other DeleteBucket* calls change
+--   a bucket without deleting it and are left out.
+-- param: resource = % | the table, DB instance or cluster, or bucket name (a LIKE pattern)
+WITH deletions AS (
+  SELECT
+    eventtime,
+    recipientaccountid AS account,
+    awsregion AS region,
+    coalesce(useridentity.arn, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
+    sourceipaddress AS source_ip,
+    eventsource AS event_source,
+    eventname AS event_name,
+    coalesce(
+      json_extract_scalar(requestparameters, '$.tableName'),
+      json_extract_scalar(requestparameters, '$.dBInstanceIdentifier'),
+      json_extract_scalar(requestparameters, '$.dBClusterIdentifier'),
+      json_extract_scalar(requestparameters, '$.bucketName')) AS target,
+    errorcode AS error_code,
+    CASE WHEN errorcode IS NULL OR errorcode = 'Success' THEN 'deleted' ELSE 'denied or failed' END AS outcome,
+    useragent AS user_agent,
+    useridentity.accesskeyid AS access_key_id,
+    json_extract_scalar(requestparameters, '$.skipFinalSnapshot') AS skip_final_snapshot
+  FROM cloudtrail
+  WHERE eventtime >= $since AND eventtime < $until
+    AND ((eventsource = 'dynamodb.amazonaws.com' AND eventname = 'DeleteTable')
+      OR (eventsource = 'rds.amazonaws.com' AND eventname IN ('DeleteDBInstance', 'DeleteDBCluster'))
+      OR (eventsource = 's3.amazonaws.com' AND eventname = 'DeleteBucket'))
+)
+SELECT * FROM deletions
+WHERE target LIKE $resource
+ORDER BY eventtime, account, region, event_name, target

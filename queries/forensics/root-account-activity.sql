@@ -1,0 +1,31 @@
+-- title: Root user activity
+-- severity: high
+-- references: CIS AWS Foundations 1.1/3.3 (v1.2.0), 1.7/4.3 (v1.4.0-v3.0), 4.3 (v4.0, v5.0), 5.3 (v6.0, v7.0); Security Hub CloudWatch.1; Sigma "AWS Root Credentials"
+-- description: Every call made with an account's root user, as the CIS root
+--   usage filter selects them: userIdentity.type Root, no invokedBy (not a
+--   call an AWS service made for root), not an AwsServiceEvent. Failed and
+--   denied calls are included (a failed root sign-in matters too); the
+--   console sign-in's result and MFA use are shown for ConsoleLogin.
+SELECT
+  eventtime,
+  recipientaccountid AS account,
+  awsregion AS region,
+  coalesce(useridentity.arn, useridentity.principalid, useridentity.type) AS actor,
+  sourceipaddress AS source_ip,
+  eventsource AS event_source,
+  eventname AS event_name,
+  coalesce(
+    json_extract_scalar(requestparameters, '$.userName'),
+    json_extract_scalar(responseelements, '$.accessKey.accessKeyId'),
+    resources[1]['arn']) AS target,
+  errorcode AS error_code,
+  json_extract_scalar(responseelements, '$.ConsoleLogin') AS console_login,
+  json_extract_scalar(additionaleventdata, '$.MFAUsed') AS mfa_used,
+  useragent AS user_agent,
+  useridentity.accesskeyid AS access_key_id
+FROM cloudtrail
+WHERE eventtime >= $since AND eventtime < $until
+  AND useridentity.type = 'Root'
+  AND useridentity.invokedby IS NULL
+  AND (eventtype IS NULL OR eventtype <> 'AwsServiceEvent')
+ORDER BY eventtime, account, region, event_name

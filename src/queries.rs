@@ -1,0 +1,604 @@
+//! The saved-query catalogue: the `.sql` files of `queries/` (embedded in the
+//! binary by build.rs) plus a user's own folder (`--queries DIR`), whose
+//! queries override built-in ones of the same name. `trailsql run` and the
+//! shell's `\queries` / `\run` use it.
+//!
+//! A saved query opens with a header of `-- key: value` comment lines:
+//!
+//! ```sql
+//! -- title: DynamoDB tables deleted
+//! -- severity: high
+//! -- references: MITRE ATT&CK T1485
+//! -- description: Who deleted a DynamoDB table, when and from where;
+//! --   a longer text goes on in lines indented by more spaces.
+//! -- param: table = % | the table name, a LIKE pattern
+//! SELECT ... WHERE eventtime >= $since AND eventtime < $until ... ORDER BY ...
+//! ```
+//!
+//! Parameters are DataFusion placeholders (`$table`), so a value is never
+//! spliced into the SQL text; a default that is a whole number makes the
+//! parameter an integer. `$since` and `$until` (timestamps, `--since` and
+//! `--until`, all time by default) are given to every query, and every saved
+//! query limits `eventtime` with them, which also prunes the files read.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::error::DataFusionError;
+
+use crate::cli::{say, Sink};
+use crate::error::{Error, Result};
+use crate::output::{write_batches, Format, TableStyle};
+use crate::record::schema::UTC;
+use crate::session::{Engine, StatementResult};
+
+mod built_in {
+    include!(concat!(env!("OUT_DIR"), "/queries.rs"));
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    fn parse(s: &str) -> Option<Severity> {
+        Some(match s {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// A value a parameter can take.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    Text(String),
+    Int(i64),
+}
+
+impl ParamValue {
+    fn scalar(&self) -> ScalarValue {
+        match self {
+            ParamValue::Text(s) => ScalarValue::Utf8(Some(s.clone())),
+            ParamValue::Int(i) => ScalarValue::Int64(Some(*i)),
+        }
+    }
+}
+
+impl std::fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamValue::Text(s) => f.write_str(s),
+            ParamValue::Int(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// One parameter of a saved query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub default: ParamValue,
+    pub description: String,
+}
+
+/// One saved query.
+#[derive(Debug, Clone)]
+pub struct SavedQuery {
+    /// Path under the queries folder without `.sql`: `cis/root-account-usage`.
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub references: String,
+    pub params: Vec<Param>,
+    pub sql: String,
+    /// Where it came from: `built-in` or the file's path.
+    pub origin: String,
+}
+
+/// Names every query is given: the time window.
+pub const WINDOW_PARAMS: [&str; 2] = ["since", "until"];
+
+impl SavedQuery {
+    /// Parse a query file's text; `name` is its catalogue name.
+    pub fn parse(name: &str, text: &str, origin: &str) -> Result<SavedQuery> {
+        let bad = |why: String| Error::Usage(format!("saved query {name} ({origin}): {why}"));
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            let Some(comment) = line.trim_start().strip_prefix("--") else {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                break;
+            };
+            if comment.starts_with("  ") && !comment.trim().is_empty() {
+                // A continuation of the previous field.
+                let Some((_, value)) = fields.last_mut() else {
+                    return Err(bad("the header starts with a continuation line".into()));
+                };
+                value.push(' ');
+                value.push_str(comment.trim());
+            } else if let Some((key, value)) = comment.trim().split_once(':') {
+                fields.push((key.trim().to_string(), value.trim().to_string()));
+            }
+        }
+        let mut title = None;
+        let mut description = None;
+        let mut severity = None;
+        let mut references = String::new();
+        let mut params: Vec<Param> = Vec::new();
+        for (key, value) in fields {
+            match key.as_str() {
+                "title" => title = Some(value),
+                "description" => description = Some(value),
+                "severity" => {
+                    severity = Some(Severity::parse(&value).ok_or_else(|| {
+                        bad(format!(
+                            "severity {value:?} is not one of info, low, medium, high, critical"
+                        ))
+                    })?)
+                }
+                "references" => references = value,
+                "param" => {
+                    let (spec, description) = value.split_once('|').unwrap_or((&value, ""));
+                    let (pname, default) = spec
+                        .split_once('=')
+                        .ok_or_else(|| bad(format!("param {spec:?} has no `= default`")))?;
+                    let pname = pname.trim().to_string();
+                    if pname.is_empty()
+                        || !pname.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                        || WINDOW_PARAMS.contains(&pname.as_str())
+                    {
+                        return Err(bad(format!("{pname:?} cannot be a parameter name")));
+                    }
+                    let default = default.trim();
+                    let default = match default.parse::<i64>() {
+                        Ok(i) => ParamValue::Int(i),
+                        Err(_) => ParamValue::Text(default.to_string()),
+                    };
+                    params.push(Param {
+                        name: pname,
+                        default,
+                        description: description.trim().to_string(),
+                    });
+                }
+                other => return Err(bad(format!("unknown header field {other:?}"))),
+            }
+        }
+        Ok(SavedQuery {
+            name: name.to_string(),
+            title: title.ok_or_else(|| bad("no `-- title:` line".into()))?,
+            description: description.ok_or_else(|| bad("no `-- description:` line".into()))?,
+            severity: severity.ok_or_else(|| bad("no `-- severity:` line".into()))?,
+            references,
+            params,
+            sql: text.to_string(),
+            origin: origin.to_string(),
+        })
+    }
+
+    /// The area: the first part of the name (`cis`, `forensics`).
+    pub fn area(&self) -> &str {
+        self.name.split('/').next().unwrap_or("")
+    }
+
+    /// The placeholder values for one run: defaults, then `given` (KEY=VALUE
+    /// pairs for this query's parameters), then the time window.
+    pub fn values(&self, given: &BTreeMap<String, String>, window: &Window) -> Result<ParamValues> {
+        let mut map = std::collections::HashMap::new();
+        for p in &self.params {
+            let value = match given.get(&p.name) {
+                None => p.default.clone(),
+                Some(v) => match p.default {
+                    ParamValue::Int(_) => ParamValue::Int(v.trim().parse().map_err(|_| {
+                        Error::Usage(format!(
+                            "{}: parameter {} takes a whole number, not {v:?}",
+                            self.name, p.name
+                        ))
+                    })?),
+                    ParamValue::Text(_) => ParamValue::Text(v.clone()),
+                },
+            };
+            map.insert(p.name.clone(), value.scalar());
+        }
+        let ts = |ms: i64| ScalarValue::TimestampMillisecond(Some(ms), Some(UTC.into()));
+        map.insert("since".to_string(), ts(window.since_ms));
+        map.insert("until".to_string(), ts(window.until_ms));
+        Ok(ParamValues::from(map))
+    }
+}
+
+/// The time window saved queries look at: `since` <= eventtime < `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub since_ms: i64,
+    pub until_ms: i64,
+}
+
+impl Default for Window {
+    /// All time (years 1970 to 9999).
+    fn default() -> Self {
+        Window {
+            since_ms: 0,
+            until_ms: 253_402_300_800_000,
+        }
+    }
+}
+
+impl Window {
+    /// From `--since` / `--until`: each absolute (`2025-10-20`,
+    /// `2025-10-20T14:00:00Z`) or an age before `now` (`7d`, `24h`, `30m`, `2w`).
+    pub fn parse(since: Option<&str>, until: Option<&str>, now: DateTime<Utc>) -> Result<Window> {
+        let mut w = Window::default();
+        if let Some(s) = since {
+            w.since_ms = parse_time(s, now)?;
+        }
+        if let Some(u) = until {
+            w.until_ms = parse_time(u, now)?;
+        }
+        if w.since_ms >= w.until_ms {
+            return Err(Error::Usage(format!(
+                "--since ({}) is not before --until ({})",
+                since.unwrap_or("all time"),
+                until.unwrap_or("all time")
+            )));
+        }
+        Ok(w)
+    }
+}
+
+/// An absolute time, or an age (`7d`) before `now`, as ms since the epoch.
+pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<i64> {
+    let s = s.trim();
+    let unit_ms = match s.chars().last() {
+        Some('s') => Some(1_000),
+        Some('m') => Some(60_000),
+        Some('h') => Some(3_600_000),
+        Some('d') => Some(86_400_000),
+        Some('w') => Some(7 * 86_400_000),
+        _ => None,
+    };
+    if let (Some(unit), Ok(n)) = (unit_ms, s[..s.len() - 1].parse::<i64>()) {
+        if n >= 0 {
+            return Ok(now.timestamp_millis() - n.saturating_mul(unit));
+        }
+    }
+    crate::record::decode::parse_lenient_time(s).ok_or_else(|| {
+        Error::Usage(format!(
+            "{s:?} is not a time: give 2025-10-20, 2025-10-20T14:00:00Z, or an age such as 7d, 24h, 30m"
+        ))
+    })
+}
+
+/// The saved queries a run can use, by name.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub queries: BTreeMap<String, SavedQuery>,
+}
+
+impl Catalogue {
+    /// The built-in queries, then those under `user_dir` (overriding by name).
+    pub fn load(user_dir: Option<&Path>) -> Result<Catalogue> {
+        let mut queries = BTreeMap::new();
+        for (name, text) in built_in::BUILT_IN {
+            queries.insert(name.to_string(), SavedQuery::parse(name, text, "built-in")?);
+        }
+        if let Some(dir) = user_dir {
+            let mut files = Vec::new();
+            sql_files(dir, &mut files)?;
+            for f in files {
+                let name = f
+                    .strip_prefix(dir)
+                    .unwrap_or(&f)
+                    .with_extension("")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let text = std::fs::read_to_string(&f).map_err(|e| Error::io(&f, e))?;
+                let q = SavedQuery::parse(&name, &text, &f.display().to_string())?;
+                queries.insert(name, q);
+            }
+        }
+        Ok(Catalogue { queries })
+    }
+
+    /// The queries `names` asks for: a full name (`cis/root-account-usage`) or
+    /// a last part that is unique (`root-account-usage`).
+    pub fn pick(&self, names: &[String]) -> Result<Vec<&SavedQuery>> {
+        names
+            .iter()
+            .map(|n| {
+                if let Some(q) = self.queries.get(n) {
+                    return Ok(q);
+                }
+                let matches: Vec<&SavedQuery> = self
+                    .queries
+                    .values()
+                    .filter(|q| q.name.rsplit('/').next() == Some(n.as_str()))
+                    .collect();
+                match matches.as_slice() {
+                    [q] => Ok(*q),
+                    [] => Err(Error::Usage(format!(
+                        "no saved query {n:?}; `trailsql run --list` lists them"
+                    ))),
+                    many => Err(Error::Usage(format!(
+                        "{n:?} names several saved queries: {}",
+                        many.iter()
+                            .map(|q| q.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))),
+                }
+            })
+            .collect()
+    }
+
+    /// The `--list` text: one block per query.
+    pub fn listing(&self) -> String {
+        let mut out = String::new();
+        for q in self.queries.values() {
+            out += &format!("{}  [{}]  {}\n", q.name, q.severity.as_str(), q.title);
+            for p in &q.params {
+                out += &format!("    --param {}={}  {}\n", p.name, p.default, p.description);
+            }
+            if q.origin != "built-in" {
+                out += &format!("    from {}\n", q.origin);
+            }
+        }
+        out
+    }
+
+    /// Every query, or those of one area.
+    pub fn all(&self, area: Option<&str>) -> Vec<&SavedQuery> {
+        self.queries
+            .values()
+            .filter(|q| area.is_none_or(|a| q.area() == a))
+            .collect()
+    }
+}
+
+fn sql_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
+    for e in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let p = e.map_err(|e| Error::io(dir, e))?.path();
+        if p.is_dir() {
+            sql_files(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "sql") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(())
+}
+
+/// What one saved query found.
+pub struct Outcome<'q> {
+    pub query: &'q SavedQuery,
+    pub findings: usize,
+}
+
+/// Run `picked` over the engine's tables, printing each query's title and
+/// findings through `sink` and, with `out_dir`, writing one CSV per query
+/// (`DIR/<area>/<name>.csv`, header only when nothing was found) plus
+/// `DIR/summary.csv`. `given` holds KEY=VALUE parameters; a key no picked
+/// query takes is an error (a typo would otherwise be silently ignored).
+pub async fn run_queries<'q>(
+    engine: &Engine,
+    sink: &Sink,
+    picked: &[&'q SavedQuery],
+    given: &BTreeMap<String, String>,
+    window: &Window,
+    out_dir: Option<&Path>,
+) -> Result<Vec<Outcome<'q>>> {
+    for key in given.keys() {
+        if !picked
+            .iter()
+            .any(|q| q.params.iter().any(|p| &p.name == key))
+        {
+            return Err(Error::Usage(format!(
+                "no query run here takes the parameter {key:?}"
+            )));
+        }
+    }
+    let mut outcomes = Vec::new();
+    for q in picked {
+        let values = q.values(given, window)?;
+        engine.report.reset();
+        let started = Instant::now();
+        let mut results = engine
+            .run_with(&q.sql, Some(&values))
+            .await
+            .map_err(|e| Error::Usage(format!("saved query {}: {e}", q.name)))?;
+        let elapsed = started.elapsed();
+        let result = match (results.pop(), results.is_empty()) {
+            (Some(r), true) => r,
+            _ => {
+                return Err(Error::Usage(format!(
+                    "saved query {} must be exactly one statement",
+                    q.name
+                )))
+            }
+        };
+        let findings = result.rows();
+        let noun = if findings == 1 { "finding" } else { "findings" };
+        say(&format!(
+            "== {} [{}] {}: {findings} {noun}\n",
+            q.name,
+            q.severity.as_str(),
+            q.title
+        ))?;
+        if findings > 0 {
+            sink.emit(engine, &result, elapsed)?;
+        }
+        if let Some(dir) = out_dir {
+            let file = dir.join(format!("{}.csv", q.name));
+            write_csv(&file, &result)?;
+        }
+        outcomes.push(Outcome { query: q, findings });
+    }
+    let summary = summary(&outcomes)?;
+    say("== summary\n")?;
+    engine.report.reset();
+    sink.emit(engine, &summary, std::time::Duration::ZERO)?;
+    if let Some(dir) = out_dir {
+        write_csv(&dir.join("summary.csv"), &summary)?;
+    }
+    Ok(outcomes)
+}
+
+/// One row per query run: name, severity, title, findings.
+fn summary(outcomes: &[Outcome]) -> Result<StatementResult> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("query", DataType::Utf8, false),
+        Field::new("severity", DataType::Utf8, false),
+        Field::new("title", DataType::Utf8, false),
+        Field::new("findings", DataType::UInt64, false),
+    ]));
+    let col = |f: for<'a> fn(&'a Outcome<'a>) -> &'a str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(outcomes.iter().map(f)))
+    };
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            col(|o| o.query.name.as_str()),
+            col(|o| o.query.severity.as_str()),
+            col(|o| o.query.title.as_str()),
+            Arc::new(UInt64Array::from_iter_values(
+                outcomes.iter().map(|o| o.findings as u64),
+            )),
+        ],
+    )
+    .map_err(DataFusionError::from)?;
+    Ok(StatementResult {
+        schema,
+        batches: vec![batch],
+    })
+}
+
+fn write_csv(file: &Path, result: &StatementResult) -> Result<()> {
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(file).map_err(|e| Error::io(file, e))?);
+    write_batches(
+        Format::Csv,
+        &result.schema,
+        &result.batches,
+        &TableStyle::default(),
+        &mut out,
+    )?;
+    out.flush().map_err(|e| Error::io(file, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_fields_params_and_errors() {
+        let text = "-- title: T\n-- severity: high\n-- description: one\n--   two\n\
+                    -- param: n = 5 | how many\n-- param: who = % \n\
+                    SELECT 1 -- title: not the header\n";
+        let q = SavedQuery::parse("a/b", text, "test").unwrap();
+        assert_eq!(q.description, "one two");
+        assert_eq!(q.severity, Severity::High);
+        assert_eq!(q.area(), "a");
+        assert_eq!(q.params[0].default, ParamValue::Int(5));
+        assert_eq!(q.params[0].description, "how many");
+        assert_eq!(q.params[1].default, ParamValue::Text("%".into()));
+        let given = BTreeMap::from([("n".to_string(), "x".to_string())]);
+        assert!(q.values(&given, &Window::default()).is_err());
+        for bad in [
+            "-- severity: high\n-- description: d\nSELECT 1",
+            "-- title: t\n-- severity: urgent\n-- description: d\nSELECT 1",
+            "-- title: t\n-- severity: low\n-- description: d\n-- titel: x\nSELECT 1",
+            "-- title: t\n-- severity: low\n-- description: d\n-- param: since = 1\nSELECT 1",
+        ] {
+            assert!(SavedQuery::parse("x", bad, "test").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_absolute_and_relative() {
+        let now = DateTime::parse_from_rfc3339("2025-10-20T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |s| parse_time(s, now).unwrap();
+        assert_eq!(at("24h"), at("2025-10-19T12:00:00Z"));
+        assert_eq!(at("7d"), at("2025-10-13T12:00:00Z"));
+        assert_eq!(at("2w"), at("2025-10-06T12:00:00Z"));
+        assert_eq!(at("30m"), at("2025-10-20T11:30:00Z"));
+        assert_eq!(at("2025-10-20"), 1_760_918_400_000);
+        assert!(parse_time("yesterday", now).is_err());
+        assert!(Window::parse(Some("1d"), Some("2d"), now).is_err());
+        let w = Window::parse(Some("2025-10-01"), None, now).unwrap();
+        assert_eq!(w.until_ms, Window::default().until_ms);
+    }
+
+    #[test]
+    fn built_in_queries_parse_and_follow_the_rules() {
+        let c = Catalogue::load(None).unwrap();
+        assert!(!c.queries.is_empty());
+        for q in c.queries.values() {
+            let sql = q.sql.to_ascii_lowercase();
+            for p in WINDOW_PARAMS {
+                assert!(
+                    sql.contains(&format!("${p}")),
+                    "{} does not use ${p}",
+                    q.name
+                );
+            }
+            for p in &q.params {
+                assert!(
+                    q.sql.contains(&format!("${}", p.name)),
+                    "{} declares {} but does not use it",
+                    q.name,
+                    p.name
+                );
+            }
+            let body: Vec<&str> = q
+                .sql
+                .lines()
+                .map(|l| l.split("--").next().unwrap_or("").trim())
+                .filter(|l| !l.is_empty())
+                .collect();
+            let tail = body.join(" ").to_ascii_lowercase();
+            let tail = tail.trim_end_matches(';').trim_end();
+            let last = tail.rfind("order by").map(|i| &tail[i..]).unwrap_or("");
+            // The last ORDER BY is the statement's own, not a subquery's.
+            let closes = last.matches(')').count() > last.matches('(').count();
+            assert!(
+                !last.is_empty() && !closes,
+                "{} must end with ORDER BY",
+                q.name
+            );
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Saved queries (`trailsql run`): every built-in query against its own
+//! fixture archive in tests/data/saved/<name>/ (events that must fire and near
+//! misses that must not), pinned as expected.csv; the options; and the
+//! sample archive's planted incidents.
+
+use std::path::Path;
+
+use trailsql::queries::Catalogue;
+
+use crate::util::{assert_fails_saying, bin, repo, run, text};
+
+fn saved_fixture(name: &str) -> std::path::PathBuf {
+    repo().join("tests/data/saved").join(name)
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn every_saved_query_gives_its_pinned_answer_on_its_fixture() {
+    let catalogue = Catalogue::load(None).unwrap();
+    assert!(catalogue.queries.len() >= 2);
+    for name in catalogue.queries.keys() {
+        let fixture = saved_fixture(name);
+        assert!(
+            fixture.join("expected.csv").is_file(),
+            "{name}: no fixture in {}",
+            fixture.display()
+        );
+        let out_dir = tempfile::tempdir().unwrap();
+        let out = run(
+            &[
+                "--source",
+                fixture.to_str().unwrap(),
+                "run",
+                name,
+                "--out-dir",
+                out_dir.path().to_str().unwrap(),
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        let got = read(&out_dir.path().join(format!("{name}.csv")));
+        let want = read(&fixture.join("expected.csv"));
+        assert_eq!(got, want, "{name}");
+        // The standard columns come first, in order.
+        let header = got.lines().next().unwrap_or("");
+        assert!(
+            header.starts_with(
+                "eventtime,account,region,actor,source_ip,event_source,event_name,target,error_code"
+            ),
+            "{name}: {header}"
+        );
+        let rows = got.lines().count() - 1;
+        assert!(rows > 0, "{name}: the fixture must make it fire");
+        let summary = read(&out_dir.path().join("summary.csv"));
+        assert!(summary.contains(&format!("{name},")), "{summary}");
+        assert!(
+            summary.trim_end().ends_with(&format!(",{rows}")),
+            "{summary}"
+        );
+    }
+}
+
+#[test]
+fn parameters_time_window_and_exit_codes() {
+    let fixture = saved_fixture("forensics/data-store-deletions");
+    let src = fixture.to_str().unwrap();
+    let csv = |extra: &[&str]| -> (Option<i32>, String) {
+        let mut args = vec![
+            "--source",
+            src,
+            "--format",
+            "csv",
+            "run",
+            "data-store-deletions",
+        ];
+        args.extend_from_slice(extra);
+        let out = run(&args, "");
+        (out.status.code(), text(&out.stdout))
+    };
+    // A parameter narrows the answer.
+    let (code, out) = csv(&["--param", "resource=billing%"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("DeleteDBInstance,billing-db"), "{out}");
+    assert!(!out.contains("orders"), "{out}");
+    // The window: [since, until).
+    let (_, out) = csv(&[
+        "--since",
+        "2025-10-20T10:01:00Z",
+        "--until",
+        "2025-10-20T10:03:00Z",
+    ]);
+    assert!(out.contains(",denied or failed,"), "{out}");
+    assert!(out.contains("billing-db"), "{out}");
+    assert!(
+        !out.contains("analytics") && !out.contains("10:00:00Z"),
+        "{out}"
+    );
+    // --fail-on-findings: 1 when something is found, 0 when not.
+    assert_eq!(csv(&["--fail-on-findings"]).0, Some(1));
+    let (code, out) = csv(&["--fail-on-findings", "--until", "2025-10-19"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(": 0 findings"), "{out}");
+    // Mistakes are errors, not silence.
+    assert_fails_saying(
+        &[
+            "--source",
+            src,
+            "run",
+            "data-store-deletions",
+            "--param",
+            "table=x",
+        ],
+        "parameter \"table\"",
+    );
+    assert_fails_saying(&["--source", src, "run", "no-such-query"], "no saved query");
+    assert_fails_saying(
+        &[
+            "--source",
+            src,
+            "run",
+            "data-store-deletions",
+            "--since",
+            "last tuesday",
+        ],
+        "is not a time",
+    );
+    assert_fails_saying(&["run", "data-store-deletions"], "--source");
+}
+
+#[test]
+fn a_users_folder_adds_queries_and_overrides_built_in_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("forensics")).unwrap();
+    std::fs::write(
+        dir.path().join("forensics/root-account-activity.sql"),
+        "-- title: Mine\n-- severity: low\n-- description: overrides the built-in one\n\
+         SELECT eventtime, eventname FROM cloudtrail\n\
+         WHERE eventtime >= $since AND eventtime < $until AND eventname = 'ListUsers'\n\
+         ORDER BY eventtime\n",
+    )
+    .unwrap();
+    let queries = dir.path().to_str().unwrap();
+    let listing = text(&run(&["--queries", queries, "run", "--list"], "").stdout);
+    assert!(
+        listing.contains("forensics/root-account-activity  [low]  Mine"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("forensics/data-store-deletions"),
+        "{listing}"
+    );
+    let fixture = saved_fixture("forensics/root-account-activity");
+    let out = run(
+        &[
+            "--source",
+            fixture.to_str().unwrap(),
+            "--queries",
+            queries,
+            "--format",
+            "csv",
+            "run",
+            "root-account-activity",
+        ],
+        "",
+    );
+    let t = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(t.contains("[low] Mine: 1 finding"), "{t}");
+    assert!(t.contains("ListUsers"), "{t}");
+}
+
+#[test]
+fn the_sample_archives_planted_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(bin()
+        .args(["sample", d, "--events-per-day", "20"])
+        .status()
+        .unwrap()
+        .success());
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "--source",
+            d,
+            "run",
+            "--all",
+            "--area",
+            "forensics",
+            "--out-dir",
+            out_dir.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = |name: &str| -> Vec<String> {
+        read(&out_dir.path().join(format!("forensics/{name}.csv")))
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect()
+    };
+    let deletions = rows("data-store-deletions");
+    assert_eq!(deletions.len(), 2, "{deletions:?}");
+    assert!(deletions[0].starts_with(
+        "2025-10-20T03:02:41Z,111122223333,us-east-1,arn:aws:iam::111122223333:user/bob,"
+    ));
+    assert!(deletions[0].contains(",prod-orders,AccessDeniedException,denied or failed,"));
+    assert!(deletions[1].starts_with("2025-10-20T03:14:07Z,111122223333,us-east-1,arn:aws:iam::111122223333:user/alice,203.0.113.77,"));
+    assert!(deletions[1].contains(",prod-orders,,deleted,"));
+    let root = rows("root-account-activity");
+    assert_eq!(root.len(), 2, "{root:?}");
+    assert!(
+        root[0].contains(",ConsoleLogin,") && root[0].contains(",Success,No,"),
+        "{root:?}"
+    );
+    assert!(root[1].contains(",CreateAccessKey,"), "{root:?}");
+    assert!(
+        root.iter().all(|r| r.starts_with("2025-10-25T21:0")),
+        "{root:?}"
+    );
+}
