@@ -247,7 +247,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &cli).await,
         Some(Command::Run(args)) if args.list => {
             let catalogue = Catalogue::load(cli.queries.as_deref())?;
-            say(&catalogue.listing())?;
+            say(&crate::queries::listing(&catalogue.all(None)))?;
             return Ok(0);
         }
         _ => {}
@@ -296,7 +296,8 @@ async fn run(cli: Cli) -> Result<i32> {
         run_sql(&engine, &sink, &sql).await?;
         return Ok(0);
     }
-    crate::repl::run(&engine, sink).await?;
+    let catalogue = Catalogue::load(cli.queries.as_deref())?;
+    crate::repl::run(&engine, sink, &catalogue).await?;
     Ok(0)
 }
 

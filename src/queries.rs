@@ -360,21 +360,6 @@ impl Catalogue {
             .collect()
     }
 
-    /// The `--list` text: one block per query.
-    pub fn listing(&self) -> String {
-        let mut out = String::new();
-        for q in self.queries.values() {
-            out += &format!("{}  [{}]  {}\n", q.name, q.severity.as_str(), q.title);
-            for p in &q.params {
-                out += &format!("    --param {}={}  {}\n", p.name, p.default, p.description);
-            }
-            if q.origin != "built-in" {
-                out += &format!("    from {}\n", q.origin);
-            }
-        }
-        out
-    }
-
     /// Every query, or those of one area.
     pub fn all(&self, area: Option<&str>) -> Vec<&SavedQuery> {
         self.queries
@@ -382,6 +367,21 @@ impl Catalogue {
             .filter(|q| area.is_none_or(|a| q.area() == a))
             .collect()
     }
+}
+
+/// The text that lists `queries` (`run --list`, `\\queries`): one block each.
+pub fn listing(queries: &[&SavedQuery]) -> String {
+    let mut out = String::new();
+    for q in queries {
+        out += &format!("{}  [{}]  {}\n", q.name, q.severity.as_str(), q.title);
+        for p in &q.params {
+            out += &format!("    --param {}={}  {}\n", p.name, p.default, p.description);
+        }
+        if q.origin != "built-in" {
+            out += &format!("    from {}\n", q.origin);
+        }
+    }
+    out
 }
 
 fn sql_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
@@ -463,9 +463,11 @@ pub async fn run_queries<'q>(
         outcomes.push(Outcome { query: q, findings });
     }
     let summary = summary(&outcomes)?;
-    say("== summary\n")?;
-    engine.report.reset();
-    sink.emit(engine, &summary, std::time::Duration::ZERO)?;
+    if outcomes.len() > 1 {
+        say("== summary\n")?;
+        engine.report.reset();
+        sink.emit(engine, &summary, std::time::Duration::ZERO)?;
+    }
     if let Some(dir) = out_dir {
         write_csv(&dir.join("summary.csv"), &summary)?;
     }

@@ -15,6 +15,7 @@ use complete::{ShellHelper, Words};
 use crate::cli::{run_sql, Sink};
 use crate::error::{Error, Result};
 use crate::output::{escape_control, Format};
+use crate::queries::{listing, run_queries, Catalogue, Window};
 use crate::session::Engine;
 
 /// The shell's commands: (name, argument, help).
@@ -38,6 +39,12 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "send results to FILE; without FILE, back to the screen",
     ),
     ("\\i", "FILE", "run the SQL in FILE"),
+    ("\\queries", "[AREA]", "list the saved queries"),
+    (
+        "\\run",
+        "NAME [KEY=VALUE ...]",
+        "run a saved query (since=7d, until=... set the window)",
+    ),
 ];
 
 fn help() -> String {
@@ -69,9 +76,42 @@ async fn run_cancellable(engine: &Engine, sink: &Sink, sql: &str) {
     }
 }
 
+/// `\\run NAME [KEY=VALUE ...]`: one saved query; `since` and `until` set the
+/// window, other keys are the query's parameters.
+async fn run_saved(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &[&str]) {
+    let result = async {
+        let Some((name, pairs)) = words.split_first() else {
+            return Err(Error::Usage(
+                "\\run needs a NAME; \\queries lists them".into(),
+            ));
+        };
+        let query = catalogue.pick(&[name.to_string()])?[0];
+        let mut given = std::collections::BTreeMap::new();
+        for p in pairs {
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| Error::Usage(format!("{p:?} is not KEY=VALUE")))?;
+            given.insert(k.to_string(), v.to_string());
+        }
+        let since = given.remove("since");
+        let until = given.remove("until");
+        let window = Window::parse(since.as_deref(), until.as_deref(), chrono::Utc::now())?;
+        run_queries(engine, sink, &[query], &given, &window, None).await
+    };
+    tokio::select! {
+        r = result => {
+            if let Err(e) = r {
+                eprintln!("error: {}", escape_control(&e.to_string()));
+            }
+        }
+        _ = tokio::signal::ctrl_c() => eprintln!("query cancelled"),
+    }
+}
+
 /// Handle one backslash command. Returns false to quit.
-async fn command(engine: &Engine, sink: &mut Sink, line: &str) -> bool {
-    let mut words = line.split_whitespace();
+async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: &str) -> bool {
+    let all: Vec<&str> = line.split_whitespace().collect();
+    let mut words = all.iter().copied();
     let name = words.next().unwrap_or("");
     let arg = words.next();
     match name {
@@ -124,6 +164,8 @@ async fn command(engine: &Engine, sink: &mut Sink, line: &str) -> bool {
                 Err(e) => eprintln!("error: {}", escape_control(&e.to_string())),
             },
         },
+        "\\queries" => print!("{}", listing(&catalogue.all(arg))),
+        "\\run" => run_saved(engine, sink, catalogue, &all[1..]).await,
         other => eprintln!("error: unknown command {other}; \\? lists the commands"),
     }
     true
@@ -152,7 +194,7 @@ fn refresh_tables(engine: &Engine, words: &Words) {
 }
 
 /// The interactive loop.
-pub async fn run(engine: &Engine, mut sink: Sink) -> Result<()> {
+pub async fn run(engine: &Engine, mut sink: Sink, catalogue: &Catalogue) -> Result<()> {
     let mut rl: Editor<ShellHelper, rustyline::history::DefaultHistory> =
         Editor::new().map_err(|e| Error::Usage(format!("cannot start the shell: {e}")))?;
     let words = Words::new();
@@ -181,7 +223,7 @@ pub async fn run(engine: &Engine, mut sink: Sink) -> Result<()> {
                 let trimmed = line.trim();
                 if buffer.is_empty() && trimmed.starts_with('\\') {
                     let _ = rl.add_history_entry(trimmed);
-                    if !command(engine, &mut sink, trimmed).await {
+                    if !command(engine, &mut sink, catalogue, trimmed).await {
                         break;
                     }
                     continue;

@@ -72,6 +72,13 @@ wait_for("trailsql> ")
 send("\\d cloudtrail\r")
 wait_for("useridentity.sessioncontext.sessionissuer.arn")
 wait_for("trailsql> ")
+# Saved queries: list one area, run one with a parameter.
+send("\\queries forensics\r")
+wait_for("forensics/root-account-activity")
+wait_for("trailsql> ")
+send("\\run data-store-deletions resource=prod% since=2023-10-15\r")
+wait_for("2 findings")
+wait_for("trailsql> ")
 send("\\format csv\r")
 wait_for("format is csv")
 # Keys typed before the prompt would be echoed by the terminal in cooked

@@ -1,6 +1,6 @@
 //! The interactive shell in a pseudo-terminal (driven by tests/it/pty_shell.py,
 //! with Python's standard pty module): completion, multi-line statements,
-//! Ctrl-C cancelling a query, \format, \q and history.
+//! Ctrl-C cancelling a query, \format, \queries and \run, \q and history.
 
 use std::process::Command;
 
@@ -29,6 +29,8 @@ fn shell_in_a_terminal() {
     assert!(t.contains("| 42 "), "{t}");
     assert!(t.contains("query cancelled"), "{t}");
     assert!(t.contains("still here"), "{t}");
+    assert!(t.contains("forensics/data-store-deletions  [high]"), "{t}");
+    assert!(t.contains("denied or failed"), "{t}");
     assert!(t.trim_end().ends_with("EXIT 0"), "{t}");
     let h = std::fs::read_to_string(&history).expect("history saved");
     assert!(h.contains("useridentity.username AS who"), "{h}");
