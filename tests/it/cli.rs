@@ -1,6 +1,6 @@
 //! The binary as a user drives it: -e, -f, stdin, formats, bad input, pruning.
 
-use crate::util::{assert_fails_saying, fixture_archive, run, text};
+use crate::util::{assert_fails_saying, csv_answer, fixture_archive, run, text};
 
 fn src() -> String {
     fixture_archive().display().to_string()
@@ -10,9 +10,7 @@ const WHO: &str = "SELECT eventTime, userIdentity.userName, sourceIPAddress FROM
 
 #[test]
 fn execute_answers_the_question_as_typed() {
-    let out = run(&["--source", &src(), "--format", "csv", "-e", WHO], "");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let csv = text(&out.stdout);
+    let csv = csv_answer(&src(), WHO);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "{csv}");
     assert_eq!(lines[1], "2023-10-15T14:32:00Z,alice,203.0.113.77");
@@ -103,10 +101,9 @@ fn json_functions_with_athena_names() {
                json_extract(responseelements, '$.instancesSet.items[0].currentState') AS s \
                FROM cloudtrail WHERE json_extract_scalar(requestparameters, '$.tableName') = 'prod-orders' \
                OR eventname = 'TerminateInstances' ORDER BY eventtime";
-    let out = run(&["--source", &src(), "--format", "csv", "-e", sql], "");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let answer = csv_answer(&src(), sql);
     assert_eq!(
-        text(&out.stdout),
+        answer,
         "t,s\nprod-orders,\nprod-orders,\n,\"{\"\"code\"\":32,\"\"name\"\":\"\"shutting-down\"\"}\"\n"
     );
 }
@@ -116,10 +113,9 @@ fn nested_fields_and_time_comparisons() {
     let sql = "SELECT useridentity.sessioncontext.sessionissuer.username AS issuer, resources[1]['arn'] AS arn \
                FROM cloudtrail WHERE eventtime BETWEEN '2023-10-15' AND '2023-10-16T00:00:00Z' \
                AND (useridentity.type = 'AssumedRole' OR resources IS NOT NULL) ORDER BY eventtime";
-    let out = run(&["--source", &src(), "--format", "csv", "-e", sql], "");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let answer = csv_answer(&src(), sql);
     assert_eq!(
-        text(&out.stdout),
+        answer,
         "issuer,arn\n,arn:aws:dynamodb:us-east-1:111122223333:table/prod-orders\nAWSReservedSSO_Admin_0123,\n"
     );
 }
@@ -375,10 +371,6 @@ fn closed_pipe_exits_quietly() {
 fn unaliased_field_access_is_named_after_the_field() {
     let sql = "SELECT userIdentity.userName, resources[1]['arn'], useridentity.sessioncontext.sessionissuer.arn, count(*) \
                FROM cloudtrail WHERE eventname = 'StopLogging' GROUP BY 1, 2, 3";
-    let out = run(&["--source", &src(), "--format", "csv", "-e", sql], "");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(
-        text(&out.stdout).lines().next(),
-        Some("username,arn,arn,count(*)")
-    );
+    let answer = csv_answer(&src(), sql);
+    assert_eq!(answer.lines().next(), Some("username,arn,arn,count(*)"));
 }

@@ -1,7 +1,7 @@
 //! The sample archive: deterministic, in the real layout, with its planted
 //! incidents answerable; and `demo`, the README's first command.
 
-use crate::util::{bin, run, text};
+use crate::util::{bin, csv_answer, run, text};
 
 fn digest_of_tree(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
@@ -60,11 +60,7 @@ fn planted_incidents_are_found() {
         .status()
         .unwrap()
         .success());
-    let q = |sql: &str| {
-        let out = run(&["--source", d, "--format", "csv", "-e", sql], "");
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout)
-    };
+    let q = |sql: &str| csv_answer(d, sql);
     assert_eq!(
         q("SELECT eventtime, useridentity.username AS u, sourceipaddress AS ip, errorcode FROM cloudtrail WHERE eventname = 'DeleteTable' ORDER BY eventtime"),
         "eventtime,u,ip,errorcode\n2025-10-20T03:02:41Z,bob,192.0.2.15,AccessDeniedException\n2025-10-20T03:14:07Z,alice,203.0.113.77,\n"
@@ -92,6 +88,52 @@ fn planted_incidents_are_found() {
         q("SELECT count(DISTINCT recipientaccountid) AS a, count(DISTINCT awsregion) AS r, count(DISTINCT eventsource) >= 20 AS s, \
            count(DISTINCT useridentity.type) AS t FROM cloudtrail"),
         "a,r,s,t\n2,3,true,4\n"
+    );
+    // The saved forensic queries find the planted deletions and root activity.
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "--source",
+            d,
+            "run",
+            "--all",
+            "--area",
+            "forensics",
+            "--out-dir",
+            out_dir.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = |name: &str| -> Vec<String> {
+        let file = out_dir.path().join(format!("forensics/{name}.csv"));
+        std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect()
+    };
+    let deletions = rows("data-store-deletions");
+    assert_eq!(deletions.len(), 2, "{deletions:?}");
+    assert!(deletions[0].starts_with(
+        "2025-10-20T03:02:41Z,111122223333,us-east-1,arn:aws:iam::111122223333:user/bob,"
+    ));
+    assert!(deletions[0].contains(",prod-orders,AccessDeniedException,denied or failed,"));
+    assert!(deletions[1].starts_with(
+        "2025-10-20T03:14:07Z,111122223333,us-east-1,arn:aws:iam::111122223333:user/alice,203.0.113.77,"
+    ));
+    assert!(deletions[1].contains(",prod-orders,,deleted,"));
+    let root = rows("root-account-activity");
+    assert_eq!(root.len(), 2, "{root:?}");
+    assert!(
+        root[0].contains(",ConsoleLogin,") && root[0].contains(",Success,No,"),
+        "{root:?}"
+    );
+    assert!(root[1].contains(",CreateAccessKey,"), "{root:?}");
+    assert!(
+        root.iter().all(|r| r.starts_with("2025-10-25T21:0")),
+        "{root:?}"
     );
 }
 

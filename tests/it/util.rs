@@ -54,6 +54,13 @@ pub fn assert_fails_saying(args: &[&str], needle: &str) {
     assert!(err.contains(needle), "wanted {needle:?} in:\n{err}");
 }
 
+/// The CSV answer to `sql` over the archive at `source`; the run must succeed.
+pub fn csv_answer(source: &str, sql: &str) -> String {
+    let out = run(&["--source", source, "--format", "csv", "-e", sql], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
