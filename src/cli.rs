@@ -330,13 +330,7 @@ async fn run_saved(engine: &Engine, sink: &Sink, cli: &Cli, args: &RunArgs) -> R
     } else {
         catalogue.pick(&args.names)?
     };
-    let mut given = std::collections::BTreeMap::new();
-    for p in &args.params {
-        let (k, v) = p
-            .split_once('=')
-            .ok_or_else(|| Error::Usage(format!("--param {p:?} is not KEY=VALUE")))?;
-        given.insert(k.trim().to_string(), v.to_string());
-    }
+    let given = crate::queries::parse_pairs(args.params.iter().map(String::as_str))?;
     let window = Window::parse(
         args.since.as_deref(),
         args.until.as_deref(),

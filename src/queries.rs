@@ -236,6 +236,21 @@ impl SavedQuery {
     }
 }
 
+/// `KEY=VALUE` parameter pairs (`--param`, `\\run`) as a map; a later pair
+/// for the same key wins.
+pub fn parse_pairs<'a>(
+    pairs: impl IntoIterator<Item = &'a str>,
+) -> Result<BTreeMap<String, String>> {
+    let mut given = BTreeMap::new();
+    for p in pairs {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| Error::Usage(format!("parameter {p:?} is not KEY=VALUE")))?;
+        given.insert(k.trim().to_string(), v.to_string());
+    }
+    Ok(given)
+}
+
 /// The time window saved queries look at: `since` <= eventtime < `until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -545,6 +560,14 @@ mod tests {
         ] {
             assert!(SavedQuery::parse("x", bad, "test").is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn key_value_pairs() {
+        let m = parse_pairs(["a=1", " b =x=y", "a=2"]).unwrap();
+        assert_eq!(m["a"], "2");
+        assert_eq!(m["b"], "x=y");
+        assert!(parse_pairs(["novalue"]).is_err());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use complete::{ShellHelper, Words};
 use crate::cli::{run_sql, Sink};
 use crate::error::{Error, Result};
 use crate::output::{escape_control, Format};
-use crate::queries::{listing, run_queries, Catalogue, Window};
+use crate::queries::{listing, parse_pairs, run_queries, Catalogue, Window};
 use crate::session::Engine;
 
 /// The shell's commands: (name, argument, help).
@@ -86,13 +86,7 @@ async fn run_saved(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &
             ));
         };
         let query = catalogue.pick(&[name.to_string()])?[0];
-        let mut given = std::collections::BTreeMap::new();
-        for p in pairs {
-            let (k, v) = p
-                .split_once('=')
-                .ok_or_else(|| Error::Usage(format!("{p:?} is not KEY=VALUE")))?;
-            given.insert(k.to_string(), v.to_string());
-        }
+        let mut given = parse_pairs(pairs.iter().copied())?;
         let since = given.remove("since");
         let until = given.remove("until");
         let window = Window::parse(since.as_deref(), until.as_deref(), chrono::Utc::now())?;
