@@ -112,8 +112,10 @@ impl Decoder {
             },
             bytes,
         );
-        if result.is_err() && self.builder.rows + self.batches.len() > rows_before + batches_before
-        {
+        // Rows were added if a batch was completed since, or the one being
+        // built grew.
+        let added = self.batches.len() > batches_before || self.builder.rows > rows_before;
+        if result.is_err() && added {
             // The rows of this file start at `rows_before` in the first batch
             // made since it began (or in the one being built).
             self.flush();
@@ -1089,6 +1091,27 @@ mod tests {
             .unwrap();
         let batches = d.finish();
         assert_eq!(names(&batches), want(&[("A", "a"), ("B", "b")]));
+
+        // A file that fills the batch started by the files before it, then
+        // fails: the batch keeps only their rows.
+        let mut before = String::from("[");
+        for _ in 0..BATCH_ROWS - 5 {
+            before.push_str(r#"{"eventName":"A"},"#);
+        }
+        before.pop();
+        before.push(']');
+        let mut failing = String::from("[");
+        for _ in 0..10 {
+            failing.push_str(r#"{"eventName":"X"},"#);
+        }
+        failing.push_str("oops]");
+        let mut d = Decoder::new(None);
+        d.decode(before.as_bytes(), "a").unwrap();
+        assert!(d.decode(failing.as_bytes(), "x").is_err());
+        let batches = d.finish();
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows, BATCH_ROWS - 5);
+        assert!(names(&batches).iter().all(|(n, _)| n == "A"));
 
         // A failing first file leaves nothing behind.
         let mut d = Decoder::new(None);
