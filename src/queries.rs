@@ -12,12 +12,14 @@
 //! -- description: Who deleted a DynamoDB table, when and from where;
 //! --   a longer text goes on in lines indented by more spaces.
 //! -- param: table = % | the table name, a LIKE pattern
+//! -- param: key | a parameter without a default must be given
 //! SELECT ... WHERE eventtime >= $since AND eventtime < $until ... ORDER BY ...
 //! ```
 //!
 //! Parameters are DataFusion placeholders (`$table`), so a value is never
 //! spliced into the SQL text; a default that is a whole number makes the
-//! parameter an integer. `$since` and `$until` (timestamps, `--since` and
+//! parameter an integer; one without a default is text the user must give
+//! (`run --all` skips such a query and says so). `$since` and `$until` (timestamps, `--since` and
 //! `--until`, all time by default) are given to every query, and every saved
 //! query limits `eventtime` with them, which also prunes the files read.
 
@@ -105,7 +107,8 @@ impl std::fmt::Display for ParamValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
     pub name: String,
-    pub default: ParamValue,
+    /// None: the user must give it.
+    pub default: Option<ParamValue>,
     pub description: String,
 }
 
@@ -169,9 +172,10 @@ impl SavedQuery {
                 "references" => references = value,
                 "param" => {
                     let (spec, description) = value.split_once('|').unwrap_or((&value, ""));
-                    let (pname, default) = spec
-                        .split_once('=')
-                        .ok_or_else(|| bad(format!("param {spec:?} has no `= default`")))?;
+                    let (pname, default) = match spec.split_once('=') {
+                        Some((n, d)) => (n, Some(d.trim())),
+                        None => (spec, None),
+                    };
                     let pname = pname.trim().to_string();
                     if pname.is_empty()
                         || !pname.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -179,11 +183,10 @@ impl SavedQuery {
                     {
                         return Err(bad(format!("{pname:?} cannot be a parameter name")));
                     }
-                    let default = default.trim();
-                    let default = match default.parse::<i64>() {
+                    let default = default.map(|d| match d.parse::<i64>() {
                         Ok(i) => ParamValue::Int(i),
-                        Err(_) => ParamValue::Text(default.to_string()),
-                    };
+                        Err(_) => ParamValue::Text(d.to_string()),
+                    });
                     params.push(Param {
                         name: pname,
                         default,
@@ -206,6 +209,15 @@ impl SavedQuery {
     }
 
     /// The area: the first part of the name (`cis`, `forensics`).
+    /// The parameters that have no default and are not in `given`.
+    pub fn missing<'a>(&'a self, given: &BTreeMap<String, String>) -> Vec<&'a str> {
+        self.params
+            .iter()
+            .filter(|p| p.default.is_none() && !given.contains_key(&p.name))
+            .map(|p| p.name.as_str())
+            .collect()
+    }
+
     pub fn area(&self) -> &str {
         self.name.split('/').next().unwrap_or("")
     }
@@ -216,15 +228,22 @@ impl SavedQuery {
         let mut map = std::collections::HashMap::new();
         for p in &self.params {
             let value = match given.get(&p.name) {
-                None => p.default.clone(),
+                None => p.default.clone().ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{} needs --param {}=VALUE ({})",
+                        self.name, p.name, p.description
+                    ))
+                })?,
                 Some(v) => match p.default {
-                    ParamValue::Int(_) => ParamValue::Int(v.trim().parse().map_err(|_| {
-                        Error::Usage(format!(
-                            "{}: parameter {} takes a whole number, not {v:?}",
-                            self.name, p.name
-                        ))
-                    })?),
-                    ParamValue::Text(_) => ParamValue::Text(v.clone()),
+                    Some(ParamValue::Int(_)) => {
+                        ParamValue::Int(v.trim().parse().map_err(|_| {
+                            Error::Usage(format!(
+                                "{}: parameter {} takes a whole number, not {v:?}",
+                                self.name, p.name
+                            ))
+                        })?)
+                    }
+                    _ => ParamValue::Text(v.clone()),
                 },
             };
             map.insert(p.name.clone(), value.scalar());
@@ -390,7 +409,11 @@ pub fn listing(queries: &[&SavedQuery]) -> String {
     for q in queries {
         out += &format!("{}  [{}]  {}\n", q.name, q.severity.as_str(), q.title);
         for p in &q.params {
-            out += &format!("    --param {}={}  {}\n", p.name, p.default, p.description);
+            let default = match &p.default {
+                Some(d) => d.to_string(),
+                None => "VALUE (required)".to_string(),
+            };
+            out += &format!("    --param {}={default}  {}\n", p.name, p.description);
         }
         if q.origin != "built-in" {
             out += &format!("    from {}\n", q.origin);
@@ -415,14 +438,20 @@ fn sql_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
 /// What one saved query found.
 pub struct Outcome<'q> {
     pub query: &'q SavedQuery,
-    pub findings: usize,
+    /// None: not run, for want of a parameter without a default.
+    pub findings: Option<usize>,
+    /// Why it was not run.
+    pub note: Option<String>,
 }
 
 /// Run `picked` over the engine's tables, printing each query's title and
 /// findings through `sink` and, with `out_dir`, writing one CSV per query
 /// (`DIR/<area>/<name>.csv`, header only when nothing was found) plus
 /// `DIR/summary.csv`. `given` holds KEY=VALUE parameters; a key no picked
-/// query takes is an error (a typo would otherwise be silently ignored).
+/// query takes is an error (a typo would otherwise be silently ignored). A
+/// query missing a required parameter is an error when it is the only one
+/// picked; among several (`--all`) it is skipped, and the output and the
+/// summary say so.
 pub async fn run_queries<'q>(
     engine: &Engine,
     sink: &Sink,
@@ -443,6 +472,27 @@ pub async fn run_queries<'q>(
     }
     let mut outcomes = Vec::new();
     for q in picked {
+        let missing = q.missing(given);
+        if picked.len() > 1 && !missing.is_empty() {
+            let needs: Vec<String> = missing
+                .iter()
+                .map(|m| format!("--param {m}=VALUE"))
+                .collect();
+            say(&format!(
+                "== {} [{}] {}: not run, needs {}\n",
+                q.name,
+                q.severity.as_str(),
+                q.title,
+                needs.join(" ")
+            ))?;
+            let note = format!("not run: needs {}", needs.join(" "));
+            outcomes.push(Outcome {
+                query: q,
+                findings: None,
+                note: Some(note),
+            });
+            continue;
+        }
         let values = q.values(given, window)?;
         engine.report.reset();
         let started = Instant::now();
@@ -475,7 +525,11 @@ pub async fn run_queries<'q>(
             let file = dir.join(format!("{}.csv", q.name));
             write_csv(&file, &result)?;
         }
-        outcomes.push(Outcome { query: q, findings });
+        outcomes.push(Outcome {
+            query: q,
+            findings: Some(findings),
+            note: None,
+        });
     }
     let summary = summary(&outcomes)?;
     if outcomes.len() > 1 {
@@ -489,13 +543,15 @@ pub async fn run_queries<'q>(
     Ok(outcomes)
 }
 
-/// One row per query run: name, severity, title, findings.
+/// One row per query: name, severity, title, findings (empty when it was not
+/// run) and a note saying why not.
 fn summary(outcomes: &[Outcome]) -> Result<StatementResult> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("query", DataType::Utf8, false),
         Field::new("severity", DataType::Utf8, false),
         Field::new("title", DataType::Utf8, false),
-        Field::new("findings", DataType::UInt64, false),
+        Field::new("findings", DataType::UInt64, true),
+        Field::new("note", DataType::Utf8, true),
     ]));
     let col = |f: for<'a> fn(&'a Outcome<'a>) -> &'a str| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(outcomes.iter().map(f)))
@@ -506,8 +562,11 @@ fn summary(outcomes: &[Outcome]) -> Result<StatementResult> {
             col(|o| o.query.name.as_str()),
             col(|o| o.query.severity.as_str()),
             col(|o| o.query.title.as_str()),
-            Arc::new(UInt64Array::from_iter_values(
-                outcomes.iter().map(|o| o.findings as u64),
+            Arc::new(UInt64Array::from_iter(
+                outcomes.iter().map(|o| o.findings.map(|n| n as u64)),
+            )),
+            Arc::new(StringArray::from_iter(
+                outcomes.iter().map(|o| o.note.as_deref()),
             )),
         ],
     )
@@ -547,11 +606,24 @@ mod tests {
         assert_eq!(q.description, "one two");
         assert_eq!(q.severity, Severity::High);
         assert_eq!(q.area(), "a");
-        assert_eq!(q.params[0].default, ParamValue::Int(5));
+        assert_eq!(q.params[0].default, Some(ParamValue::Int(5)));
         assert_eq!(q.params[0].description, "how many");
-        assert_eq!(q.params[1].default, ParamValue::Text("%".into()));
+        assert_eq!(q.params[1].default, Some(ParamValue::Text("%".into())));
         let given = BTreeMap::from([("n".to_string(), "x".to_string())]);
         assert!(q.values(&given, &Window::default()).is_err());
+        // A parameter without a default must be given.
+        let q = SavedQuery::parse("a/k", "-- title: T\n-- severity: info\n-- description: d\n-- param: key | the key\nSELECT $key", "test").unwrap();
+        assert_eq!(q.params[0].default, None);
+        assert_eq!(q.missing(&BTreeMap::new()), vec!["key"]);
+        let err = q.values(&BTreeMap::new(), &Window::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("needs --param key=VALUE (the key)"),
+            "{err}"
+        );
+        let given = BTreeMap::from([("key".to_string(), "AKIA1".to_string())]);
+        assert!(q.missing(&given).is_empty());
+        assert!(q.values(&given, &Window::default()).is_ok());
         for bad in [
             "-- severity: high\n-- description: d\nSELECT 1",
             "-- title: t\n-- severity: urgent\n-- description: d\nSELECT 1",

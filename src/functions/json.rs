@@ -2,7 +2,10 @@
 //! text, as in Athena (Presto/Trino): the path is a JSONPath of `$`, `.name`,
 //! `["name"]` / `['name']` and `[index]`. `json_extract_scalar` gives a string,
 //! number or boolean as text and NULL for objects, arrays, null and missing
-//! paths; `json_extract` gives the JSON text of whatever is there.
+//! paths; `json_extract` gives the JSON text of whatever is there. In
+//! `json_extract`, `[*]` takes every element of an array and gives the JSON
+//! array of what the rest of the path finds in each
+//! (`$.instancesSet.items[*].instanceId` gives `["i-1","i-2"]`).
 
 use std::sync::Arc;
 
@@ -11,6 +14,8 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{exec_err, Result};
 use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 /// One step of a JSON path.
@@ -18,6 +23,8 @@ use serde_json::Value;
 pub enum Step {
     Key(String),
     Index(usize),
+    /// `[*]`: every element of an array.
+    All,
 }
 
 /// Parse a JSONPath of the Athena subset.
@@ -46,7 +53,10 @@ pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
                 }
                 Ok((r[1..end].to_string(), end + 2))
             };
-            if r.starts_with('"') || r.starts_with('\'') {
+            if let Some(r) = r.strip_prefix("*]") {
+                steps.push(Step::All);
+                rest = r;
+            } else if r.starts_with('"') || r.starts_with('\'') {
                 let (key, used) = close(r.chars().next().unwrap_or('"'), r)?;
                 steps.push(Step::Key(key));
                 rest = &r[used..];
@@ -70,16 +80,24 @@ pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
     Ok(steps)
 }
 
-/// The value at `steps` inside `v`.
-pub fn walk<'a>(mut v: &'a Value, steps: &[Step]) -> Option<&'a Value> {
-    for s in steps {
+/// The value at `steps` inside `v`; with `[*]` in the path, the array of
+/// what the rest of the path finds in each element (missing ones skipped).
+pub fn walk<'a>(mut v: &'a Value, steps: &[Step]) -> Option<Cow<'a, Value>> {
+    for (i, s) in steps.iter().enumerate() {
         v = match (s, v) {
             (Step::Key(k), Value::Object(m)) => m.get(k)?,
             (Step::Index(i), Value::Array(a)) => a.get(*i)?,
+            (Step::All, Value::Array(a)) => {
+                let found = a
+                    .iter()
+                    .filter_map(|e| walk(e, &steps[i + 1..]).map(Cow::into_owned))
+                    .collect();
+                return Some(Cow::Owned(Value::Array(found)));
+            }
             _ => return None,
         };
     }
-    Some(v)
+    Some(Cow::Borrowed(v))
 }
 
 fn scalar_text(v: &Value) -> Option<String> {
@@ -119,8 +137,17 @@ fn apply(
             }
         }
         let steps = &cached.as_ref().expect("set above").1;
+        if name == "json_extract_scalar" && steps.contains(&Step::All) {
+            return exec_err!(
+                "{name}: [*] in {path:?} finds several values; json_extract gives them as an array"
+            );
+        }
         let v = serde_json::from_str::<Value>(docs.value(i)).ok();
-        match v.as_ref().and_then(|v| walk(v, steps)).and_then(pick) {
+        match v
+            .as_ref()
+            .and_then(|v| walk(v, steps))
+            .and_then(|v| pick(&v))
+        {
             Some(s) => out.append_value(s),
             None => out.append_null(),
         }
@@ -176,9 +203,14 @@ mod tests {
         assert!(parse_path("$.a['b").is_err());
         let v: Value = serde_json::from_str(r#"{"a":[{"b":1},{"b":"x"}]}"#).unwrap();
         assert_eq!(
-            walk(&v, &parse_path("$.a[1].b").unwrap()),
+            walk(&v, &parse_path("$.a[1].b").unwrap()).as_deref(),
             Some(&Value::String("x".into()))
         );
         assert_eq!(walk(&v, &parse_path("$.a[5]").unwrap()), None);
+        assert_eq!(parse_path("$.a[*].b").unwrap()[1], Step::All);
+        let all = |p: &str| walk(&v, &parse_path(p).unwrap()).map(|v| v.to_string());
+        assert_eq!(all("$.a[*].b").as_deref(), Some(r#"[1,"x"]"#));
+        assert_eq!(all("$.a[*].c").as_deref(), Some("[]"));
+        assert_eq!(all("$.b[*]"), None);
     }
 }

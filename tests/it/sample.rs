@@ -135,6 +135,42 @@ fn planted_incidents_are_found() {
         root.iter().all(|r| r.starts_with("2025-10-25T21:0")),
         "{root:?}"
     );
+    // Bob's termination, not Auto Scaling's two.
+    let terminations = rows("instance-terminations");
+    assert_eq!(terminations.len(), 1, "{terminations:?}");
+    assert!(terminations[0].starts_with(
+        "2025-10-09T15:42:09Z,111122223333,us-east-1,arn:aws:iam::111122223333:user/bob,"
+    ));
+    // Carol's eight failures in a minute; alice's four over eight minutes
+    // are not a burst.
+    let bursts = rows("failed-login-bursts");
+    assert_eq!(bursts.len(), 8, "{bursts:?}");
+    assert!(
+        bursts
+            .iter()
+            .all(|r| r.contains(",carol,192.0.2.44,") && r.starts_with("2025-10-12T02:")),
+        "{bursts:?}"
+    );
+    // The trail stopped, and the hours without a log file that followed.
+    let tampering = rows("trail-tampering");
+    assert_eq!(tampering.len(), 1, "{tampering:?}");
+    assert!(tampering[0].starts_with("2025-10-27T22:05:31Z,111122223333,us-east-1,"));
+    assert!(tampering[0].contains(",StopLogging,") && tampering[0].contains(",stop logging,"));
+    let gaps = rows("delivery-gaps");
+    assert!(
+        gaps.iter().any(
+            |r| r == "2025-10-27T23:00:00Z,111122223333,us-east-1,,,,,,,2025-10-28T06:00:00Z,7"
+        ),
+        "{gaps:?}"
+    );
+    // Alice's deletion came from an address she had never used.
+    let new_ips = rows("new-source-ip");
+    assert!(
+        new_ips.iter().any(|r| r.starts_with(
+            "2025-10-20T03:14:07Z,111122223333,us-east-1,arn:aws:iam::111122223333:user/alice,203.0.113.77,dynamodb.amazonaws.com,DeleteTable,"
+        )),
+        "{new_ips:?}"
+    );
 }
 
 #[test]

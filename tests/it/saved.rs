@@ -29,17 +29,23 @@ fn every_saved_query_gives_its_pinned_answer_on_its_fixture() {
             fixture.display()
         );
         let out_dir = tempfile::tempdir().unwrap();
-        let out = run(
-            &[
-                "--source",
-                fixture.to_str().unwrap(),
-                "run",
-                name,
-                "--out-dir",
-                out_dir.path().to_str().unwrap(),
-            ],
-            "",
-        );
+        let mut args = vec![
+            "--source".to_string(),
+            fixture.to_str().unwrap().to_string(),
+            "run".to_string(),
+            name.clone(),
+            "--out-dir".to_string(),
+            out_dir.path().to_str().unwrap().to_string(),
+        ];
+        // A query with a required parameter takes it from the fixture's
+        // `params` file (KEY=VALUE lines).
+        if let Ok(params) = std::fs::read_to_string(fixture.join("params")) {
+            for line in params.lines().filter(|l| !l.trim().is_empty()) {
+                args.extend(["--param".to_string(), line.trim().to_string()]);
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args, "");
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
         let got = read(&out_dir.path().join(format!("{name}.csv")));
         let want = read(&fixture.join("expected.csv"));
@@ -57,7 +63,7 @@ fn every_saved_query_gives_its_pinned_answer_on_its_fixture() {
         let summary = read(&out_dir.path().join("summary.csv"));
         assert!(summary.contains(&format!("{name},")), "{summary}");
         assert!(
-            summary.trim_end().ends_with(&format!(",{rows}")),
+            summary.trim_end().ends_with(&format!(",{rows},")),
             "{summary}"
         );
     }
@@ -170,4 +176,118 @@ fn a_users_folder_adds_queries_and_overrides_built_in_ones() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(t.contains("[low] Mine: 1 finding"), "{t}");
     assert!(t.contains("ListUsers"), "{t}");
+}
+
+/// The CSV a saved query prints for its fixture, with `extra` arguments.
+fn answer(name: &str, extra: &[&str]) -> String {
+    let fixture = saved_fixture(name);
+    let mut args = vec!["--source", fixture.to_str().unwrap(), "--format", "csv"];
+    args.extend_from_slice(&["run", name]);
+    args.extend_from_slice(extra);
+    let out = run(&args, "");
+    assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn query_parameters_change_what_fires() {
+    // The narrow CIS variant (Security Hub's CloudWatch.3): IAM users'
+    // successful sign-ins only.
+    let out = answer(
+        "cis/console-signin-without-mfa",
+        &[
+            "--param",
+            "identity_type=IAMUser",
+            "--param",
+            "result=Success",
+        ],
+    );
+    assert!(out.contains(": 2 findings"), "{out}");
+    assert!(
+        out.contains("user/alice") && out.contains("user/erin"),
+        "{out}"
+    );
+    assert!(!out.contains("carol") && !out.contains("dana"), "{out}");
+
+    // Four failures within a minute do not make a burst at 5, but do at 4;
+    // carol's five failures over 70 seconds hold four within 60 seconds.
+    let out = answer("forensics/failed-login-bursts", &[]);
+    assert!(!out.contains(",bob,") && !out.contains(",carol,"), "{out}");
+    let out = answer("forensics/failed-login-bursts", &["--param", "threshold=4"]);
+    assert_eq!(out.matches(",bob,").count(), 4, "{out}");
+    assert_eq!(out.matches(",carol,").count(), 5, "{out}");
+
+    // Only gaps of at least `hours` hours.
+    let out = answer("forensics/delivery-gaps", &["--param", "hours=3"]);
+    assert!(out.contains(": 1 finding"), "{out}");
+    assert!(
+        out.contains("2025-10-20T14:00:00Z,123456789012,us-east-1,"),
+        "{out}"
+    );
+
+    // Calls before --since are the baseline, not findings.
+    let out = answer(
+        "forensics/new-source-ip",
+        &["--since", "2025-10-20T09:30:00Z"],
+    );
+    assert!(out.contains(": 1 finding"), "{out}");
+    assert!(out.contains("dave@example.com,203.0.113.200"), "{out}");
+
+    // One instance out of a multi-instance termination.
+    let out = answer(
+        "forensics/instance-terminations",
+        &["--param", "instance=i-0bbb111122223333b"],
+    );
+    assert!(out.contains(": 1 finding"), "{out}");
+    assert!(out.contains("user/alice"), "{out}");
+}
+
+#[test]
+fn a_required_parameter_must_be_given_or_the_query_is_skipped() {
+    let fixture = saved_fixture("forensics/access-key-activity");
+    let src = fixture.to_str().unwrap();
+    assert_fails_saying(
+        &["--source", src, "run", "access-key-activity"],
+        "forensics/access-key-activity needs --param access_key_id=VALUE",
+    );
+    // Among several queries it is skipped, and both the output and the
+    // summary say why; the others run.
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "--source",
+            src,
+            "run",
+            "--all",
+            "--area",
+            "forensics",
+            "--out-dir",
+            out_dir.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = text(&out.stdout);
+    assert!(
+        t.contains("forensics/access-key-activity [info] Everything done with one access key: not run, needs --param access_key_id=VALUE"),
+        "{t}"
+    );
+    assert!(t.contains("forensics/new-iam-credentials [medium]"), "{t}");
+    let summary = read(&out_dir.path().join("summary.csv"));
+    assert!(
+        summary.contains(
+            "forensics/access-key-activity,info,Everything done with one access key,,not run: needs --param access_key_id=VALUE\n"
+        ),
+        "{summary}"
+    );
+    assert!(!out_dir
+        .path()
+        .join("forensics/access-key-activity.csv")
+        .exists());
+    // `run --list` shows that it must be given.
+    let listing = text(&run(&["run", "--list"], "").stdout);
+    assert!(
+        listing.contains("--param access_key_id=VALUE (required)"),
+        "{listing}"
+    );
 }

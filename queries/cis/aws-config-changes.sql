@@ -1,0 +1,29 @@
+-- title: AWS Config configuration changes
+-- severity: medium
+-- references: CIS AWS Foundations 3.9 (v1.2.0), 4.9 (v1.4.0-v5.0), 5.9 (v6.0, v7.0); Security Hub CloudWatch.9
+-- description: The configuration recorder stopped or changed and the
+--   delivery channel changed or deleted (StopConfigurationRecorder,
+--   PutConfigurationRecorder, PutDeliveryChannel, DeleteDeliveryChannel on
+--   config.amazonaws.com), the CIS filter of every version.
+SELECT
+  eventtime,
+  recipientaccountid AS account,
+  awsregion AS region,
+  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
+  sourceipaddress AS source_ip,
+  eventsource AS event_source,
+  eventname AS event_name,
+  coalesce(
+    json_extract_scalar(requestparameters, '$.configurationRecorderName'),
+    json_extract_scalar(requestparameters, '$.configurationRecorder.name'),
+    json_extract_scalar(requestparameters, '$.deliveryChannelName'),
+    json_extract_scalar(requestparameters, '$.deliveryChannel.name')) AS target,
+  errorcode AS error_code,
+  useragent AS user_agent,
+  eventid AS event_id
+FROM cloudtrail
+WHERE eventtime >= $since AND eventtime < $until
+  AND eventsource = 'config.amazonaws.com'
+  AND eventname IN ('StopConfigurationRecorder', 'DeleteDeliveryChannel', 'PutDeliveryChannel',
+    'PutConfigurationRecorder')
+ORDER BY eventtime, account, region, event_name, event_id

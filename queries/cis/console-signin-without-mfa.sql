@@ -1,0 +1,34 @@
+-- title: Console sign-in without MFA
+-- severity: medium
+-- references: CIS AWS Foundations 3.2 (v1.2.0), 4.2 (v1.4.0-v5.0), 5.2 (v6.0, v7.0); Security Hub CloudWatch.3
+-- description: ConsoleLogin events whose additionalEventData.MFAUsed is not
+--   Yes, the broader of the two filters the benchmark accepts: it also lists
+--   failed sign-ins and federated or IAM Identity Center sign-ins (which
+--   record MFAUsed No because MFA happens at the identity provider). An event
+--   without MFAUsed counts as not Yes. The narrower variant, the one Security
+--   Hub's CloudWatch.3 prints, keeps IAM users' successful sign-ins only:
+--   --param identity_type=IAMUser --param result=Success.
+-- param: identity_type = % | userIdentity.type to keep (a LIKE pattern; IAMUser for the narrow variant)
+-- param: result = % | the sign-in's result, Success or Failure (a LIKE pattern)
+SELECT
+  eventtime,
+  recipientaccountid AS account,
+  awsregion AS region,
+  coalesce(useridentity.arn, useridentity.username, useridentity.principalid, useridentity.type) AS actor,
+  sourceipaddress AS source_ip,
+  eventsource AS event_source,
+  eventname AS event_name,
+  json_extract_scalar(additionaleventdata, '$.LoginTo') AS target,
+  errorcode AS error_code,
+  useridentity.type AS identity_type,
+  json_extract_scalar(responseelements, '$.ConsoleLogin') AS result,
+  json_extract_scalar(additionaleventdata, '$.MFAUsed') AS mfa_used,
+  useragent AS user_agent,
+  eventid AS event_id
+FROM cloudtrail
+WHERE eventtime >= $since AND eventtime < $until
+  AND eventname = 'ConsoleLogin'
+  AND (json_extract_scalar(additionaleventdata, '$.MFAUsed') IS DISTINCT FROM 'Yes')
+  AND coalesce(useridentity.type, '') LIKE $identity_type
+  AND coalesce(json_extract_scalar(responseelements, '$.ConsoleLogin'), '') LIKE $result
+ORDER BY eventtime, account, region, actor, event_id

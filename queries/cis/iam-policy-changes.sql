@@ -1,0 +1,38 @@
+-- title: IAM policy changes
+-- severity: medium
+-- references: CIS AWS Foundations 3.4 (v1.2.0), 4.4 (v1.4.0-v5.0), 5.4 (v6.0, v7.0); Security Hub CloudWatch.4
+-- description: Inline policies put or deleted on users, groups and roles,
+--   managed policies and policy versions created or deleted, and managed
+--   policies attached or detached: the 16 events of the CIS filter, the same
+--   in every version. The published filter matches event names only, so it
+--   would also count AWS Organizations' CreatePolicy and DeletePolicy; this
+--   query keeps to iam.amazonaws.com (Organizations changes are
+--   cis/organizations-changes). SetDefaultPolicyVersion and permissions
+--   boundaries are not in the CIS list and not here.
+SELECT
+  eventtime,
+  recipientaccountid AS account,
+  awsregion AS region,
+  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
+  sourceipaddress AS source_ip,
+  eventsource AS event_source,
+  eventname AS event_name,
+  coalesce(
+    json_extract_scalar(requestparameters, '$.policyArn'),
+    json_extract_scalar(requestparameters, '$.policyName'),
+    json_extract_scalar(responseelements, '$.policy.arn')) AS target,
+  errorcode AS error_code,
+  coalesce(
+    json_extract_scalar(requestparameters, '$.userName'),
+    json_extract_scalar(requestparameters, '$.groupName'),
+    json_extract_scalar(requestparameters, '$.roleName')) AS principal,
+  useragent AS user_agent,
+  eventid AS event_id
+FROM cloudtrail
+WHERE eventtime >= $since AND eventtime < $until
+  AND eventsource = 'iam.amazonaws.com'
+  AND eventname IN ('DeleteGroupPolicy', 'DeleteRolePolicy', 'DeleteUserPolicy',
+    'PutGroupPolicy', 'PutRolePolicy', 'PutUserPolicy', 'CreatePolicy', 'DeletePolicy',
+    'CreatePolicyVersion', 'DeletePolicyVersion', 'AttachRolePolicy', 'DetachRolePolicy',
+    'AttachUserPolicy', 'DetachUserPolicy', 'AttachGroupPolicy', 'DetachGroupPolicy')
+ORDER BY eventtime, account, region, event_name, event_id

@@ -1,0 +1,26 @@
+-- title: Customer managed KMS keys disabled or scheduled for deletion
+-- severity: high
+-- references: CIS AWS Foundations 3.7 (v1.2.0), 4.7 (v1.4.0-v5.0), 5.7 (v6.0, v7.0); Security Hub CloudWatch.7
+-- description: DisableKey and ScheduleKeyDeletion on kms.amazonaws.com, the
+--   CIS filter of every version. Only customer managed keys can be disabled
+--   or deleted, so the filter needs no test of who owns the key. Data
+--   encrypted under such a key becomes unreadable.
+SELECT
+  eventtime,
+  recipientaccountid AS account,
+  awsregion AS region,
+  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
+  sourceipaddress AS source_ip,
+  eventsource AS event_source,
+  eventname AS event_name,
+  coalesce(resources[1]['arn'], json_extract_scalar(requestparameters, '$.keyId')) AS target,
+  errorcode AS error_code,
+  json_extract_scalar(requestparameters, '$.pendingWindowInDays') AS pending_window_days,
+  json_extract_scalar(responseelements, '$.deletionDate') AS deletion_date,
+  useragent AS user_agent,
+  eventid AS event_id
+FROM cloudtrail
+WHERE eventtime >= $since AND eventtime < $until
+  AND eventsource = 'kms.amazonaws.com'
+  AND eventname IN ('DisableKey', 'ScheduleKeyDeletion')
+ORDER BY eventtime, account, region, event_name, event_id
