@@ -53,10 +53,11 @@ pub fn classify(path: &str) -> Classified {
         if name.contains("_CloudTrail-Insight_") {
             return Classified::Skip("Insights file");
         }
-        return if is_json_name(name) {
+        // Outside the trail layout: exports and Event history downloads.
+        return if is_json_name(name) || name.ends_with(".csv") || name.ends_with(".csv.gz") {
             Classified::Loose
         } else {
-            Classified::Skip("not a .json or .json.gz file")
+            Classified::Skip("not a .json, .json.gz or .csv file")
         };
     };
     let mut rest = &parts[at + 1..];
@@ -147,5 +148,10 @@ mod tests {
         assert!(matches!(classify("AWSLogs/"), Classified::Skip(_)));
         assert!(matches!(classify("notes.txt"), Classified::Skip(_)));
         assert_eq!(classify("some/export.json"), Classified::Loose);
+        assert_eq!(classify("downloads/event_history.csv"), Classified::Loose);
+        assert!(matches!(
+            classify("AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/15/x.csv"),
+            Classified::Skip(_)
+        ));
     }
 }

@@ -1,7 +1,11 @@
 //! Log-file bytes -> Arrow batches of the canonical schema.
 //!
 //! A log file is `{"Records":[...]}`; a bare array of records and a lone event
-//! object (as AWS documentation prints them) are accepted too. The document is
+//! object (as AWS documentation prints them) are accepted too, and so is Event
+//! history: the output of `aws cloudtrail lookup-events` (`{"Events":[{...,
+//! "CloudTrailEvent": "<the record as a JSON string>"}]}`, several pages one
+//! after another in one file) and the console's downloads (JSON as above, or CSV
+//! with its column names, see [`csv_records`]). The document is
 //! read in one pass: serde walks it and visitors shaped by the schema tree write
 //! each value straight into its column builder. A value of the expected type goes
 //! into its column; anything else (an unknown field, an explicit `null`, a value
@@ -149,36 +153,193 @@ impl Decoder {
 fn decode_into(target: &mut Target, bytes: &[u8]) -> Result<(), FileProblem> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| FileProblem(format!("not UTF-8 text ({e})")))?;
-    let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if text.is_empty() {
+    let mut rest = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if rest.is_empty() {
         return Err(FileProblem("empty file".into()));
     }
+    let name = target.log_object.trim_end_matches(".gz");
+    if name.ends_with(".csv") || name.ends_with(".CSV") {
+        return csv_records(target, rest);
+    }
+    // One JSON document, or several one after another (pages of
+    // `lookup-events` output saved to one file).
+    let mut first = true;
+    while !rest.is_empty() {
+        if !rest.starts_with(['{', '[']) {
+            if first {
+                return Err(FileProblem("not a JSON object or array".into()));
+            }
+            let at = text.len() - rest.len();
+            return Err(FileProblem(format!(
+                "not valid JSON: unexpected text after the JSON document at byte {at}"
+            )));
+        }
+        let used = decode_json_document(target, rest)?;
+        rest = rest[used..].trim_start();
+        first = false;
+    }
+    Ok(())
+}
+
+/// Decode the JSON document at the start of `text` (which begins with `{` or
+/// `[`); how many bytes it took.
+fn decode_json_document(target: &mut Target, text: &str) -> Result<usize, FileProblem> {
     let bad_json = |e: serde_json::Error| FileProblem(format!("not valid JSON: {e}"));
     let mut de = serde_json::Deserializer::from_str(text);
-    let found = match text.as_bytes()[0] {
-        b'{' => DocSeed(target).deserialize(&mut de),
-        b'[' => RecordsSeed(target).deserialize(&mut de),
-        _ => return Err(FileProblem("not a JSON object or array".into())),
+    let found = if text.starts_with('{') {
+        DocSeed(target).deserialize(&mut de)
+    } else {
+        RecordsSeed(target).deserialize(&mut de)
     }
-    .and_then(|found| de.end().map(|()| found))
     .map_err(bad_json)?;
+    // Where the document ended: all of the text, or another document follows.
+    let used = match de.end() {
+        Ok(()) => text.len(),
+        Err(e) if e.to_string().starts_with("trailing characters") => {
+            let mut stream = serde_json::Deserializer::from_str(text).into_iter::<IgnoredAny>();
+            match stream.next() {
+                Some(Ok(_)) => stream.byte_offset(),
+                _ => return Err(bad_json(e)),
+            }
+        }
+        Err(e) => return Err(bad_json(e)),
+    };
+    let doc = &text[..used];
     match found {
-        Found::Records => Ok(()),
-        Found::NotArray => Err(FileProblem("\"Records\" is not an array of records".into())),
+        Found::Records => Ok(used),
+        Found::NotArray(member) => Err(FileProblem(format!(
+            "\"{member}\" is not an array of records"
+        ))),
         Found::Absent => {
-            let Entries(entries) = serde_json::from_str(text).map_err(bad_json)?;
+            let Entries(entries) = serde_json::from_str(doc).map_err(bad_json)?;
             let looks_like_event = entries
                 .iter()
                 .any(|k| matches!(k.as_ref(), "eventName" | "eventSource" | "eventVersion"));
             if !looks_like_event {
                 return Err(FileProblem(
-                    "no \"Records\" array: not a CloudTrail log file".into(),
+                    "no \"Records\" or \"Events\" array: not a CloudTrail log file or Event history"
+                        .into(),
                 ));
             }
-            let mut de = serde_json::Deserializer::from_str(text);
-            RecordSeed(target).deserialize(&mut de).map_err(bad_json)
+            let mut de = serde_json::Deserializer::from_str(doc);
+            RecordSeed(target).deserialize(&mut de).map_err(bad_json)?;
+            Ok(used)
         }
     }
+}
+
+/// The column names of the console's Event history CSV download, lower case
+/// with everything but letters and digits removed, and the record field each
+/// one is (`userIdentity.userName` is nested). AWS documents the columns by
+/// their labels (Event name, Event time, User name, Event source, Resource
+/// type, Resource name, and the optional AWS access key, AWS region, Error
+/// code, Event ID, Read-only, Source IP address), not the file's exact header,
+/// so names are matched loosely; `eventtime` and `EventTime` work too.
+const CSV_COLUMNS: &[(&str, &str)] = &[
+    ("eventid", "eventID"),
+    ("eventtime", "eventTime"),
+    ("eventname", "eventName"),
+    ("eventsource", "eventSource"),
+    ("username", "userIdentity.userName"),
+    ("awsaccesskey", "userIdentity.accessKeyId"),
+    ("accesskeyid", "userIdentity.accessKeyId"),
+    ("awsregion", "awsRegion"),
+    ("errorcode", "errorCode"),
+    ("sourceipaddress", "sourceIPAddress"),
+    ("readonly", "readOnly"),
+];
+
+fn normalise_header(h: &str) -> String {
+    h.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// An Event history CSV download. A cell holding a whole event (a JSON object
+/// with `eventVersion`, `eventName` or `eventSource`, as a "CloudTrail event"
+/// column would) is decoded as the record; otherwise the record is made of the
+/// known columns ([`CSV_COLUMNS`]), and every other non-empty column is kept
+/// under its own header in `extra_fields` (Resource type and Resource name
+/// among them), so nothing in the file is lost.
+fn csv_records(target: &mut Target, text: &str) -> Result<(), FileProblem> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| FileProblem(format!("not JSON, and not CSV: {e}")))?
+        .clone();
+    let fields: Vec<Option<&str>> = headers
+        .iter()
+        .map(|h| {
+            let n = normalise_header(h);
+            CSV_COLUMNS.iter().find(|(k, _)| *k == n).map(|(_, f)| *f)
+        })
+        .collect();
+    let event_column = headers
+        .iter()
+        .position(|h| matches!(normalise_header(h).as_str(), "cloudtrailevent" | "event"));
+    if fields.iter().all(Option::is_none) && event_column.is_none() {
+        return Err(FileProblem(
+            "not JSON, and not a CSV with Event history columns (Event name, Event time, ...)"
+                .into(),
+        ));
+    }
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| FileProblem(format!("CSV row {}: {e}", i + 2)))?;
+        if let Some(cell) = event_column.and_then(|c| row.get(c)) {
+            if cell.trim_start().starts_with('{') {
+                let mut de = serde_json::Deserializer::from_str(cell);
+                RecordSeed(target)
+                    .deserialize(&mut de)
+                    .and_then(|()| de.end())
+                    .map_err(|e| {
+                        FileProblem(format!(
+                            "CSV row {}: the event is not valid JSON: {e}",
+                            i + 2
+                        ))
+                    })?;
+                continue;
+            }
+        }
+        let mut record = Map::new();
+        let mut identity = Map::new();
+        for (j, cell) in row.iter().enumerate() {
+            if cell.is_empty() || Some(j) == event_column {
+                continue;
+            }
+            match fields.get(j).copied().flatten() {
+                Some(f) => {
+                    let value = match f {
+                        "readOnly" => match cell.to_ascii_lowercase().as_str() {
+                            "true" => Value::Bool(true),
+                            "false" => Value::Bool(false),
+                            _ => Value::String(cell.to_string()),
+                        },
+                        _ => Value::String(cell.to_string()),
+                    };
+                    match f.strip_prefix("userIdentity.") {
+                        Some(inner) => identity.insert(inner.to_string(), value),
+                        None => record.insert(f.to_string(), value),
+                    };
+                }
+                None => {
+                    let name = headers.get(j).unwrap_or("").to_string();
+                    record.insert(name, Value::String(cell.to_string()));
+                }
+            }
+        }
+        if !identity.is_empty() {
+            record.insert("userIdentity".into(), Value::Object(identity));
+        }
+        let text = Value::Object(record).to_string();
+        let mut de = serde_json::Deserializer::from_str(&text);
+        RecordSeed(target)
+            .deserialize(&mut de)
+            .map_err(|e| FileProblem(format!("CSV row {}: {e}", i + 2)))?;
+    }
+    Ok(())
 }
 
 /// Where decoded records go.
@@ -217,8 +378,8 @@ impl Target<'_> {
 enum Found {
     /// A `Records` array (or a bare array), decoded.
     Records,
-    /// A `Records` member that is not an array.
-    NotArray,
+    /// A `Records` (or `Events`) member that is not an array.
+    NotArray(&'static str),
     /// No `Records` member (or a null one).
     Absent,
 }
@@ -290,6 +451,11 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
                     Found::Absent => {}
                     f => found = f,
                 }
+            } else if key == "Events" {
+                match map.next_value_seed(EventsSeed(&mut *self.0))? {
+                    Found::Absent => {}
+                    f => found = f,
+                }
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -322,14 +488,104 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Found::NotArray)
+        Ok(Found::NotArray("Records"))
     }
     scalars_to_other!();
 }
 
 impl RecordsSeed<'_, '_> {
     fn other(self, _: Value) -> Found {
-        Found::NotArray
+        Found::NotArray("Records")
+    }
+}
+
+/// The `Events` array of `lookup-events` output.
+struct EventsSeed<'t, 'b>(&'t mut Target<'b>);
+
+impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_> {
+    type Value = Found;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
+    type Value = Found;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of Event history entries")
+    }
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Found, S::Error> {
+        while seq
+            .next_element_seed(LookupEventSeed(&mut *self.0))?
+            .is_some()
+        {}
+        Ok(Found::Records)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Found, E> {
+        Ok(Found::Absent)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Found::NotArray("Events"))
+    }
+    scalars_to_other!();
+}
+
+impl EventsSeed<'_, '_> {
+    fn other(self, _: Value) -> Found {
+        Found::NotArray("Events")
+    }
+}
+
+/// One `lookup-events` entry: its `CloudTrailEvent` string is the record (the
+/// other members repeat parts of it). An entry without one is skipped and
+/// reported.
+struct LookupEventSeed<'t, 'b>(&'t mut Target<'b>);
+
+impl<'de> DeserializeSeed<'de> for LookupEventSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LookupEventSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an Event history entry")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let t = self.0;
+        let mut found = false;
+        while let Some(Text(key)) = map.next_key()? {
+            if key == "CloudTrailEvent" && !found {
+                let Text(event) = map.next_value()?;
+                let mut de = serde_json::Deserializer::from_str(&event);
+                RecordSeed(&mut *t)
+                    .deserialize(&mut de)
+                    .and_then(|()| de.end())
+                    .map_err(|e| {
+                        de::Error::custom(format!("CloudTrailEvent is not a JSON record: {e}"))
+                    })?;
+                found = true;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        if !found {
+            t.outcome.skipped.push(RecordProblem {
+                index: t.outcome.records + t.outcome.skipped.len(),
+                reason: "Event history entry without CloudTrailEvent".into(),
+            });
+        }
+        Ok(())
+    }
+    all_but_objects_to_other!();
+}
+
+impl LookupEventSeed<'_, '_> {
+    fn other(self, v: Value) {
+        self.0.record_skipped(&v);
     }
 }
 
@@ -1048,6 +1304,81 @@ mod tests {
     }
 
     #[test]
+    fn event_history_pages_and_csv() {
+        let ct = |name: &str| {
+            serde_json::to_string(&format!(
+                r#"{{"eventName":"{name}","eventTime":"2025-01-01T00:00:00Z"}}"#
+            ))
+            .unwrap()
+        };
+        // Two pages of lookup-events output, one after the other; an entry
+        // without CloudTrailEvent is reported, not invented.
+        let doc = format!(
+            r#"{{"Events":[{{"EventId":"1","CloudTrailEvent":{}}},{{"EventId":"2"}}],"NextToken":"t"}}
+               {{"Events":[{{"CloudTrailEvent":{}}}]}}"#,
+            ct("A"),
+            ct("B")
+        );
+        let (batches, out) = decode_document(doc.as_bytes(), "f").unwrap();
+        assert_eq!(out.records, 2);
+        assert_eq!(out.skipped.len(), 1);
+        assert!(out.skipped[0].reason.contains("without CloudTrailEvent"));
+        let names = batches[0]
+            .column_by_name("eventname")
+            .unwrap()
+            .as_string::<i32>();
+        assert_eq!((names.value(0), names.value(1)), ("A", "B"));
+        // Trail documents may follow one another too.
+        let (_, out) = decode_document(
+            br#"{"Records":[{"eventName":"A"}]} {"Records":[{"eventName":"B"}]}"#,
+            "f",
+        )
+        .unwrap();
+        assert_eq!(out.records, 2);
+        // Text after a document is a problem, and the file adds no rows.
+        let err = decode_document(br#"{"Records":[{"eventName":"A"}]} junk"#, "f").unwrap_err();
+        assert!(
+            err.0.contains("after the JSON document at byte 32"),
+            "{}",
+            err.0
+        );
+        assert!(decode_document(br#"{"Events":{}}"#, "f")
+            .unwrap_err()
+            .0
+            .contains("\"Events\" is not an array"));
+        let bad = format!(r#"{{"Events":[{{"CloudTrailEvent":"{{not json"}}]}}"#);
+        assert!(decode_document(bad.as_bytes(), "f").is_err());
+        // CSV: known columns become fields, a quoted cell may hold commas and
+        // line breaks, other columns go to extra_fields under their names.
+        let csv = "Event name,Event time,User name,Read-only,Resource name\r\n\
+                   DeleteTable,2025-01-01T00:00:00Z,alice,false,\"t1, t2\nt3\"\r\n";
+        let (batches, out) = decode_document(csv.as_bytes(), "f.csv").unwrap();
+        assert_eq!(out.records, 1);
+        let b = &batches[0];
+        assert_eq!(
+            b.column_by_name("eventname")
+                .unwrap()
+                .as_string::<i32>()
+                .value(0),
+            "DeleteTable"
+        );
+        assert!(!b.column_by_name("readonly").unwrap().as_boolean().value(0));
+        let extra = b.column_by_name("extra_fields").unwrap().as_string::<i32>();
+        assert_eq!(extra.value(0), r#"{"Resource name":"t1, t2\nt3"}"#);
+        // A column that holds the whole event is used as the record.
+        let csv = format!(
+            "Event name,CloudTrail event\nX,\"{}\"\n",
+            r#"{""eventName"":""Y"",""awsRegion"":""eu-west-1""}"#
+        );
+        let (batches, _) = decode_document(csv.as_bytes(), "f.csv").unwrap();
+        let region = batches[0]
+            .column_by_name("awsregion")
+            .unwrap()
+            .as_string::<i32>();
+        assert_eq!(region.value(0), "eu-west-1");
+    }
+
+    #[test]
     fn lone_event_and_bare_array() {
         assert_eq!(
             decode_document(br#"{"eventName":"X"}"#, "f")
@@ -1234,7 +1565,7 @@ mod tests {
             decode_document(br#"{"Records":null,"a":1}"#, "f")
                 .unwrap_err()
                 .0,
-            "no \"Records\" array: not a CloudTrail log file"
+            "no \"Records\" or \"Events\" array: not a CloudTrail log file or Event history"
         );
         assert!(decode_document(br#"{"Records":[]} x"#, "f").is_err());
     }

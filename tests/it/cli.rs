@@ -237,7 +237,7 @@ fn bad_files_are_reported_counted_and_skipped() {
     for (file, reason) in [
         ("truncated0000000", "corrupt or truncated gzip"),
         ("notjson000000000", "not a JSON object or array"),
-        ("norecords0000000", "no \"Records\" array"),
+        ("norecords0000000", "no \"Records\" or \"Events\" array"),
         ("empty00000000000", "empty file"),
     ] {
         assert!(

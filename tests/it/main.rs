@@ -4,6 +4,7 @@
 
 mod cli;
 mod corpus;
+mod history;
 mod sample;
 mod saved;
 mod shell;
