@@ -73,6 +73,8 @@ pub enum Command {
     },
     /// Run saved compliance and forensic queries over the sources.
     Run(RunArgs),
+    /// Look events up by the console's Event history attributes, newest first.
+    Lookup(crate::lookup::LookupArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -274,6 +276,24 @@ async fn run(cli: Cli) -> Result<i32> {
     };
     if let Some(Command::Run(args)) = &cli.command {
         return run_saved(&engine, &sink, &cli, args).await;
+    }
+    if let Some(Command::Lookup(args)) = &cli.command {
+        if cli.sources.is_empty() {
+            return Err(Error::Usage(
+                "lookup needs events to look in: add --source PATH".into(),
+            ));
+        }
+        let window = Window::parse(
+            args.since.as_deref(),
+            args.until.as_deref(),
+            chrono::Utc::now(),
+        )?;
+        let sql = crate::lookup::sql(args, &window, "cloudtrail")?;
+        if args.show_sql {
+            say(&format!("{sql};\n"))?;
+        }
+        run_sql(&engine, &sink, &sql).await?;
+        return Ok(0);
     }
     if !cli.execute.is_empty() || !cli.files.is_empty() {
         for sql in &cli.execute {

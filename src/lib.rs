@@ -9,6 +9,7 @@ pub mod archive;
 pub mod cli;
 pub mod error;
 pub mod functions;
+pub mod lookup;
 pub mod output;
 pub mod queries;
 pub mod record;

@@ -312,7 +312,7 @@ mod tests {
         write_batches(
             Format::Csv,
             &batch.schema(),
-            &[batch.clone()],
+            std::slice::from_ref(&batch),
             &TableStyle::default(),
             &mut out,
         )

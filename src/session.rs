@@ -237,7 +237,7 @@ impl Engine {
         sql: &str,
         params: Option<&ParamValues>,
     ) -> Result<Vec<StatementResult>> {
-        let statements = DFParser::parse_sql(sql).map_err(DataFusionError::from)?;
+        let statements = DFParser::parse_sql(sql)?;
         let mut out = Vec::new();
         for stmt in statements {
             let state = self.ctx.state();

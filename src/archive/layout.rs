@@ -53,11 +53,17 @@ pub fn classify(path: &str) -> Classified {
         if name.contains("_CloudTrail-Insight_") {
             return Classified::Skip("Insights file");
         }
-        // Outside the trail layout: exports and Event history downloads.
-        return if is_json_name(name) || name.ends_with(".csv") || name.ends_with(".csv.gz") {
+        // Outside the trail layout: exports and Event history downloads. A
+        // CSV in a folder is more likely a result someone saved there than
+        // events; an Event history CSV is read when named on its own.
+        return if is_json_name(name) {
             Classified::Loose
+        } else if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+            Classified::Skip(
+                "a CSV file in a folder (name it in --source to read an Event history download)",
+            )
         } else {
-            Classified::Skip("not a .json, .json.gz or .csv file")
+            Classified::Skip("not a .json or .json.gz file")
         };
     };
     let mut rest = &parts[at + 1..];
@@ -148,7 +154,10 @@ mod tests {
         assert!(matches!(classify("AWSLogs/"), Classified::Skip(_)));
         assert!(matches!(classify("notes.txt"), Classified::Skip(_)));
         assert_eq!(classify("some/export.json"), Classified::Loose);
-        assert_eq!(classify("downloads/event_history.csv"), Classified::Loose);
+        assert!(matches!(
+            classify("downloads/event_history.csv"),
+            Classified::Skip(r) if r.contains("name it in --source")
+        ));
         assert!(matches!(
             classify("AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/15/x.csv"),
             Classified::Skip(_)

@@ -11,9 +11,12 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::arrow::json::writer::{make_encoder, EncoderOptions};
 use datafusion::common::{exec_err, Result};
-use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
+use datafusion::logical_expr::{
+    create_udf, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 use std::borrow::Cow;
 
 use serde_json::Value;
@@ -162,8 +165,65 @@ fn apply(
     }
 }
 
+/// `to_json(value)`: any value as JSON text, structs as objects and lists as
+/// arrays (`to_json(resources)` gives
+/// `[{"arn":"...","accountid":"...","type":"..."}]`); NULL stays NULL, and
+/// NULL members of a struct are left out.
+fn to_json(args: &[ColumnarValue]) -> Result<ColumnarValue> {
+    let [arg] = args else {
+        return exec_err!("to_json takes one value");
+    };
+    let all_scalar = matches!(arg, ColumnarValue::Scalar(_));
+    let array = arg.to_array(1)?;
+    let field: FieldRef = Arc::new(Field::new("v", array.data_type().clone(), true));
+    let options = EncoderOptions::default();
+    let mut encoder = make_encoder(&field, array.as_ref(), &options)?;
+    let mut out = StringBuilder::with_capacity(array.len(), array.len() * 16);
+    let mut buf = Vec::new();
+    for i in 0..array.len() {
+        if encoder.is_null(i) {
+            out.append_null();
+            continue;
+        }
+        buf.clear();
+        encoder.encode(i, &mut buf);
+        out.append_value(String::from_utf8_lossy(&buf));
+    }
+    let array: ArrayRef = Arc::new(out.finish());
+    if all_scalar {
+        Ok(ColumnarValue::Scalar(
+            datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,
+        ))
+    } else {
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ToJson {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for ToJson {
+    fn name(&self) -> &str {
+        "to_json"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        to_json(&args.args)
+    }
+}
+
 pub fn udfs() -> Vec<ScalarUDF> {
     vec![
+        ScalarUDF::new_from_impl(ToJson {
+            signature: Signature::any(1, Volatility::Immutable),
+        }),
         create_udf(
             "json_extract_scalar",
             vec![DataType::Utf8, DataType::Utf8],

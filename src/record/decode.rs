@@ -1346,7 +1346,7 @@ mod tests {
             .unwrap_err()
             .0
             .contains("\"Events\" is not an array"));
-        let bad = format!(r#"{{"Events":[{{"CloudTrailEvent":"{{not json"}}]}}"#);
+        let bad = r#"{"Events":[{"CloudTrailEvent":"{not json"}]}"#.to_string();
         assert!(decode_document(bad.as_bytes(), "f").is_err());
         // CSV: known columns become fields, a quoted cell may hold commas and
         // line breaks, other columns go to extra_fields under their names.

@@ -71,6 +71,7 @@ const KEYWORDS: &[&str] = &[
     "date_trunc",
     "json_extract_scalar",
     "json_extract",
+    "to_json",
     "unnest",
     "now",
     "min",

@@ -132,14 +132,12 @@ fn add(p: &mut Prune, e: &Expr) {
             negated: false,
             low,
             high,
-        }) => {
-            if column_name(expr) == Some("eventtime") {
-                if let Some(ms) = literal(low).and_then(time_ms) {
-                    lower(p, ms);
-                }
-                if let Some(ms) = literal(high).and_then(time_ms) {
-                    upper(p, ms);
-                }
+        }) if column_name(expr) == Some("eventtime") => {
+            if let Some(ms) = literal(low).and_then(time_ms) {
+                lower(p, ms);
+            }
+            if let Some(ms) = literal(high).and_then(time_ms) {
+                upper(p, ms);
             }
         }
         Expr::InList(list) if !list.negated => {

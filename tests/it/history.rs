@@ -56,12 +56,25 @@ fn lookup_events_keep_the_whole_record_and_csv_keeps_every_column() {
         out,
         "name,type\narn:aws:dynamodb:us-east-1:123456789012:table/prod-orders,AWS::DynamoDB::Table\n"
     );
-    // A folder of downloads is a source too: the CSV file is not skipped.
-    let out = csv_answer(
-        &history(""),
-        "SELECT count(*) AS n, count(DISTINCT eventid) AS ids FROM cloudtrail",
+    // A folder of downloads reads the JSON ones; a CSV in a folder may be a
+    // saved result rather than events, so it is read only when named, and the
+    // listing says so.
+    let out = run(
+        &[
+            "--source",
+            &history(""),
+            "--stats",
+            "--format",
+            "csv",
+            "-e",
+            "SELECT count(*) AS n, count(DISTINCT eventid) AS ids FROM cloudtrail",
+        ],
+        "",
     );
-    assert_eq!(out, "n,ids\n15,5\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "n,ids\n10,5\n");
+    let err = text(&out.stderr);
+    assert!(err.contains("name it in --source"), "{err}");
 }
 
 #[test]
@@ -98,4 +111,131 @@ fn what_is_not_event_history_is_reported() {
         err.contains("not a CSV with Event history columns"),
         "{err}"
     );
+}
+
+/// `trailsql --source FILE --format csv lookup ARGS`: the event ids, in order.
+fn lookup_ids(file: &str, args: &[&str]) -> Vec<String> {
+    let src = history(file);
+    let mut all = vec!["--source", src.as_str(), "--format", "csv", "lookup"];
+    all.extend_from_slice(args);
+    let out = run(&all, "");
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    let t = text(&out.stdout);
+    let mut lines = t.lines();
+    assert_eq!(
+        lines.next(),
+        Some("eventtime,event_name,user_name,event_source,resource_type,resource_name,access_key_id,region,error_code,source_ip,read_only,event_id")
+    );
+    // The last three digits of each event id name the fixture's events:
+    // 701 ConsoleLogin, 702 RunInstances, 703 DeleteTable,
+    // 704 TerminateInstances (denied), 705 ListUsers.
+    lines
+        .map(|l| {
+            l.rsplit(',')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .skip(33)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn lookup_filters_like_the_console_on_every_shape() {
+    for file in [
+        "lookup-events-pages.json",
+        "console-download.json",
+        "console-download.csv",
+    ] {
+        let ids = |args: &[&str]| lookup_ids(file, args);
+        // Newest first, everything when no attribute is given.
+        assert_eq!(ids(&[]), ["705", "704", "703", "702", "701"], "{file}");
+        assert_eq!(ids(&["--event-name", "RunInstances"]), ["702"], "{file}");
+        assert_eq!(ids(&["--event-name", "runinstances"]), [""; 0], "{file}");
+        assert_eq!(ids(&["--username", "bob"]), ["704", "702"], "{file}");
+        assert_eq!(
+            ids(&["--username", "alice", "--read-only", "false"]),
+            ["703", "701"],
+            "{file}"
+        );
+        assert_eq!(
+            ids(&["--event-source", "ec2.amazonaws.com"]),
+            ["704", "702"],
+            "{file}"
+        );
+        assert_eq!(
+            ids(&["--access-key-id", "AKIAALICE0000000001"]),
+            ["705", "703"],
+            "{file}"
+        );
+        assert_eq!(
+            ids(&["--event-id", "000002bd-0000-4000-8000-000000000701"]),
+            ["701"],
+            "{file}"
+        );
+        assert_eq!(
+            ids(&["--resource-type", "AWS::DynamoDB::Table"]),
+            ["703"],
+            "{file}"
+        );
+        assert_eq!(ids(&["--resource-name", "prod-orders"]), ["703"], "{file}");
+        assert_eq!(
+            ids(&[
+                "--since",
+                "2025-10-20T10:05:00Z",
+                "--until",
+                "2025-10-20T10:15:00Z"
+            ]),
+            ["703", "702"],
+            "{file}"
+        );
+    }
+    // Where the record has them, request parameters name resources too: the
+    // second instance of the denied termination is in no resources list.
+    assert_eq!(
+        lookup_ids(
+            "console-download.json",
+            &["--resource-name", "i-0old0000000000002"]
+        ),
+        ["704"]
+    );
+    assert_eq!(
+        lookup_ids(
+            "console-download.json",
+            &["--resource-name", "i-0run0000000000001"]
+        ),
+        ["704", "702"]
+    );
+}
+
+#[test]
+fn lookup_shows_the_sql_it_ran_and_that_sql_gives_the_same_answer() {
+    let src = history("lookup-events-pages.json");
+    let out = run(
+        &[
+            "--source",
+            &src,
+            "--format",
+            "csv",
+            "lookup",
+            "--event-name",
+            "DeleteTable",
+            "--username",
+            "o'brien",
+            "--show-sql",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = text(&out.stdout);
+    let (sql, rest) = t.split_once(";\n").expect("the SQL comes first");
+    assert!(sql.starts_with("SELECT"), "{sql}");
+    assert!(sql.contains("WHERE eventname = 'DeleteTable'"), "{sql}");
+    assert!(sql.contains("= 'o''brien'"), "{sql}");
+    assert!(sql.contains("ORDER BY eventtime DESC"), "{sql}");
+    assert_eq!(rest, csv_answer(&src, sql));
+    let out = run(&["lookup", "--event-name", "X"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("add --source PATH"));
 }
