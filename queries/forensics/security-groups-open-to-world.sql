@@ -1,7 +1,8 @@
 -- title: Security groups opened to the whole internet
 -- severity: high
 -- references: MITRE ATT&CK T1562.007 (Disable or Modify Cloud Firewall); Stratus aws.exfiltration.ec2-security-group-open-port-22-ingress; CIS AWS Foundations 5.2/5.3 (v1.4.0+ networking section)
--- description: Security group rules that admit 0.0.0.0/0 or ::/0, in every
+-- description: Security group rules that admit 0.0.0.0/0 or ::/0 (any
+--   address with prefix length 0, which admits the same), in every
 --   request shape CloudTrail records: AuthorizeSecurityGroupIngress and
 --   AuthorizeSecurityGroupEgress with a single rule (cidrIp at the top of the
 --   request) or a list of rules (ipPermissions items with ipRanges or
@@ -49,8 +50,8 @@ WITH changes AS (
 SELECT eventtime, account, region, actor, source_ip, event_source, event_name, target, error_code,
   direction,
   concat_ws(' ',
-    CASE WHEN requestparameters LIKE '%"0.0.0.0/0"%' THEN '0.0.0.0/0' END,
-    CASE WHEN requestparameters LIKE '%"::/0"%' THEN '::/0' END) AS open_to,
+    regexp_match(requestparameters, '"(?:cidrIp|CidrIpv4)":"([0-9.]+/0)"')[1],
+    regexp_match(requestparameters, '"(?:cidrIpv6|CidrIpv6)":"([0-9A-Fa-f:.]+/0)"')[1]) AS open_to,
   CASE
     WHEN protocol = '-1' THEN 'all traffic'
     WHEN from_port IS NULL THEN protocol
@@ -59,8 +60,6 @@ SELECT eventtime, account, region, actor, source_ip, event_source, event_name, t
   END AS ports,
   user_agent, access_key_id, event_id
 FROM changes
-WHERE requestparameters LIKE '%"cidrIp":"0.0.0.0/0"%'
-  OR requestparameters LIKE '%"cidrIpv6":"::/0"%'
-  OR requestparameters LIKE '%"CidrIpv4":"0.0.0.0/0"%'
-  OR requestparameters LIKE '%"CidrIpv6":"::/0"%'
+WHERE regexp_like(requestparameters, '"(?:cidrIp|CidrIpv4)":"[0-9.]+/0"')
+  OR regexp_like(requestparameters, '"(?:cidrIpv6|CidrIpv6)":"[0-9A-Fa-f:.]+/0"')
 ORDER BY eventtime, account, region, event_name, event_id

@@ -24,14 +24,15 @@ SELECT
   CASE eventname
     WHEN 'StopLogging' THEN 'stop logging'
     WHEN 'DeleteTrail' THEN 'delete the trail'
-    WHEN 'UpdateTrail' THEN concat_ws('; ',
+    WHEN 'UpdateTrail' THEN coalesce(nullif(concat_ws('; ',
       CASE WHEN json_extract_scalar(requestparameters, '$.includeGlobalServiceEvents') = 'false' THEN 'turn off global service events' END,
       CASE WHEN json_extract_scalar(requestparameters, '$.isMultiRegionTrail') = 'false' THEN 'make it single-region' END,
       CASE WHEN json_extract_scalar(requestparameters, '$.enableLogFileValidation') = 'false' THEN 'turn off log file validation' END,
       CASE WHEN json_extract_scalar(requestparameters, '$.s3BucketName') IS NOT NULL
         THEN concat('deliver to bucket ', json_extract_scalar(requestparameters, '$.s3BucketName')) END,
       CASE WHEN json_extract_scalar(requestparameters, '$.kmsKeyId') IS NOT NULL
-        THEN concat('encrypt with KMS key ', json_extract_scalar(requestparameters, '$.kmsKeyId')) END)
+        THEN concat('encrypt with KMS key ', json_extract_scalar(requestparameters, '$.kmsKeyId')) END), ''),
+      'change trail settings')
     WHEN 'PutEventSelectors' THEN
       CASE WHEN requestparameters LIKE '%"includeManagementEvents":false%'
         OR requestparameters LIKE '%"readWriteType":"ReadOnly"%'

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use trailsql::queries::Catalogue;
 
-use crate::util::{assert_fails_saying, repo, run, text};
+use crate::util::{assert_fails_saying, corpus, repo, run, text};
 
 fn saved_fixture(name: &str) -> std::path::PathBuf {
     repo().join("tests/data/saved").join(name)
@@ -290,4 +290,60 @@ fn a_required_parameter_must_be_given_or_the_query_is_skipped() {
         listing.contains("--param access_key_id=VALUE (required)"),
         "{listing}"
     );
+}
+
+/// Real detonations (Stratus Red Team logs in ../shared/corpus): the query
+/// written for each attack fires on the attack's own events.
+#[test]
+fn saved_queries_fire_on_real_attack_logs() {
+    let Some(corpus) = corpus() else { return };
+    let cases = [
+        ("aws.defense-evasion.cloudtrail-delete", "trail-tampering",
+         ",DeleteTrail,stratus-red-team-cloudtraild-trail-kvrwohmiai,,delete the trail,"),
+        ("aws.defense-evasion.cloudtrail-stop", "trail-tampering",
+         ",StopLogging,stratus-red-team-ct-stop-trail-buykxbqejv,,stop logging,"),
+        ("aws.defense-evasion.cloudtrail-event-selectors", "trail-tampering",
+         ",PutEventSelectors,stratus-red-team-ctes-trail-khlvciwdor,,exclude or limit management events,"),
+        ("aws.defense-evasion.cloudtrail-stop", "cloudtrail-config-changes", ",StopLogging,"),
+        ("aws.defense-evasion.organizations-leave", "organizations-changes",
+         ",LeaveOrganization,,AccessDenied,"),
+        // The anonymiser rewrote 0.0.0.0/0 as another address; /0 still
+        // admits the whole internet.
+        ("aws.exfiltration.ec2-security-group-open-port-22-ingress", "security-groups-open-to-world",
+         ",AuthorizeSecurityGroupIngress,sg-003dc7f1f1c686164,,ingress,208.236.235.254/0,tcp 22,"),
+        ("aws.exfiltration.ec2-security-group-open-port-22-ingress", "security-group-changes",
+         ",AuthorizeSecurityGroupIngress,sg-003dc7f1f1c686164,"),
+        ("aws.initial-access.console-login-without-mfa", "console-signin-without-mfa",
+         ",ConsoleLogin,https://console.aws.amazon.com/console/home,,IAMUser,Success,No,"),
+        ("aws.persistence.iam-create-admin-user", "admin-policy-attachments",
+         ",AttachUserPolicy,malicious-iam-user,,arn:aws:iam::aws:policy/AdministratorAccess,"),
+        ("aws.persistence.iam-create-admin-user", "new-iam-credentials",
+         ",CreateUser,malicious-iam-user,,,,true,"),
+        ("aws.persistence.iam-backdoor-user", "new-iam-credentials",
+         ",CreateAccessKey,stratus-red-team-backdoor-u-user,,AKIAL80DWDVKKM0UXEER,,true,"),
+        ("aws.persistence.iam-create-backdoor-role", "admin-policy-attachments",
+         ",AttachRolePolicy,stratus-red-team-malicious-iam-role,,arn:aws:iam::aws:policy/AdministratorAccess,"),
+        ("aws.persistence.iam-create-user-login-profile", "new-iam-credentials",
+         ",CreateLoginProfile,stratus-red-team-login-profile-user,,,false,true,"),
+    ];
+    for (technique, query, want) in cases {
+        let file = corpus.join(format!("stratus-red-team/{technique}.json"));
+        let out = run(
+            &[
+                "--source",
+                file.to_str().unwrap(),
+                "--format",
+                "csv",
+                "run",
+                query,
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{technique}: {}", text(&out.stderr));
+        let t = text(&out.stdout);
+        assert!(
+            t.lines().any(|l| l.contains(want)),
+            "{technique} / {query}: {t}"
+        );
+    }
 }
