@@ -112,6 +112,17 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
+/// The result: one value when every argument was one, else the array.
+fn columnar(array: ArrayRef, all_scalar: bool) -> Result<ColumnarValue> {
+    if all_scalar {
+        Ok(ColumnarValue::Scalar(
+            datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,
+        ))
+    } else {
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
 fn apply(
     args: &[ColumnarValue],
     pick: fn(&Value) -> Option<String>,
@@ -155,14 +166,7 @@ fn apply(
             None => out.append_null(),
         }
     }
-    let array: ArrayRef = Arc::new(out.finish());
-    if all_scalar {
-        Ok(ColumnarValue::Scalar(
-            datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,
-        ))
-    } else {
-        Ok(ColumnarValue::Array(array))
-    }
+    columnar(Arc::new(out.finish()), all_scalar)
 }
 
 /// `to_json(value)`: any value as JSON text, structs as objects and lists as
@@ -189,14 +193,7 @@ fn to_json(args: &[ColumnarValue]) -> Result<ColumnarValue> {
         encoder.encode(i, &mut buf);
         out.append_value(String::from_utf8_lossy(&buf));
     }
-    let array: ArrayRef = Arc::new(out.finish());
-    if all_scalar {
-        Ok(ColumnarValue::Scalar(
-            datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,
-        ))
-    } else {
-        Ok(ColumnarValue::Array(array))
-    }
+    columnar(Arc::new(out.finish()), all_scalar)
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]

@@ -189,7 +189,7 @@ fn decode_json_document(target: &mut Target, text: &str) -> Result<usize, FilePr
     let found = if text.starts_with('{') {
         DocSeed(target).deserialize(&mut de)
     } else {
-        RecordsSeed(target).deserialize(&mut de)
+        RecordsSeed::records(target).deserialize(&mut de)
     }
     .map_err(bad_json)?;
     // Where the document ended: all of the text, or another document follows.
@@ -367,9 +367,14 @@ impl Target<'_> {
             Value::Array(_) => "an array",
             Value::Object(_) => "an object",
         };
+        self.skip(format!("record is not a JSON object (it is {what})"));
+    }
+
+    /// Report the next record as skipped, for `reason`.
+    fn skip(&mut self, reason: String) {
         self.outcome.skipped.push(RecordProblem {
             index: self.outcome.records + self.outcome.skipped.len(),
-            reason: format!("record is not a JSON object (it is {what})"),
+            reason,
         });
     }
 }
@@ -447,12 +452,16 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
         while let Some(Text(key)) = map.next_key()? {
             if key == "Records" {
                 // A repeated Records member is decoded too: nothing is dropped.
-                match map.next_value_seed(RecordsSeed(&mut *self.0))? {
+                match map.next_value_seed(RecordsSeed::records(&mut *self.0))? {
                     Found::Absent => {}
                     f => found = f,
                 }
             } else if key == "Events" {
-                match map.next_value_seed(EventsSeed(&mut *self.0))? {
+                let seed = RecordsSeed {
+                    target: &mut *self.0,
+                    member: "Events",
+                };
+                match map.next_value_seed(seed)? {
                     Found::Absent => {}
                     f => found = f,
                 }
@@ -464,8 +473,25 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
     }
 }
 
-/// The array of records.
-struct RecordsSeed<'t, 'b>(&'t mut Target<'b>);
+/// The array of records: `Records` (or a bare array), or the `Events` of
+/// `lookup-events` output, whose entries hold their record as a string.
+struct RecordsSeed<'t, 'b> {
+    target: &'t mut Target<'b>,
+    member: &'static str,
+}
+
+impl<'t, 'b> RecordsSeed<'t, 'b> {
+    fn records(target: &'t mut Target<'b>) -> Self {
+        RecordsSeed {
+            target,
+            member: "Records",
+        }
+    }
+
+    fn other(self, _: Value) -> Found {
+        Found::NotArray(self.member)
+    }
+}
 
 impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
     type Value = Found;
@@ -480,7 +506,17 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
         f.write_str("an array of records")
     }
     fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Found, S::Error> {
-        while seq.next_element_seed(RecordSeed(&mut *self.0))?.is_some() {}
+        if self.member == "Events" {
+            while seq
+                .next_element_seed(LookupEventSeed(&mut *self.target))?
+                .is_some()
+            {}
+        } else {
+            while seq
+                .next_element_seed(RecordSeed(&mut *self.target))?
+                .is_some()
+            {}
+        }
         Ok(Found::Records)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Found, E> {
@@ -488,53 +524,9 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Found::NotArray("Records"))
+        Ok(Found::NotArray(self.member))
     }
     scalars_to_other!();
-}
-
-impl RecordsSeed<'_, '_> {
-    fn other(self, _: Value) -> Found {
-        Found::NotArray("Records")
-    }
-}
-
-/// The `Events` array of `lookup-events` output.
-struct EventsSeed<'t, 'b>(&'t mut Target<'b>);
-
-impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_> {
-    type Value = Found;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
-    type Value = Found;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of Event history entries")
-    }
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Found, S::Error> {
-        while seq
-            .next_element_seed(LookupEventSeed(&mut *self.0))?
-            .is_some()
-        {}
-        Ok(Found::Records)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Found, E> {
-        Ok(Found::Absent)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Found::NotArray("Events"))
-    }
-    scalars_to_other!();
-}
-
-impl EventsSeed<'_, '_> {
-    fn other(self, _: Value) -> Found {
-        Found::NotArray("Events")
-    }
 }
 
 /// One `lookup-events` entry: its `CloudTrailEvent` string is the record (the
@@ -573,10 +565,7 @@ impl<'de> Visitor<'de> for LookupEventSeed<'_, '_> {
             }
         }
         if !found {
-            t.outcome.skipped.push(RecordProblem {
-                index: t.outcome.records + t.outcome.skipped.len(),
-                reason: "Event history entry without CloudTrailEvent".into(),
-            });
+            t.skip("Event history entry without CloudTrailEvent".into());
         }
         Ok(())
     }
