@@ -75,6 +75,26 @@ pub enum Command {
     Run(RunArgs),
     /// Look events up by the console's Event history attributes, newest first.
     Lookup(crate::lookup::LookupArgs),
+    /// Check the archive's digest files: every log file present and unchanged,
+    /// every digest signed and chained, no gaps.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The archive: a local copy of a trail (any level above AWSLogs/ works).
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+    /// Only digests (and log files delivered) from this time on.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only digests (and log files delivered) before this time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// The public keys: the JSON `aws cloudtrail list-public-keys` prints.
+    /// Default: SOURCE/public-keys.json when there is one.
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -247,6 +267,7 @@ async fn run(cli: Cli) -> Result<i32> {
             return Ok(0);
         }
         Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &cli).await,
+        Some(Command::Verify(args)) => return verify(&cli, args),
         Some(Command::Run(args)) if args.list => {
             let catalogue = Catalogue::load(cli.queries.as_deref())?;
             say(&crate::queries::listing(&catalogue.all(None)))?;
@@ -319,6 +340,94 @@ async fn run(cli: Cli) -> Result<i32> {
     let catalogue = Catalogue::load(cli.queries.as_deref())?;
     crate::repl::run(&engine, sink, &catalogue).await?;
     Ok(0)
+}
+
+/// `trailsql verify`: the report, and exit 1 when anything is not valid.
+fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
+    use crate::verify::{PublicKeys, State};
+    let window = Window::parse(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        chrono::Utc::now(),
+    )?;
+    let default_keys = args.source.join("public-keys.json");
+    let keys_file = match &args.public_keys {
+        Some(f) => Some(f.clone()),
+        None if default_keys.is_file() => {
+            eprintln!(
+                "trailsql: public keys from {} (--public-keys FILE to choose)",
+                default_keys.display()
+            );
+            Some(default_keys)
+        }
+        None => {
+            eprintln!(
+                "trailsql: no public keys given (--public-keys FILE, the output of \
+                 `aws cloudtrail list-public-keys`): signatures cannot be checked"
+            );
+            None
+        }
+    };
+    let keys = match &keys_file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
+            PublicKeys::from_json(&text, &f.display().to_string())?
+        }
+        None => PublicKeys::default(),
+    };
+    let report = crate::verify::verify(&args.source, &keys, &window)?;
+    match cli.format {
+        Format::Table => {
+            let mut out = String::new();
+            for ((kind, state), n) in report.counts() {
+                out += &format!("{kind:<6} {:<22} {n}\n", state.as_str());
+            }
+            let problems: Vec<_> = report
+                .findings
+                .iter()
+                .filter(|f| f.state.is_problem())
+                .collect();
+            if problems.is_empty() {
+                out +=
+                    "\nno problems: every digest and log file checked is as CloudTrail wrote it\n";
+            } else {
+                out += &format!("\n{} problems:\n", problems.len());
+                for f in problems {
+                    out += &format!(
+                        "{} {}: {}: {}\n",
+                        f.kind,
+                        f.state.as_str(),
+                        f.file,
+                        crate::output::escape_control(&f.detail)
+                    );
+                }
+            }
+            if report
+                .findings
+                .iter()
+                .any(|f| f.kind == "digest" && f.state == State::Unverifiable)
+            {
+                out += "\nThe newest digest of each chain is checked only as far as a copy allows: \
+                        its signature is in S3 object metadata, which a copy on disk does not keep.\n";
+            }
+            match &cli.output {
+                Some(path) => std::fs::write(path, out).map_err(|e| Error::io(path, e))?,
+                None => say(&out)?,
+            }
+        }
+        format => {
+            let result = crate::verify::as_table(&report)?;
+            let sink = Sink {
+                format,
+                output: cli.output.clone(),
+                timing: false,
+                stats: false,
+            };
+            let engine = Engine::new(ReadOptions::default());
+            sink.emit(&engine, &result, std::time::Duration::ZERO)?;
+        }
+    }
+    Ok(if report.ok() { 0 } else { 1 })
 }
 
 /// `trailsql run`: saved queries over the registered sources.

@@ -17,3 +17,4 @@ pub mod repl;
 pub mod sample;
 pub mod session;
 pub mod table;
+pub mod verify;

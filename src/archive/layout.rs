@@ -53,6 +53,9 @@ pub fn classify(path: &str) -> Classified {
         if name.contains("_CloudTrail-Insight_") {
             return Classified::Skip("Insights file");
         }
+        if name.ends_with("public-keys.json") {
+            return Classified::Skip("public keys (list-public-keys output, for trailsql verify)");
+        }
         // Outside the trail layout: exports and Event history downloads. A
         // CSV in a folder is more likely a result someone saved there than
         // events; an Event history CSV is read when named on its own.
@@ -154,6 +157,10 @@ mod tests {
         assert!(matches!(classify("AWSLogs/"), Classified::Skip(_)));
         assert!(matches!(classify("notes.txt"), Classified::Skip(_)));
         assert_eq!(classify("some/export.json"), Classified::Loose);
+        assert!(matches!(
+            classify("copy/public-keys.json"),
+            Classified::Skip(r) if r.contains("public keys")
+        ));
         assert!(matches!(
             classify("downloads/event_history.csv"),
             Classified::Skip(r) if r.contains("name it in --source")

@@ -46,9 +46,21 @@ fn one_seed_gives_one_archive() {
     let (ta, tb) = (digest_of_tree(a.path()), digest_of_tree(b.path()));
     assert!(ta.len() > 20);
     assert!(ta == tb, "same seed, different archives");
-    assert!(ta.iter().all(|(p, _)| p.starts_with("AWSLogs/")
-        && p.contains("/CloudTrail/")
-        && p.ends_with(".json.gz")));
+    // Log files, hourly digest files beside them, and the public key.
+    let logs = |p: &str| p.contains("/CloudTrail/") && p.contains("_CloudTrail_");
+    let digests = |p: &str| p.contains("/CloudTrail-Digest/") && p.contains("_CloudTrail-Digest_");
+    assert!(
+        ta.iter().all(|(p, _)| p == "public-keys.json"
+            || (p.starts_with("AWSLogs/") && p.ends_with(".json.gz") && (logs(p) || digests(p)))),
+        "{:?}",
+        ta.iter().map(|(p, _)| p).collect::<Vec<_>>()
+    );
+    // 3 days and an hour of hourly digests, per account and region.
+    assert_eq!(
+        ta.iter().filter(|(p, _)| digests(p)).count(),
+        6 * (3 * 24 + 1)
+    );
+    assert!(ta.iter().any(|(p, _)| logs(p)));
 }
 
 #[test]

@@ -10,6 +10,8 @@
 //! instances terminated by Auto Scaling and by a person, and logging stopped
 //! for some hours.
 
+mod digests;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -51,6 +53,7 @@ impl Default for SampleOptions {
 pub struct SampleStats {
     pub events: u64,
     pub files: u64,
+    pub digests: u64,
 }
 
 pub const ACCOUNTS: [&str; 2] = ["111122223333", "444455556666"];
@@ -710,20 +713,25 @@ fn incidents(
     Some((stop, resume))
 }
 
-fn write_gz(path: &Path, records: &[&Value]) -> Result<u64> {
+/// Write a log file; the SHA-256 of its uncompressed bytes, for its digest.
+fn write_gz(path: &Path, records: &[&Value]) -> Result<String> {
+    let body = serde_json::to_vec(&json!({ "Records": records }))
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    write_gz_bytes(path, &body)?;
+    Ok(crate::verify::sha256_hex(&body))
+}
+
+fn write_gz_bytes(path: &Path, body: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    let body = serde_json::to_vec(&json!({ "Records": records }))
-        .map_err(|e| Error::Usage(e.to_string()))?;
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     let mut gz =
         flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::new(6));
-    gz.write_all(&body).map_err(|e| Error::io(path, e))?;
+    gz.write_all(body).map_err(|e| Error::io(path, e))?;
     gz.finish()
         .and_then(|mut w| w.flush())
-        .map_err(|e| Error::io(path, e))?;
-    Ok(records.len() as u64)
+        .map_err(|e| Error::io(path, e))
 }
 
 /// Write the archive under `dir/AWSLogs/...`.
@@ -732,6 +740,8 @@ pub fn write_archive(dir: &Path, opts: &SampleOptions) -> Result<SampleStats> {
     let mut planted = Vec::new();
     let gap = incidents(&mut rng, opts.start, opts.days.max(1), &mut planted);
     let mut stats = SampleStats::default();
+    let mut delivered: std::collections::BTreeMap<(&str, &str), Vec<digests::Delivered>> =
+        std::collections::BTreeMap::new();
     for d in 0..opts.days {
         let day = opts.start + Duration::days(d as i64);
         for acct in ACCOUNTS {
@@ -752,10 +762,23 @@ pub fn write_archive(dir: &Path, opts: &SampleOptions) -> Result<SampleStats> {
                     }
                 }
                 events.sort_by_key(|e| e.time);
-                stats.events += write_day(dir, &mut rng, acct, region, &events, &mut stats.files)?;
+                let files = delivered.entry((acct, region)).or_default();
+                stats.events += write_day(dir, &mut rng, acct, region, &events, files)?;
             }
         }
     }
+    // Hourly digests over the whole archive, and the key to check them.
+    let key = digests::SampleKey::load()?;
+    let from = opts.start.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    // Files of the last evening are delivered after midnight: one more hour.
+    let to = from + Duration::days(opts.days as i64) + Duration::hours(1);
+    for ((acct, region), files) in &delivered {
+        stats.files += files.len() as u64;
+        let stopped = gap.filter(|_| *acct == INCIDENT_ACCOUNT && *region == INCIDENT_REGION);
+        stats.digests += digests::write_chain(dir, &key, acct, region, files, from, to, stopped)?;
+    }
+    let keys = dir.join(digests::PUBLIC_KEYS_FILE);
+    std::fs::write(&keys, key.public_keys_json(from, to)).map_err(|e| Error::io(&keys, e))?;
     Ok(stats)
 }
 
@@ -767,7 +790,7 @@ fn write_day(
     acct: &str,
     region: &str,
     events: &[Event],
-    files: &mut u64,
+    files: &mut Vec<digests::Delivered>,
 ) -> Result<u64> {
     let mut written = 0;
     let mut i = 0;
@@ -785,16 +808,20 @@ fn write_day(
             delivered.format("%Y%m%dT%H%MZ"),
             rng.alnum(16)
         );
-        let path = dir
-            .join("AWSLogs")
-            .join(acct)
-            .join("CloudTrail")
-            .join(region)
-            .join(delivered.format("%Y/%m/%d").to_string())
-            .join(name);
+        let key = format!(
+            "AWSLogs/{acct}/CloudTrail/{region}/{}/{name}",
+            delivered.format("%Y/%m/%d")
+        );
         let records: Vec<&Value> = events[i..j].iter().map(|e| &e.record).collect();
-        written += write_gz(&path, &records)?;
-        *files += 1;
+        let sha256 = write_gz(&dir.join(&key), &records)?;
+        files.push(digests::Delivered {
+            key,
+            delivered,
+            sha256,
+            oldest: events[i].time,
+            newest: events[j - 1].time,
+        });
+        written += (j - i) as u64;
         i = j;
     }
     Ok(written)

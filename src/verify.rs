@@ -1,0 +1,753 @@
+//! `trailsql verify`: log-file integrity validation over a local copy of a
+//! trail, as `aws cloudtrail validate-logs` does online.
+//!
+//! Every hour CloudTrail writes, per region, a digest file that lists the
+//! SHA-256 of each log file it delivered and carries the previous digest's
+//! hash and signature. A digest's own signature is kept in S3 object metadata,
+//! which a copy on disk has lost; but the next digest holds it, so every
+//! digest except the newest of each chain can be checked offline. The
+//! signature is SHA256withRSA (RSASSA-PKCS1-v1_5) over four lines: the
+//! digest's end time, `bucket/key`, the hex SHA-256 of the digest's
+//! uncompressed bytes, and the previous digest's signature (or `null`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use base64::Engine as _;
+use md5::{Digest as _, Md5};
+use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::Verifier;
+use rsa::RsaPublicKey;
+use serde::Deserialize;
+use sha2::Sha256;
+
+use crate::archive::{self, Listing};
+use crate::error::{Error, Result};
+use crate::queries::Window;
+use crate::table::maybe_gunzip;
+
+/// Public keys by fingerprint (lower-case hex MD5 of the DER key), from the
+/// JSON `aws cloudtrail list-public-keys` prints.
+#[derive(Debug, Default)]
+pub struct PublicKeys {
+    keys: HashMap<String, RsaPublicKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyList {
+    public_key_list: Vec<KeyEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyEntry {
+    value: String,
+    fingerprint: String,
+}
+
+impl PublicKeys {
+    /// Parse `list-public-keys` output. Each `Value` is a base64 DER RSA key,
+    /// PKCS#1 or SubjectPublicKeyInfo; its `Fingerprint` must be the MD5 of
+    /// those bytes, or the file is refused (a key that does not match its
+    /// fingerprint could make a forged digest look valid).
+    pub fn from_json(text: &str, origin: &str) -> Result<PublicKeys> {
+        let bad = |why: String| Error::Usage(format!("{origin}: {why}"));
+        let list: KeyList = serde_json::from_str(text)
+            .map_err(|e| bad(format!("not list-public-keys output ({e})")))?;
+        let mut keys = HashMap::new();
+        for (i, k) in list.public_key_list.iter().enumerate() {
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(k.value.trim())
+                .map_err(|e| bad(format!("key {i}: Value is not base64 ({e})")))?;
+            let fingerprint = hex(&Md5::digest(&der));
+            if !fingerprint.eq_ignore_ascii_case(k.fingerprint.trim()) {
+                return Err(bad(format!(
+                    "key {i}: Fingerprint {} is not the MD5 of its Value ({fingerprint})",
+                    k.fingerprint
+                )));
+            }
+            let key = RsaPublicKey::from_pkcs1_der(&der)
+                .or_else(|_| RsaPublicKey::from_public_key_der(&der))
+                .map_err(|e| bad(format!("key {i}: not an RSA public key ({e})")))?;
+            keys.insert(fingerprint, key);
+        }
+        Ok(PublicKeys { keys })
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// The string a digest's signature is made over.
+pub fn data_to_sign(
+    end_time: &str,
+    bucket: &str,
+    object: &str,
+    digest_sha256: &str,
+    previous_signature: Option<&str>,
+) -> String {
+    format!(
+        "{end_time}\n{bucket}/{object}\n{digest_sha256}\n{}",
+        previous_signature.unwrap_or("null")
+    )
+}
+
+/// The fields of a digest file that validation reads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DigestBody {
+    pub digest_start_time: String,
+    pub digest_end_time: String,
+    pub digest_s3_bucket: String,
+    pub digest_s3_object: String,
+    pub digest_public_key_fingerprint: String,
+    pub previous_digest_s3_object: Option<String>,
+    pub previous_digest_hash_value: Option<String>,
+    pub previous_digest_signature: Option<String>,
+    #[serde(default)]
+    pub log_files: Vec<ListedLog>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedLog {
+    pub s3_object: String,
+    pub hash_value: String,
+}
+
+/// The part of an S3 key or local path from `AWSLogs/` on: the same for an
+/// object in the bucket (under any prefix) and its copy on disk.
+fn tail_key(key: &str) -> &str {
+    let key = key.trim_start_matches('/');
+    match key.rfind("AWSLogs/") {
+        Some(at) if at == 0 || key[..at].ends_with('/') => &key[at..],
+        _ => key,
+    }
+}
+
+/// A digest file's name: `<acct>_CloudTrail-Digest_<region>_<trail>_<home
+/// region>_<YYYYMMDDTHHMMSSZ>[_backfill].json.gz`. The trail name may hold
+/// underscores, so it is what is left between the two ends.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DigestName {
+    pub account: String,
+    pub region: String,
+    pub trail: String,
+    pub home_region: String,
+    pub end: String,
+    pub backfill: bool,
+}
+
+pub fn parse_digest_name(path: &str) -> Option<DigestName> {
+    let name = path.rsplit('/').next()?;
+    let stem = name
+        .strip_suffix(".json.gz")
+        .or_else(|| name.strip_suffix(".json"))?;
+    let (stem, backfill) = match stem.strip_suffix("_backfill") {
+        Some(s) => (s, true),
+        None => (stem, false),
+    };
+    let (rest, end) = stem.rsplit_once('_')?;
+    let (rest, home_region) = rest.rsplit_once('_')?;
+    let (account, rest) = rest.split_once("_CloudTrail-Digest_")?;
+    let (region, trail) = rest.split_once('_')?;
+    let ok = end.len() == 16 && end.ends_with('Z') && !trail.is_empty();
+    ok.then(|| DigestName {
+        account: account.to_string(),
+        region: region.to_string(),
+        trail: trail.to_string(),
+        home_region: home_region.to_string(),
+        end: end.to_string(),
+        backfill,
+    })
+}
+
+/// What was found for one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum State {
+    /// Hash (and, for a digest, signature) as the chain says.
+    Valid,
+    /// The newest digest of a chain: its hash cannot be checked against a
+    /// later digest and its signature is in S3 metadata, lost in a copy.
+    Unverifiable,
+    /// Delivered after the newest digest: no digest could list it yet.
+    NotYetCovered,
+    Modified,
+    Missing,
+    NotCovered,
+    BadSignature,
+    NoKey,
+    Unreadable,
+    /// Hours with no digest between two that have one.
+    Gap,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Valid => "valid",
+            State::Unverifiable => "unverifiable offline",
+            State::NotYetCovered => "not yet covered",
+            State::Modified => "modified",
+            State::Missing => "missing",
+            State::NotCovered => "not covered",
+            State::BadSignature => "bad signature",
+            State::NoKey => "no public key",
+            State::Unreadable => "unreadable",
+            State::Gap => "gap",
+        }
+    }
+
+    /// Whether this state fails validation.
+    pub fn is_problem(self) -> bool {
+        !matches!(
+            self,
+            State::Valid | State::Unverifiable | State::NotYetCovered
+        )
+    }
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// `digest`, `log` or `chain`.
+    pub kind: &'static str,
+    /// The file (local path; for a missing file, its S3 key).
+    pub file: String,
+    pub state: State,
+    /// The digest that lists this log file, or that the finding is about.
+    pub digest: Option<String>,
+    pub detail: String,
+}
+
+/// The whole result.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn counts(&self) -> BTreeMap<(&'static str, State), usize> {
+        let mut m = BTreeMap::new();
+        for f in &self.findings {
+            *m.entry((f.kind, f.state)).or_insert(0) += 1;
+        }
+        m
+    }
+
+    pub fn ok(&self) -> bool {
+        !self.findings.iter().any(|f| f.state.is_problem())
+    }
+}
+
+struct Digest {
+    location: String,
+    name: DigestName,
+    /// Uncompressed bytes' SHA-256, hex.
+    sha256: String,
+    body: DigestBody,
+}
+
+fn in_window(window: &Window, time: &str) -> bool {
+    match chrono::DateTime::parse_from_rfc3339(time) {
+        Ok(t) => {
+            let ms = t.timestamp_millis();
+            ms >= window.since_ms && ms < window.until_ms
+        }
+        Err(_) => true,
+    }
+}
+
+/// The end time in a digest's name as RFC 3339 (`20251020T150000Z` ->
+/// `2025-10-20T15:00:00Z`).
+fn name_time(end: &str) -> String {
+    let b = end.as_bytes();
+    if b.len() != 16 {
+        return end.to_string();
+    }
+    format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &end[0..4],
+        &end[4..6],
+        &end[6..8],
+        &end[9..11],
+        &end[11..13],
+        &end[13..15]
+    )
+}
+
+/// The delivery time in a log file's name, as RFC 3339.
+fn log_delivery_time(path: &str) -> Option<String> {
+    let name = path.rsplit('/').next()?;
+    let parts: Vec<&str> = name.split('_').collect();
+    let stamp = parts.get(3)?;
+    (stamp.len() == 14 && stamp.ends_with('Z')).then(|| {
+        format!(
+            "{}-{}-{}T{}:{}:00Z",
+            &stamp[0..4],
+            &stamp[4..6],
+            &stamp[6..8],
+            &stamp[9..11],
+            &stamp[11..13]
+        )
+    })
+}
+
+fn verify_signature(
+    keys: &PublicKeys,
+    digest: &Digest,
+    signature_hex: &str,
+) -> std::result::Result<(), (State, String)> {
+    let fp = digest
+        .body
+        .digest_public_key_fingerprint
+        .to_ascii_lowercase();
+    let Some(key) = keys.keys.get(&fp) else {
+        return Err((
+            State::NoKey,
+            format!("no key with fingerprint {fp} in the public keys given"),
+        ));
+    };
+    let bad = |why: &str| (State::BadSignature, why.to_string());
+    let sig_bytes = unhex(signature_hex).ok_or_else(|| bad("the signature is not hex"))?;
+    let signature =
+        Signature::try_from(sig_bytes.as_slice()).map_err(|_| bad("the signature is malformed"))?;
+    let data = data_to_sign(
+        &digest.body.digest_end_time,
+        &digest.body.digest_s3_bucket,
+        &digest.body.digest_s3_object,
+        &digest.sha256,
+        digest.body.previous_digest_signature.as_deref(),
+    );
+    VerifyingKey::<Sha256>::new(key.clone())
+        .verify(data.as_bytes(), &signature)
+        .map_err(|_| {
+            bad(&format!(
+                "SHA256withRSA signature does not verify with key {fp}"
+            ))
+        })
+}
+
+/// Validate the archive at `root`.
+pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report> {
+    let listing: Listing = archive::local::list(root)?;
+    let mut report = Report::default();
+    // Read the digests, grouped into chains (account, region, trail, home
+    // region, backfill or not), oldest first.
+    let mut chains: BTreeMap<(String, String, String, String, bool), Vec<Digest>> = BTreeMap::new();
+    for (location, reason) in &listing.skipped {
+        if *reason != "digest file" {
+            continue;
+        }
+        let Some(name) = parse_digest_name(location) else {
+            continue;
+        };
+        let unreadable = |why: String| Finding {
+            kind: "digest",
+            file: location.clone(),
+            state: State::Unreadable,
+            digest: None,
+            detail: why,
+        };
+        let bytes = match std::fs::read(location) {
+            Ok(b) => b,
+            Err(e) => {
+                report
+                    .findings
+                    .push(unreadable(format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let bytes = match maybe_gunzip(bytes) {
+            Ok(b) => b,
+            Err(e) => {
+                report.findings.push(unreadable(e.0));
+                continue;
+            }
+        };
+        let body: DigestBody = match serde_json::from_slice(&bytes) {
+            Ok(b) => b,
+            Err(e) => {
+                report
+                    .findings
+                    .push(unreadable(format!("not a digest file: {e}")));
+                continue;
+            }
+        };
+        let key = (
+            name.account.clone(),
+            name.region.clone(),
+            name.trail.clone(),
+            name.home_region.clone(),
+            name.backfill,
+        );
+        chains.entry(key).or_default().push(Digest {
+            location: location.clone(),
+            sha256: sha256_hex(&bytes),
+            name,
+            body,
+        });
+    }
+    // Local log files by their key from AWSLogs/ on.
+    let logs: HashMap<&str, &str> = listing
+        .logs
+        .iter()
+        .filter(|l| l.key.is_some())
+        .map(|l| (tail_key(&l.location), l.location.as_str()))
+        .collect();
+    let mut listed: HashMap<String, String> = HashMap::new();
+    // Newest digest end per (account, region), for "not yet covered".
+    let mut newest_end: HashMap<(String, String), String> = HashMap::new();
+
+    for digests in chains.values_mut() {
+        digests.sort_by(|a, b| a.name.end.cmp(&b.name.end));
+        digests.retain(|d| in_window(window, &name_time(&d.name.end)));
+        let by_key: HashMap<&str, usize> = digests
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (tail_key(&d.location), i))
+            .collect();
+        // Which digest names each one as its previous (and so holds its hash
+        // and signature).
+        let named_by: HashMap<&str, usize> = digests
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| Some((tail_key(d.body.previous_digest_s3_object.as_deref()?), i)))
+            .collect();
+        for (i, d) in digests.iter().enumerate() {
+            let newest = i + 1 == digests.len();
+            let entry = newest_end
+                .entry((d.name.account.clone(), d.name.region.clone()))
+                .or_default();
+            if d.body.digest_end_time > *entry {
+                *entry = d.body.digest_end_time.clone();
+            }
+            // The digest itself, checked by the one after it.
+            let finding = |state: State, detail: String| Finding {
+                kind: "digest",
+                file: d.location.clone(),
+                state,
+                digest: None,
+                detail,
+            };
+            if tail_key(&d.body.digest_s3_object) != tail_key(&d.location) {
+                report.findings.push(finding(
+                    State::Modified,
+                    format!(
+                        "says it is {} but is stored as {}: moved or renamed",
+                        d.body.digest_s3_object,
+                        tail_key(&d.location)
+                    ),
+                ));
+            } else if let Some(&n) = named_by.get(tail_key(&d.location)) {
+                let next = &digests[n];
+                if next.body.previous_digest_hash_value.as_deref() != Some(d.sha256.as_str()) {
+                    report.findings.push(finding(
+                        State::Modified,
+                        format!(
+                            "SHA-256 is {}, the next digest recorded {}",
+                            d.sha256,
+                            next.body
+                                .previous_digest_hash_value
+                                .as_deref()
+                                .unwrap_or("none")
+                        ),
+                    ));
+                } else {
+                    let sig = next.body.previous_digest_signature.as_deref().unwrap_or("");
+                    match verify_signature(keys, d, sig) {
+                        Ok(()) => report
+                            .findings
+                            .push(finding(State::Valid, "hash and signature verified".into())),
+                        Err((state, why)) => report.findings.push(finding(state, why)),
+                    }
+                }
+            } else if newest {
+                report.findings.push(finding(
+                    State::Unverifiable,
+                    "newest digest of its chain: its signature is kept in the S3 object's \
+                     metadata, which a local copy does not have, and no later digest holds \
+                     its hash; the log files it lists are checked against it as it is"
+                        .into(),
+                ));
+            } else {
+                report.findings.push(finding(
+                    State::Unverifiable,
+                    "no later digest names it as its previous, so nothing holds its hash \
+                     or signature (see the chain findings)"
+                        .into(),
+                ));
+            }
+            // The link to the previous digest.
+            let chain = |state: State, detail: String| Finding {
+                kind: "chain",
+                file: d.location.clone(),
+                state,
+                digest: Some(d.location.clone()),
+                detail,
+            };
+            match d.body.previous_digest_s3_object.as_deref() {
+                None if i > 0 => {
+                    let before = &digests[i - 1];
+                    report.findings.push(chain(
+                        State::Gap,
+                        format!(
+                            "the chain starts again: no digest between {} and {} \
+                             (logging or validation was off, or digests were removed)",
+                            before.body.digest_end_time, d.body.digest_start_time
+                        ),
+                    ));
+                }
+                None => {}
+                Some(prev) => match by_key.get(tail_key(prev)) {
+                    Some(&j) if i > 0 && j == i - 1 => {
+                        let before = &digests[j];
+                        if before.body.digest_end_time != d.body.digest_start_time {
+                            report.findings.push(chain(
+                                State::Gap,
+                                format!(
+                                    "no digest covers {} to {}",
+                                    before.body.digest_end_time, d.body.digest_start_time
+                                ),
+                            ));
+                        }
+                    }
+                    Some(&j) => {
+                        let skipped: Vec<&str> = digests[j + 1..i]
+                            .iter()
+                            .map(|s| tail_key(&s.location))
+                            .collect();
+                        report.findings.push(chain(
+                            State::Gap,
+                            format!(
+                                "points back to {} and skips {} digest(s) between ({}): \
+                                 a chain that skips a digest",
+                                tail_key(prev),
+                                skipped.len(),
+                                skipped.join(", ")
+                            ),
+                        ));
+                    }
+                    None if i == 0 => {
+                        // The copy (or the window) starts here; the previous
+                        // digest is before it.
+                    }
+                    None => {
+                        report.findings.push(Finding {
+                            kind: "digest",
+                            file: tail_key(prev).to_string(),
+                            state: State::Missing,
+                            digest: Some(d.location.clone()),
+                            detail: format!(
+                                "named as previous by {}, not in the archive: no digest \
+                                 covers {} to {}",
+                                tail_key(&d.location),
+                                digests[i - 1].body.digest_end_time,
+                                d.body.digest_start_time
+                            ),
+                        });
+                    }
+                },
+            }
+            // The log files it lists.
+            for log in &d.body.log_files {
+                let key = tail_key(&log.s3_object).to_string();
+                listed.insert(key.clone(), d.location.clone());
+                let Some(path) = logs.get(key.as_str()) else {
+                    report.findings.push(Finding {
+                        kind: "log",
+                        file: key.clone(),
+                        state: State::Missing,
+                        digest: Some(d.location.clone()),
+                        detail: "listed in the digest, not in the archive".into(),
+                    });
+                    continue;
+                };
+                let (state, detail) = match std::fs::read(path)
+                    .map_err(|e| format!("cannot read: {e}"))
+                    .and_then(|b| maybe_gunzip(b).map_err(|e| e.0))
+                {
+                    Ok(bytes) => {
+                        let actual = sha256_hex(&bytes);
+                        if actual.eq_ignore_ascii_case(&log.hash_value) {
+                            (State::Valid, "SHA-256 matches the digest".to_string())
+                        } else {
+                            (
+                                State::Modified,
+                                format!(
+                                    "SHA-256 is {actual}, the digest recorded {}",
+                                    log.hash_value
+                                ),
+                            )
+                        }
+                    }
+                    Err(e) => (State::Unreadable, e),
+                };
+                report.findings.push(Finding {
+                    kind: "log",
+                    file: path.to_string(),
+                    state,
+                    digest: Some(d.location.clone()),
+                    detail,
+                });
+            }
+        }
+    }
+    // Log files no digest lists.
+    for log in &listing.logs {
+        let Some(info) = &log.key else { continue };
+        let key = tail_key(&log.location);
+        if listed.contains_key(key) {
+            continue;
+        }
+        let delivered = log_delivery_time(&log.location);
+        if let Some(t) = &delivered {
+            if !in_window(window, t) {
+                continue;
+            }
+        }
+        let newest = newest_end.get(&(info.account.clone(), info.region.clone()));
+        let (state, detail) = match (newest, &delivered) {
+            (Some(end), Some(t)) if t >= end => (
+                State::NotYetCovered,
+                format!("delivered at {t}, after the newest digest ({end})"),
+            ),
+            (None, _) => (
+                State::NotCovered,
+                "no digest for its account and region in the archive".to_string(),
+            ),
+            _ => (
+                State::NotCovered,
+                "in no digest: added to the archive, or its digest is missing".to_string(),
+            ),
+        };
+        report.findings.push(Finding {
+            kind: "log",
+            file: log.location.clone(),
+            state,
+            digest: None,
+            detail,
+        });
+    }
+    report
+        .findings
+        .sort_by(|a, b| (a.kind, &a.file).cmp(&(b.kind, &b.file)));
+    Ok(report)
+}
+
+/// The report as a result set: one row per finding (kind, file, state,
+/// digest, detail), for `--format csv|json` and SQL.
+pub fn as_table(report: &Report) -> Result<crate::session::StatementResult> {
+    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("file", DataType::Utf8, false),
+        Field::new("state", DataType::Utf8, false),
+        Field::new("digest", DataType::Utf8, true),
+        Field::new("detail", DataType::Utf8, false),
+    ]));
+    let f = &report.findings;
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(f.iter().map(|x| x.kind))),
+        Arc::new(StringArray::from_iter_values(
+            f.iter().map(|x| x.file.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            f.iter().map(|x| x.state.as_str()),
+        )),
+        Arc::new(StringArray::from_iter(
+            f.iter().map(|x| x.digest.as_deref()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            f.iter().map(|x| x.detail.as_str()),
+        )),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(crate::session::StatementResult {
+        schema,
+        batches: vec![batch],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_names_with_underscores_in_the_trail() {
+        let n = parse_digest_name(
+            "x/AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/\
+             111122223333_CloudTrail-Digest_us-east-2_my_trail_us-east-1_20150817T150131Z.json.gz",
+        )
+        .unwrap();
+        assert_eq!(n.region, "us-east-2");
+        assert_eq!(n.trail, "my_trail");
+        assert_eq!(n.home_region, "us-east-1");
+        assert_eq!(n.end, "20150817T150131Z");
+        assert!(!n.backfill);
+        assert!(
+            parse_digest_name("a_CloudTrail-Digest_r_t_h_20150817T150131Z_backfill.json.gz")
+                .unwrap()
+                .backfill
+        );
+        assert_eq!(parse_digest_name("notes.json"), None);
+        assert_eq!(name_time("20150817T150131Z"), "2015-08-17T15:01:31Z");
+    }
+
+    #[test]
+    fn keys_from_list_public_keys_and_their_fingerprints() {
+        // The AWS CLI documentation's example key: PKCS#1, and its
+        // fingerprint is the MD5 of the DER bytes.
+        let doc = r#"{"PublicKeyList":[{"ValidityStartTime":1453076702.0,"ValidityEndTime":1455668702.0,
+            "Value":"MIIBCgKCAQEAlSS3cl92HDycr/MTj0moOhas8habjrraXw+KzlWF0axSI2tcF+3iJ9BKQAVSKxGwxwu3m0wG3J+kUl1xboEcEPHYoIYMbgfSw7KGnuDKwkLzsQWhUJ0cIbOHASox1vv/5fNXkrHhGbDCHeVXm804c83nvHUEFYThr1PfyP/8HwrCtR3FX5OANtQCP61C1nJtSSkC8JSQUOrIP4CuwJjc+4WGDk+BGH5m9iuiAKkipEHWmUl8/P7XpfpWQuk4h8g3pXZOrNXr08lbh4d39svj7UqdhvOXoBISp9t/EXYuePGEtBdrKD9Dz+VHwyUPtBQvYr9BnkF88qBnaPNhS44rzwIDAQAB",
+            "Fingerprint":"7f3f401420072e50a65a141430817ab3"}]}"#;
+        let keys = PublicKeys::from_json(doc, "keys.json").unwrap();
+        assert_eq!(keys.len(), 1);
+        let wrong = doc.replace("7f3f4014", "00000000");
+        let err = PublicKeys::from_json(&wrong, "keys.json").unwrap_err();
+        assert!(
+            err.to_string().contains("is not the MD5 of its Value"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_signed_string() {
+        assert_eq!(
+            data_to_sign("2015-08-17T15:01:31Z", "b", "AWSLogs/k.json.gz", "ab", None),
+            "2015-08-17T15:01:31Z\nb/AWSLogs/k.json.gz\nab\nnull"
+        );
+        assert_eq!(tail_key("prefix/AWSLogs/1/x"), "AWSLogs/1/x");
+        assert_eq!(tail_key("/tmp/copy/AWSLogs/1/x"), "AWSLogs/1/x");
+        assert_eq!(tail_key("notAWSLogs/1/x"), "notAWSLogs/1/x");
+    }
+}
