@@ -259,9 +259,11 @@ async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Sample { dir, options }) => {
             let stats = crate::sample::write_archive(dir, options)?;
             eprintln!(
-                "trailsql: wrote {} events in {} log files to {}",
+                "trailsql: wrote {} events in {} log files, {} digest files and {} to {}",
                 stats.events,
                 stats.files,
+                stats.digests,
+                crate::sample::PUBLIC_KEYS_FILE,
                 dir.display()
             );
             return Ok(0);
@@ -350,7 +352,7 @@ fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
         args.until.as_deref(),
         chrono::Utc::now(),
     )?;
-    let default_keys = args.source.join("public-keys.json");
+    let default_keys = args.source.join(crate::sample::PUBLIC_KEYS_FILE);
     let keys_file = match &args.public_keys {
         Some(f) => Some(f.clone()),
         None if default_keys.is_file() => {

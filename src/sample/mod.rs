@@ -12,6 +12,8 @@
 
 mod digests;
 
+pub use digests::PUBLIC_KEYS_FILE;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -10,3 +10,4 @@ mod saved;
 mod shell;
 mod slt;
 mod util;
+mod verify;

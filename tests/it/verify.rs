@@ -1,0 +1,326 @@
+//! `trailsql verify` on the sample archive (hourly digests, signed with the
+//! sample's key): a copy as written passes, and each kind of tampering is
+//! found and named.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use rsa::pkcs1::EncodeRsaPublicKey;
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use serde_json::Value;
+use trailsql::verify::{data_to_sign, hex, sha256_hex};
+
+use crate::util::{bin, repo, run, text};
+
+/// A two-day sample archive (no planted gap in it).
+fn sample() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let st = bin()
+        .args([
+            "sample",
+            dir.path().to_str().unwrap(),
+            "--days",
+            "2",
+            "--events-per-day",
+            "20",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    dir
+}
+
+/// The digests of one chain, oldest first.
+fn chain(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let base = root.join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2025/10");
+    for day in std::fs::read_dir(base).unwrap() {
+        for f in std::fs::read_dir(day.unwrap().path()).unwrap() {
+            out.push(f.unwrap().path());
+        }
+    }
+    out.sort();
+    out
+}
+
+fn read_gz(p: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(p).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn write_gz(p: &Path, bytes: &[u8]) {
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(p).unwrap(),
+        flate2::Compression::default(),
+    );
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap();
+}
+
+fn digest(p: &Path) -> Value {
+    serde_json::from_slice(&read_gz(p)).unwrap()
+}
+
+fn put_digest(p: &Path, v: &Value) {
+    write_gz(p, &serde_json::to_vec(v).unwrap());
+}
+
+/// Run verify; its exit code and report.
+fn verify(root: &Path) -> (Option<i32>, String) {
+    let out = run(&["verify", root.to_str().unwrap()], "");
+    (out.status.code(), text(&out.stdout))
+}
+
+/// The report must fail and hold a problem line `kind state: ...file...detail`.
+fn assert_problem(root: &Path, kind_state: &str, file: &str, detail: &str) {
+    let (code, report) = verify(root);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with(kind_state) && l.contains(file) && l.contains(detail)),
+        "wanted `{kind_state}` for {file} ({detail}) in:\n{report}"
+    );
+}
+
+fn tail(p: &Path) -> String {
+    let s = p.to_str().unwrap();
+    s[s.find("AWSLogs/").unwrap()..].to_string()
+}
+
+#[test]
+fn an_archive_as_written_passes() {
+    let dir = sample();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(0), "{report}");
+    assert!(report.contains("no problems"), "{report}");
+    assert!(
+        report.contains("digest valid                  288"),
+        "{report}"
+    );
+    assert!(
+        report.contains("log    valid                  60"),
+        "{report}"
+    );
+    // The newest digest of each of the six chains is said to be what it is.
+    assert!(
+        report.contains("digest unverifiable offline   6"),
+        "{report}"
+    );
+    assert!(
+        report.contains("its signature is in S3 object metadata"),
+        "{report}"
+    );
+    // An evidence file: one row per file.
+    let out = run(
+        &["verify", dir.path().to_str().unwrap(), "--format", "csv"],
+        "",
+    );
+    let csv = text(&out.stdout);
+    assert!(csv.starts_with("kind,file,state,digest,detail\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 288 + 6 + 60);
+    // Without the keys nothing can be called valid.
+    std::fs::remove_file(dir.path().join("public-keys.json")).unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert!(report.contains("digest no public key"), "{report}");
+}
+
+#[test]
+fn a_changed_byte_a_deleted_file_and_an_extra_file_are_found() {
+    let dir = sample();
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(&day)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    logs.sort();
+    // One byte of an event changed (and the file re-compressed, so it reads).
+    let mut bytes = read_gz(&logs[0]);
+    let at = bytes.windows(9).position(|w| w == b"eventName").unwrap() + 12;
+    bytes[at] ^= 0x20;
+    write_gz(&logs[0], &bytes);
+    assert_problem(
+        dir.path(),
+        "log modified",
+        logs[0].to_str().unwrap(),
+        "the digest recorded",
+    );
+    // A log file deleted.
+    std::fs::remove_file(&logs[1]).unwrap();
+    assert_problem(
+        dir.path(),
+        "log missing",
+        &tail(&logs[1]),
+        "listed in the digest",
+    );
+    // A log file added.
+    let extra = day.join(
+        logs[2]
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace(".json.gz", "X.json.gz"),
+    );
+    std::fs::copy(&logs[2], &extra).unwrap();
+    assert_problem(
+        dir.path(),
+        "log not covered",
+        extra.to_str().unwrap(),
+        "in no digest",
+    );
+}
+
+#[test]
+fn a_deleted_or_changed_digest_is_found() {
+    let dir = sample();
+    let c = chain(dir.path());
+    // Deleted: the next digest names it as its previous.
+    std::fs::remove_file(&c[10]).unwrap();
+    assert_problem(
+        dir.path(),
+        "digest missing",
+        &tail(&c[10]),
+        "named as previous by",
+    );
+    let dir = sample();
+    let c = chain(dir.path());
+    // Changed: a log file taken off its list (of a digest that lists some,
+    // and is not the newest).
+    let n = (0..c.len() - 1)
+        .find(|&i| !digest(&c[i])["logFiles"].as_array().unwrap().is_empty())
+        .unwrap();
+    let mut d = digest(&c[n]);
+    let taken = d["logFiles"][0]["s3Object"].as_str().unwrap().to_string();
+    d["logFiles"].as_array_mut().unwrap().remove(0);
+    put_digest(&c[n], &d);
+    assert_problem(
+        dir.path(),
+        "digest modified",
+        c[n].to_str().unwrap(),
+        "the next digest recorded",
+    );
+    // The log file it no longer lists is in no digest now.
+    assert_problem(dir.path(), "log not covered", &taken, "in no digest");
+}
+
+#[test]
+fn a_forged_signature_or_one_by_another_key_is_found() {
+    let dir = sample();
+    let c = chain(dir.path());
+    // The signature of digest 10, kept in digest 11, forged (one hex digit).
+    let mut next = digest(&c[11]);
+    let sig = next["previousDigestSignature"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let forged = format!(
+        "{}{}",
+        if sig.starts_with('0') { "1" } else { "0" },
+        &sig[1..]
+    );
+    next["previousDigestSignature"] = Value::from(forged);
+    put_digest(&c[11], &next);
+    assert_problem(
+        dir.path(),
+        "digest bad signature",
+        c[10].to_str().unwrap(),
+        "does not verify",
+    );
+
+    // Digest 10 rewritten and signed with another key, its fingerprint
+    // naming that key, and digest 11 updated to match: the key is not among
+    // the trail's public keys, so it is not valid.
+    let dir = sample();
+    let c = chain(dir.path());
+    let other = rsa::RsaPrivateKey::from_pkcs8_pem(
+        &std::fs::read_to_string(repo().join("tests/data/verify/other-key.pem")).unwrap(),
+    )
+    .unwrap();
+    let der = other.to_public_key().to_pkcs1_der().unwrap();
+    let fingerprint = hex(&<md5::Md5 as md5::Digest>::digest(der.as_bytes()));
+    let mut d = digest(&c[10]);
+    d["digestPublicKeyFingerprint"] = Value::from(fingerprint.clone());
+    d["logFiles"] = Value::Array(vec![]);
+    let body = serde_json::to_vec(&d).unwrap();
+    write_gz(&c[10], &body);
+    let signature = SigningKey::<sha2::Sha256>::new(other).sign(
+        data_to_sign(
+            d["digestEndTime"].as_str().unwrap(),
+            d["digestS3Bucket"].as_str().unwrap(),
+            d["digestS3Object"].as_str().unwrap(),
+            &sha256_hex(&body),
+            d["previousDigestSignature"].as_str(),
+        )
+        .as_bytes(),
+    );
+    let mut next = digest(&c[11]);
+    next["previousDigestHashValue"] = Value::from(sha256_hex(&body));
+    next["previousDigestSignature"] = Value::from(hex(&signature.to_bytes()));
+    put_digest(&c[11], &next);
+    assert_problem(
+        dir.path(),
+        "digest no public key",
+        c[10].to_str().unwrap(),
+        &format!("no key with fingerprint {fingerprint}"),
+    );
+}
+
+#[test]
+fn a_chain_that_skips_a_digest_is_found() {
+    let dir = sample();
+    let c = chain(dir.path());
+    // Digest 11 made to point back to digest 9, as if 10 never was.
+    let nine = digest(&c[9]);
+    let ten = digest(&c[10]);
+    let mut next = digest(&c[11]);
+    next["previousDigestS3Object"] = nine["digestS3Object"].clone();
+    next["previousDigestHashValue"] = Value::from(sha256_hex(&read_gz(&c[9])));
+    next["previousDigestSignature"] = ten["previousDigestSignature"].clone();
+    put_digest(&c[11], &next);
+    assert_problem(
+        dir.path(),
+        "chain gap",
+        c[11].to_str().unwrap(),
+        "skips 1 digest(s) between",
+    );
+}
+
+#[test]
+fn the_sample_archive_shows_its_stopped_trail() {
+    // The default sample's planted StopLogging: no digest while stopped.
+    let dir = tempfile::tempdir().unwrap();
+    assert!(bin()
+        .args([
+            "sample",
+            dir.path().to_str().unwrap(),
+            "--events-per-day",
+            "5"
+        ])
+        .status()
+        .unwrap()
+        .success());
+    assert_problem(
+        dir.path(),
+        "chain gap",
+        "111122223333_CloudTrail-Digest_us-east-1_org-trail_us-east-1_20251028T070000Z",
+        "no digest between 2025-10-27T23:00:00Z and 2025-10-28T06:00:00Z",
+    );
+    let (_, report) = verify(dir.path());
+    assert_eq!(
+        report
+            .lines()
+            .filter(|l| l.starts_with("chain gap"))
+            .count(),
+        1,
+        "{report}"
+    );
+}
