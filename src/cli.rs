@@ -52,6 +52,11 @@ pub struct Cli {
     /// override built-in queries of the same name.
     #[arg(long, value_name = "DIR", global = true)]
     pub queries: Option<PathBuf>,
+    /// Public keys for digest validation (the JSON `aws cloudtrail
+    /// list-public-keys` prints), for `verify` and the `_integrity` tables.
+    /// Default: public-keys.json in the source folder, when there is one.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub public_keys: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -91,10 +96,6 @@ pub struct VerifyArgs {
     /// Only digests (and log files delivered) before this time.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// The public keys: the JSON `aws cloudtrail list-public-keys` prints.
-    /// Default: SOURCE/public-keys.json when there is one.
-    #[arg(long, value_name = "FILE")]
-    pub public_keys: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -280,6 +281,7 @@ async fn run(cli: Cli) -> Result<i32> {
     let engine = Engine::new(ReadOptions {
         strict: cli.strict,
         late_days: cli.late_days,
+        public_keys: cli.public_keys.clone(),
     });
     let mut named = std::collections::BTreeSet::new();
     for s in &cli.sources {
@@ -346,37 +348,24 @@ async fn run(cli: Cli) -> Result<i32> {
 
 /// `trailsql verify`: the report, and exit 1 when anything is not valid.
 fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
-    use crate::verify::{PublicKeys, State};
+    use crate::verify::State;
     let window = Window::parse(
         args.since.as_deref(),
         args.until.as_deref(),
         chrono::Utc::now(),
     )?;
-    let default_keys = args.source.join(crate::sample::PUBLIC_KEYS_FILE);
-    let keys_file = match &args.public_keys {
-        Some(f) => Some(f.clone()),
-        None if default_keys.is_file() => {
-            eprintln!(
-                "trailsql: public keys from {} (--public-keys FILE to choose)",
-                default_keys.display()
-            );
-            Some(default_keys)
-        }
-        None => {
-            eprintln!(
-                "trailsql: no public keys given (--public-keys FILE, the output of \
-                 `aws cloudtrail list-public-keys`): signatures cannot be checked"
-            );
-            None
-        }
-    };
-    let keys = match &keys_file {
-        Some(f) => {
-            let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
-            PublicKeys::from_json(&text, &f.display().to_string())?
-        }
-        None => PublicKeys::default(),
-    };
+    let (keys, from) = crate::verify::load_keys(&args.source, cli.public_keys.as_deref())?;
+    match from {
+        Some(f) if cli.public_keys.is_none() => eprintln!(
+            "trailsql: public keys from {} (--public-keys FILE to choose)",
+            f.display()
+        ),
+        Some(_) => {}
+        None => eprintln!(
+            "trailsql: no public keys given (--public-keys FILE, the output of \
+             `aws cloudtrail list-public-keys`): signatures cannot be checked"
+        ),
+    }
     let report = crate::verify::verify(&args.source, &keys, &window)?;
     match cli.format {
         Format::Table => {

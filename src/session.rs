@@ -203,6 +203,9 @@ impl Engine {
         if name == DEFAULT_TABLE {
             self.ctx.register_table(ATHENA_TABLE, table)?;
         }
+        let integrity = crate::verify::IntegrityTable::new(p, self.options.public_keys.clone());
+        self.ctx
+            .register_table(format!("{name}_integrity"), Arc::new(integrity))?;
         Ok(())
     }
 

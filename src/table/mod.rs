@@ -36,6 +36,9 @@ pub struct ReadOptions {
     pub strict: bool,
     /// See [`DEFAULT_LATE_DAYS`].
     pub late_days: u64,
+    /// The public keys for the `_integrity` tables (list-public-keys JSON);
+    /// by default `public-keys.json` in the source folder, when there is one.
+    pub public_keys: Option<PathBuf>,
 }
 
 impl Default for ReadOptions {
@@ -43,6 +46,7 @@ impl Default for ReadOptions {
         ReadOptions {
             strict: false,
             late_days: DEFAULT_LATE_DAYS,
+            public_keys: None,
         }
     }
 }

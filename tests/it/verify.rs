@@ -324,3 +324,54 @@ fn the_sample_archive_shows_its_stopped_trail() {
         "{report}"
     );
 }
+
+#[test]
+fn the_integrity_table_joins_every_event_to_its_file_state() {
+    let dir = sample();
+    let src = dir.path().to_str().unwrap();
+    let sql = "SELECT i.state, i.digest_state, count(*) AS events \
+               FROM cloudtrail c LEFT JOIN cloudtrail_integrity i ON c.log_object = i.log_object \
+               GROUP BY 1, 2 ORDER BY 1, 2";
+    let all = crate::util::csv_answer(src, "SELECT count(*) AS n FROM cloudtrail");
+    let n: usize = all.lines().nth(1).unwrap().parse().unwrap();
+    assert_eq!(
+        crate::util::csv_answer(src, sql),
+        format!("state,digest_state,events\nvalid,valid,{n}\n")
+    );
+    // One file changed: its events, and only they, are shown as from a
+    // modified file.
+    let day = dir
+        .path()
+        .join("AWSLogs/444455556666/CloudTrail/eu-west-1/2025/10/02");
+    let file = std::fs::read_dir(&day)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = read_gz(&file);
+    let records = bytes.windows(12).filter(|w| w == b"\"eventTime\":").count();
+    let at = bytes.windows(9).position(|w| w == b"eventName").unwrap() + 12;
+    bytes[at] ^= 0x20;
+    write_gz(&file, &bytes);
+    assert_eq!(
+        crate::util::csv_answer(src, sql),
+        format!(
+            "state,digest_state,events\nmodified,valid,{records}\nvalid,valid,{}\n",
+            n - records
+        )
+    );
+    // Named sources get their own: NAME_integrity.
+    let out = run(
+        &[
+            "--source",
+            &format!("prod={src}"),
+            "--format",
+            "csv",
+            "-e",
+            "SELECT count(*) AS n FROM prod_integrity WHERE state = 'modified'",
+        ],
+        "",
+    );
+    assert_eq!(text(&out.stdout), "n\n1\n", "{}", text(&out.stderr));
+}
