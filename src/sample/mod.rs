@@ -845,11 +845,18 @@ fn cache_dir() -> PathBuf {
     }
 }
 
+/// What the demo's cached archive holds; a cache marked otherwise is
+/// written again.
+const SAMPLE_FORMAT: &str = "trailsql sample archive 2 (log files, signed digests)";
+
 /// `trailsql demo`.
 pub async fn demo(dir: Option<PathBuf>, cli: &crate::cli::Cli) -> Result<i32> {
     let dir = dir.unwrap_or_else(|| cache_dir().join("sample-archive"));
     let done = dir.join(".complete");
-    if !done.exists() {
+    // A sample written by an older trailsql (without digest files, say) is
+    // written again.
+    let current = std::fs::read_to_string(&done).is_ok_and(|t| t.starts_with(SAMPLE_FORMAT));
+    if !current {
         eprintln!(
             "trailsql: writing the sample archive to {} ...",
             dir.display()
@@ -860,7 +867,10 @@ pub async fn demo(dir: Option<PathBuf>, cli: &crate::cli::Cli) -> Result<i32> {
         let stats = write_archive(&dir, &SampleOptions::default())?;
         std::fs::write(
             &done,
-            format!("{} events in {} files\n", stats.events, stats.files),
+            format!(
+                "{SAMPLE_FORMAT}: {} events in {} files\n",
+                stats.events, stats.files
+            ),
         )
         .map_err(|e| Error::io(&done, e))?;
         eprintln!(
@@ -881,7 +891,9 @@ pub async fn demo(dir: Option<PathBuf>, cli: &crate::cli::Cli) -> Result<i32> {
     };
     crate::cli::run_sql(&engine, &sink, DEMO_QUESTION).await?;
     crate::cli::say(&format!(
-        "\nOpen the shell on this archive:\n  trailsql --source {}\n",
+        "\nOpen the shell on this archive:\n  trailsql --source {0}\n\
+         Run the saved compliance and forensic queries:\n  trailsql --source {0} run --all\n\
+         Check that no log file was changed or removed:\n  trailsql verify {0}\n",
         dir.display()
     ))?;
     Ok(0)
