@@ -291,7 +291,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 "table {name:?} is given twice in --source"
             )));
         }
-        engine.register_source(&name, &path)?;
+        engine.register_source(&name, &path).await?;
     }
     let sink = Sink {
         format: cli.format,

@@ -27,6 +27,22 @@ use crate::table::{CloudTrailTable, ReadOptions, Report};
 pub const DEFAULT_TABLE: &str = "cloudtrail";
 pub const ATHENA_TABLE: &str = "cloudtrail_logs";
 
+/// The columns a `NAME_events` view adds to every column of its source: the
+/// standard columns saved queries return first, each defined once here.
+/// `actor` is who made the call: the ARN, else the user name, the service
+/// that acted, the principal id or the identity type.
+pub const STANDARD_COLUMNS: &str = "recipientaccountid AS account, \
+    awsregion AS region, \
+    coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, \
+             useridentity.principalid, useridentity.type) AS actor, \
+    sourceipaddress AS source_ip, \
+    eventsource AS event_source, \
+    eventname AS event_name, \
+    errorcode AS error_code, \
+    useragent AS user_agent, \
+    useridentity.accesskeyid AS access_key_id, \
+    eventid AS event_id";
+
 /// The result of one statement.
 pub struct StatementResult {
     pub schema: SchemaRef,
@@ -190,8 +206,9 @@ impl Engine {
     }
 
     /// Register the archive at `path` as table `name` (and, for the default
-    /// table, its Athena name too).
-    pub fn register_source(&self, name: &str, path: &str) -> Result<()> {
+    /// table, its Athena name too), with its `NAME_events` view and
+    /// `NAME_integrity` table.
+    pub async fn register_source(&self, name: &str, path: &str) -> Result<()> {
         let p = Path::new(path);
         check_source(p)?;
         let table: Arc<dyn TableProvider> = Arc::new(CloudTrailTable::new(
@@ -206,6 +223,11 @@ impl Engine {
         let integrity = crate::verify::IntegrityTable::new(p, self.options.public_keys.clone());
         self.ctx
             .register_table(format!("{name}_integrity"), Arc::new(integrity))?;
+        self.ctx
+            .sql(&format!(
+                "CREATE VIEW \"{name}_events\" AS SELECT *, {STANDARD_COLUMNS} FROM \"{name}\""
+            ))
+            .await?;
         Ok(())
     }
 

@@ -6,22 +6,16 @@
 --   PutConfigurationRecorder, PutDeliveryChannel, DeleteDeliveryChannel on
 --   config.amazonaws.com), the CIS filter of every version.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(
     json_extract_scalar(requestparameters, '$.configurationRecorderName'),
     json_extract_scalar(requestparameters, '$.configurationRecorder.name'),
     json_extract_scalar(requestparameters, '$.deliveryChannelName'),
     json_extract_scalar(requestparameters, '$.deliveryChannel.name')) AS target,
-  errorcode AS error_code,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  error_code,
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventsource = 'config.amazonaws.com'
   AND eventname IN ('StopConfigurationRecorder', 'DeleteDeliveryChannel', 'PutDeliveryChannel',

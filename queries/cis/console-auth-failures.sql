@@ -8,20 +8,14 @@
 --   and are not listed; forensics/failed-login-bursts counts every failed
 --   sign-in.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   json_extract_scalar(additionaleventdata, '$.LoginTo') AS target,
-  errorcode AS error_code,
+  error_code,
   errormessage AS error_message,
   json_extract_scalar(additionaleventdata, '$.MFAUsed') AS mfa_used,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventname = 'ConsoleLogin'
   AND errormessage = 'Failed authentication'

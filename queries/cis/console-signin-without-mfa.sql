@@ -11,21 +11,15 @@
 -- param: identity_type = % | userIdentity.type to keep (a LIKE pattern; IAMUser for the narrow variant)
 -- param: result = % | the sign-in's result, Success or Failure (a LIKE pattern)
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   json_extract_scalar(additionaleventdata, '$.LoginTo') AS target,
-  errorcode AS error_code,
+  error_code,
   useridentity.type AS identity_type,
   json_extract_scalar(responseelements, '$.ConsoleLogin') AS result,
   json_extract_scalar(additionaleventdata, '$.MFAUsed') AS mfa_used,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventname = 'ConsoleLogin'
   AND (json_extract_scalar(additionaleventdata, '$.MFAUsed') IS DISTINCT FROM 'Yes')

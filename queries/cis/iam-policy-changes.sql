@@ -10,25 +10,19 @@
 --   cis/organizations-changes). SetDefaultPolicyVersion and permissions
 --   boundaries are not in the CIS list and not here.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(
     json_extract_scalar(requestparameters, '$.policyArn'),
     json_extract_scalar(requestparameters, '$.policyName'),
     json_extract_scalar(responseelements, '$.policy.arn')) AS target,
-  errorcode AS error_code,
+  error_code,
   coalesce(
     json_extract_scalar(requestparameters, '$.userName'),
     json_extract_scalar(requestparameters, '$.groupName'),
     json_extract_scalar(requestparameters, '$.roleName')) AS principal,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventsource = 'iam.amazonaws.com'
   AND eventname IN ('DeleteGroupPolicy', 'DeleteRolePolicy', 'DeleteUserPolicy',

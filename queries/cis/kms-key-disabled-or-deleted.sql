@@ -6,20 +6,14 @@
 --   or deleted, so the filter needs no test of who owns the key. Data
 --   encrypted under such a key becomes unreadable.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(resources[1]['arn'], json_extract_scalar(requestparameters, '$.keyId')) AS target,
-  errorcode AS error_code,
+  error_code,
   json_extract_scalar(requestparameters, '$.pendingWindowInDays') AS pending_window_days,
   json_extract_scalar(responseelements, '$.deletionDate') AS deletion_date,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventsource = 'kms.amazonaws.com'
   AND eventname IN ('DisableKey', 'ScheduleKeyDeletion')

@@ -5,23 +5,17 @@
 --   created, deleted, attached or detached: the six events of the CIS filter,
 --   the same in every version. Matched on the event name, as the filter is.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(
     json_extract_scalar(requestparameters, '$.internetGatewayId'),
     json_extract_scalar(requestparameters, '$.customerGatewayId'),
     json_extract_scalar(responseelements, '$.internetGateway.internetGatewayId'),
     json_extract_scalar(responseelements, '$.customerGateway.customerGatewayId')) AS target,
-  errorcode AS error_code,
+  error_code,
   json_extract_scalar(requestparameters, '$.vpcId') AS vpc_id,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventname IN ('CreateCustomerGateway', 'DeleteCustomerGateway', 'AttachInternetGateway',
     'CreateInternetGateway', 'DeleteInternetGateway', 'DetachInternetGateway')

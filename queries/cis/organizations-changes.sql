@@ -9,13 +9,7 @@
 --   for three more (CancelHandshake, CreateOrganization, EnableAllFeatures).
 --   This query takes all 21, so it answers for both.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(
     json_extract_scalar(requestparameters, '$.accountId'),
     json_extract_scalar(requestparameters, '$.policyId'),
@@ -24,10 +18,10 @@ SELECT
     json_extract_scalar(requestparameters, '$.name'),
     json_extract_scalar(requestparameters, '$.accountName'),
     json_extract_scalar(requestparameters, '$.target.id')) AS target,
-  errorcode AS error_code,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  error_code,
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventsource = 'organizations.amazonaws.com'
   AND eventname IN ('AcceptHandshake', 'AttachPolicy', 'CreateAccount', 'CreateOrganizationalUnit',

@@ -8,18 +8,12 @@
 --   investigation, forensics/root-account-activity shows the same events with
 --   the sign-in result, MFA and the access key used.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   resources[1]['arn'] AS target,
-  errorcode AS error_code,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  error_code,
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND useridentity.type = 'Root'
   AND useridentity.invokedby IS NULL

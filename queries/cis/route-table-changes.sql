@@ -9,22 +9,16 @@
 --   all seven, and all seven are EC2 calls, so this query keeps to
 --   ec2.amazonaws.com throughout (Prowler's check requires that term).
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(
     json_extract_scalar(requestparameters, '$.routeTableId'),
     json_extract_scalar(responseelements, '$.routeTable.routeTableId'),
     json_extract_scalar(requestparameters, '$.associationId')) AS target,
-  errorcode AS error_code,
+  error_code,
   json_extract_scalar(requestparameters, '$.destinationCidrBlock') AS destination,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventsource = 'ec2.amazonaws.com'
   AND eventname IN ('CreateRoute', 'CreateRouteTable', 'ReplaceRoute', 'ReplaceRouteTableAssociation',

@@ -6,18 +6,12 @@
 --   CIS filter, the same in every version. Public access blocks and object
 --   ACLs are not in the CIS list and not here.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   json_extract_scalar(requestparameters, '$.bucketName') AS target,
-  errorcode AS error_code,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  error_code,
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventsource = 's3.amazonaws.com'
   AND eventname IN ('PutBucketAcl', 'PutBucketPolicy', 'PutBucketCors', 'PutBucketLifecycle',

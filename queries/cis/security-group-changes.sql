@@ -7,22 +7,16 @@
 --   seven, so it answers for every version (Prowler's check does not require
 --   the seventh). Matched on the event name, as the filter is.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(
     json_extract_scalar(requestparameters, '$.groupId'),
     json_extract_scalar(requestparameters, '$.ModifySecurityGroupRulesRequest.GroupId'),
     json_extract_scalar(responseelements, '$.groupId'),
     json_extract_scalar(requestparameters, '$.groupName')) AS target,
-  errorcode AS error_code,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  error_code,
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventname IN ('AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress',
     'RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress', 'CreateSecurityGroup',

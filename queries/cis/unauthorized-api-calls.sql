@@ -10,20 +10,14 @@
 --   as v4.0 and later write it. Security Hub's v1.2.0 text has no exclusions:
 --   the rows they remove are log delivery's own calls and HeadBucket probes.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   resources[1]['arn'] AS target,
-  errorcode AS error_code,
+  error_code,
   errormessage AS error_message,
-  useragent AS user_agent,
-  useridentity.accesskeyid AS access_key_id,
-  eventid AS event_id
-FROM cloudtrail
+  user_agent,
+  access_key_id,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND (errorcode LIKE '%UnauthorizedOperation' OR errorcode LIKE 'AccessDenied%')
   AND (sourceipaddress IS DISTINCT FROM 'delivery.logs.amazonaws.com')

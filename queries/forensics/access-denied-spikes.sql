@@ -13,15 +13,15 @@
 WITH calls AS (
   SELECT
     date_trunc('hour', eventtime) AS hour,
-    recipientaccountid AS account,
-    awsregion AS region,
-    coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-    sourceipaddress AS source_ip,
-    eventsource AS event_source,
-    eventname AS event_name,
-    errorcode AS error_code,
+    account,
+    region,
+    actor,
+    source_ip,
+    event_source,
+    event_name,
+    error_code,
     (errorcode LIKE '%UnauthorizedOperation' OR errorcode LIKE 'AccessDenied%') AS refused
-  FROM cloudtrail
+  FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
 ),
 spikes AS (

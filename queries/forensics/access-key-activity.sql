@@ -10,28 +10,22 @@
 --   access_key_id=AKIA...`.
 -- param: access_key_id | the access key id to follow
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(
     resources[1]['arn'],
     json_extract_scalar(requestparameters, '$.bucketName'),
     json_extract_scalar(requestparameters, '$.userName'),
     json_extract_scalar(requestparameters, '$.roleArn')) AS target,
-  errorcode AS error_code,
+  error_code,
   CASE
     WHEN useridentity.accesskeyid = $access_key_id THEN 'used'
     WHEN json_extract_scalar(responseelements, '$.accessKey.accessKeyId') = $access_key_id THEN 'created'
     ELSE 'issued'
   END AS key_role,
-  useridentity.accesskeyid AS access_key_id,
-  useragent AS user_agent,
-  eventid AS event_id
-FROM cloudtrail
+  access_key_id,
+  user_agent,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND (useridentity.accesskeyid = $access_key_id
     OR json_extract_scalar(responseelements, '$.accessKey.accessKeyId') = $access_key_id

@@ -14,27 +14,21 @@
 -- param: policy = %/AdministratorAccess | the attached policy ARN, a LIKE pattern
 WITH grants AS (
   SELECT
-    eventtime,
-    recipientaccountid AS account,
-    awsregion AS region,
-    coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-    sourceipaddress AS source_ip,
-    eventsource AS event_source,
-    eventname AS event_name,
+    eventtime, account, region, actor, source_ip, event_source, event_name,
     coalesce(
       json_extract_scalar(requestparameters, '$.userName'),
       json_extract_scalar(requestparameters, '$.groupName'),
       json_extract_scalar(requestparameters, '$.roleName')) AS target,
-    errorcode AS error_code,
+    error_code,
     coalesce(
       json_extract_scalar(requestparameters, '$.policyArn'),
       concat('inline: ', json_extract_scalar(requestparameters, '$.policyName'))) AS policy,
     json_extract_scalar(requestparameters, '$.policyArn') AS policy_arn,
     regexp_replace(json_extract_scalar(requestparameters, '$.policyDocument'), '\s+', '', 'g') AS document,
-    useragent AS user_agent,
-    useridentity.accesskeyid AS access_key_id,
-    eventid AS event_id
-  FROM cloudtrail
+    user_agent,
+    access_key_id,
+    event_id
+  FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND eventsource = 'iam.amazonaws.com'
     AND eventname IN ('AttachUserPolicy', 'AttachGroupPolicy', 'AttachRolePolicy',

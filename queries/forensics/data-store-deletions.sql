@@ -10,24 +10,18 @@
 -- param: resource = % | the table, DB instance or cluster, or bucket name (a LIKE pattern)
 WITH deletions AS (
   SELECT
-    eventtime,
-    recipientaccountid AS account,
-    awsregion AS region,
-    coalesce(useridentity.arn, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-    sourceipaddress AS source_ip,
-    eventsource AS event_source,
-    eventname AS event_name,
+    eventtime, account, region, actor, source_ip, event_source, event_name,
     coalesce(
       json_extract_scalar(requestparameters, '$.tableName'),
       json_extract_scalar(requestparameters, '$.dBInstanceIdentifier'),
       json_extract_scalar(requestparameters, '$.dBClusterIdentifier'),
       json_extract_scalar(requestparameters, '$.bucketName')) AS target,
-    errorcode AS error_code,
+    error_code,
     CASE WHEN errorcode IS NULL OR errorcode = 'Success' THEN 'deleted' ELSE 'denied or failed' END AS outcome,
-    useragent AS user_agent,
-    useridentity.accesskeyid AS access_key_id,
+    user_agent,
+    access_key_id,
     json_extract_scalar(requestparameters, '$.skipFinalSnapshot') AS skip_final_snapshot
-  FROM cloudtrail
+  FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND ((eventsource = 'dynamodb.amazonaws.com' AND eventname = 'DeleteTable')
       OR (eventsource = 'rds.amazonaws.com' AND eventname IN ('DeleteDBInstance', 'DeleteDBCluster'))

@@ -18,7 +18,7 @@ WITH files AS (
     regexp_replace(log_object, '^.*/([0-9]{12})_CloudTrail_([a-z0-9-]+)_[0-9]{8}T[0-9]{4}Z_[^/]*$', '${2}') AS region,
     date_trunc('hour', to_timestamp(regexp_replace(log_object,
       '^.*_([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})Z_[^/]*$', '${1}-${2}-${3}T${4}:00:00Z'))) AS hour
-  FROM cloudtrail
+  FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND regexp_like(log_object, '/[0-9]{12}_CloudTrail_[a-z0-9-]+_[0-9]{8}T[0-9]{4}Z_[^/]*$')
 ),

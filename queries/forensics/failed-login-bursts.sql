@@ -13,18 +13,18 @@
 WITH failures AS (
   SELECT
     eventtime,
-    recipientaccountid AS account,
-    awsregion AS region,
+    account,
+    region,
     coalesce(useridentity.username, useridentity.arn, useridentity.principalid, useridentity.type) AS actor,
-    sourceipaddress AS source_ip,
-    eventsource AS event_source,
-    eventname AS event_name,
+    source_ip,
+    event_source,
+    event_name,
     json_extract_scalar(additionaleventdata, '$.LoginTo') AS target,
-    errorcode AS error_code,
+    error_code,
     errormessage AS error_message,
-    useragent AS user_agent,
-    eventid AS event_id
-  FROM cloudtrail
+    user_agent,
+    event_id
+  FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND eventname = 'ConsoleLogin'
     AND json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure'

@@ -11,17 +11,11 @@
 -- param: instance = % | an instance id, a LIKE pattern matched against the requested ids
 WITH terminations AS (
   SELECT
-    eventtime,
-    recipientaccountid AS account,
-    awsregion AS region,
-    coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-    sourceipaddress AS source_ip,
-    eventsource AS event_source,
-    eventname AS event_name,
+    eventtime, account, region, actor, source_ip, event_source, event_name,
     regexp_replace(
       json_extract(requestparameters, '$.instancesSet.items[*].instanceId'),
       '[\[\]"]', '', 'g') AS target,
-    errorcode AS error_code,
+    error_code,
     CASE
       WHEN errorcode IS NULL OR errorcode = 'Success' THEN 'terminated'
       WHEN errorcode = 'Client.DryRunOperation' THEN 'dry run'
@@ -29,10 +23,10 @@ WITH terminations AS (
     END AS outcome,
     useridentity.type AS identity_type,
     useridentity.sessioncontext.sessionissuer.arn AS role_arn,
-    useragent AS user_agent,
-    useridentity.accesskeyid AS access_key_id,
-    eventid AS event_id
-  FROM cloudtrail
+    user_agent,
+    access_key_id,
+    event_id
+  FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND eventsource = 'ec2.amazonaws.com'
     AND eventname = 'TerminateInstances'

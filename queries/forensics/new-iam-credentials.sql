@@ -9,28 +9,22 @@
 --   key id is in new_access_key_id. Denied
 --   attempts are listed too.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(
     json_extract_scalar(requestparameters, '$.userName'),
     json_extract_scalar(responseelements, '$.accessKey.userName'),
     useridentity.username) AS target,
-  errorcode AS error_code,
+  error_code,
   json_extract_scalar(responseelements, '$.accessKey.accessKeyId') AS new_access_key_id,
   json_extract_scalar(requestparameters, '$.passwordResetRequired') AS password_reset_required,
   CASE
     WHEN json_extract_scalar(requestparameters, '$.userName') IS NULL THEN false
     ELSE (json_extract_scalar(requestparameters, '$.userName') IS DISTINCT FROM useridentity.username)
   END AS for_other_user,
-  useragent AS user_agent,
-  useridentity.accesskeyid AS access_key_id,
-  eventid AS event_id
-FROM cloudtrail
+  user_agent,
+  access_key_id,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventsource = 'iam.amazonaws.com'
   AND eventname IN ('CreateUser', 'CreateLoginProfile', 'CreateAccessKey')

@@ -14,17 +14,17 @@
 WITH calls AS (
   SELECT
     eventtime,
-    recipientaccountid AS account,
-    awsregion AS region,
+    account,
+    region,
     coalesce(useridentity.arn, useridentity.principalid) AS actor,
-    sourceipaddress AS source_ip,
-    eventsource AS event_source,
-    eventname AS event_name,
+    source_ip,
+    event_source,
+    event_name,
     resources[1]['arn'] AS target,
-    errorcode AS error_code,
-    useragent AS user_agent,
-    eventid AS event_id
-  FROM cloudtrail
+    error_code,
+    user_agent,
+    event_id
+  FROM cloudtrail_events
   WHERE eventtime < $until
     AND coalesce(useridentity.arn, useridentity.principalid) IS NOT NULL
     AND sourceipaddress IS NOT NULL

@@ -7,23 +7,17 @@
 --   denied calls are included (a failed root sign-in matters too); the
 --   console sign-in's result and MFA use are shown for ConsoleLogin.
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(
     json_extract_scalar(requestparameters, '$.userName'),
     json_extract_scalar(responseelements, '$.accessKey.accessKeyId'),
     resources[1]['arn']) AS target,
-  errorcode AS error_code,
+  error_code,
   json_extract_scalar(responseelements, '$.ConsoleLogin') AS console_login,
   json_extract_scalar(additionaleventdata, '$.MFAUsed') AS mfa_used,
-  useragent AS user_agent,
-  useridentity.accesskeyid AS access_key_id
-FROM cloudtrail
+  user_agent,
+  access_key_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND useridentity.type = 'Root'
   AND useridentity.invokedby IS NULL

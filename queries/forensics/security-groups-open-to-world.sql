@@ -12,18 +12,12 @@
 --   has them. Denied attempts are listed too.
 WITH changes AS (
   SELECT
-    eventtime,
-    recipientaccountid AS account,
-    awsregion AS region,
-    coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-    sourceipaddress AS source_ip,
-    eventsource AS event_source,
-    eventname AS event_name,
+    eventtime, account, region, actor, source_ip, event_source, event_name,
     coalesce(
       json_extract_scalar(requestparameters, '$.groupId'),
       json_extract_scalar(requestparameters, '$.ModifySecurityGroupRulesRequest.GroupId'),
       json_extract_scalar(requestparameters, '$.groupName')) AS target,
-    errorcode AS error_code,
+    error_code,
     CASE
       WHEN eventname = 'AuthorizeSecurityGroupEgress' THEN 'egress'
       WHEN eventname = 'AuthorizeSecurityGroupIngress' THEN 'ingress'
@@ -39,10 +33,10 @@ WITH changes AS (
       json_extract_scalar(requestparameters, '$.ipPermissions.items[0].toPort'),
       json_extract_scalar(requestparameters, '$.ModifySecurityGroupRulesRequest.SecurityGroupRule.SecurityGroupRule.ToPort')) AS to_port,
     requestparameters,
-    useragent AS user_agent,
-    useridentity.accesskeyid AS access_key_id,
-    eventid AS event_id
-  FROM cloudtrail
+    user_agent,
+    access_key_id,
+    event_id
+  FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND eventsource = 'ec2.amazonaws.com'
     AND eventname IN ('AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'ModifySecurityGroupRules')

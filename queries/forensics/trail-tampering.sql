@@ -10,17 +10,11 @@
 --   Denied attempts are listed too (error_code shows it; an attacker's failed
 --   try is worth knowing).
 SELECT
-  eventtime,
-  recipientaccountid AS account,
-  awsregion AS region,
-  coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, useridentity.principalid, useridentity.type) AS actor,
-  sourceipaddress AS source_ip,
-  eventsource AS event_source,
-  eventname AS event_name,
+  eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(
     json_extract_scalar(requestparameters, '$.name'),
     json_extract_scalar(requestparameters, '$.trailName')) AS target,
-  errorcode AS error_code,
+  error_code,
   CASE eventname
     WHEN 'StopLogging' THEN 'stop logging'
     WHEN 'DeleteTrail' THEN 'delete the trail'
@@ -38,10 +32,10 @@ SELECT
         OR requestparameters LIKE '%"readWriteType":"ReadOnly"%'
         THEN 'exclude or limit management events' ELSE 'change event selectors' END
   END AS requested,
-  useragent AS user_agent,
-  useridentity.accesskeyid AS access_key_id,
-  eventid AS event_id
-FROM cloudtrail
+  user_agent,
+  access_key_id,
+  event_id
+FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND eventsource = 'cloudtrail.amazonaws.com'
   AND eventname IN ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors')

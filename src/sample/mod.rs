@@ -879,7 +879,9 @@ pub async fn demo(dir: Option<PathBuf>, cli: &crate::cli::Cli) -> Result<i32> {
         );
     }
     let engine = crate::session::Engine::new(crate::table::ReadOptions::default());
-    engine.register_source(crate::session::DEFAULT_TABLE, &dir.display().to_string())?;
+    engine
+        .register_source(crate::session::DEFAULT_TABLE, &dir.display().to_string())
+        .await?;
     crate::cli::say(&format!(
         "Who deleted the DynamoDB table, when, and from which IP?\n\n{DEMO_QUESTION};\n\n"
     ))?;

@@ -374,3 +374,41 @@ fn unaliased_field_access_is_named_after_the_field() {
     let answer = csv_answer(&src(), sql);
     assert_eq!(answer.lines().next(), Some("username,arn,arn,count(*)"));
 }
+
+#[test]
+fn the_events_view_adds_the_standard_columns_and_prunes_like_the_table() {
+    let src = fixture_archive().display().to_string();
+    let named = format!("prod={src}");
+    let view = "SELECT event_id, account, region, actor, source_ip, event_source, event_name, \
+                error_code, user_agent, access_key_id FROM prod_events \
+                WHERE region = 'us-east-1' AND eventtime >= '2023-10-15' ORDER BY event_id";
+    let table = "SELECT eventid, recipientaccountid, awsregion, \
+                 coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, \
+                 useridentity.principalid, useridentity.type), sourceipaddress, eventsource, \
+                 eventname, errorcode, useragent, useridentity.accesskeyid FROM prod \
+                 WHERE awsregion = 'us-east-1' AND eventtime >= '2023-10-15' ORDER BY eventid";
+    let answer = |sql: &str| {
+        let out = run(
+            &["--source", &named, "--format", "csv", "--stats", "-e", sql],
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let rows: Vec<String> = text(&out.stdout)
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect();
+        let stats = text(&out.stderr)
+            .lines()
+            .find(|l| l.contains("log files"))
+            .unwrap_or("")
+            .to_string();
+        (rows, stats)
+    };
+    let (v, vs) = answer(view);
+    let (t, ts) = answer(table);
+    assert!(!v.is_empty());
+    assert_eq!(v, t);
+    assert!(vs.contains("read 2 of 3 log files (1 pruned"), "{vs}");
+    assert_eq!(vs, ts);
+}

@@ -88,6 +88,7 @@ async fn sql_answers_on_the_fixture_archive() {
             let engine = Engine::new(ReadOptions::default());
             engine
                 .register_source(DEFAULT_TABLE, fixture_archive().to_str().unwrap())
+                .await
                 .map_err(|e| SltError(e.to_string()))?;
             Ok::<_, SltError>(Db(engine))
         });
