@@ -177,7 +177,7 @@ pub fn parse_digest_name(path: &str) -> Option<DigestName> {
     let (rest, home_region) = rest.rsplit_once('_')?;
     let (account, rest) = rest.split_once("_CloudTrail-Digest_")?;
     let (region, trail) = rest.split_once('_')?;
-    let ok = end.len() == 16 && end.ends_with('Z') && !trail.is_empty();
+    let ok = end.len() == 16 && compact_time(end).is_some() && !trail.is_empty();
     ok.then(|| DigestName {
         account: account.to_string(),
         region: region.to_string(),
@@ -284,39 +284,36 @@ fn in_window(window: &Window, time: &str) -> bool {
     }
 }
 
-/// The end time in a digest's name as RFC 3339 (`20251020T150000Z` ->
-/// `2025-10-20T15:00:00Z`).
-fn name_time(end: &str) -> String {
-    let b = end.as_bytes();
-    if b.len() != 16 {
-        return end.to_string();
+/// A compact UTC time from a file name as RFC 3339: `20251020T150000Z` (a
+/// digest's end) or `20251020T1505Z` (a log file's delivery, no seconds).
+fn compact_time(stamp: &str) -> Option<String> {
+    let digits = |r: std::ops::Range<usize>| {
+        stamp
+            .get(r)
+            .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if stamp.get(8..9) != Some("T") || !stamp.ends_with('Z') {
+        return None;
     }
-    format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &end[0..4],
-        &end[4..6],
-        &end[6..8],
-        &end[9..11],
-        &end[11..13],
-        &end[13..15]
-    )
+    let seconds = match stamp.len() {
+        16 => digits(13..15)?,
+        14 => "00",
+        _ => return None,
+    };
+    Some(format!(
+        "{}-{}-{}T{}:{}:{seconds}Z",
+        digits(0..4)?,
+        digits(4..6)?,
+        digits(6..8)?,
+        digits(9..11)?,
+        digits(11..13)?
+    ))
 }
 
 /// The delivery time in a log file's name, as RFC 3339.
 fn log_delivery_time(path: &str) -> Option<String> {
     let name = path.rsplit('/').next()?;
-    let parts: Vec<&str> = name.split('_').collect();
-    let stamp = parts.get(3)?;
-    (stamp.len() == 14 && stamp.ends_with('Z')).then(|| {
-        format!(
-            "{}-{}-{}T{}:{}:00Z",
-            &stamp[0..4],
-            &stamp[4..6],
-            &stamp[6..8],
-            &stamp[9..11],
-            &stamp[11..13]
-        )
-    })
+    compact_time(name.split('_').nth(3)?)
 }
 
 fn verify_signature(
@@ -362,7 +359,7 @@ pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report>
     // region, backfill or not), oldest first.
     let mut chains: BTreeMap<(String, String, String, String, bool), Vec<Digest>> = BTreeMap::new();
     for (location, reason) in &listing.skipped {
-        if *reason != "digest file" {
+        if *reason != archive::layout::DIGEST_FILE {
             continue;
         }
         let Some(name) = parse_digest_name(location) else {
@@ -427,7 +424,7 @@ pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report>
 
     for digests in chains.values_mut() {
         digests.sort_by(|a, b| a.name.end.cmp(&b.name.end));
-        digests.retain(|d| in_window(window, &name_time(&d.name.end)));
+        digests.retain(|d| compact_time(&d.name.end).is_none_or(|t| in_window(window, &t)));
         let by_key: HashMap<&str, usize> = digests
             .iter()
             .enumerate()
@@ -837,7 +834,15 @@ mod tests {
                 .backfill
         );
         assert_eq!(parse_digest_name("notes.json"), None);
-        assert_eq!(name_time("20150817T150131Z"), "2015-08-17T15:01:31Z");
+        assert_eq!(
+            compact_time("20150817T150131Z").as_deref(),
+            Some("2015-08-17T15:01:31Z")
+        );
+        assert_eq!(
+            compact_time("20150817T1501Z").as_deref(),
+            Some("2015-08-17T15:01:00Z")
+        );
+        assert_eq!(compact_time("2015081XT1501Z"), None);
     }
 
     #[test]

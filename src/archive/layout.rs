@@ -38,6 +38,9 @@ fn is_json_name(name: &str) -> bool {
     name.ends_with(".json.gz") || name.ends_with(".json")
 }
 
+/// Why a digest file is not read as a log file; `verify` looks for it.
+pub const DIGEST_FILE: &str = "digest file";
+
 /// Classify a path or key (with `/` separators).
 pub fn classify(path: &str) -> Classified {
     if path.ends_with('/') {
@@ -48,7 +51,7 @@ pub fn classify(path: &str) -> Classified {
     // Find the AWSLogs segment (the last one: a user prefix may repeat words).
     let Some(at) = parts.iter().rposition(|p| *p == "AWSLogs") else {
         if name.contains("_CloudTrail-Digest_") {
-            return Classified::Skip("digest file");
+            return Classified::Skip(DIGEST_FILE);
         }
         if name.contains("_CloudTrail-Insight_") {
             return Classified::Skip("Insights file");
@@ -83,7 +86,7 @@ pub fn classify(path: &str) -> Classified {
     let service = rest[1];
     match service {
         "CloudTrail" => {}
-        "CloudTrail-Digest" => return Classified::Skip("digest file"),
+        "CloudTrail-Digest" => return Classified::Skip(DIGEST_FILE),
         "CloudTrail-Insight" => return Classified::Skip("Insights file"),
         "CloudTrail-NetworkActivity" => return Classified::Skip("network activity file"),
         "CloudTrail-Aggregated" => return Classified::Skip("aggregated events file"),
