@@ -465,6 +465,8 @@ async fn run_saved(engine: &Engine, sink: &Sink, cli: &Cli, args: &RunArgs) -> R
         args.out_dir.as_deref(),
     )
     .await?;
-    let found = outcomes.iter().any(|o| o.findings.is_some_and(|n| n > 0));
+    let found = outcomes
+        .iter()
+        .any(|o| matches!(o.findings, Ok(n) if n > 0));
     Ok(if args.fail_on_findings && found { 1 } else { 0 })
 }

@@ -19,9 +19,10 @@
 //! Parameters are DataFusion placeholders (`$table`), so a value is never
 //! spliced into the SQL text; a default that is a whole number makes the
 //! parameter an integer; one without a default is text the user must give
-//! (`run --all` skips such a query and says so). `$since` and `$until` (timestamps, `--since` and
-//! `--until`, all time by default) are given to every query, and every saved
-//! query limits `eventtime` with them, which also prunes the files read.
+//! (`run --all` skips such a query and says so). `$since` and `$until`
+//! (timestamps, `--since` and `--until`, all time by default) are given to
+//! every query, and every saved query limits `eventtime` with them, which
+//! also prunes the files read.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -208,7 +209,6 @@ impl SavedQuery {
         })
     }
 
-    /// The area: the first part of the name (`cis`, `forensics`).
     /// The parameters that have no default and are not in `given`.
     pub fn missing<'a>(&'a self, given: &BTreeMap<String, String>) -> Vec<&'a str> {
         self.params
@@ -218,6 +218,7 @@ impl SavedQuery {
             .collect()
     }
 
+    /// The area: the first part of the name (`cis`, `forensics`).
     pub fn area(&self) -> &str {
         self.name.split('/').next().unwrap_or("")
     }
@@ -438,10 +439,9 @@ fn sql_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
 /// What one saved query found.
 pub struct Outcome<'q> {
     pub query: &'q SavedQuery,
-    /// None: not run, for want of a parameter without a default.
-    pub findings: Option<usize>,
-    /// Why it was not run.
-    pub note: Option<String>,
+    /// How many rows it returned, or why it was not run (a parameter
+    /// without a default was not given).
+    pub findings: std::result::Result<usize, String>,
 }
 
 /// Run `picked` over the engine's tables, printing each query's title and
@@ -488,8 +488,7 @@ pub async fn run_queries<'q>(
             let note = format!("not run: needs {}", needs.join(" "));
             outcomes.push(Outcome {
                 query: q,
-                findings: None,
-                note: Some(note),
+                findings: Err(note),
             });
             continue;
         }
@@ -527,8 +526,7 @@ pub async fn run_queries<'q>(
         }
         outcomes.push(Outcome {
             query: q,
-            findings: Some(findings),
-            note: None,
+            findings: Ok(findings),
         });
     }
     let summary = summary(&outcomes)?;
@@ -563,10 +561,12 @@ fn summary(outcomes: &[Outcome]) -> Result<StatementResult> {
             col(|o| o.query.severity.as_str()),
             col(|o| o.query.title.as_str()),
             Arc::new(UInt64Array::from_iter(
-                outcomes.iter().map(|o| o.findings.map(|n| n as u64)),
+                outcomes
+                    .iter()
+                    .map(|o| o.findings.as_ref().ok().map(|&n| n as u64)),
             )),
             Arc::new(StringArray::from_iter(
-                outcomes.iter().map(|o| o.note.as_deref()),
+                outcomes.iter().map(|o| o.findings.as_ref().err()),
             )),
         ],
     )
