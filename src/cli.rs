@@ -57,6 +57,18 @@ pub struct Cli {
     /// Default: public-keys.json in the source folder, when there is one.
     #[arg(long, value_name = "FILE", global = true)]
     pub public_keys: Option<PathBuf>,
+    /// AWS region of s3:// sources (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1).
+    #[arg(long, value_name = "REGION", global = true)]
+    pub region: Option<String>,
+    /// S3-compatible endpoint for s3:// sources (also AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL", global = true)]
+    pub endpoint_url: Option<String>,
+    /// Read public buckets without credentials.
+    #[arg(long, global = true)]
+    pub no_sign_request: bool,
+    /// Most S3 requests at once.
+    #[arg(long, value_name = "N", default_value_t = crate::archive::s3::DEFAULT_CONCURRENCY, global = true)]
+    pub max_concurrency: usize,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -282,6 +294,12 @@ async fn run(cli: Cli) -> Result<i32> {
         strict: cli.strict,
         late_days: cli.late_days,
         public_keys: cli.public_keys.clone(),
+        s3: crate::archive::s3::S3Options {
+            region: cli.region.clone(),
+            endpoint: cli.endpoint_url.clone(),
+            no_sign_request: cli.no_sign_request,
+            max_concurrency: cli.max_concurrency,
+        },
     });
     let mut named = std::collections::BTreeSet::new();
     for s in &cli.sources {

@@ -20,7 +20,8 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
 use futures::StreamExt;
 
-use crate::error::{Error, Result};
+use crate::archive::Source;
+use crate::error::Result;
 use crate::table::{CloudTrailTable, ReadOptions, Report};
 
 /// Name of the default table, and the name AWS's Athena documentation uses.
@@ -160,25 +161,13 @@ impl TableProviderFactory for CloudTrailFactory {
                 "STORED AS CLOUDTRAIL takes one LOCATION".into(),
             ));
         };
-        let path = Path::new(location);
-        check_source(path).map_err(DataFusionError::from)?;
+        let source = Source::open(location, &self.options.s3).map_err(DataFusionError::from)?;
         Ok(Arc::new(CloudTrailTable::new(
-            path,
+            source,
             self.options.clone(),
             self.report.clone(),
         )))
     }
-}
-
-fn check_source(path: &Path) -> Result<()> {
-    if path.to_string_lossy().starts_with("s3://") {
-        return Err(Error::Usage(format!(
-            "{}: S3 locations are not supported yet; copy the archive locally (aws s3 sync) and point at the folder",
-            path.display()
-        )));
-    }
-    std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    Ok(())
 }
 
 impl Engine {
@@ -209,10 +198,10 @@ impl Engine {
     /// table, its Athena name too), with its `NAME_events` view and
     /// `NAME_integrity` table.
     pub async fn register_source(&self, name: &str, path: &str) -> Result<()> {
-        let p = Path::new(path);
-        check_source(p)?;
+        let source = Source::open(path, &self.options.s3)?;
+        let local = source.local_path().map(Path::to_path_buf);
         let table: Arc<dyn TableProvider> = Arc::new(CloudTrailTable::new(
-            p,
+            source,
             self.options.clone(),
             self.report.clone(),
         ));
@@ -220,9 +209,13 @@ impl Engine {
         if name == DEFAULT_TABLE {
             self.ctx.register_table(ATHENA_TABLE, table)?;
         }
-        let integrity = crate::verify::IntegrityTable::new(p, self.options.public_keys.clone());
-        self.ctx
-            .register_table(format!("{name}_integrity"), Arc::new(integrity))?;
+        // Digest validation reads local copies only, for now.
+        if let Some(root) = local {
+            let integrity =
+                crate::verify::IntegrityTable::new(&root, self.options.public_keys.clone());
+            self.ctx
+                .register_table(format!("{name}_integrity"), Arc::new(integrity))?;
+        }
         self.ctx
             .sql(&format!(
                 "CREATE VIEW \"{name}_events\" AS SELECT *, {STANDARD_COLUMNS} FROM \"{name}\""

@@ -7,12 +7,54 @@
 
 pub mod layout;
 pub mod local;
+pub mod s3;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use chrono::{DateTime, Days, NaiveDate};
 
 pub use layout::{classify, Classified, KeyInfo};
+
+/// Where an archive is: a local folder (or file), or an S3 bucket and prefix.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Local(PathBuf),
+    S3(s3::S3Source),
+}
+
+impl Source {
+    /// `s3://bucket/prefix`, or a local path, which must exist.
+    pub fn open(location: &str, s3_options: &s3::S3Options) -> crate::error::Result<Source> {
+        if location.starts_with("s3://") {
+            return Ok(Source::S3(s3::S3Source::new(location, s3_options)?));
+        }
+        let path = PathBuf::from(location);
+        std::fs::metadata(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+        Ok(Source::Local(path))
+    }
+
+    /// Every object of the archive, sorted into log files and the rest.
+    pub async fn list(&self) -> crate::error::Result<Listing> {
+        match self {
+            Source::Local(root) => {
+                let root = root.clone();
+                tokio::task::spawn_blocking(move || local::list(&root))
+                    .await
+                    .map_err(|e| crate::error::Error::Usage(e.to_string()))?
+            }
+            Source::S3(s3) => s3.list().await,
+        }
+    }
+
+    /// The local folder, for what only works on local copies.
+    pub fn local_path(&self) -> Option<&std::path::Path> {
+        match self {
+            Source::Local(p) => Some(p),
+            Source::S3(_) => None,
+        }
+    }
+}
 
 /// One log file to read.
 #[derive(Debug, Clone)]

@@ -24,7 +24,8 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::ExecutionPlan;
 use futures::StreamExt;
 
-use crate::archive::{local, LogFile, DEFAULT_LATE_DAYS};
+use crate::archive::s3::S3Options;
+use crate::archive::{LogFile, Source, DEFAULT_LATE_DAYS};
 use crate::record::decode::{Decoder, FileOutcome};
 use crate::record::{canonical_schema, FileProblem};
 pub use report::Report;
@@ -39,6 +40,8 @@ pub struct ReadOptions {
     /// The public keys for the `_integrity` tables (list-public-keys JSON);
     /// by default `public-keys.json` in the source folder, when there is one.
     pub public_keys: Option<PathBuf>,
+    /// For `s3://` sources.
+    pub s3: S3Options,
 }
 
 impl Default for ReadOptions {
@@ -47,22 +50,23 @@ impl Default for ReadOptions {
             strict: false,
             late_days: DEFAULT_LATE_DAYS,
             public_keys: None,
+            s3: S3Options::default(),
         }
     }
 }
 
-/// A raw CloudTrail archive on the local file system.
+/// A raw CloudTrail archive, local or in S3.
 #[derive(Debug)]
 pub struct CloudTrailTable {
-    root: PathBuf,
+    source: Source,
     options: ReadOptions,
     report: Arc<Report>,
 }
 
 impl CloudTrailTable {
-    pub fn new(root: impl Into<PathBuf>, options: ReadOptions, report: Arc<Report>) -> Self {
+    pub fn new(source: Source, options: ReadOptions, report: Arc<Report>) -> Self {
         CloudTrailTable {
-            root: root.into(),
+            source,
             options,
             report,
         }
@@ -95,10 +99,7 @@ impl TableProvider for CloudTrailTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let prune = filters::prune_from(filters);
-        let root = self.root.clone();
-        let listing = tokio::task::spawn_blocking(move || local::list(&root))
-            .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))??;
+        let listing = self.source.list().await?;
         self.report.listed(&listing);
         let total = listing.logs.len();
         let mut files: Vec<LogFile> = listing
@@ -126,6 +127,7 @@ impl TableProvider for CloudTrailTable {
             .into_iter()
             .map(|files| {
                 Arc::new(FilesPartition {
+                    source: self.source.clone(),
                     chunks: chunks(&files),
                     files: Arc::new(files),
                     // --strict checks every value, so it decodes every column.
@@ -152,6 +154,7 @@ impl TableProvider for CloudTrailTable {
 
 #[derive(Debug, Clone)]
 struct FilesPartition {
+    source: Source,
     files: Arc<Vec<LogFile>>,
     /// Runs of `files` decoded by one blocking task each.
     chunks: Vec<Range<usize>>,
@@ -189,12 +192,27 @@ fn chunks(files: &[LogFile]) -> Vec<Range<usize>> {
 /// What decoding one chunk gave: each file's outcome, and the rows.
 type ChunkOutcome = (Vec<Result<FileOutcome, FileProblem>>, Vec<RecordBatch>);
 
-fn decode_chunk(files: &[LogFile], projection: Option<&[usize]>) -> ChunkOutcome {
+/// Decode a chunk: the bytes fetched for it (from S3), or read here (local).
+fn decode_chunk(
+    files: &[LogFile],
+    fetched: Option<Vec<Result<Vec<u8>, FileProblem>>>,
+    projection: Option<&[usize]>,
+) -> ChunkOutcome {
     let mut decoder = Decoder::new(projection);
-    let outcomes = files
-        .iter()
-        .map(|f| read_log_file(&mut decoder, &f.location))
-        .collect();
+    let outcomes = match fetched {
+        None => files
+            .iter()
+            .map(|f| read_log_file(&mut decoder, &f.location))
+            .collect(),
+        Some(fetched) => files
+            .iter()
+            .zip(fetched)
+            .map(|(f, bytes)| {
+                let text = maybe_gunzip(bytes?)?;
+                decoder.decode(&text, &f.location)
+            })
+            .collect(),
+    };
     (outcomes, decoder.finish())
 }
 
@@ -251,11 +269,27 @@ impl PartitionStream for FilesPartition {
         let stream = futures::stream::iter(this.chunks.clone())
             .map(move |range| {
                 let part = decoding.clone();
-                tokio::task::spawn_blocking(move || {
-                    let projection = part.projection.as_ref().map(|p| p.as_slice());
-                    let outcome = decode_chunk(&part.files[range.clone()], projection);
-                    (range, outcome)
-                })
+                async move {
+                    // From S3 the chunk's objects are fetched at once (bounded
+                    // by the source's permits), then decoded off the runtime.
+                    let fetched = match &part.source {
+                        Source::Local(_) => None,
+                        Source::S3(s3) => Some(
+                            futures::future::join_all(
+                                part.files[range.clone()]
+                                    .iter()
+                                    .map(|f| s3.fetch(&f.location)),
+                            )
+                            .await,
+                        ),
+                    };
+                    tokio::task::spawn_blocking(move || {
+                        let projection = part.projection.as_ref().map(|p| p.as_slice());
+                        let outcome = decode_chunk(&part.files[range.clone()], fetched, projection);
+                        (range, outcome)
+                    })
+                    .await
+                }
             })
             .buffered(CHUNKS_IN_FLIGHT)
             .map(move |joined| -> Result<Vec<RecordBatch>> {

@@ -5,6 +5,7 @@
 mod cli;
 mod corpus;
 mod history;
+mod s3;
 mod sample;
 mod saved;
 mod shell;
