@@ -26,11 +26,11 @@ pub enum Classified {
     Skip(&'static str),
 }
 
-fn is_account(s: &str) -> bool {
+pub fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn is_org(s: &str) -> bool {
+pub fn is_org(s: &str) -> bool {
     s.len() >= 12 && s.starts_with("o-") && s[2..].bytes().all(|b| b.is_ascii_alphanumeric())
 }
 

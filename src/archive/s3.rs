@@ -17,7 +17,9 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::sync::Semaphore;
 
-use super::{classify, Classified, Listing, LogFile};
+use chrono::Days;
+
+use super::{classify, day_of, Classified, Listing, LogFile, Prune};
 use crate::error::{Error, Result};
 use crate::record::FileProblem;
 
@@ -94,13 +96,34 @@ impl S3Source {
 
     /// List every object under the prefix and sort them as a local listing.
     pub async fn list(&self) -> Result<Listing> {
-        let prefix = (!self.prefix.is_empty()).then(|| ObjectPath::from(self.prefix.as_str()));
-        let objects: Vec<_> = self
-            .store
-            .list(prefix.as_ref())
-            .try_collect()
-            .await
-            .map_err(|e| self.error("", &e))?;
+        self.list_prefixes(std::slice::from_ref(&self.prefix)).await
+    }
+
+    /// List only the key prefixes that can hold events within `prune`'s
+    /// limits: the trail layout names account, region and day folders, so a
+    /// query limited to one account, region and day lists that day's folder
+    /// and the folders above it that say which accounts exist, not the
+    /// bucket. Where the limits say nothing, or the prefix is not in the
+    /// layout, everything under the prefix is listed.
+    pub async fn list_for(&self, prune: &Prune, late_days: u64) -> Result<Listing> {
+        match self.layout_prefixes(prune, late_days).await? {
+            Some(prefixes) => self.list_prefixes(&prefixes).await,
+            None => self.list().await,
+        }
+    }
+
+    async fn list_prefixes(&self, prefixes: &[String]) -> Result<Listing> {
+        let mut objects = Vec::new();
+        for prefix in prefixes {
+            let p = (!prefix.is_empty()).then(|| ObjectPath::from(prefix.as_str()));
+            let mut found: Vec<_> = self
+                .store
+                .list(p.as_ref())
+                .try_collect()
+                .await
+                .map_err(|e| self.error(prefix, &e))?;
+            objects.append(&mut found);
+        }
         let mut listing = Listing::default();
         for o in objects {
             let key = o.location.to_string();
@@ -121,6 +144,122 @@ impl S3Source {
         }
         listing.logs.sort_by(|a, b| a.location.cmp(&b.location));
         Ok(listing)
+    }
+
+    /// The folders one level below `prefix` (names without the slash).
+    async fn children(&self, prefix: &str) -> Result<Vec<String>> {
+        let p = ObjectPath::from(prefix);
+        let listed = self
+            .store
+            .list_with_delimiter(Some(&p))
+            .await
+            .map_err(|e| self.error(prefix, &e))?;
+        Ok(listed
+            .common_prefixes
+            .iter()
+            .filter_map(|c| c.filename().map(str::to_string))
+            .collect())
+    }
+
+    /// The prefixes to list for `prune` (see [`S3Source::list_for`]), or
+    /// None when the layout does not let the listing be narrowed.
+    async fn layout_prefixes(&self, prune: &Prune, late_days: u64) -> Result<Option<Vec<String>>> {
+        if prune.is_empty() {
+            return Ok(None);
+        }
+        let segments: Vec<&str> = self.prefix.split('/').filter(|s| !s.is_empty()).collect();
+        // The AWSLogs/ folder: in the prefix, or one level below it.
+        let (root, rest): (String, Vec<&str>) = match segments.iter().rposition(|s| *s == "AWSLogs")
+        {
+            Some(at) => (segments[..=at].join("/"), segments[at + 1..].to_vec()),
+            None => {
+                let here = segments.join("/");
+                if !self.children(&here).await?.iter().any(|c| c == "AWSLogs") {
+                    return Ok(None);
+                }
+                (join(&here, "AWSLogs"), Vec::new())
+            }
+        };
+        // Accounts, each with its organization folder if any.
+        let mut rest = rest.as_slice();
+        let mut accounts: Vec<String> = Vec::new();
+        let org = rest.first().filter(|s| super::layout::is_org(s));
+        let base = match org {
+            Some(o) => {
+                rest = &rest[1..];
+                join(&root, o)
+            }
+            None => root.clone(),
+        };
+        match rest.first() {
+            Some(account) => {
+                accounts.push(join(&base, account));
+                rest = &rest[1..];
+            }
+            None => {
+                for child in self.children(&base).await? {
+                    if org.is_none() && super::layout::is_org(&child) {
+                        for account in self.children(&join(&base, &child)).await? {
+                            accounts.push(join(&join(&base, &child), &account));
+                        }
+                    } else {
+                        accounts.push(join(&base, &child));
+                    }
+                }
+            }
+        }
+        accounts.retain(|a| {
+            let id = a.rsplit('/').next().unwrap_or("");
+            super::layout::is_account(id)
+                && prune.accounts.as_ref().is_none_or(|set| set.contains(id))
+        });
+        // Only CloudTrail/ holds log files.
+        match rest.first() {
+            Some(&"CloudTrail") => rest = &rest[1..],
+            Some(_) => return Ok(None),
+            None => {}
+        }
+        let mut regions: Vec<String> = Vec::new();
+        for account in &accounts {
+            let trail = join(account, "CloudTrail");
+            match (rest.first(), &prune.regions) {
+                (Some(region), _) => regions.push(join(&trail, region)),
+                (None, Some(wanted)) => {
+                    regions.extend(wanted.iter().map(|r| join(&trail, r)));
+                }
+                (None, None) => {
+                    for region in self.children(&trail).await? {
+                        regions.push(join(&trail, &region));
+                    }
+                }
+            }
+        }
+        let below_region = rest.get(1..).unwrap_or(&[]);
+        // Day folders, when the time limits bound a span of at most a year
+        // (and the prefix names no day of its own).
+        let days = match (prune.from_ms.and_then(day_of), prune.to_ms.and_then(day_of)) {
+            (Some(from), Some(to)) if below_region.is_empty() => {
+                let first = from.checked_sub_days(Days::new(1)).unwrap_or(from);
+                let last = to.checked_add_days(Days::new(late_days)).unwrap_or(to);
+                (last.signed_duration_since(first).num_days() <= 400).then(|| {
+                    first
+                        .iter_days()
+                        .take_while(|d| *d <= last)
+                        .map(|d| d.format("%Y/%m/%d").to_string())
+                        .collect::<Vec<_>>()
+                })
+            }
+            _ => None,
+        };
+        let mut prefixes = Vec::new();
+        for region in regions {
+            match &days {
+                Some(days) => prefixes.extend(days.iter().map(|d| format!("{region}/{d}/"))),
+                None if below_region.is_empty() => prefixes.push(format!("{region}/")),
+                None => prefixes.push(format!("{region}/{}", below_region.join("/"))),
+            }
+        }
+        Ok(Some(prefixes))
     }
 
     /// GET one object (at most `--max-concurrency` at once).
@@ -180,6 +319,14 @@ impl S3Source {
             "check the endpoint, the region and the network"
         };
         Error::Usage(format!("{at}: {hint} ({})", clean(&text)))
+    }
+}
+
+fn join(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}/{b}")
     }
 }
 

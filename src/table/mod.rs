@@ -99,7 +99,10 @@ impl TableProvider for CloudTrailTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let prune = filters::prune_from(filters);
-        let listing = self.source.list().await?;
+        let listing = match &self.source {
+            Source::S3(s3) => s3.list_for(&prune, self.options.late_days).await?,
+            Source::Local(_) => self.source.list().await?,
+        };
         self.report.listed(&listing);
         let total = listing.logs.len();
         let mut files: Vec<LogFile> = listing

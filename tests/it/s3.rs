@@ -6,14 +6,32 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Output;
+use std::sync::{Arc, Mutex};
 
 use crate::util::{bin, csv_answer, fixture_archive, text};
 
 const KEY: &str = "trailsql-test";
 const SECRET: &str = "trailsql-test-secret";
 
+/// The requests a server received: LISTs (with their prefix) and GETs of
+/// objects.
+#[derive(Default)]
+struct Requests {
+    lists: Vec<String>,
+    gets: usize,
+}
+
+type Counter = Arc<Mutex<Requests>>;
+
 /// An S3 server on 127.0.0.1 serving `root`, running until the test ends.
 fn start_server(root: &Path) -> SocketAddr {
+    start_counting_server(root).0
+}
+
+/// The same, also counting the requests it serves.
+fn start_counting_server(root: &Path) -> (SocketAddr, Counter) {
+    let counter: Counter = Arc::default();
+    let seen = counter.clone();
     let fs = s3s_fs::FileSystem::new(root).unwrap();
     let service = {
         let mut b = s3s::service::S3ServiceBuilder::new(fs);
@@ -37,8 +55,28 @@ fn start_server(root: &Path) -> SocketAddr {
                 let Ok((socket, _)) = listener.accept().await else {
                     continue;
                 };
+                let (service, seen) = (service.clone(), seen.clone());
+                let counting = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let query = req.uri().query().unwrap_or("").to_string();
+                        {
+                            let mut r = seen.lock().unwrap();
+                            if query.contains("list-type") {
+                                let prefix = query
+                                    .split('&')
+                                    .find_map(|kv| kv.strip_prefix("prefix="))
+                                    .unwrap_or("")
+                                    .replace("%2F", "/");
+                                r.lists.push(prefix);
+                            } else if req.method() == hyper::Method::GET {
+                                r.gets += 1;
+                            }
+                        }
+                        hyper::service::Service::call(&service, req)
+                    },
+                );
                 let conn = http
-                    .serve_connection(hyper_util::rt::TokioIo::new(socket), service.clone())
+                    .serve_connection(hyper_util::rt::TokioIo::new(socket), counting)
                     .into_owned();
                 tokio::spawn(async move {
                     let _ = conn.await;
@@ -46,7 +84,7 @@ fn start_server(root: &Path) -> SocketAddr {
             }
         });
     });
-    addr
+    (addr, counter)
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -174,4 +212,98 @@ fn errors_name_the_bucket_and_say_what_to_check() {
         !err.contains("wrong-secret") && !err.contains(SECRET),
         "{err}"
     );
+}
+
+#[test]
+fn a_query_lists_only_the_days_it_needs() {
+    // The sample archive (two accounts, three regions, two months) in S3.
+    let root = tempfile::tempdir().unwrap();
+    let bucket = root.path().join("trail-bucket/logs");
+    assert!(bin()
+        .args(["sample", bucket.to_str().unwrap(), "--events-per-day", "10"])
+        .status()
+        .unwrap()
+        .success());
+    let (addr, seen) = start_counting_server(root.path());
+    let day_sql = "SELECT count(*) AS n FROM cloudtrail WHERE recipientaccountid = '111122223333' \
+                   AND awsregion = 'eu-west-1' AND eventtime >= '2025-10-20' AND eventtime < '2025-10-21'";
+    let local = csv_answer(bucket.to_str().unwrap(), day_sql);
+    let out = run_s3(
+        addr,
+        SECRET,
+        &[
+            "--source",
+            "s3://trail-bucket/logs",
+            "--format",
+            "csv",
+            "-e",
+            day_sql,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), local);
+    let r = std::mem::take(&mut *seen.lock().unwrap());
+    // Where AWSLogs/ is, which accounts there are, then the day folders the
+    // time limits can hold, as local pruning reads them: the day before (clock
+    // skew), the days the limits touch (the end, exclusive at midnight, still
+    // names the 21st) and two more for late delivery (--late-days). Never the
+    // whole bucket.
+    assert_eq!(
+        r.lists,
+        [
+            "logs/",
+            "logs/AWSLogs/",
+            "logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2025/10/19/",
+            "logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2025/10/20/",
+            "logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2025/10/21/",
+            "logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2025/10/22/",
+            "logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2025/10/23/",
+        ]
+    );
+    // GETs: only the files of those five folders.
+    let files = (19..=23)
+        .map(|d| {
+            std::fs::read_dir(bucket.join(format!(
+                "AWSLogs/111122223333/CloudTrail/eu-west-1/2025/10/{d}"
+            )))
+            .map(|r| r.count())
+            .unwrap_or(0)
+        })
+        .sum::<usize>();
+    assert_eq!(r.gets, files);
+    // A month, every account and region: the month's day folders, under the
+    // regions each account has.
+    let month_sql = "SELECT count(*) AS n FROM cloudtrail \
+                     WHERE eventtime >= '2025-11-01' AND eventtime < '2025-12-01'";
+    let out = run_s3(
+        addr,
+        SECRET,
+        &[
+            "--source",
+            "s3://trail-bucket/logs/AWSLogs/",
+            "--format",
+            "csv",
+            "-e",
+            month_sql,
+        ],
+    );
+    assert_eq!(
+        text(&out.stdout),
+        csv_answer(bucket.to_str().unwrap(), month_sql),
+        "{}",
+        text(&out.stderr)
+    );
+    let r = std::mem::take(&mut *seen.lock().unwrap());
+    let day_lists: Vec<&String> = r
+        .lists
+        .iter()
+        .filter(|p| p.matches('/').count() == 8)
+        .collect();
+    // 2 accounts x 3 regions x (10-31, the 30 days of November, 12-01 to 12-03).
+    assert_eq!(day_lists.len(), 2 * 3 * 34, "{:?}", r.lists);
+    assert!(day_lists.iter().all(|p| p.contains("/2025/11/")
+        || p.ends_with("/2025/10/31/")
+        || p.contains("/2025/12/0")));
+    // The folders above: AWSLogs/ (accounts) and each account's regions.
+    assert_eq!(r.lists.len() - day_lists.len(), 1 + 2, "{:?}", r.lists);
 }
