@@ -30,6 +30,18 @@ fn start_server(root: &Path) -> SocketAddr {
 
 /// The same, also counting the requests it serves.
 fn start_counting_server(root: &Path) -> (SocketAddr, Counter) {
+    start_faulty_server(root, Faults::default())
+}
+
+/// Faults the server injects into object GETs: every `slow_down`-th answers
+/// 503 SlowDown (S3's throttling), every `drop`-th has its connection cut.
+#[derive(Clone, Copy, Default)]
+struct Faults {
+    slow_down: usize,
+    drop: usize,
+}
+
+fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter) {
     let counter: Counter = Arc::default();
     let seen = counter.clone();
     let fs = s3s_fs::FileSystem::new(root).unwrap();
@@ -59,6 +71,7 @@ fn start_counting_server(root: &Path) -> (SocketAddr, Counter) {
                 let counting = hyper::service::service_fn(
                     move |req: hyper::Request<hyper::body::Incoming>| {
                         let query = req.uri().query().unwrap_or("").to_string();
+                        let mut nth_get = 0;
                         {
                             let mut r = seen.lock().unwrap();
                             if query.contains("list-type") {
@@ -70,9 +83,27 @@ fn start_counting_server(root: &Path) -> (SocketAddr, Counter) {
                                 r.lists.push(prefix);
                             } else if req.method() == hyper::Method::GET {
                                 r.gets += 1;
+                                nth_get = r.gets;
                             }
                         }
-                        hyper::service::Service::call(&service, req)
+                        let hit = |every: usize| every > 0 && nth_get > 0 && nth_get % every == 0;
+                        let reply: std::pin::Pin<
+                            Box<dyn std::future::Future<Output = Result<s3s::HttpResponse, s3s::HttpError>> + Send>,
+                        > = if hit(faults.drop) {
+                            Box::pin(async { Err(s3s::HttpError::new("connection cut by the test".into())) })
+                        } else if hit(faults.slow_down) {
+                            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>\
+                                        <Message>Please reduce your request rate.</Message></Error>";
+                            let resp = hyper::Response::builder()
+                                .status(503)
+                                .header("content-type", "application/xml")
+                                .body(s3s::Body::from(body.to_string()))
+                                .unwrap();
+                            Box::pin(async move { Ok(resp) })
+                        } else {
+                            hyper::service::Service::call(&service, req)
+                        };
+                        reply
                     },
                 );
                 let conn = http
@@ -306,4 +337,54 @@ fn a_query_lists_only_the_days_it_needs() {
         || p.contains("/2025/12/0")));
     // The folders above: AWSLogs/ (accounts) and each account's regions.
     assert_eq!(r.lists.len() - day_lists.len(), 1 + 2, "{:?}", r.lists);
+}
+
+#[test]
+fn throttling_and_cut_connections_are_retried() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&fixture_archive(), &root.path().join("trail-bucket"));
+    // Every second GET throttled, every third cut: every object needs
+    // retries, and every answer must still be complete.
+    let (addr, seen) = start_faulty_server(
+        root.path(),
+        Faults {
+            slow_down: 2,
+            drop: 3,
+        },
+    );
+    let local = csv_answer(fixture_archive().to_str().unwrap(), QUESTION);
+    let out = run_s3(
+        addr,
+        SECRET,
+        &[
+            "--source",
+            "s3://trail-bucket",
+            "--format",
+            "csv",
+            "-e",
+            QUESTION,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), local);
+    // More GETs than log files: the faults were met, and retried.
+    let log_files = walk_count(&fixture_archive(), "_CloudTrail_");
+    assert_eq!(log_files, 3);
+    let gets = seen.lock().unwrap().gets;
+    assert!(gets > log_files, "{gets} GETs for {log_files} log files");
+}
+
+/// Files under `dir` whose name contains `needle`.
+fn walk_count(dir: &Path, needle: &str) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                walk_count(&e.path(), needle)
+            } else {
+                usize::from(e.file_name().to_string_lossy().contains(needle))
+            }
+        })
+        .sum()
 }
