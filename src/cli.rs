@@ -57,7 +57,10 @@ pub struct Cli {
     /// Default: public-keys.json in the source folder, when there is one.
     #[arg(long, value_name = "FILE", global = true)]
     pub public_keys: Option<PathBuf>,
-    /// AWS region of s3:// sources (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1).
+    /// AWS profile for s3:// sources (default: AWS_PROFILE, else the default chain).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub profile: Option<String>,
+    /// AWS region of s3:// sources (default: the profile's, AWS_REGION, us-east-1).
     #[arg(long, value_name = "REGION", global = true)]
     pub region: Option<String>,
     /// S3-compatible endpoint for s3:// sources (also AWS_ENDPOINT_URL).
@@ -295,6 +298,7 @@ async fn run(cli: Cli) -> Result<i32> {
         late_days: cli.late_days,
         public_keys: cli.public_keys.clone(),
         s3: crate::archive::s3::S3Options {
+            profile: cli.profile.clone(),
             region: cli.region.clone(),
             endpoint: cli.endpoint_url.clone(),
             no_sign_request: cli.no_sign_request,

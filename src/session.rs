@@ -161,7 +161,9 @@ impl TableProviderFactory for CloudTrailFactory {
                 "STORED AS CLOUDTRAIL takes one LOCATION".into(),
             ));
         };
-        let source = Source::open(location, &self.options.s3).map_err(DataFusionError::from)?;
+        let source = Source::open(location, &self.options.s3)
+            .await
+            .map_err(DataFusionError::from)?;
         Ok(Arc::new(CloudTrailTable::new(
             source,
             self.options.clone(),
@@ -198,7 +200,7 @@ impl Engine {
     /// table, its Athena name too), with its `NAME_events` view and
     /// `NAME_integrity` table.
     pub async fn register_source(&self, name: &str, path: &str) -> Result<()> {
-        let source = Source::open(path, &self.options.s3)?;
+        let source = Source::open(path, &self.options.s3).await?;
         let local = source.local_path().map(Path::to_path_buf);
         let table: Arc<dyn TableProvider> = Arc::new(CloudTrailTable::new(
             source,

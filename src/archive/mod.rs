@@ -25,9 +25,9 @@ pub enum Source {
 
 impl Source {
     /// `s3://bucket/prefix`, or a local path, which must exist.
-    pub fn open(location: &str, s3_options: &s3::S3Options) -> crate::error::Result<Source> {
+    pub async fn open(location: &str, s3_options: &s3::S3Options) -> crate::error::Result<Source> {
         if location.starts_with("s3://") {
-            return Ok(Source::S3(s3::S3Source::new(location, s3_options)?));
+            return Ok(Source::S3(s3::S3Source::new(location, s3_options).await?));
         }
         let path = PathBuf::from(location);
         std::fs::metadata(&path).map_err(|e| crate::error::Error::io(&path, e))?;

@@ -2,18 +2,20 @@
 //! object_store's S3 client: signed requests, retries with backoff on
 //! throttling and transient errors, paged listing.
 //!
-//! Credentials, as the client finds them: the environment
-//! (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), web
-//! identity, the container and instance metadata endpoints; `--no-sign-request`
-//! for public buckets. Region from `--region`, else `AWS_REGION` /
-//! `AWS_DEFAULT_REGION`, else us-east-1; `--endpoint-url` (or
-//! `AWS_ENDPOINT_URL`) for S3-compatible stores.
+//! Credentials come from the AWS SDK's own chain (aws-config), as the AWS CLI
+//! finds them: the environment, the shared config and credentials files with
+//! `--profile` / `AWS_PROFILE` (SSO, `credential_process`, assumed roles),
+//! web identity, container and instance metadata. `--no-sign-request` reads
+//! public buckets unsigned. Region from `--region`, else the SDK's (profile,
+//! `AWS_REGION`), else us-east-1; `--endpoint-url` (or `AWS_ENDPOINT_URL`) for
+//! S3-compatible stores.
 
 use std::sync::Arc;
 
 use futures::TryStreamExt;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AwsCredential};
 use object_store::path::Path as ObjectPath;
+use object_store::CredentialProvider;
 use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::sync::Semaphore;
 
@@ -30,6 +32,7 @@ pub const DEFAULT_CONCURRENCY: usize = 64;
 /// Options for S3 sources, from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct S3Options {
+    pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint: Option<String>,
     pub no_sign_request: bool,
@@ -55,24 +58,44 @@ pub fn parse_url(url: &str) -> Option<(String, String)> {
 }
 
 impl S3Source {
-    pub fn new(url: &str, options: &S3Options) -> Result<S3Source> {
+    pub async fn new(url: &str, options: &S3Options) -> Result<S3Source> {
         let (bucket, prefix) = parse_url(url)
             .ok_or_else(|| Error::Usage(format!("{url}: an S3 source is s3://BUCKET[/PREFIX]")))?;
-        let mut builder = AmazonS3Builder::from_env().with_bucket_name(&bucket);
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        let sdk = loader.load().await;
         let region = options
             .region
             .clone()
-            .or_else(|| std::env::var("AWS_REGION").ok())
-            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+            .or_else(|| sdk.region().map(|r| r.to_string()))
             .unwrap_or_else(|| "us-east-1".to_string());
-        builder = builder.with_region(region);
-        if let Some(endpoint) = &options.endpoint {
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&bucket)
+            .with_region(region);
+        let endpoint = options
+            .endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+        if let Some(endpoint) = &endpoint {
             builder = builder
                 .with_endpoint(endpoint)
                 .with_allow_http(endpoint.starts_with("http://"));
         }
         if options.no_sign_request {
             builder = builder.with_skip_signature(true);
+        } else {
+            let Some(provider) = sdk.credentials_provider() else {
+                return Err(Error::Usage(format!(
+                    "s3://{bucket}: no AWS credential chain; give credentials or --no-sign-request"
+                )));
+            };
+            builder = builder.with_credentials(Arc::new(SdkCredentials {
+                provider,
+                cached: tokio::sync::Mutex::new(None),
+            }));
         }
         let store = builder
             .build()
@@ -319,6 +342,50 @@ impl S3Source {
             "check the endpoint, the region and the network"
         };
         Error::Usage(format!("{at}: {hint} ({})", clean(&text)))
+    }
+}
+
+/// The SDK's credential chain as object_store's credential provider, keeping
+/// the credentials until five minutes before they expire.
+#[derive(Debug)]
+struct SdkCredentials {
+    provider: aws_credential_types::provider::SharedCredentialsProvider,
+    cached: tokio::sync::Mutex<Option<(Arc<AwsCredential>, Option<std::time::SystemTime>)>>,
+}
+
+#[async_trait::async_trait]
+impl CredentialProvider for SdkCredentials {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let mut cached = self.cached.lock().await;
+        if let Some((credential, expiry)) = cached.as_ref() {
+            let fresh = expiry.is_none_or(|t| {
+                t.duration_since(std::time::SystemTime::now())
+                    .is_ok_and(|left| left > std::time::Duration::from_secs(300))
+            });
+            if fresh {
+                return Ok(credential.clone());
+            }
+        }
+        let c = self.provider.provide_credentials().await.map_err(|e| {
+            object_store::Error::Generic {
+                store: "S3",
+                source: format!(
+                    "no AWS credentials: {e} (set AWS_PROFILE or --profile, run `aws sso login`, \
+                     or give --no-sign-request for a public bucket)"
+                )
+                .into(),
+            }
+        })?;
+        let credential = Arc::new(AwsCredential {
+            key_id: c.access_key_id().to_string(),
+            secret_key: c.secret_access_key().to_string(),
+            token: c.session_token().map(str::to_string),
+        });
+        *cached = Some((credential.clone(), c.expiry()));
+        Ok(credential)
     }
 }
 

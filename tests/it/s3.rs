@@ -388,3 +388,79 @@ fn walk_count(dir: &Path, needle: &str) -> usize {
         })
         .sum()
 }
+
+#[test]
+fn credentials_come_from_the_sdk_chain_profiles_and_credential_process() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&fixture_archive(), &root.path().join("trail-bucket"));
+    let addr = start_server(root.path());
+    let aws = tempfile::tempdir().unwrap();
+    let credentials = aws.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!("[trail]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    let config = aws.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile proc]\nregion = us-east-1\ncredential_process = printf '{{\"Version\":1,\"AccessKeyId\":\"{KEY}\",\"SecretAccessKey\":\"{SECRET}\"}}'\n"
+        ),
+    )
+    .unwrap();
+    let endpoint = format!("http://{addr}");
+    let run = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut c = bin();
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args([
+                "--endpoint-url",
+                &endpoint,
+                "--region",
+                "us-east-1",
+                "--source",
+                "s3://trail-bucket",
+            ])
+            .args([
+                "--format",
+                "csv",
+                "-e",
+                "SELECT count(*) AS n FROM cloudtrail",
+            ])
+            .args(extra);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let want = csv_answer(
+        fixture_archive().to_str().unwrap(),
+        "SELECT count(*) AS n FROM cloudtrail",
+    );
+    // A profile in the shared credentials file, by option and by AWS_PROFILE.
+    for out in [
+        run(&["--profile", "trail"], &[]),
+        run(&[], &[("AWS_PROFILE", "trail")]),
+    ] {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), want);
+    }
+    // A profile whose credentials come from credential_process.
+    let out = run(&["--profile", "proc"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), want);
+    // No credentials anywhere: said so, with what to do.
+    let out = run(&["--profile", "nobody"], &[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no AWS credentials") && err.contains("--no-sign-request"),
+        "{err}"
+    );
+}
