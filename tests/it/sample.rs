@@ -1,7 +1,7 @@
 //! The sample archive: deterministic, in the real layout, with its planted
 //! incidents answerable; and `demo`, the README's first command.
 
-use crate::util::{bin, csv_answer, run, text};
+use crate::util::{bin, csv_answer, run_area, text};
 
 fn digest_of_tree(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
@@ -102,20 +102,7 @@ fn planted_incidents_are_found() {
         "a,r,s,t\n2,3,true,4\n"
     );
     // The saved forensic queries find the planted deletions and root activity.
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = run(
-        &[
-            "--source",
-            d,
-            "run",
-            "--all",
-            "--area",
-            "forensics",
-            "--out-dir",
-            out_dir.path().to_str().unwrap(),
-        ],
-        "",
-    );
+    let (out_dir, out) = run_area(d, "forensics");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let rows = |name: &str| -> Vec<String> {
         let file = out_dir.path().join(format!("forensics/{name}.csv"));

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use trailsql::queries::Catalogue;
 
-use crate::util::{assert_fails_saying, corpus, repo, run, text};
+use crate::util::{assert_fails_saying, corpus, repo, run, run_area, text};
 
 fn saved_fixture(name: &str) -> std::path::PathBuf {
     repo().join("tests/data/saved").join(name)
@@ -252,20 +252,7 @@ fn a_required_parameter_must_be_given_or_the_query_is_skipped() {
     );
     // Among several queries it is skipped, and both the output and the
     // summary say why; the others run.
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = run(
-        &[
-            "--source",
-            src,
-            "run",
-            "--all",
-            "--area",
-            "forensics",
-            "--out-dir",
-            out_dir.path().to_str().unwrap(),
-        ],
-        "",
-    );
+    let (out_dir, out) = run_area(src, "forensics");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let t = text(&out.stdout);
     assert!(

@@ -45,6 +45,27 @@ pub fn run(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("trailsql finishes")
 }
 
+/// `trailsql --source SOURCE run --all --area AREA --out-dir DIR` into a new
+/// temporary DIR; the folder (kept while it lives) and the output.
+pub fn run_area(source: &str, area: &str) -> (tempfile::TempDir, Output) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let dir = out_dir.path().to_str().unwrap().to_string();
+    let out = run(
+        &[
+            "--source",
+            source,
+            "run",
+            "--all",
+            "--area",
+            area,
+            "--out-dir",
+            &dir,
+        ],
+        "",
+    );
+    (out_dir, out)
+}
+
 /// Run with `args` and no input; it must fail with exit code 2 and say `needle`
 /// on stderr.
 pub fn assert_fails_saying(args: &[&str], needle: &str) {
