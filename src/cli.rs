@@ -19,9 +19,11 @@ use crate::table::ReadOptions;
 #[derive(Debug, Parser)]
 #[command(name = "trailsql", version, about, long_about = None)]
 pub struct Cli {
-    /// Archive to query: a folder at any level of a trail copy, or one log file.
-    /// `NAME=PATH` registers it as table NAME; a bare PATH is table `cloudtrail`
-    /// (also `cloudtrail_logs`). Repeatable.
+    /// Archive to query: a folder at any level of a trail copy, s3://bucket/prefix,
+    /// one log file, or an Event history file (lookup-events JSON, console JSON
+    /// or CSV). `NAME=PATH` registers it as table NAME; a bare PATH is table
+    /// `cloudtrail` (also `cloudtrail_logs`), with the view `cloudtrail_events`
+    /// and `cloudtrail_integrity`. Repeatable.
     #[arg(short, long = "source", value_name = "[NAME=]PATH", global = true)]
     pub sources: Vec<String>,
     /// SQL to run (several statements separated by `;`). Repeatable.
