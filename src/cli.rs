@@ -378,6 +378,7 @@ fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
         args.until.as_deref(),
         chrono::Utc::now(),
     )?;
+    std::fs::metadata(&args.source).map_err(|e| Error::io(&args.source, e))?;
     let (keys, from) = crate::verify::load_keys(&args.source, cli.public_keys.as_deref())?;
     match from {
         Some(f) if cli.public_keys.is_none() => eprintln!(

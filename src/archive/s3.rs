@@ -312,7 +312,9 @@ impl S3Source {
         let at = format!("s3://{}/{key}", self.bucket);
         let text = e.to_string();
         let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
-        let hint = if has(&["NoSuchBucket"]) {
+        let hint = if has(&["no AWS credentials"]) {
+            "no AWS credentials were found"
+        } else if has(&["NoSuchBucket"]) {
             "no such bucket: check the bucket name (and the endpoint)"
         } else if matches!(e, object_store::Error::NotFound { .. })
             || has(&["NoSuchKey", "404 Not Found"])

@@ -460,7 +460,9 @@ fn credentials_come_from_the_sdk_chain_profiles_and_credential_process() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("no AWS credentials") && err.contains("--no-sign-request"),
+        err.contains("no AWS credentials were found")
+            && err.contains("--no-sign-request")
+            && !err.contains("check the endpoint"),
         "{err}"
     );
 }
