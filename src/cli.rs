@@ -71,6 +71,11 @@ pub struct Cli {
     /// Read public buckets without credentials.
     #[arg(long, global = true)]
     pub no_sign_request: bool,
+    /// Keep log objects fetched from S3 in DIR: a later query over the same
+    /// days reads them from there (an object whose ETag, or size and time, changed
+    /// is fetched again).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cache: Option<PathBuf>,
     /// Most S3 requests at once.
     #[arg(long, value_name = "N", default_value_t = crate::archive::s3::DEFAULT_CONCURRENCY, global = true)]
     pub max_concurrency: usize,
@@ -305,6 +310,7 @@ async fn run(cli: Cli) -> Result<i32> {
             endpoint: cli.endpoint_url.clone(),
             no_sign_request: cli.no_sign_request,
             max_concurrency: cli.max_concurrency,
+            cache: cli.cache.clone(),
         },
     });
     let mut named = std::collections::BTreeSet::new();

@@ -24,6 +24,7 @@ pub fn list(root: &Path) -> Result<Listing> {
             location,
             size: meta.len(),
             key,
+            version: None,
         });
         return Ok(listing);
     }
@@ -54,11 +55,13 @@ fn walk(dir: &Path, listing: &mut Listing) -> Result<()> {
                 location,
                 size: entry.metadata().map(|m| m.len()).unwrap_or(0),
                 key: Some(key),
+                version: None,
             }),
             Classified::Loose => listing.logs.push(LogFile {
                 location,
                 size: entry.metadata().map(|m| m.len()).unwrap_or(0),
                 key: None,
+                version: None,
             }),
             Classified::Skip(reason) => listing.skipped.push((location, reason)),
         }

@@ -64,6 +64,10 @@ pub struct LogFile {
     pub size: u64,
     /// Account, region and delivery date, when the key follows the trail layout.
     pub key: Option<KeyInfo>,
+    /// The object's version as the listing gives it (S3 only): its ETag, or
+    /// its size and last-modified time where the listing has no ETag. What
+    /// `--cache` checks a kept copy by.
+    pub version: Option<String>,
 }
 
 /// What a listing found.

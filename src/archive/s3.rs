@@ -38,6 +38,8 @@ pub struct S3Options {
     pub no_sign_request: bool,
     /// Most GETs at once (over all partitions); 0 means the default.
     pub max_concurrency: usize,
+    /// Keep fetched log objects here (`--cache DIR`).
+    pub cache: Option<std::path::PathBuf>,
 }
 
 /// One bucket and prefix.
@@ -48,6 +50,7 @@ pub struct S3Source {
     pub prefix: String,
     store: Arc<dyn ObjectStore>,
     permits: Arc<Semaphore>,
+    cache: Option<std::path::PathBuf>,
 }
 
 /// Split `s3://bucket/prefix` into bucket and prefix.
@@ -109,6 +112,7 @@ impl S3Source {
             prefix,
             store: Arc::new(store),
             permits: Arc::new(Semaphore::new(n)),
+            cache: options.cache.clone(),
         })
     }
 
@@ -151,16 +155,23 @@ impl S3Source {
         for o in objects {
             let key = o.location.to_string();
             let location = self.location(&key);
+            let version = Some(
+                o.e_tag
+                    .clone()
+                    .unwrap_or_else(|| format!("{}@{}", o.size, o.last_modified.to_rfc3339())),
+            );
             match classify(&key) {
                 Classified::Log(k) => listing.logs.push(LogFile {
                     location,
                     size: o.size,
                     key: Some(k),
+                    version,
                 }),
                 Classified::Loose => listing.logs.push(LogFile {
                     location,
                     size: o.size,
                     key: None,
+                    version,
                 }),
                 Classified::Skip(reason) => listing.skipped.push((location, reason)),
             }
@@ -285,11 +296,43 @@ impl S3Source {
         Ok(Some(prefixes))
     }
 
-    /// GET one object (at most `--max-concurrency` at once).
-    pub async fn fetch(&self, location: &str) -> Result<Vec<u8>, FileProblem> {
+    /// GET one object (at most `--max-concurrency` at once). With a cache,
+    /// a kept copy of the version the listing shows (ETag, else size and
+    /// time) is read instead, and what is fetched is kept (written aside,
+    /// then renamed; the version file is written last, so a copy is whole).
+    pub async fn fetch(&self, file: &LogFile) -> Result<Vec<u8>, FileProblem> {
+        let location = file.location.as_str();
         let key = location
             .strip_prefix(&format!("s3://{}/", self.bucket))
             .unwrap_or(location);
+        // A key that could climb out of the cache folder is never kept.
+        let safe = !key.split('/').any(|part| part == ".." || part == ".");
+        let kept = self.cache.as_ref().filter(|_| safe).map(|dir| {
+            let path = dir.join(&self.bucket).join(key);
+            let tag = path.with_file_name(format!(
+                "{}.version",
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("object")
+            ));
+            (path, tag)
+        });
+        if let (Some((path, tag)), Some(version)) = (&kept, &file.version) {
+            if std::fs::read_to_string(tag).is_ok_and(|t| t == *version) {
+                if let Ok(bytes) = std::fs::read(path) {
+                    return Ok(bytes);
+                }
+            }
+        }
+        let bytes = self.get(key).await?;
+        if let (Some((path, tag)), Some(version)) = (&kept, &file.version) {
+            keep(path, tag, &bytes, version)
+                .map_err(|e| FileProblem(format!("cannot keep it in the cache: {e}")))?;
+        }
+        Ok(bytes)
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, FileProblem> {
         let _permit = self
             .permits
             .acquire()
@@ -389,6 +432,23 @@ impl CredentialProvider for SdkCredentials {
         *cached = Some((credential.clone(), c.expiry()));
         Ok(credential)
     }
+}
+
+/// Write a cache entry: the bytes, then the version that says they are whole.
+fn keep(
+    path: &std::path::Path,
+    tag: &std::path::Path,
+    bytes: &[u8],
+    version: &str,
+) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let _ = std::fs::remove_file(tag);
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, path)?;
+    std::fs::write(tag, version)
 }
 
 fn join(a: &str, b: &str) -> String {

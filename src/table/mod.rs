@@ -279,9 +279,7 @@ impl PartitionStream for FilesPartition {
                         Source::Local(_) => None,
                         Source::S3(s3) => Some(
                             futures::future::join_all(
-                                part.files[range.clone()]
-                                    .iter()
-                                    .map(|f| s3.fetch(&f.location)),
+                                part.files[range.clone()].iter().map(|f| s3.fetch(f)),
                             )
                             .await,
                         ),
@@ -354,6 +352,7 @@ mod tests {
             location: String::new(),
             size,
             key: None,
+            version: None,
         };
         let files = vec![
             f(CHUNK_BYTES * 3),

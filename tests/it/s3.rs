@@ -466,3 +466,49 @@ fn credentials_come_from_the_sdk_chain_profiles_and_credential_process() {
         "{err}"
     );
 }
+
+#[test]
+fn with_a_cache_the_second_query_downloads_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&fixture_archive(), &root.path().join("trail-bucket"));
+    let (addr, seen) = start_counting_server(root.path());
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path().to_str().unwrap();
+    let query = |args: &[&str]| {
+        let mut all = vec![
+            "--source",
+            "s3://trail-bucket",
+            "--cache",
+            c,
+            "--format",
+            "csv",
+            "-e",
+            QUESTION,
+        ];
+        all.extend_from_slice(args);
+        let out = run_s3(addr, SECRET, &all);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let gets = std::mem::take(&mut seen.lock().unwrap().gets);
+        (text(&out.stdout), gets)
+    };
+    let local = csv_answer(fixture_archive().to_str().unwrap(), QUESTION);
+    let log_files = walk_count(&fixture_archive(), "_CloudTrail_");
+    assert_eq!(query(&[]), (local.clone(), log_files));
+    // The same days again: everything from the cache.
+    assert_eq!(query(&[]), (local.clone(), 0));
+    // One object rewritten on the server (same events, other bytes, a new
+    // ETag): that one is fetched again.
+    let day = root
+        .path()
+        .join("trail-bucket/AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/15");
+    let file = std::fs::read_dir(&day)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(&file, bytes).unwrap();
+    assert_eq!(query(&[]), (local, 1));
+}
