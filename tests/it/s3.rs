@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 
-use crate::util::{bin, csv_answer, fixture_archive, text};
+use crate::util::{bin, csv_answer, files_in, fixture_archive, text};
 
 const KEY: &str = "trailsql-test";
 const SECRET: &str = "trailsql-test-secret";
@@ -501,12 +501,7 @@ fn with_a_cache_the_second_query_downloads_nothing() {
     let day = root
         .path()
         .join("trail-bucket/AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/15");
-    let file = std::fs::read_dir(&day)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let file = files_in(&day).remove(0);
     let mut bytes = std::fs::read(&file).unwrap();
     bytes.push(b'\n');
     std::fs::write(&file, bytes).unwrap();

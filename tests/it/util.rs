@@ -66,6 +66,16 @@ pub fn run_area(source: &str, area: &str) -> (tempfile::TempDir, Output) {
     (out_dir, out)
 }
 
+/// The files in `dir`, sorted by name.
+pub fn files_in(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
 /// Run with `args` and no input; it must fail with exit code 2 and say `needle`
 /// on stderr.
 pub fn assert_fails_saying(args: &[&str], needle: &str) {

@@ -12,7 +12,7 @@ use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::Value;
 use trailsql::verify::{data_to_sign, hex, sha256_hex};
 
-use crate::util::{bin, repo, run, text};
+use crate::util::{bin, files_in, repo, run, text};
 
 /// A two-day sample archive (no planted gap in it).
 fn sample() -> tempfile::TempDir {
@@ -60,6 +60,15 @@ fn write_gz(p: &Path, bytes: &[u8]) {
     );
     gz.write_all(bytes).unwrap();
     gz.finish().unwrap();
+}
+
+/// Change one byte of a log file's first event (the case of its event
+/// name's first letter), re-compressed so the file still reads.
+fn change_one_byte(file: &Path) {
+    let mut bytes = read_gz(file);
+    let at = bytes.windows(9).position(|w| w == b"eventName").unwrap() + 12;
+    bytes[at] ^= 0x20;
+    write_gz(file, &bytes);
 }
 
 fn digest(p: &Path) -> Value {
@@ -137,16 +146,8 @@ fn a_changed_byte_a_deleted_file_and_an_extra_file_are_found() {
     let day = dir
         .path()
         .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
-    let mut logs: Vec<PathBuf> = std::fs::read_dir(&day)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    logs.sort();
-    // One byte of an event changed (and the file re-compressed, so it reads).
-    let mut bytes = read_gz(&logs[0]);
-    let at = bytes.windows(9).position(|w| w == b"eventName").unwrap() + 12;
-    bytes[at] ^= 0x20;
-    write_gz(&logs[0], &bytes);
+    let logs = files_in(&day);
+    change_one_byte(&logs[0]);
     assert_problem(
         dir.path(),
         "log modified",
@@ -343,17 +344,12 @@ fn the_integrity_table_joins_every_event_to_its_file_state() {
     let day = dir
         .path()
         .join("AWSLogs/444455556666/CloudTrail/eu-west-1/2025/10/02");
-    let file = std::fs::read_dir(&day)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let mut bytes = read_gz(&file);
-    let records = bytes.windows(12).filter(|w| w == b"\"eventTime\":").count();
-    let at = bytes.windows(9).position(|w| w == b"eventName").unwrap() + 12;
-    bytes[at] ^= 0x20;
-    write_gz(&file, &bytes);
+    let file = files_in(&day).remove(0);
+    let records = read_gz(&file)
+        .windows(12)
+        .filter(|w| w == b"\"eventTime\":")
+        .count();
+    change_one_byte(&file);
     assert_eq!(
         crate::util::csv_answer(src, sql),
         format!(
