@@ -56,7 +56,8 @@ pub struct Cli {
     pub queries: Option<PathBuf>,
     /// Public keys for digest validation (the JSON `aws cloudtrail
     /// list-public-keys` prints), for `verify` and the `_integrity` tables.
-    /// Default: public-keys.json in the source folder, when there is one.
+    /// Default for a local copy: public-keys.json in its folder, when there is
+    /// one. Never read from a bucket: give it for s3:// sources.
     #[arg(long, value_name = "FILE", global = true)]
     pub public_keys: Option<PathBuf>,
     /// AWS profile for s3:// sources (default: AWS_PROFILE, else the default chain).
@@ -109,9 +110,10 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The archive: a local copy of a trail (any level above AWSLogs/ works).
+    /// The archive: a local copy of a trail or s3://bucket/prefix (any level
+    /// above AWSLogs/ works).
     #[arg(value_name = "SOURCE")]
-    pub source: PathBuf,
+    pub source: String,
     /// Only digests (and log files delivered) from this time on.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
@@ -292,7 +294,7 @@ async fn run(cli: Cli) -> Result<i32> {
             return Ok(0);
         }
         Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &cli).await,
-        Some(Command::Verify(args)) => return verify(&cli, args),
+        Some(Command::Verify(args)) => return verify(&cli, args).await,
         Some(Command::Run(args)) if args.list => {
             let catalogue = Catalogue::load(cli.queries.as_deref())?;
             say(&crate::queries::listing(&catalogue.all(None)))?;
@@ -304,14 +306,7 @@ async fn run(cli: Cli) -> Result<i32> {
         strict: cli.strict,
         late_days: cli.late_days,
         public_keys: cli.public_keys.clone(),
-        s3: crate::archive::s3::S3Options {
-            profile: cli.profile.clone(),
-            region: cli.region.clone(),
-            endpoint: cli.endpoint_url.clone(),
-            no_sign_request: cli.no_sign_request,
-            max_concurrency: cli.max_concurrency,
-            cache: cli.cache.clone(),
-        },
+        s3: s3_options(&cli),
     });
     let mut named = std::collections::BTreeSet::new();
     for s in &cli.sources {
@@ -376,16 +371,28 @@ async fn run(cli: Cli) -> Result<i32> {
     Ok(0)
 }
 
+/// The options for s3:// sources.
+fn s3_options(cli: &Cli) -> crate::archive::s3::S3Options {
+    crate::archive::s3::S3Options {
+        profile: cli.profile.clone(),
+        region: cli.region.clone(),
+        endpoint: cli.endpoint_url.clone(),
+        no_sign_request: cli.no_sign_request,
+        max_concurrency: cli.max_concurrency,
+        cache: cli.cache.clone(),
+    }
+}
+
 /// `trailsql verify`: the report, and exit 1 when anything is not valid.
-fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
+async fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
     use crate::verify::State;
     let window = Window::parse(
         args.since.as_deref(),
         args.until.as_deref(),
         chrono::Utc::now(),
     )?;
-    std::fs::metadata(&args.source).map_err(|e| Error::io(&args.source, e))?;
-    let (keys, from) = crate::verify::load_keys(&args.source, cli.public_keys.as_deref())?;
+    let source = crate::archive::Source::open(&args.source, &s3_options(cli)).await?;
+    let (keys, from) = crate::verify::load_keys(&source, cli.public_keys.as_deref())?;
     match from {
         Some(f) if cli.public_keys.is_none() => eprintln!(
             "trailsql: public keys from {} (--public-keys FILE to choose)",
@@ -397,7 +404,7 @@ fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
              `aws cloudtrail list-public-keys`): signatures cannot be checked"
         ),
     }
-    let report = crate::verify::verify(&args.source, &keys, &window)?;
+    let report = crate::verify::verify(&source, &keys, &window).await?;
     match cli.format {
         Format::Table => {
             let mut out = String::new();

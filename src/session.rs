@@ -4,7 +4,6 @@
 //! functions. The shell, `-e`, `-f` and stdin all run statements through
 //! [`Engine::run`].
 
-use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -201,7 +200,8 @@ impl Engine {
     /// `NAME_integrity` table.
     pub async fn register_source(&self, name: &str, path: &str) -> Result<()> {
         let source = Source::open(path, &self.options.s3).await?;
-        let local = source.local_path().map(Path::to_path_buf);
+        let integrity =
+            crate::verify::IntegrityTable::new(source.clone(), self.options.public_keys.clone());
         let table: Arc<dyn TableProvider> = Arc::new(CloudTrailTable::new(
             source,
             self.options.clone(),
@@ -211,13 +211,8 @@ impl Engine {
         if name == DEFAULT_TABLE {
             self.ctx.register_table(ATHENA_TABLE, table)?;
         }
-        // Digest validation reads local copies only, for now.
-        if let Some(root) = local {
-            let integrity =
-                crate::verify::IntegrityTable::new(&root, self.options.public_keys.clone());
-            self.ctx
-                .register_table(format!("{name}_integrity"), Arc::new(integrity))?;
-        }
+        self.ctx
+            .register_table(format!("{name}_integrity"), Arc::new(integrity))?;
         self.ctx
             .sql(&format!(
                 "CREATE VIEW \"{name}_events\" AS SELECT *, {STANDARD_COLUMNS} FROM \"{name}\""

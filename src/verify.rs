@@ -23,7 +23,7 @@ use rsa::RsaPublicKey;
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::archive::{self, Listing};
+use crate::archive::{self, Listing, LogFile, Source};
 use crate::error::{Error, Result};
 use crate::queries::Window;
 use crate::table::maybe_gunzip;
@@ -272,6 +272,9 @@ struct Digest {
     /// Uncompressed bytes' SHA-256, hex.
     sha256: String,
     body: DigestBody,
+    /// The object's user metadata, when the source keeps it (S3): where
+    /// CloudTrail puts the digest's `signature` and `signature-algorithm`.
+    metadata: Option<BTreeMap<String, String>>,
 }
 
 fn in_window(window: &Window, time: &str) -> bool {
@@ -351,20 +354,94 @@ fn verify_signature(
         })
 }
 
-/// Validate the archive at `root`.
-pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report> {
-    let listing: Listing = archive::local::list(root)?;
-    let mut report = Report::default();
-    // Read the digests, grouped into chains (account, region, trail, home
-    // region, backfill or not), oldest first.
-    let mut chains: BTreeMap<(String, String, String, String, bool), Vec<Digest>> = BTreeMap::new();
-    for (location, reason) in &listing.skipped {
-        if *reason != archive::layout::DIGEST_FILE {
-            continue;
+/// Read `items` with `read`, `n` at a time, keeping their order.
+async fn read_all<T, R, F, Fut>(items: Vec<T>, n: usize, read: F) -> Vec<R>
+where
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = R>,
+{
+    use futures::StreamExt;
+    futures::stream::iter(items)
+        .map(read)
+        .buffered(n.max(1))
+        .collect()
+        .await
+}
+
+/// How many local files are read at once.
+const LOCAL_READS: usize = 8;
+
+/// A digest's uncompressed bytes and, from S3, the object's user metadata.
+async fn read_digest(
+    source: &Source,
+    location: String,
+) -> std::result::Result<(Vec<u8>, Option<BTreeMap<String, String>>), String> {
+    let (bytes, metadata) = match source {
+        Source::Local(_) => {
+            let bytes = tokio::task::spawn_blocking(move || std::fs::read(&location))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("cannot read: {e}"))?;
+            (bytes, None)
         }
-        let Some(name) = parse_digest_name(location) else {
-            continue;
-        };
+        Source::S3(s3) => {
+            let (bytes, metadata) = s3
+                .get_with_metadata(s3.key_of(&location))
+                .await
+                .map_err(|e| e.0)?;
+            (bytes, Some(metadata))
+        }
+    };
+    Ok((maybe_gunzip(bytes).map_err(|e| e.0)?, metadata))
+}
+
+/// The SHA-256 (hex) of a log file's uncompressed bytes.
+async fn hash_log(source: &Source, file: LogFile) -> std::result::Result<String, String> {
+    let bytes = match source {
+        Source::Local(_) => {
+            let location = file.location;
+            tokio::task::spawn_blocking(move || std::fs::read(&location))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("cannot read: {e}"))?
+        }
+        Source::S3(s3) => s3.fetch(&file).await.map_err(|e| e.0)?,
+    };
+    tokio::task::spawn_blocking(move || maybe_gunzip(bytes).map(|b| sha256_hex(&b)))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.0)
+}
+
+/// Validate the archive `source` (a local copy, or a bucket and prefix).
+pub async fn verify(source: &Source, keys: &PublicKeys, window: &Window) -> Result<Report> {
+    let listing: Listing = source.list().await?;
+    let reads = match source {
+        Source::Local(_) => LOCAL_READS,
+        Source::S3(s3) => s3.concurrency(),
+    };
+    let bucket = match source {
+        Source::Local(_) => None,
+        Source::S3(s3) => Some(s3.bucket.as_str()),
+    };
+    let mut report = Report::default();
+    // The digests whose end is within the window, read and grouped into
+    // chains (account, region, trail, home region, backfill or not).
+    let wanted: Vec<(String, DigestName)> = listing
+        .skipped
+        .iter()
+        .filter(|(_, reason)| *reason == archive::layout::DIGEST_FILE)
+        .filter_map(|(location, _)| Some((location.clone(), parse_digest_name(location)?)))
+        .filter(|(_, name)| compact_time(&name.end).is_none_or(|t| in_window(window, &t)))
+        .collect();
+    let read = read_all(
+        wanted.iter().map(|(l, _)| l.clone()).collect(),
+        reads,
+        |location| read_digest(source, location),
+    )
+    .await;
+    let mut chains: BTreeMap<(String, String, String, String, bool), Vec<Digest>> = BTreeMap::new();
+    for ((location, name), got) in wanted.into_iter().zip(read) {
         let unreadable = |why: String| Finding {
             kind: "digest",
             file: location.clone(),
@@ -372,19 +449,10 @@ pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report>
             digest: None,
             detail: why,
         };
-        let bytes = match std::fs::read(location) {
-            Ok(b) => b,
+        let (bytes, metadata) = match got {
+            Ok(got) => got,
             Err(e) => {
-                report
-                    .findings
-                    .push(unreadable(format!("cannot read: {e}")));
-                continue;
-            }
-        };
-        let bytes = match maybe_gunzip(bytes) {
-            Ok(b) => b,
-            Err(e) => {
-                report.findings.push(unreadable(e.0));
+                report.findings.push(unreadable(e));
                 continue;
             }
         };
@@ -405,13 +473,149 @@ pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report>
             name.backfill,
         );
         chains.entry(key).or_default().push(Digest {
-            location: location.clone(),
+            location,
             sha256: sha256_hex(&bytes),
             name,
             body,
+            metadata,
         });
     }
-    // Local log files by their key from AWSLogs/ on.
+    for digests in chains.values_mut() {
+        digests.sort_by(|a, b| a.name.end.cmp(&b.name.end));
+    }
+    // Log files by their key from AWSLogs/ on; the hash of each one a digest
+    // lists.
+    let logs: HashMap<&str, &LogFile> = listing
+        .logs
+        .iter()
+        .filter(|l| l.key.is_some())
+        .map(|l| (tail_key(&l.location), l))
+        .collect();
+    let to_hash: Vec<LogFile> = chains
+        .values()
+        .flatten()
+        .flat_map(|d| &d.body.log_files)
+        .filter_map(|l| logs.get(tail_key(&l.s3_object)))
+        .map(|f| (f.location.as_str(), *f))
+        .collect::<BTreeMap<_, _>>()
+        .into_values()
+        .cloned()
+        .collect();
+    let locations: Vec<String> = to_hash.iter().map(|f| f.location.clone()).collect();
+    let hashed = read_all(to_hash, reads, |file| hash_log(source, file)).await;
+    let hashes: HashMap<String, std::result::Result<String, String>> =
+        locations.into_iter().zip(hashed).collect();
+    judge(
+        &listing,
+        &chains,
+        &hashes,
+        bucket,
+        keys,
+        window,
+        &mut report,
+    );
+    report
+        .findings
+        .sort_by(|a, b| (a.kind, &a.file).cmp(&(b.kind, &b.file)));
+    Ok(report)
+}
+
+/// Check one digest's signature. From S3 the signature is the one in the
+/// object's metadata, as CloudTrail wrote it; from a copy it is the one the
+/// next digest recorded, and the newest digest has none.
+fn judge_digest(
+    d: &Digest,
+    next: Option<&Digest>,
+    newest: bool,
+    keys: &PublicKeys,
+) -> (State, String) {
+    if let Some(next) = next {
+        if next.body.previous_digest_hash_value.as_deref() != Some(d.sha256.as_str()) {
+            return (
+                State::Modified,
+                format!(
+                    "SHA-256 is {}, the next digest recorded {}",
+                    d.sha256,
+                    next.body
+                        .previous_digest_hash_value
+                        .as_deref()
+                        .unwrap_or("none")
+                ),
+            );
+        }
+    }
+    let recorded = next.and_then(|n| n.body.previous_digest_signature.as_deref());
+    match &d.metadata {
+        Some(metadata) => {
+            let Some(signature) = metadata.get("signature") else {
+                return (
+                    State::BadSignature,
+                    "no signature in the object's metadata (x-amz-meta-signature): \
+                     CloudTrail writes one on every digest"
+                        .into(),
+                );
+            };
+            if let Some(algorithm) = metadata.get("signature-algorithm") {
+                if !algorithm.eq_ignore_ascii_case("SHA256withRSA") {
+                    return (
+                        State::BadSignature,
+                        format!("signature algorithm {algorithm:?}, not SHA256withRSA"),
+                    );
+                }
+            }
+            if let Err(why) = verify_signature(keys, d, signature) {
+                return why;
+            }
+            match recorded {
+                Some(r) if !r.eq_ignore_ascii_case(signature) => (
+                    State::BadSignature,
+                    "the signature in its metadata verifies, but the next digest recorded \
+                     another one"
+                        .into(),
+                ),
+                _ => (
+                    State::Valid,
+                    "signature (from the object's metadata) verified".into(),
+                ),
+            }
+        }
+        None => match recorded {
+            Some(signature) => match verify_signature(keys, d, signature) {
+                Ok(()) => (State::Valid, "hash and signature verified".into()),
+                Err(why) => why,
+            },
+            None if next.is_some() => (
+                State::BadSignature,
+                "the next digest recorded no signature for it".into(),
+            ),
+            None if newest => (
+                State::Unverifiable,
+                "newest digest of its chain: its signature is kept in the S3 object's \
+                 metadata, which a local copy does not have, and no later digest holds \
+                 its hash; the log files it lists are checked against it as it is"
+                    .into(),
+            ),
+            None => (
+                State::Unverifiable,
+                "no later digest names it as its previous, so nothing holds its hash \
+                 or signature (see the chain findings)"
+                    .into(),
+            ),
+        },
+    }
+}
+
+/// The findings for the digests read (`chains`, each oldest first) and the
+/// log files (`hashes`: the SHA-256 of every listed log file present).
+fn judge(
+    listing: &Listing,
+    chains: &BTreeMap<(String, String, String, String, bool), Vec<Digest>>,
+    hashes: &HashMap<String, std::result::Result<String, String>>,
+    bucket: Option<&str>,
+    keys: &PublicKeys,
+    window: &Window,
+    report: &mut Report,
+) {
     let logs: HashMap<&str, &str> = listing
         .logs
         .iter()
@@ -422,9 +626,7 @@ pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report>
     // Newest digest end per (account, region), for "not yet covered".
     let mut newest_end: HashMap<(String, String), String> = HashMap::new();
 
-    for digests in chains.values_mut() {
-        digests.sort_by(|a, b| a.name.end.cmp(&b.name.end));
-        digests.retain(|d| compact_time(&d.name.end).is_none_or(|t| in_window(window, &t)));
+    for digests in chains.values() {
         let by_key: HashMap<&str, usize> = digests
             .iter()
             .enumerate()
@@ -445,7 +647,7 @@ pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report>
             if d.body.digest_end_time > *entry {
                 *entry = d.body.digest_end_time.clone();
             }
-            // The digest itself, checked by the one after it.
+            // The digest itself.
             let finding = |state: State, detail: String| Finding {
                 kind: "digest",
                 file: d.location.clone(),
@@ -462,44 +664,18 @@ pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report>
                         tail_key(&d.location)
                     ),
                 ));
-            } else if let Some(&n) = named_by.get(tail_key(&d.location)) {
-                let next = &digests[n];
-                if next.body.previous_digest_hash_value.as_deref() != Some(d.sha256.as_str()) {
-                    report.findings.push(finding(
-                        State::Modified,
-                        format!(
-                            "SHA-256 is {}, the next digest recorded {}",
-                            d.sha256,
-                            next.body
-                                .previous_digest_hash_value
-                                .as_deref()
-                                .unwrap_or("none")
-                        ),
-                    ));
-                } else {
-                    let sig = next.body.previous_digest_signature.as_deref().unwrap_or("");
-                    match verify_signature(keys, d, sig) {
-                        Ok(()) => report
-                            .findings
-                            .push(finding(State::Valid, "hash and signature verified".into())),
-                        Err((state, why)) => report.findings.push(finding(state, why)),
-                    }
-                }
-            } else if newest {
+            } else if let Some(b) = bucket.filter(|b| *b != d.body.digest_s3_bucket) {
                 report.findings.push(finding(
-                    State::Unverifiable,
-                    "newest digest of its chain: its signature is kept in the S3 object's \
-                     metadata, which a local copy does not have, and no later digest holds \
-                     its hash; the log files it lists are checked against it as it is"
-                        .into(),
+                    State::Modified,
+                    format!(
+                        "says it is in bucket {} but is stored in {b}: moved or copied",
+                        d.body.digest_s3_bucket
+                    ),
                 ));
             } else {
-                report.findings.push(finding(
-                    State::Unverifiable,
-                    "no later digest names it as its previous, so nothing holds its hash \
-                     or signature (see the chain findings)"
-                        .into(),
-                ));
+                let next = named_by.get(tail_key(&d.location)).map(|&n| &digests[n]);
+                let (state, detail) = judge_digest(d, next, newest, keys);
+                report.findings.push(finding(state, detail));
             }
             // The link to the previous digest.
             let chain = |state: State, detail: String| Finding {
@@ -576,7 +752,7 @@ pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report>
             for log in &d.body.log_files {
                 let key = tail_key(&log.s3_object).to_string();
                 listed.insert(key.clone(), d.location.clone());
-                let Some(path) = logs.get(key.as_str()) else {
+                let Some(location) = logs.get(key.as_str()) else {
                     report.findings.push(Finding {
                         kind: "log",
                         file: key.clone(),
@@ -586,29 +762,23 @@ pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report>
                     });
                     continue;
                 };
-                let (state, detail) = match std::fs::read(path)
-                    .map_err(|e| format!("cannot read: {e}"))
-                    .and_then(|b| maybe_gunzip(b).map_err(|e| e.0))
-                {
-                    Ok(bytes) => {
-                        let actual = sha256_hex(&bytes);
-                        if actual.eq_ignore_ascii_case(&log.hash_value) {
-                            (State::Valid, "SHA-256 matches the digest".to_string())
-                        } else {
-                            (
-                                State::Modified,
-                                format!(
-                                    "SHA-256 is {actual}, the digest recorded {}",
-                                    log.hash_value
-                                ),
-                            )
-                        }
+                let (state, detail) = match hashes.get(*location) {
+                    Some(Ok(actual)) if actual.eq_ignore_ascii_case(&log.hash_value) => {
+                        (State::Valid, "SHA-256 matches the digest".to_string())
                     }
-                    Err(e) => (State::Unreadable, e),
+                    Some(Ok(actual)) => (
+                        State::Modified,
+                        format!(
+                            "SHA-256 is {actual}, the digest recorded {}",
+                            log.hash_value
+                        ),
+                    ),
+                    Some(Err(e)) => (State::Unreadable, e.clone()),
+                    None => (State::Unreadable, "not read".to_string()),
                 };
                 report.findings.push(Finding {
                     kind: "log",
-                    file: path.to_string(),
+                    file: location.to_string(),
                     state,
                     digest: Some(d.location.clone()),
                     detail,
@@ -652,10 +822,6 @@ pub fn verify(root: &Path, keys: &PublicKeys, window: &Window) -> Result<Report>
             detail,
         });
     }
-    report
-        .findings
-        .sort_by(|a, b| (a.kind, &a.file).cmp(&(b.kind, &b.file)));
-    Ok(report)
 }
 
 /// The report as a result set: one row per finding (kind, file, state,
@@ -695,17 +861,21 @@ pub fn as_table(report: &Report) -> Result<crate::session::StatementResult> {
     })
 }
 
-/// The keys in `file`, else in `root/public-keys.json` when there is one,
-/// else none; and which file they came from.
+/// The keys in `file`, else (for a local copy) in `public-keys.json` at its
+/// top when there is one, else none; and which file they came from. Keys are
+/// never taken from the bucket being checked: whoever could change its log
+/// files could change a key file beside them.
 pub fn load_keys(
-    root: &Path,
+    source: &Source,
     file: Option<&Path>,
 ) -> Result<(PublicKeys, Option<std::path::PathBuf>)> {
-    let default = root.join(crate::sample::PUBLIC_KEYS_FILE);
-    let file = match file {
-        Some(f) => f.to_path_buf(),
-        None if default.is_file() => default,
-        None => return Ok((PublicKeys::default(), None)),
+    let default = source
+        .local_path()
+        .map(|root| root.join(crate::sample::PUBLIC_KEYS_FILE));
+    let file = match (file, default) {
+        (Some(f), _) => f.to_path_buf(),
+        (None, Some(d)) if d.is_file() => d,
+        _ => return Ok((PublicKeys::default(), None)),
     };
     let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
     let keys = PublicKeys::from_json(&text, &file.display().to_string())?;
@@ -719,16 +889,13 @@ pub fn load_keys(
 /// whether that file is as CloudTrail wrote it.
 #[derive(Debug)]
 pub struct IntegrityTable {
-    root: std::path::PathBuf,
+    source: Source,
     keys: Option<std::path::PathBuf>,
 }
 
 impl IntegrityTable {
-    pub fn new(root: &Path, keys: Option<std::path::PathBuf>) -> IntegrityTable {
-        IntegrityTable {
-            root: root.to_path_buf(),
-            keys,
-        }
+    pub fn new(source: Source, keys: Option<std::path::PathBuf>) -> IntegrityTable {
+        IntegrityTable { source, keys }
     }
 
     fn schema_ref() -> datafusion::arrow::datatypes::SchemaRef {
@@ -742,11 +909,11 @@ impl IntegrityTable {
         ]))
     }
 
-    fn rows(root: &Path, keys: Option<&Path>) -> Result<datafusion::arrow::array::RecordBatch> {
+    async fn rows(&self) -> Result<datafusion::arrow::array::RecordBatch> {
         use datafusion::arrow::array::StringArray;
         use std::sync::Arc;
-        let (keys, _) = load_keys(root, keys)?;
-        let report = verify(root, &keys, &Window::default())?;
+        let (keys, _) = load_keys(&self.source, self.keys.as_deref())?;
+        let report = verify(&self.source, &keys, &Window::default()).await?;
         let digest_state: HashMap<&str, State> = report
             .findings
             .iter()
@@ -800,12 +967,10 @@ impl datafusion::catalog::TableProvider for IntegrityTable {
         limit: Option<usize>,
     ) -> datafusion::error::Result<std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>>
     {
-        use datafusion::error::DataFusionError;
-        let (root, keys) = (self.root.clone(), self.keys.clone());
-        let batch = tokio::task::spawn_blocking(move || Self::rows(&root, keys.as_deref()))
+        let batch = self
+            .rows()
             .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))?
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         let table =
             datafusion::datasource::MemTable::try_new(Self::schema_ref(), vec![vec![batch]])?;
         table.scan(state, projection, filters, limit).await

@@ -50,6 +50,7 @@ pub struct S3Source {
     pub prefix: String,
     store: Arc<dyn ObjectStore>,
     permits: Arc<Semaphore>,
+    concurrency: usize,
     cache: Option<std::path::PathBuf>,
 }
 
@@ -112,6 +113,7 @@ impl S3Source {
             prefix,
             store: Arc::new(store),
             permits: Arc::new(Semaphore::new(n)),
+            concurrency: n,
             cache: options.cache.clone(),
         })
     }
@@ -301,10 +303,7 @@ impl S3Source {
     /// time) is read instead, and what is fetched is kept (written aside,
     /// then renamed; the version file is written last, so a copy is whole).
     pub async fn fetch(&self, file: &LogFile) -> Result<Vec<u8>, FileProblem> {
-        let location = file.location.as_str();
-        let key = location
-            .strip_prefix(&format!("s3://{}/", self.bucket))
-            .unwrap_or(location);
+        let key = self.key_of(&file.location);
         // A key that could climb out of the cache folder is never kept.
         let safe = !key.split('/').any(|part| part == ".." || part == ".");
         let kept = self.cache.as_ref().filter(|_| safe).map(|dir| {
@@ -333,6 +332,29 @@ impl S3Source {
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, FileProblem> {
+        Ok(self.get_with_metadata(key).await?.0)
+    }
+
+    /// The key of a location this source gave (`s3://bucket/key`).
+    pub fn key_of<'a>(&self, location: &'a str) -> &'a str {
+        location
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.strip_prefix(self.bucket.as_str()))
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or(location)
+    }
+
+    /// How many GETs may run at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// GET one object with its user metadata (`x-amz-meta-NAME` headers, by
+    /// NAME): where CloudTrail keeps a digest's signature.
+    pub async fn get_with_metadata(
+        &self,
+        key: &str,
+    ) -> Result<(Vec<u8>, std::collections::BTreeMap<String, String>), FileProblem> {
         let _permit = self
             .permits
             .acquire()
@@ -343,11 +365,21 @@ impl S3Source {
             .get(&ObjectPath::from(key))
             .await
             .map_err(|e| FileProblem(self.error(key, &e).to_string()))?;
+        let metadata = got
+            .attributes
+            .iter()
+            .filter_map(|(k, v)| match k {
+                object_store::Attribute::Metadata(name) => {
+                    Some((name.to_ascii_lowercase(), v.as_ref().to_string()))
+                }
+                _ => None,
+            })
+            .collect();
         let bytes = got
             .bytes()
             .await
             .map_err(|e| FileProblem(self.error(key, &e).to_string()))?;
-        Ok(bytes.to_vec())
+        Ok((bytes.to_vec(), metadata))
     }
 
     /// An error that names the bucket and key and says what to check.

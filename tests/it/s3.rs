@@ -10,26 +10,31 @@ use std::sync::{Arc, Mutex};
 
 use crate::util::{bin, csv_answer, files_in, fixture_archive, text};
 
-const KEY: &str = "trailsql-test";
-const SECRET: &str = "trailsql-test-secret";
+pub(crate) const KEY: &str = "trailsql-test";
+pub(crate) const SECRET: &str = "trailsql-test-secret";
 
 /// The requests a server received: LISTs (with their prefix) and GETs of
 /// objects.
 #[derive(Default)]
-struct Requests {
+pub(crate) struct Requests {
     lists: Vec<String>,
     gets: usize,
+    /// User metadata the server adds to its answers for an object, by
+    /// request path (`/bucket/key`), as `x-amz-meta-NAME` headers. s3s-fs
+    /// keeps metadata in a file named after the bucket and key, which for a
+    /// key as long as a digest's passes the 255-byte limit on file names.
+    pub(crate) metadata: std::collections::HashMap<String, Vec<(String, String)>>,
 }
 
-type Counter = Arc<Mutex<Requests>>;
+pub(crate) type Counter = Arc<Mutex<Requests>>;
 
 /// An S3 server on 127.0.0.1 serving `root`, running until the test ends.
-fn start_server(root: &Path) -> SocketAddr {
+pub(crate) fn start_server(root: &Path) -> SocketAddr {
     start_counting_server(root).0
 }
 
 /// The same, also counting the requests it serves.
-fn start_counting_server(root: &Path) -> (SocketAddr, Counter) {
+pub(crate) fn start_counting_server(root: &Path) -> (SocketAddr, Counter) {
     start_faulty_server(root, Faults::default())
 }
 
@@ -72,8 +77,10 @@ fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter) {
                     move |req: hyper::Request<hyper::body::Incoming>| {
                         let query = req.uri().query().unwrap_or("").to_string();
                         let mut nth_get = 0;
+                        let metadata;
                         {
                             let mut r = seen.lock().unwrap();
+                            metadata = r.metadata.get(req.uri().path()).cloned();
                             if query.contains("list-type") {
                                 let prefix = query
                                     .split('&')
@@ -101,7 +108,18 @@ fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter) {
                                 .unwrap();
                             Box::pin(async move { Ok(resp) })
                         } else {
-                            hyper::service::Service::call(&service, req)
+                            let answer = hyper::service::Service::call(&service, req);
+                            Box::pin(async move {
+                                let mut resp = answer.await?;
+                                for (name, value) in metadata.into_iter().flatten() {
+                                    resp.headers_mut().insert(
+                                        hyper::header::HeaderName::try_from(format!("x-amz-meta-{name}"))
+                                            .unwrap(),
+                                        hyper::header::HeaderValue::try_from(value).unwrap(),
+                                    );
+                                }
+                                Ok(resp)
+                            })
                         };
                         reply
                     },
@@ -118,7 +136,7 @@ fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter) {
     (addr, counter)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
@@ -132,7 +150,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Run trailsql against the server at `addr` with `secret`.
-fn run_s3(addr: SocketAddr, secret: &str, args: &[&str]) -> Output {
+pub(crate) fn run_s3(addr: SocketAddr, secret: &str, args: &[&str]) -> Output {
     let endpoint = format!("http://{addr}");
     bin()
         .env("AWS_ACCESS_KEY_ID", KEY)

@@ -76,6 +76,20 @@ pub fn files_in(dir: &std::path::Path) -> Vec<PathBuf> {
     files
 }
 
+/// Every file under `dir`, at any depth, sorted.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in files_in(dir) {
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Run with `args` and no input; it must fail with exit code 2 and say `needle`
 /// on stderr.
 pub fn assert_fails_saying(args: &[&str], needle: &str) {

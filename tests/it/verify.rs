@@ -12,7 +12,7 @@ use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::Value;
 use trailsql::verify::{data_to_sign, hex, sha256_hex};
 
-use crate::util::{bin, files_in, repo, run, text};
+use crate::util::{bin, files_in, files_under, repo, run, text};
 
 /// A two-day sample archive (no planted gap in it).
 fn sample() -> tempfile::TempDir {
@@ -370,4 +370,258 @@ fn the_integrity_table_joins_every_event_to_its_file_state() {
         "",
     );
     assert_eq!(text(&out.stdout), "n\n1\n", "{}", text(&out.stderr));
+}
+
+/// The sample archive in a bucket of a test S3 server, each digest carrying
+/// its signature in its metadata as CloudTrail writes it (signed here with
+/// the sample's key), and the folder the server serves.
+struct InS3 {
+    addr: std::net::SocketAddr,
+    server: crate::s3::Counter,
+    served: tempfile::TempDir,
+    keys: PathBuf,
+    _sample: tempfile::TempDir,
+}
+
+impl InS3 {
+    const BUCKET: &'static str = "trailsql-sample-trail";
+
+    fn new() -> InS3 {
+        let sample = sample();
+        let served = tempfile::tempdir().unwrap();
+        let bucket = served.path().join(Self::BUCKET);
+        crate::s3::copy_tree(sample.path(), &bucket);
+        std::fs::remove_file(bucket.join("public-keys.json")).unwrap();
+        let (addr, server) = crate::s3::start_counting_server(served.path());
+        let s3 = InS3 {
+            addr,
+            server,
+            keys: sample.path().join("public-keys.json"),
+            served,
+            _sample: sample,
+        };
+        for file in files_under(&bucket) {
+            if file.to_str().unwrap().contains("/CloudTrail-Digest/") {
+                let signature = sample_signature(&file);
+                s3.put(
+                    &tail(&file),
+                    &std::fs::read(&file).unwrap(),
+                    Some(&signature),
+                );
+            }
+        }
+        s3
+    }
+
+    /// Store an object, with `signature` (and its algorithm) as its
+    /// metadata.
+    fn put(&self, key: &str, bytes: &[u8], signature: Option<&str>) {
+        std::fs::write(self.path(key), bytes).unwrap();
+        let path = format!("/{}/{key}", Self::BUCKET);
+        let mut server = self.server.lock().unwrap();
+        match signature {
+            Some(signature) => server.metadata.insert(
+                path,
+                vec![
+                    ("signature".into(), signature.into()),
+                    ("signature-algorithm".into(), "SHA256withRSA".into()),
+                ],
+            ),
+            None => server.metadata.remove(&path),
+        };
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.served.path().join(Self::BUCKET).join(key)
+    }
+
+    /// `verify` on the bucket: exit code, report and stderr.
+    fn verify(&self, extra: &[&str]) -> (Option<i32>, String, String) {
+        let mut args = vec![
+            "verify",
+            "s3://trailsql-sample-trail",
+            "--public-keys",
+            self.keys.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = crate::s3::run_s3(self.addr, crate::s3::SECRET, &args);
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    }
+}
+
+/// A digest file's signature by the sample's key, over its bytes as stored.
+fn sample_signature(file: &Path) -> String {
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(
+        &std::fs::read_to_string(repo().join("src/sample/key.pem")).unwrap(),
+    )
+    .unwrap();
+    let body = read_gz(file);
+    let d: Value = serde_json::from_slice(&body).unwrap();
+    let signature = SigningKey::<sha2::Sha256>::new(key).sign(
+        data_to_sign(
+            d["digestEndTime"].as_str().unwrap(),
+            d["digestS3Bucket"].as_str().unwrap(),
+            d["digestS3Object"].as_str().unwrap(),
+            &sha256_hex(&body),
+            d["previousDigestSignature"].as_str(),
+        )
+        .as_bytes(),
+    );
+    hex(&signature.to_bytes())
+}
+
+fn problem_line<'a>(
+    report: &'a str,
+    kind_state: &str,
+    file: &str,
+    detail: &str,
+) -> Option<&'a str> {
+    report
+        .lines()
+        .find(|l| l.starts_with(kind_state) && l.contains(file) && l.contains(detail))
+}
+
+#[test]
+fn in_s3_every_digest_is_checked_by_the_signature_in_its_metadata() {
+    let s3 = InS3::new();
+    let (code, report, stderr) = s3.verify(&[]);
+    assert_eq!(code, Some(0), "{report}{stderr}");
+    // All 294 digests, the newest of each chain too (a local copy leaves 6
+    // unverifiable: see an_archive_as_written_passes).
+    assert!(
+        report.contains("digest valid                  294"),
+        "{report}"
+    );
+    assert!(!report.contains("unverifiable"), "{report}");
+    assert!(report.contains("no problems"), "{report}");
+    // The evidence file names the objects.
+    let (_, csv, _) = s3.verify(&["--format", "csv"]);
+    assert!(
+        csv.lines().any(|l| l.starts_with(
+            "log,s3://trailsql-sample-trail/AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01/"
+        ) && l.contains(",valid,")),
+        "{csv}"
+    );
+    // The integrity table of an S3 source: every event from a valid file
+    // listed by a valid digest.
+    let sql = "SELECT i.state, i.digest_state, count(*) AS events \
+               FROM cloudtrail c LEFT JOIN cloudtrail_integrity i ON c.log_object = i.log_object \
+               GROUP BY 1, 2 ORDER BY 1, 2";
+    let keys = s3.keys.to_str().unwrap();
+    let out = crate::s3::run_s3(
+        s3.addr,
+        crate::s3::SECRET,
+        &[
+            "--source",
+            "s3://trailsql-sample-trail",
+            "--public-keys",
+            keys,
+            "--format",
+            "csv",
+            "-e",
+            sql,
+        ],
+    );
+    let local = crate::util::csv_answer(
+        s3._sample.path().to_str().unwrap(),
+        "SELECT count(*) AS n FROM cloudtrail",
+    );
+    let n = local.lines().nth(1).unwrap();
+    assert_eq!(
+        text(&out.stdout),
+        format!("state,digest_state,events\nvalid,valid,{n}\n"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn in_s3_the_newest_digest_and_missing_metadata_are_caught() {
+    let s3 = InS3::new();
+    let c = chain(&s3.served.path().join(InS3::BUCKET));
+    let newest = c.last().unwrap();
+    // The newest digest's signature forged: only its metadata holds it, so
+    // only an S3 check can see this.
+    let good = sample_signature(newest);
+    let forged = format!(
+        "{}{}",
+        if good.starts_with('0') { "1" } else { "0" },
+        &good[1..]
+    );
+    s3.put(
+        &tail(newest),
+        &std::fs::read(newest).unwrap(),
+        Some(&forged),
+    );
+    // Another digest stored again without its metadata.
+    s3.put(&tail(&c[5]), &std::fs::read(&c[5]).unwrap(), None);
+    // A log file changed, and another deleted, on the server.
+    let day = s3.path("AWSLogs/444455556666/CloudTrail/eu-west-1/2025/10/02");
+    let files = files_in(&day);
+    change_one_byte(&files[0]);
+    std::fs::remove_file(&files[1]).unwrap();
+    // A digest deleted: the next one names it.
+    std::fs::remove_file(&c[20]).unwrap();
+
+    let (code, report, stderr) = s3.verify(&[]);
+    assert_eq!(code, Some(1), "{report}{stderr}");
+    let at = |p: &Path| format!("s3://{}/{}", InS3::BUCKET, tail(p));
+    for (kind_state, file, detail) in [
+        (
+            "digest bad signature",
+            at(newest),
+            "does not verify".to_string(),
+        ),
+        (
+            "digest bad signature",
+            at(&c[5]),
+            "no signature in the object's metadata".to_string(),
+        ),
+        (
+            "log modified",
+            at(&files[0]),
+            "the digest recorded".to_string(),
+        ),
+        (
+            "log missing",
+            tail(&files[1]),
+            "not in the archive".to_string(),
+        ),
+        (
+            "digest missing",
+            tail(&c[20]),
+            "named as previous by".to_string(),
+        ),
+    ] {
+        assert!(
+            problem_line(&report, kind_state, &file, &detail).is_some(),
+            "wanted `{kind_state}` for {file} ({detail}) in:\n{report}"
+        );
+    }
+    assert_eq!(
+        report
+            .lines()
+            .filter(|l| l.starts_with("digest bad signature:"))
+            .count(),
+        2,
+        "{report}"
+    );
+}
+
+#[test]
+fn in_s3_keys_must_be_given() {
+    // Keys are never read from the bucket being checked.
+    let s3 = InS3::new();
+    let out = crate::s3::run_s3(
+        s3.addr,
+        crate::s3::SECRET,
+        &["verify", "s3://trailsql-sample-trail"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no public keys given"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("digest no public key"));
 }
