@@ -562,11 +562,29 @@ fn in_s3_the_newest_digest_and_missing_metadata_are_caught() {
     std::fs::remove_file(&files[1]).unwrap();
     // A digest deleted: the next one names it.
     std::fs::remove_file(&c[20]).unwrap();
+    // A digest changed (its first listed log file taken off), its metadata
+    // left as it was.
+    let n = (30..c.len() - 1)
+        .find(|&i| !digest(&c[i])["logFiles"].as_array().unwrap().is_empty())
+        .unwrap();
+    let mut changed = digest(&c[n]);
+    changed["logFiles"].as_array_mut().unwrap().remove(0);
+    put_digest(&c[n], &changed);
+    // An extra log file, in no digest.
+    let extra =
+        day.join("444455556666_CloudTrail_eu-west-1_20251002T1200Z_extraextraextra1.json.gz");
+    std::fs::copy(&files[2], &extra).unwrap();
 
     let (code, report, stderr) = s3.verify(&[]);
     assert_eq!(code, Some(1), "{report}{stderr}");
     let at = |p: &Path| format!("s3://{}/{}", InS3::BUCKET, tail(p));
     for (kind_state, file, detail) in [
+        (
+            "digest modified",
+            at(&c[n]),
+            "the next digest recorded".to_string(),
+        ),
+        ("log not covered", at(&extra), "in no digest".to_string()),
         (
             "digest bad signature",
             at(newest),
