@@ -77,6 +77,11 @@ pub struct Cli {
     /// is fetched again).
     #[arg(long, value_name = "DIR", global = true)]
     pub cache: Option<PathBuf>,
+    /// When to show a progress line on stderr while a statement runs
+    /// (objects, bytes, events, rate): `auto` on a terminal for statements
+    /// that take more than half a second, cleared before the result.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::progress::ProgressMode::Auto, global = true)]
+    pub progress: crate::progress::ProgressMode,
     /// Most S3 requests at once.
     #[arg(long, value_name = "N", default_value_t = crate::archive::s3::DEFAULT_CONCURRENCY, global = true)]
     pub max_concurrency: usize,
@@ -307,7 +312,8 @@ async fn run(cli: Cli) -> Result<i32> {
         late_days: cli.late_days,
         public_keys: cli.public_keys.clone(),
         s3: s3_options(&cli),
-    });
+    })
+    .with_progress(cli.progress);
     let mut named = std::collections::BTreeSet::new();
     for s in &cli.sources {
         let (name, path) = parse_source(s);

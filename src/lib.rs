@@ -11,6 +11,7 @@ pub mod error;
 pub mod functions;
 pub mod lookup;
 pub mod output;
+pub mod progress;
 pub mod queries;
 pub mod record;
 pub mod repl;

@@ -140,6 +140,7 @@ pub struct Engine {
     pub ctx: SessionContext,
     pub report: Arc<Report>,
     options: ReadOptions,
+    progress: crate::progress::ProgressMode,
 }
 
 #[derive(Debug)]
@@ -172,6 +173,12 @@ impl TableProviderFactory for CloudTrailFactory {
 }
 
 impl Engine {
+    /// When to show a progress line while statements run (`--progress`).
+    pub fn with_progress(mut self, mode: crate::progress::ProgressMode) -> Engine {
+        self.progress = mode;
+        self
+    }
+
     pub fn new(options: ReadOptions) -> Engine {
         let report = Arc::new(Report::new());
         let config = SessionConfig::new().with_information_schema(true);
@@ -192,6 +199,7 @@ impl Engine {
             ctx,
             report,
             options,
+            progress: Default::default(),
         }
     }
 
@@ -253,6 +261,7 @@ impl Engine {
         params: Option<&ParamValues>,
     ) -> Result<Vec<StatementResult>> {
         let statements = DFParser::parse_sql(sql)?;
+        let _progress = crate::progress::Progress::start(self.report.clone(), self.progress);
         let mut out = Vec::new();
         for stmt in statements {
             let state = self.ctx.state();

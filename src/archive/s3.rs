@@ -141,17 +141,25 @@ impl S3Source {
         }
     }
 
+    /// List every object under each of `prefixes`, up to `--max-concurrency`
+    /// listings at once (a month of day folders is hundreds of them).
     async fn list_prefixes(&self, prefixes: &[String]) -> Result<Listing> {
+        use futures::StreamExt;
+        type Listed = std::result::Result<Vec<object_store::ObjectMeta>, object_store::Error>;
+        let listed: Vec<Listed> = futures::stream::iter(prefixes.to_vec())
+            .map(|prefix| {
+                let store = self.store.clone();
+                async move {
+                    let p = (!prefix.is_empty()).then(|| ObjectPath::from(prefix.as_str()));
+                    store.list(p.as_ref()).try_collect::<Vec<_>>().await
+                }
+            })
+            .buffered(self.concurrency)
+            .collect()
+            .await;
         let mut objects = Vec::new();
-        for prefix in prefixes {
-            let p = (!prefix.is_empty()).then(|| ObjectPath::from(prefix.as_str()));
-            let mut found: Vec<_> = self
-                .store
-                .list(p.as_ref())
-                .try_collect()
-                .await
-                .map_err(|e| self.error(prefix, &e))?;
-            objects.append(&mut found);
+        for (found, prefix) in listed.into_iter().zip(prefixes) {
+            objects.append(&mut found.map_err(|e| self.error(prefix, &e))?);
         }
         let mut listing = Listing::default();
         for o in objects {
@@ -387,7 +395,18 @@ impl S3Source {
         let at = format!("s3://{}/{key}", self.bucket);
         let text = e.to_string();
         let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
-        let hint = if has(&["no AWS credentials"]) {
+        // S3 names the bucket's region when a request was signed for another.
+        let region = ["expecting '", "<Region>"].iter().find_map(|start| {
+            let rest = &text[text.find(start)? + start.len()..];
+            let end = rest.find(['\'', '<'])?;
+            let region = &rest[..end];
+            (!region.is_empty() && region.len() < 32).then(|| region.to_string())
+        });
+        let in_region;
+        let hint = if let Some(r) = &region {
+            in_region = format!("the bucket is in {r}: give --region {r}");
+            in_region.as_str()
+        } else if has(&["no AWS credentials"]) {
             "no AWS credentials were found"
         } else if has(&["NoSuchBucket"]) {
             "no such bucket: check the bucket name (and the endpoint)"

@@ -228,6 +228,7 @@ impl FilesPartition {
         outcomes: Vec<Result<FileOutcome, FileProblem>>,
     ) -> Result<()> {
         for (file, outcome) in files.iter().zip(outcomes) {
+            self.report.bytes(file.size);
             match outcome {
                 Ok(out) => {
                     self.report.file_read(&file.location, &out);

@@ -78,6 +78,11 @@ impl Report {
         self.files_pruned.fetch_add(n as u64, Relaxed);
     }
 
+    /// `size` compressed bytes were read (whether they decoded or not).
+    pub fn bytes(&self, size: u64) {
+        self.bytes_read.fetch_add(size, Relaxed);
+    }
+
     pub fn file_read(&self, location: &str, out: &FileOutcome) {
         self.files_read.fetch_add(1, Relaxed);
         self.records.fetch_add(out.records as u64, Relaxed);

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 
-use crate::util::{bin, csv_answer, files_in, fixture_archive, text};
+use crate::util::{bin, csv_answer, files_in, files_under, fixture_archive, text};
 
 pub(crate) const KEY: &str = "trailsql-test";
 pub(crate) const SECRET: &str = "trailsql-test-secret";
@@ -44,6 +44,11 @@ pub(crate) fn start_counting_server(root: &Path) -> (SocketAddr, Counter) {
 struct Faults {
     slow_down: usize,
     drop: usize,
+    /// Milliseconds added to every answer (a distant region's latency).
+    delay_ms: u64,
+    /// The bucket's region: a request signed for another is refused as S3
+    /// refuses it (400 AuthorizationHeaderMalformed, naming the region).
+    region: Option<&'static str>,
 }
 
 fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter) {
@@ -94,10 +99,36 @@ fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter) {
                             }
                         }
                         let hit = |every: usize| every > 0 && nth_get > 0 && nth_get % every == 0;
+                        // Credential=KEY/DATE/REGION/s3/aws4_request
+                        let signed_for = req
+                            .headers()
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.split("Credential=").nth(1))
+                            .and_then(|v| v.split('/').nth(2))
+                            .map(str::to_string);
+                        let wrong_region = faults
+                            .region
+                            .filter(|r| signed_for.as_deref().is_some_and(|s| s != *r));
                         let reply: std::pin::Pin<
                             Box<dyn std::future::Future<Output = Result<s3s::HttpResponse, s3s::HttpError>> + Send>,
                         > = if hit(faults.drop) {
                             Box::pin(async { Err(s3s::HttpError::new("connection cut by the test".into())) })
+                        } else if let Some(region) = wrong_region {
+                            let body = format!(
+                                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error>\
+                                 <Code>AuthorizationHeaderMalformed</Code><Message>The authorization \
+                                 header is malformed; the region '{}' is wrong; expecting '{region}'\
+                                 </Message><Region>{region}</Region></Error>",
+                                signed_for.unwrap_or_default()
+                            );
+                            let resp = hyper::Response::builder()
+                                .status(400)
+                                .header("content-type", "application/xml")
+                                .header("x-amz-bucket-region", region)
+                                .body(s3s::Body::from(body))
+                                .unwrap();
+                            Box::pin(async move { Ok(resp) })
                         } else if hit(faults.slow_down) {
                             let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>\
                                         <Message>Please reduce your request rate.</Message></Error>";
@@ -110,6 +141,7 @@ fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter) {
                         } else {
                             let answer = hyper::service::Service::call(&service, req);
                             Box::pin(async move {
+                                tokio::time::sleep(std::time::Duration::from_millis(faults.delay_ms)).await;
                                 let mut resp = answer.await?;
                                 for (name, value) in metadata.into_iter().flatten() {
                                     resp.headers_mut().insert(
@@ -151,16 +183,26 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) {
 
 /// Run trailsql against the server at `addr` with `secret`.
 pub(crate) fn run_s3(addr: SocketAddr, secret: &str, args: &[&str]) -> Output {
-    let endpoint = format!("http://{addr}");
-    bin()
-        .env("AWS_ACCESS_KEY_ID", KEY)
-        .env("AWS_SECRET_ACCESS_KEY", secret)
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
+    s3_env(bin(), secret)
+        .args([
+            "--endpoint-url",
+            &format!("http://{addr}"),
+            "--region",
+            "us-east-1",
+        ])
         .args(args)
         .output()
         .unwrap()
+}
+
+/// Test credentials for `command`, and nothing from the user's AWS setup.
+fn s3_env(mut command: std::process::Command, secret: &str) -> std::process::Command {
+    command
+        .env("AWS_ACCESS_KEY_ID", KEY)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE");
+    command
 }
 
 const QUESTION: &str = "SELECT eventtime, eventname, recipientaccountid, awsregion, \
@@ -291,7 +333,9 @@ fn a_query_lists_only_the_days_it_needs() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), local);
-    let r = std::mem::take(&mut *seen.lock().unwrap());
+    let mut r = std::mem::take(&mut *seen.lock().unwrap());
+    // The day folders are listed concurrently: in any order.
+    r.lists.sort();
     // Where AWSLogs/ is, which accounts there are, then the day folders the
     // time limits can hold, as local pruning reads them: the day before (clock
     // skew), the days the limits touch (the end, exclusive at midnight, still
@@ -368,6 +412,7 @@ fn throttling_and_cut_connections_are_retried() {
         Faults {
             slow_down: 2,
             drop: 3,
+            ..Faults::default()
         },
     );
     let local = csv_answer(fixture_archive().to_str().unwrap(), QUESTION);
@@ -524,4 +569,147 @@ fn with_a_cache_the_second_query_downloads_nothing() {
     bytes.push(b'\n');
     std::fs::write(&file, bytes).unwrap();
     assert_eq!(query(&[]), (local, 1));
+}
+
+/// Everything `args` writes, run in a pseudo-terminal (stdout and stderr both
+/// the terminal), against the server at `addr`.
+fn run_s3_in_terminal(addr: SocketAddr, args: &[&str]) -> String {
+    let script = "import os, pty, sys\n\
+                  pid, fd = pty.fork()\n\
+                  if pid == 0:\n    os.execv(sys.argv[1], sys.argv[1:])\n\
+                  out = b''\n\
+                  while True:\n    try:\n        chunk = os.read(fd, 4096)\n    \
+                  except OSError:\n        break\n    if not chunk:\n        break\n    out += chunk\n\
+                  os.waitpid(pid, 0)\n\
+                  sys.stdout.buffer.write(out)\n";
+    let endpoint = format!("http://{addr}");
+    let out = s3_env(std::process::Command::new("python3"), SECRET)
+        .args(["-c", script, env!("CARGO_BIN_EXE_trailsql")])
+        .args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
+        .args(args)
+        .env("TERM", "xterm")
+        .output()
+        .expect("python3 runs (it is on the machine image)");
+    text(&out.stdout)
+}
+
+#[test]
+fn a_long_scan_shows_progress_on_a_terminal_and_nothing_in_a_pipe() {
+    // A two-day sample (a few hundred objects) behind 20 ms per request,
+    // fetched four at a time: a scan of more than a second.
+    let root = tempfile::tempdir().unwrap();
+    let bucket = root.path().join("trail-bucket");
+    assert!(bin()
+        .args([
+            "sample",
+            bucket.to_str().unwrap(),
+            "--days",
+            "2",
+            "--events-per-day",
+            "20"
+        ])
+        .status()
+        .unwrap()
+        .success());
+    let (addr, _) = start_faulty_server(
+        root.path(),
+        Faults {
+            delay_ms: 20,
+            ..Faults::default()
+        },
+    );
+    let sql = "SELECT count(*) AS events FROM cloudtrail";
+    let args = [
+        "--source",
+        "s3://trail-bucket",
+        "--max-concurrency",
+        "4",
+        "-e",
+        sql,
+    ];
+    let objects = files_under(&bucket.join("AWSLogs"))
+        .iter()
+        .filter(|f| f.to_str().unwrap().contains("/CloudTrail/"))
+        .count();
+
+    // On a terminal: the progress line, cleared before the result prints.
+    let screen = run_s3_in_terminal(addr, &args);
+    let last = screen
+        .rfind("events/s")
+        .unwrap_or_else(|| panic!("no progress in:\n{screen}"));
+    assert!(
+        screen.contains(&format!("/{objects} objects ({objects} listed)")),
+        "{screen}"
+    );
+    let result = screen
+        .find("| events")
+        .unwrap_or_else(|| panic!("no result in:\n{screen}"));
+    assert!(last < result, "{screen}");
+    assert!(
+        screen[last..result].contains("\x1b[2K"),
+        "not cleared:\n{screen}"
+    );
+
+    // Piped: the same answer and nothing else on stderr.
+    let out = run_s3(addr, SECRET, &args);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stderr), "");
+    assert!(text(&out.stdout).contains("| events"));
+
+    // Asked for with --progress always, even piped: the final state stays.
+    let mut always = args.to_vec();
+    always.extend(["--progress", "always"]);
+    let out = run_s3(addr, SECRET, &always);
+    assert!(
+        text(&out.stderr).contains(&format!("{objects}/{objects} objects")),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_bucket_in_another_region_is_named() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&fixture_archive(), &root.path().join("trail-bucket"));
+    let (addr, _) = start_faulty_server(
+        root.path(),
+        Faults {
+            region: Some("eu-west-1"),
+            ..Faults::default()
+        },
+    );
+    let sql = "SELECT count(*) AS n FROM cloudtrail";
+    // run_s3 signs for us-east-1.
+    let out = run_s3(addr, SECRET, &["--source", "s3://trail-bucket", "-e", sql]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("s3://trail-bucket/")
+            && err.contains("the bucket is in eu-west-1: give --region eu-west-1"),
+        "{err}"
+    );
+    // With the region it names, the same source reads.
+    let out = s3_env(bin(), SECRET)
+        .args([
+            "--endpoint-url",
+            &format!("http://{addr}"),
+            "--region",
+            "eu-west-1",
+        ])
+        .args([
+            "--source",
+            "s3://trail-bucket",
+            "--format",
+            "csv",
+            "-e",
+            sql,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stdout),
+        csv_answer(fixture_archive().to_str().unwrap(), sql),
+        "{}",
+        text(&out.stderr)
+    );
 }
