@@ -6,6 +6,7 @@ mod cli;
 mod corpus;
 mod history;
 mod s3;
+mod s3server;
 mod sample;
 mod saved;
 mod shell;
