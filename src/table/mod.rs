@@ -285,18 +285,27 @@ impl PartitionStream for FilesPartition {
                             .await,
                         ),
                     };
+                    // An object S3 would not give after retries (denied, gone,
+                    // expired credentials) stops the query: the answer would
+                    // otherwise lack its events, and the cause is usually not
+                    // that one object.
+                    if let Some(Err(problem)) = fetched.iter().flatten().find(|f| f.is_err()) {
+                        let stop = DataFusionError::Execution(problem.0.clone());
+                        return Ok((range, Err(stop)));
+                    }
                     tokio::task::spawn_blocking(move || {
                         let projection = part.projection.as_ref().map(|p| p.as_slice());
                         let outcome = decode_chunk(&part.files[range.clone()], fetched, projection);
-                        (range, outcome)
+                        (range, Ok(outcome))
                     })
                     .await
                 }
             })
             .buffered(CHUNKS_IN_FLIGHT)
             .map(move |joined| -> Result<Vec<RecordBatch>> {
-                let (range, (outcomes, batches)) =
+                let (range, decoded) =
                     joined.map_err(|e| DataFusionError::External(Box::new(e)))?;
+                let (outcomes, batches) = decoded?;
                 this.check(&this.files[range], outcomes)?;
                 Ok(batches)
             })

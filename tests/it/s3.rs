@@ -557,3 +557,57 @@ fn a_bucket_in_another_region_is_named() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn an_object_denied_or_gone_stops_the_query_and_is_named() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&fixture_archive(), &root.path().join("trail-bucket"));
+    let day = "AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/15/";
+    let sql = "SELECT count(*) AS n FROM cloudtrail";
+    for (faults, says) in [
+        (
+            Faults {
+                deny: Some(day),
+                ..Faults::default()
+            },
+            "access denied",
+        ),
+        (
+            Faults {
+                gone: Some(day),
+                ..Faults::default()
+            },
+            "not found",
+        ),
+    ] {
+        let (addr, _) = start_faulty_server(root.path(), faults);
+        let out = run_s3(addr, SECRET, &["--source", "s3://trail-bucket", "-e", sql]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("s3://trail-bucket/{day}")) && err.contains(says),
+            "{err}"
+        );
+        assert_eq!(text(&out.stdout), "", "no partial answer");
+    }
+}
+
+#[test]
+fn create_external_table_reads_an_s3_location() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&fixture_archive(), &root.path().join("trail-bucket"));
+    let addr = start_server(root.path());
+    let sql = "CREATE EXTERNAL TABLE org STORED AS CLOUDTRAIL \
+               LOCATION 's3://trail-bucket/AWSLogs/o-abc123def4/'; \
+               SELECT count(*) AS n FROM org;";
+    let out = run_s3(addr, SECRET, &["--format", "csv", "-e", sql]);
+    let local = csv_answer(
+        fixture_archive()
+            .join("AWSLogs/o-abc123def4")
+            .to_str()
+            .unwrap(),
+        "SELECT count(*) AS n FROM cloudtrail",
+    );
+    assert_eq!(text(&out.stdout), local, "{}", text(&out.stderr));
+    assert_ne!(local, "n\n0\n");
+}

@@ -48,6 +48,12 @@ pub struct Faults {
     /// The bucket's region: a request signed for another is refused as S3
     /// refuses it (400 AuthorizationHeaderMalformed, naming the region).
     pub region: Option<&'static str>,
+    /// GETs of objects whose path holds this text are refused: 403
+    /// AccessDenied (a bucket policy, a KMS key the caller may not use).
+    pub deny: Option<&'static str>,
+    /// GETs of objects whose path holds this text answer 404 NoSuchKey (an
+    /// object deleted between the listing and the read).
+    pub gone: Option<&'static str>,
 }
 
 pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter) {
@@ -80,6 +86,7 @@ pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter)
                 let counting = hyper::service::service_fn(
                     move |req: hyper::Request<hyper::body::Incoming>| {
                         let query = req.uri().query().unwrap_or("").to_string();
+                        let path = req.uri().path().to_string();
                         let mut nth_get = 0;
                         let metadata;
                         {
@@ -125,6 +132,26 @@ pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter)
                                 .status(400)
                                 .header("content-type", "application/xml")
                                 .header("x-amz-bucket-region", region)
+                                .body(s3s::Body::from(body))
+                                .unwrap();
+                            Box::pin(async move { Ok(resp) })
+                        } else if let Some((status, code)) = [
+                            (faults.deny, 403, "AccessDenied"),
+                            (faults.gone, 404, "NoSuchKey"),
+                        ]
+                        .into_iter()
+                        .find(|(text, _, _)| {
+                            nth_get > 0 && text.is_some_and(|t| path.contains(t))
+                        })
+                        .map(|(_, status, code)| (status, code))
+                        {
+                            let body = format!(
+                                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>\
+                                 <Message>{code}</Message></Error>"
+                            );
+                            let resp = hyper::Response::builder()
+                                .status(status)
+                                .header("content-type", "application/xml")
                                 .body(s3s::Body::from(body))
                                 .unwrap();
                             Box::pin(async move { Ok(resp) })
