@@ -108,9 +108,22 @@ pub enum Command {
     Run(RunArgs),
     /// Look events up by the console's Event history attributes, newest first.
     Lookup(crate::lookup::LookupArgs),
+    /// Convert an archive to a partitioned Parquet dataset, or bring one up
+    /// to date: only objects not converted before are read.
+    Convert(ConvertArgs),
     /// Check the archive's digest files: every log file present and unchanged,
     /// every digest signed and chained, no gaps.
     Verify(VerifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// The archive: anything --source takes (a folder, s3://bucket/prefix).
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// The dataset folder (made if missing; a dataset there is added to).
+    #[arg(value_name = "DEST")]
+    pub dest: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -300,6 +313,7 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &cli).await,
         Some(Command::Verify(args)) => return verify(&cli, args).await,
+        Some(Command::Convert(args)) => return convert(&cli, args).await,
         Some(Command::Run(args)) if args.list => {
             let catalogue = Catalogue::load(cli.queries.as_deref())?;
             say(&crate::queries::listing(&catalogue.all(None)))?;
@@ -374,6 +388,50 @@ async fn run(cli: Cli) -> Result<i32> {
     }
     let catalogue = Catalogue::load(cli.queries.as_deref())?;
     crate::repl::run(&engine, sink, &catalogue).await?;
+    Ok(0)
+}
+
+/// `trailsql convert`: convert what is new, then say what was done.
+async fn convert(cli: &Cli, args: &ConvertArgs) -> Result<i32> {
+    let started = Instant::now();
+    let source = crate::archive::Source::open(&args.source, &s3_options(cli)).await?;
+    let s = crate::convert::convert(&source, &args.dest).await?;
+    let mut out = format!(
+        "converted {} of {} objects ({} converted before) into {}: {} events, \
+         {} MB in, {} MB of Parquet in {} files, {:.1} s\n",
+        s.objects_converted,
+        s.objects_listed,
+        s.objects_already,
+        args.dest.display(),
+        s.events,
+        s.bytes_in / 1_000_000,
+        s.bytes_out / 1_000_000,
+        s.files_written,
+        started.elapsed().as_secs_f64()
+    );
+    if s.leftovers_removed > 0 {
+        out += &format!(
+            "removed {} files an interrupted run had left\n",
+            s.leftovers_removed
+        );
+    }
+    if s.records_skipped > 0 {
+        out += &format!("{} records skipped (see the warnings)\n", s.records_skipped);
+    }
+    for (object, why) in &s.unreadable {
+        out += &format!(
+            "skipped {}: {}\n",
+            crate::output::escape_control(object),
+            crate::output::escape_control(why)
+        );
+    }
+    for object in &s.changed {
+        out += &format!(
+            "changed since it was converted, not converted again: {}\n",
+            crate::output::escape_control(object)
+        );
+    }
+    eprint!("{out}");
     Ok(0)
 }
 

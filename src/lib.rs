@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod cli;
+pub mod convert;
 pub mod error;
 pub mod functions;
 pub mod lookup;

@@ -164,6 +164,15 @@ impl TableProviderFactory for CloudTrailFactory {
         let source = Source::open(location, &self.options.s3)
             .await
             .map_err(DataFusionError::from)?;
+        if let Some(root) = source
+            .local_path()
+            .filter(|p| crate::convert::is_dataset(p))
+        {
+            return Ok(Arc::new(crate::table::converted::ConvertedTable::new(
+                root.to_path_buf(),
+                self.report.clone(),
+            )));
+        }
         Ok(Arc::new(CloudTrailTable::new(
             source,
             self.options.clone(),
@@ -208,19 +217,40 @@ impl Engine {
     /// `NAME_integrity` table.
     pub async fn register_source(&self, name: &str, path: &str) -> Result<()> {
         let source = Source::open(path, &self.options.s3).await?;
-        let integrity =
-            crate::verify::IntegrityTable::new(source.clone(), self.options.public_keys.clone());
-        let table: Arc<dyn TableProvider> = Arc::new(CloudTrailTable::new(
-            source,
-            self.options.clone(),
-            self.report.clone(),
-        ));
+        // A converted dataset: the same table from its Parquet files. Its
+        // digests are the raw archive's, so it has no _integrity table.
+        let converted = source
+            .local_path()
+            .filter(|p| crate::convert::is_dataset(p))
+            .map(|p| p.to_path_buf());
+        let (table, integrity): (Arc<dyn TableProvider>, _) = match converted {
+            Some(root) => (
+                Arc::new(crate::table::converted::ConvertedTable::new(
+                    root,
+                    self.report.clone(),
+                )),
+                None,
+            ),
+            None => (
+                Arc::new(CloudTrailTable::new(
+                    source.clone(),
+                    self.options.clone(),
+                    self.report.clone(),
+                )),
+                Some(crate::verify::IntegrityTable::new(
+                    source,
+                    self.options.public_keys.clone(),
+                )),
+            ),
+        };
         self.ctx.register_table(name, table.clone())?;
         if name == DEFAULT_TABLE {
             self.ctx.register_table(ATHENA_TABLE, table)?;
         }
-        self.ctx
-            .register_table(format!("{name}_integrity"), Arc::new(integrity))?;
+        if let Some(integrity) = integrity {
+            self.ctx
+                .register_table(format!("{name}_integrity"), Arc::new(integrity))?;
+        }
         self.ctx
             .sql(&format!(
                 "CREATE VIEW \"{name}_events\" AS SELECT *, {STANDARD_COLUMNS} FROM \"{name}\""

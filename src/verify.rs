@@ -23,7 +23,7 @@ use rsa::RsaPublicKey;
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::archive::{self, Listing, LogFile, Source};
+use crate::archive::{self, tail_key, Listing, LogFile, Source};
 use crate::error::{Error, Result};
 use crate::queries::Window;
 use crate::table::maybe_gunzip;
@@ -139,16 +139,6 @@ pub struct DigestBody {
 pub struct ListedLog {
     pub s3_object: String,
     pub hash_value: String,
-}
-
-/// The part of an S3 key or local path from `AWSLogs/` on: the same for an
-/// object in the bucket (under any prefix) and its copy on disk.
-fn tail_key(key: &str) -> &str {
-    let key = key.trim_start_matches('/');
-    match key.rfind("AWSLogs/") {
-        Some(at) if at == 0 || key[..at].ends_with('/') => &key[at..],
-        _ => key,
-    }
 }
 
 /// A digest file's name: `<acct>_CloudTrail-Digest_<region>_<trail>_<home

@@ -24,12 +24,24 @@ pub fn list(root: &Path) -> Result<Listing> {
             location,
             size: meta.len(),
             key,
-            version: None,
+            version: modified(&meta),
         });
         return Ok(listing);
     }
     walk(root, &mut listing)?;
     Ok(listing)
+}
+
+/// A local file's version: its modification time (what `convert`'s manifest
+/// compares, as it compares an S3 object's ETag).
+fn modified(meta: &std::fs::Metadata) -> Option<String> {
+    let t = meta.modified().ok()?;
+    let since = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!(
+        "mtime {}.{:09}",
+        since.as_secs(),
+        since.subsec_nanos()
+    ))
 }
 
 fn slashed(p: &Path) -> String {
@@ -50,18 +62,21 @@ fn walk(dir: &Path, listing: &mut Listing) -> Result<()> {
             continue;
         }
         let location = path.display().to_string();
+        let meta = entry.metadata().ok();
+        let size = meta.as_ref().map_or(0, |m| m.len());
+        let version = meta.as_ref().and_then(modified);
         match classify(&slashed(&path)) {
             Classified::Log(key) => listing.logs.push(LogFile {
                 location,
-                size: entry.metadata().map(|m| m.len()).unwrap_or(0),
+                size,
                 key: Some(key),
-                version: None,
+                version,
             }),
             Classified::Loose => listing.logs.push(LogFile {
                 location,
-                size: entry.metadata().map(|m| m.len()).unwrap_or(0),
+                size,
                 key: None,
-                version: None,
+                version,
             }),
             Classified::Skip(reason) => listing.skipped.push((location, reason)),
         }

@@ -56,6 +56,16 @@ impl Source {
     }
 }
 
+/// The part of an S3 key or local path from `AWSLogs/` on: the same for an
+/// object in the bucket (under any prefix) and its copy on disk.
+pub fn tail_key(key: &str) -> &str {
+    let key = key.trim_start_matches('/');
+    match key.rfind("AWSLogs/") {
+        Some(at) if at == 0 || key[..at].ends_with('/') => &key[at..],
+        _ => key,
+    }
+}
+
 /// One log file to read.
 #[derive(Debug, Clone)]
 pub struct LogFile {

@@ -4,6 +4,7 @@
 //! files in flight per partition. Problems with single files are reported to the
 //! shared [`Report`] and do not stop the query unless `strict` is set.
 
+pub mod converted;
 pub mod filters;
 pub mod report;
 
@@ -176,7 +177,7 @@ const CHUNK_BYTES: u64 = 1 << 20;
 /// Chunks decoded at the same time in one partition.
 const CHUNKS_IN_FLIGHT: usize = 2;
 
-fn chunks(files: &[LogFile]) -> Vec<Range<usize>> {
+pub(crate) fn chunks(files: &[LogFile]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, f) in files.iter().enumerate() {
@@ -196,7 +197,7 @@ fn chunks(files: &[LogFile]) -> Vec<Range<usize>> {
 type ChunkOutcome = (Vec<Result<FileOutcome, FileProblem>>, Vec<RecordBatch>);
 
 /// Decode a chunk: the bytes fetched for it (from S3), or read here (local).
-fn decode_chunk(
+pub(crate) fn decode_chunk(
     files: &[LogFile],
     fetched: Option<Vec<Result<Vec<u8>, FileProblem>>>,
     projection: Option<&[usize]>,

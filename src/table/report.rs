@@ -21,6 +21,10 @@ pub struct Report {
     pub records_skipped: AtomicU64,
     pub type_mismatches: AtomicU64,
     pub bytes_read: AtomicU64,
+    /// Parquet files of converted datasets: named by their manifests, and
+    /// left out by the query's limits.
+    pub parquet_listed: AtomicU64,
+    pub parquet_pruned: AtomicU64,
     non_logs: Mutex<BTreeMap<&'static str, u64>>,
     /// Print each problem on stderr as it happens.
     pub warn: std::sync::atomic::AtomicBool,
@@ -36,6 +40,8 @@ pub struct Summary {
     pub records: u64,
     pub records_skipped: u64,
     pub type_mismatches: u64,
+    pub parquet_listed: u64,
+    pub parquet_pruned: u64,
     pub non_logs: BTreeMap<&'static str, u64>,
 }
 
@@ -56,6 +62,8 @@ impl Report {
             &self.records_skipped,
             &self.type_mismatches,
             &self.bytes_read,
+            &self.parquet_listed,
+            &self.parquet_pruned,
         ] {
             c.store(0, Relaxed);
         }
@@ -122,6 +130,8 @@ impl Report {
             records: self.records.load(Relaxed),
             records_skipped: self.records_skipped.load(Relaxed),
             type_mismatches: self.type_mismatches.load(Relaxed),
+            parquet_listed: self.parquet_listed.load(Relaxed),
+            parquet_pruned: self.parquet_pruned.load(Relaxed),
             non_logs: self
                 .non_logs
                 .lock()
@@ -139,10 +149,22 @@ impl Summary {
 
     /// One line: what was read, what was skipped and why.
     pub fn line(&self) -> String {
-        let mut s = format!(
-            "read {} of {} log files ({} pruned by the query's limits), {} events",
-            self.files_read, self.files_listed, self.files_pruned, self.records
-        );
+        let mut parts = Vec::new();
+        if self.files_listed > 0 || self.parquet_listed == 0 {
+            parts.push(format!(
+                "read {} of {} log files ({} pruned by the query's limits), {} events",
+                self.files_read, self.files_listed, self.files_pruned, self.records
+            ));
+        }
+        if self.parquet_listed > 0 {
+            parts.push(format!(
+                "scanned {} of {} Parquet files ({} pruned by the query's limits)",
+                self.parquet_listed - self.parquet_pruned,
+                self.parquet_listed,
+                self.parquet_pruned
+            ));
+        }
+        let mut s = parts.join("; ");
         if self.files_failed > 0 {
             s += &format!("; {} files skipped as unreadable", self.files_failed);
         }

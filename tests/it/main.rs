@@ -3,6 +3,7 @@
 //! binary where a user would, and the library where they check data.
 
 mod cli;
+mod convert;
 mod corpus;
 mod history;
 mod s3;

@@ -73,8 +73,22 @@ impl sqllogictest::AsyncDB for Db {
     async fn shutdown(&mut self) {}
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sql_answers_on_the_fixture_archive() {
+#[test]
+fn sql_answers_on_the_fixture_archive() {
+    run_suite(fixture_archive().to_str().unwrap());
+}
+
+/// Every .slt file against `source` registered as `cloudtrail`.
+pub fn run_suite(source: &str) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(suite(source.to_string()));
+}
+
+async fn suite(source: String) {
     let dir = repo().join("tests/slt");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -87,7 +101,7 @@ async fn sql_answers_on_the_fixture_archive() {
         let mut runner = sqllogictest::Runner::new(|| async {
             let engine = Engine::new(ReadOptions::default());
             engine
-                .register_source(DEFAULT_TABLE, fixture_archive().to_str().unwrap())
+                .register_source(DEFAULT_TABLE, &source)
                 .await
                 .map_err(|e| SltError(e.to_string()))?;
             Ok::<_, SltError>(Db(engine))

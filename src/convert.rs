@@ -1,0 +1,616 @@
+//! `trailsql convert SOURCE DEST`: an archive as a Parquet dataset, kept up
+//! to date run after run, that `--source DEST` reads as the same table.
+//!
+//! Layout: Hive-style folders by the event's account, region and day,
+//! `account=<recipientaccountid>/region=<awsregion>/date=<YYYY-MM-DD>/`,
+//! holding `part-<commit>-<n>.parquet` files: the canonical columns and
+//! copies of the identity fields people look up by as top-level columns
+//! (DataFusion 55 prunes on top-level columns only), rows sorted by
+//! `eventtime`, zstd, page statistics, bloom filters on the lookup columns.
+//!
+//! `_trailsql/commits/` is the manifest: one commit per converted group of
+//! source objects, naming those objects (key, size, version) and the files
+//! written for them. A commit file is written whole and renamed into place
+//! only after its Parquet files are on disk, so a run killed at any moment
+//! leaves either the whole commit or none of it; files no commit names are
+//! leftovers of such a run and the next run deletes them. Readers take the
+//! files from the commits, never from a folder listing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, RecordBatch, StringArray, TimestampMillisecondArray, UInt32Array,
+};
+use datafusion::arrow::compute::{lexsort_to_indices, take_record_batch, SortColumn, SortOptions};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::metadata::SortingColumn;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::schema::types::ColumnPath;
+use serde::{Deserialize, Serialize};
+
+use crate::archive::{LogFile, Source};
+use crate::error::{Error, Result};
+use crate::record::canonical_schema;
+
+/// The folder of a dataset's own files, beside the partition folders.
+pub const DATASET_DIR: &str = "_trailsql";
+const DATASET_FILE: &str = "dataset.json";
+const COMMITS_DIR: &str = "commits";
+const COMMIT_EXT: &str = "commit";
+/// The format this code writes and reads.
+const FORMAT: &str = "trailsql-parquet";
+const FORMAT_VERSION: u32 = 1;
+/// Hive's name for a partition whose value is NULL.
+pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// Nested fields also stored as top-level columns: (column, struct, field).
+pub const HOT_COLUMNS: &[(&str, &str, &str)] = &[
+    ("useridentity_arn", "useridentity", "arn"),
+    ("useridentity_username", "useridentity", "username"),
+    ("useridentity_accesskeyid", "useridentity", "accesskeyid"),
+    ("useridentity_type", "useridentity", "type"),
+];
+
+/// Columns with bloom filters: what people look events up by.
+pub const BLOOM_COLUMNS: &[&str] = &[
+    "eventname",
+    "useridentity_arn",
+    "useridentity_username",
+    "useridentity_accesskeyid",
+    "sourceipaddress",
+    "eventid",
+    "requestid",
+];
+
+/// Rows per row group: a day of one busy account and region is a few of them.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// The schema of the Parquet files: the canonical columns, in order, then
+/// the hot columns.
+pub fn file_schema() -> SchemaRef {
+    static S: std::sync::OnceLock<SchemaRef> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let canonical = canonical_schema();
+        let mut fields: Vec<Field> = canonical
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.extend(
+            HOT_COLUMNS
+                .iter()
+                .map(|(name, _, _)| Field::new(*name, DataType::Utf8, true)),
+        );
+        Arc::new(Schema::new(fields))
+    })
+    .clone()
+}
+
+/// One source object in the manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ObjectEntry {
+    /// Its key from `AWSLogs/` on (the same for the bucket and any copy of
+    /// it), or its location when it is outside the trail layout.
+    pub key: String,
+    pub size: u64,
+    /// ETag (S3), else size and modification time.
+    pub version: Option<String>,
+}
+
+/// One Parquet file in the manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Path below the dataset folder.
+    pub path: String,
+    pub account: String,
+    pub region: String,
+    pub date: String,
+    pub rows: u64,
+    pub bytes: u64,
+    /// Earliest and latest `eventtime` in the file, ms (None: no times).
+    pub min_ms: Option<i64>,
+    pub max_ms: Option<i64>,
+}
+
+/// One commit: the objects converted together and the files that hold their
+/// events.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Commit {
+    pub seq: u64,
+    pub objects: Vec<ObjectEntry>,
+    pub files: Vec<FileEntry>,
+    /// Source objects that could not be read, with why: in the commit so a
+    /// rerun does not try them again as new (they are reported each run).
+    #[serde(default)]
+    pub unreadable: Vec<(String, String)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DatasetInfo {
+    format: String,
+    version: u32,
+}
+
+/// Whether `path` is a converted dataset.
+pub fn is_dataset(path: &Path) -> bool {
+    path.join(DATASET_DIR).join(DATASET_FILE).is_file()
+}
+
+/// A dataset as its commits describe it.
+#[derive(Debug, Default)]
+pub struct Dataset {
+    pub root: PathBuf,
+    pub commits: Vec<Commit>,
+}
+
+impl Dataset {
+    /// Read the manifest of the dataset at `root`.
+    pub fn open(root: &Path) -> Result<Dataset> {
+        let info_path = root.join(DATASET_DIR).join(DATASET_FILE);
+        let text = std::fs::read_to_string(&info_path).map_err(|e| Error::io(&info_path, e))?;
+        let info: DatasetInfo = serde_json::from_str(&text)
+            .map_err(|e| Error::Usage(format!("{}: {e}", info_path.display())))?;
+        if info.format != FORMAT || info.version != FORMAT_VERSION {
+            return Err(Error::Usage(format!(
+                "{}: a {} version {} dataset; this trailsql reads {FORMAT} version {FORMAT_VERSION}",
+                root.display(),
+                info.format,
+                info.version
+            )));
+        }
+        let dir = root.join(DATASET_DIR).join(COMMITS_DIR);
+        let mut names: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == COMMIT_EXT))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(Error::io(&dir, e)),
+        };
+        names.sort();
+        let mut commits = Vec::new();
+        for name in names {
+            let text = std::fs::read_to_string(&name).map_err(|e| Error::io(&name, e))?;
+            let commit: Commit = serde_json::from_str(&text).map_err(|e| {
+                Error::Usage(format!("{}: not a trailsql commit ({e})", name.display()))
+            })?;
+            commits.push(commit);
+        }
+        Ok(Dataset {
+            root: root.to_path_buf(),
+            commits,
+        })
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = &FileEntry> {
+        self.commits.iter().flat_map(|c| &c.files)
+    }
+
+    /// Every source object converted (or found unreadable), by key.
+    pub fn objects(&self) -> HashMap<&str, &ObjectEntry> {
+        self.commits
+            .iter()
+            .flat_map(|c| &c.objects)
+            .map(|o| (o.key.as_str(), o))
+            .collect()
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.commits.iter().map(|c| c.seq).max().unwrap_or(0) + 1
+    }
+}
+
+/// A partition folder's value: safe characters as they are, others as `%XX`
+/// (Hive's escaping), NULL as Hive's default partition.
+fn partition_value(v: Option<&str>) -> String {
+    let Some(v) = v.filter(|v| !v.is_empty()) else {
+        return NULL_PARTITION.to_string();
+    };
+    let mut out = String::new();
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.' {
+            out.push(b as char);
+        } else {
+            out += &format!("%{b:02X}");
+        }
+    }
+    out
+}
+
+/// (account, region, date) of a partition.
+type PartKey = (String, String, String);
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| Error::Usage(format!("no column {name} in a decoded batch")))
+}
+
+/// The batch with the hot columns added (copies of nested identity fields).
+pub fn with_hot_columns(batch: &RecordBatch) -> Result<RecordBatch> {
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    for (_, parent, field) in HOT_COLUMNS {
+        let parent = column(batch, parent)?.as_struct();
+        let child: ArrayRef = match parent.column_by_name(field) {
+            Some(child) => {
+                // NULL where the struct itself is NULL.
+                let values = child.as_string::<i32>();
+                Arc::new(StringArray::from_iter((0..values.len()).map(|i| {
+                    (parent.is_valid(i) && values.is_valid(i)).then(|| values.value(i))
+                })))
+            }
+            None => Arc::new(StringArray::new_null(batch.num_rows())),
+        };
+        columns.push(child);
+    }
+    RecordBatch::try_new(file_schema(), columns)
+        .map_err(|e| Error::Usage(format!("adding the hot columns: {e}")))
+}
+
+/// Split a batch by partition.
+fn partition(batch: &RecordBatch) -> Result<BTreeMap<PartKey, RecordBatch>> {
+    let accounts = column(batch, "recipientaccountid")?.as_string::<i32>();
+    let regions = column(batch, "awsregion")?.as_string::<i32>();
+    let times = column(batch, "eventtime")?
+        .as_any()
+        .downcast_ref::<TimestampMillisecondArray>()
+        .ok_or_else(|| Error::Usage("eventtime is not a millisecond timestamp".into()))?;
+    let mut rows: BTreeMap<PartKey, Vec<u32>> = BTreeMap::new();
+    for i in 0..batch.num_rows() {
+        let date = times
+            .is_valid(i)
+            .then(|| chrono::DateTime::from_timestamp_millis(times.value(i)))
+            .flatten()
+            .map(|t| t.format("%Y-%m-%d").to_string());
+        let key = (
+            partition_value(accounts.is_valid(i).then(|| accounts.value(i))),
+            partition_value(regions.is_valid(i).then(|| regions.value(i))),
+            date.unwrap_or_else(|| NULL_PARTITION.to_string()),
+        );
+        rows.entry(key).or_default().push(i as u32);
+    }
+    rows.into_iter()
+        .map(|(key, idx)| {
+            let taken = take_record_batch(batch, &UInt32Array::from(idx))
+                .map_err(|e| Error::Usage(format!("splitting by partition: {e}")))?;
+            Ok((key, taken))
+        })
+        .collect()
+}
+
+fn writer_properties() -> Result<WriterProperties> {
+    let schema = file_schema();
+    let eventtime = schema
+        .index_of("eventtime")
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let zstd = ZstdLevel::try_new(3).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(zstd))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by(format!("trailsql {}", env!("CARGO_PKG_VERSION")))
+        .set_sorting_columns(Some(vec![SortingColumn {
+            column_idx: eventtime as i32,
+            descending: false,
+            nulls_first: false,
+        }]));
+    for c in BLOOM_COLUMNS {
+        b = b.set_column_bloom_filter_enabled(ColumnPath::from(*c), true);
+    }
+    Ok(b.build())
+}
+
+/// Write one partition's rows, sorted by `eventtime` (then `eventid`), as
+/// `path` below `root`: into a hidden file first, synced, then renamed, so a
+/// `.parquet` name never holds half a file.
+fn write_file(
+    root: &Path,
+    key: &PartKey,
+    path: &str,
+    batches: &[RecordBatch],
+) -> Result<FileEntry> {
+    let schema = file_schema();
+    let all = datafusion::arrow::compute::concat_batches(&schema, batches)
+        .map_err(|e| Error::Usage(format!("joining batches: {e}")))?;
+    let sort = |name: &str| -> Result<SortColumn> {
+        Ok(SortColumn {
+            values: column(&all, name)?.clone(),
+            options: Some(SortOptions {
+                descending: false,
+                nulls_first: false,
+            }),
+        })
+    };
+    let order = lexsort_to_indices(&[sort("eventtime")?, sort("eventid")?], None)
+        .map_err(|e| Error::Usage(format!("sorting: {e}")))?;
+    let sorted =
+        take_record_batch(&all, &order).map_err(|e| Error::Usage(format!("sorting: {e}")))?;
+    let times = column(&sorted, "eventtime")?
+        .as_any()
+        .downcast_ref::<TimestampMillisecondArray>()
+        .ok_or_else(|| Error::Usage("eventtime is not a millisecond timestamp".into()))?;
+    let valid: Vec<i64> = times.iter().flatten().collect();
+    let target = root.join(path);
+    let dir = target.parent().unwrap_or(root);
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("part.parquet");
+    let partial = dir.join(format!(".{name}.partial"));
+    let file = std::fs::File::create(&partial).map_err(|e| Error::io(&partial, e))?;
+    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()?))
+        .map_err(|e| Error::Usage(format!("{}: {e}", partial.display())))?;
+    writer
+        .write(&sorted)
+        .map_err(|e| Error::Usage(format!("{}: {e}", partial.display())))?;
+    let file = writer
+        .into_inner()
+        .map_err(|e| Error::Usage(format!("{}: {e}", partial.display())))?;
+    file.sync_all().map_err(|e| Error::io(&partial, e))?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    drop(file);
+    std::fs::rename(&partial, &target).map_err(|e| Error::io(&target, e))?;
+    Ok(FileEntry {
+        path: path.to_string(),
+        account: key.0.clone(),
+        region: key.1.clone(),
+        date: key.2.clone(),
+        rows: sorted.num_rows() as u64,
+        bytes,
+        min_ms: valid.first().copied(),
+        max_ms: valid.last().copied(),
+    })
+}
+
+/// Sync a folder, so a rename in it survives a power loss.
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
+/// Write `commit` whole and rename it into place: the moment it exists, its
+/// files and objects are part of the dataset.
+fn write_commit(root: &Path, commit: &Commit) -> Result<()> {
+    let dir = root.join(DATASET_DIR).join(COMMITS_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let target = dir.join(format!("{:010}.{COMMIT_EXT}", commit.seq));
+    let partial = dir.join(format!(".{:010}.partial", commit.seq));
+    let text = serde_json::to_vec(commit).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut f = std::fs::File::create(&partial).map_err(|e| Error::io(&partial, e))?;
+    f.write_all(&text).map_err(|e| Error::io(&partial, e))?;
+    f.sync_all().map_err(|e| Error::io(&partial, e))?;
+    drop(f);
+    std::fs::rename(&partial, &target).map_err(|e| Error::io(&target, e))?;
+    sync_dir(&dir)
+}
+
+/// Delete what a killed run left: Parquet files no commit names, and
+/// partial files. Returns how many were removed.
+fn remove_leftovers(dataset: &Dataset) -> Result<usize> {
+    let named: std::collections::HashSet<PathBuf> = dataset
+        .files()
+        .map(|f| dataset.root.join(&f.path))
+        .collect();
+    let mut removed = 0;
+    let mut stack = vec![dataset.root.clone()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        for entry in entries {
+            let path = entry.map_err(|e| Error::io(&dir, e))?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let leftover = name.ends_with(".partial")
+                || (name.ends_with(".parquet") && !named.contains(&path));
+            if leftover {
+                std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// What a conversion did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub objects_listed: usize,
+    pub objects_converted: usize,
+    pub objects_already: usize,
+    /// Objects converted before whose size or version is now different:
+    /// not converted again (their events are in the dataset as they were).
+    pub changed: Vec<String>,
+    pub unreadable: Vec<(String, String)>,
+    pub events: u64,
+    pub records_skipped: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub files_written: usize,
+    pub commits: usize,
+    pub leftovers_removed: usize,
+}
+
+/// The identity of a source object in the manifest.
+fn object_entry(file: &LogFile) -> ObjectEntry {
+    ObjectEntry {
+        key: crate::archive::tail_key(&file.location).to_string(),
+        size: file.size,
+        version: file.version.clone(),
+    }
+}
+
+/// Decode `files` (all columns), in parallel runs, into batches with the hot
+/// columns; the objects that could not be read, with why.
+async fn decode(
+    source: &Source,
+    files: &[LogFile],
+    summary: &mut Summary,
+) -> Result<(Vec<RecordBatch>, Vec<(String, String)>)> {
+    let runs = crate::table::chunks(files);
+    let mut tasks = Vec::new();
+    for range in runs {
+        let run: Vec<LogFile> = files[range].to_vec();
+        let fetched = match source {
+            Source::Local(_) => None,
+            Source::S3(s3) => {
+                let fetched = futures::future::join_all(run.iter().map(|f| s3.fetch(f))).await;
+                // What S3 would not give after retries stops the conversion
+                // (as it stops a query): the run can be repeated once fixed.
+                if let Some(Err(problem)) = fetched.iter().find(|f| f.is_err()) {
+                    return Err(Error::Usage(problem.0.clone()));
+                }
+                Some(fetched)
+            }
+        };
+        tasks.push(tokio::task::spawn_blocking(move || {
+            let outcome = crate::table::decode_chunk(&run, fetched, None);
+            (run, outcome)
+        }));
+    }
+    let mut batches = Vec::new();
+    let mut unreadable = Vec::new();
+    for task in tasks {
+        let (run, (outcomes, decoded)) = task
+            .await
+            .map_err(|e| Error::Usage(format!("a decoding task failed: {e}")))?;
+        for (file, outcome) in run.iter().zip(outcomes) {
+            summary.bytes_in += file.size;
+            match outcome {
+                Ok(out) => {
+                    summary.events += out.records as u64;
+                    summary.records_skipped += out.skipped.len() as u64;
+                    for p in &out.skipped {
+                        eprintln!(
+                            "warning: {}: record {} skipped: {}",
+                            file.location, p.index, p.reason
+                        );
+                    }
+                }
+                Err(problem) => unreadable.push((file.location.clone(), problem.0)),
+            }
+        }
+        for b in decoded {
+            batches.push(with_hot_columns(&b)?);
+        }
+    }
+    Ok((batches, unreadable))
+}
+
+/// Convert the objects of `source` not yet in the dataset at `dest`.
+pub async fn convert(source: &Source, dest: &Path) -> Result<Summary> {
+    if let Some(root) = source.local_path() {
+        let (a, b) = (
+            std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?,
+            std::fs::canonicalize(dest).unwrap_or_else(|_| dest.to_path_buf()),
+        );
+        if b.starts_with(&a) || a.starts_with(&b) {
+            return Err(Error::Usage(format!(
+                "{} and {} overlap: write the dataset outside the archive",
+                root.display(),
+                dest.display()
+            )));
+        }
+    }
+    let meta = dest.join(DATASET_DIR);
+    std::fs::create_dir_all(&meta).map_err(|e| Error::io(&meta, e))?;
+    // One conversion at a time; the lock goes with the process, however it ends.
+    let lock_path = meta.join("lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+    lock.try_lock().map_err(|_| {
+        Error::Usage(format!(
+            "{}: another trailsql convert is writing this dataset",
+            dest.display()
+        ))
+    })?;
+    let info = meta.join(DATASET_FILE);
+    if !info.is_file() {
+        let text = serde_json::to_string(&DatasetInfo {
+            format: FORMAT.into(),
+            version: FORMAT_VERSION,
+        })
+        .map_err(|e| Error::Usage(e.to_string()))?;
+        let partial = meta.join(".dataset.partial");
+        std::fs::write(&partial, text).map_err(|e| Error::io(&partial, e))?;
+        std::fs::rename(&partial, &info).map_err(|e| Error::io(&info, e))?;
+    }
+    let mut dataset = Dataset::open(dest)?;
+    let mut summary = Summary {
+        leftovers_removed: remove_leftovers(&dataset)?,
+        ..Summary::default()
+    };
+    let listing = source.list().await?;
+    summary.objects_listed = listing.logs.len();
+    // The objects to convert, grouped by account, region and delivery day
+    // (files outside the layout form one group).
+    let mut groups: BTreeMap<(String, String, String), Vec<LogFile>> = BTreeMap::new();
+    {
+        let known = dataset.objects();
+        for file in listing.logs {
+            let entry = object_entry(&file);
+            match known.get(entry.key.as_str()) {
+                Some(old) if old.size == entry.size && old.version == entry.version => {
+                    summary.objects_already += 1;
+                }
+                Some(_) => summary.changed.push(file.location.clone()),
+                None => {
+                    let group = match &file.key {
+                        Some(k) => (k.account.clone(), k.region.clone(), k.date.to_string()),
+                        None => Default::default(),
+                    };
+                    groups.entry(group).or_default().push(file);
+                }
+            }
+        }
+    }
+    for files in groups.into_values() {
+        let seq = dataset.next_seq();
+        let (batches, unreadable) = decode(source, &files, &mut summary).await?;
+        let mut parts: BTreeMap<PartKey, Vec<RecordBatch>> = BTreeMap::new();
+        for b in &batches {
+            for (key, rows) in partition(b)? {
+                parts.entry(key).or_default().push(rows);
+            }
+        }
+        let mut written = Vec::new();
+        for (n, (key, rows)) in parts.into_iter().enumerate() {
+            let path = format!(
+                "account={}/region={}/date={}/part-{seq:010}-{n:03}.parquet",
+                key.0, key.1, key.2
+            );
+            let root = dest.to_path_buf();
+            let entry = tokio::task::spawn_blocking(move || write_file(&root, &key, &path, &rows))
+                .await
+                .map_err(|e| Error::Usage(format!("a writing task failed: {e}")))??;
+            summary.bytes_out += entry.bytes;
+            written.push(entry);
+        }
+        for f in &written {
+            if let Some(dir) = dest.join(&f.path).parent() {
+                sync_dir(dir)?;
+            }
+        }
+        summary.files_written += written.len();
+        summary.objects_converted += files.len() - unreadable.len();
+        summary.unreadable.extend(unreadable.iter().cloned());
+        let commit = Commit {
+            seq,
+            objects: files.iter().map(object_entry).collect(),
+            files: written,
+            unreadable,
+        };
+        write_commit(dest, &commit)?;
+        summary.commits += 1;
+        dataset.commits.push(commit);
+    }
+    drop(lock);
+    Ok(summary)
+}

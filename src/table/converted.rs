@@ -1,0 +1,185 @@
+//! A converted dataset (`trailsql convert`) as the same table as its raw
+//! archive: the canonical schema, the files its manifest names, pruned by the
+//! query's limits on `eventtime`, `awsregion` and `recipientaccountid`
+//! through the partition values and time span the manifest keeps for each
+//! file, then by Parquet statistics, page index and bloom filters.
+//!
+//! Filters on the nested identity fields the files also keep as top-level
+//! columns (`useridentity.arn` and so on) are given to the Parquet reader on
+//! those columns, which it can prune by; DataFusion still applies every
+//! filter as written to the rows.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, Result as DfResult};
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::error::DataFusionError;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::scalar::ScalarValue;
+
+use crate::archive::Prune;
+use crate::convert::{file_schema, Dataset, FileEntry, HOT_COLUMNS, NULL_PARTITION};
+use crate::record::canonical_schema;
+use crate::table::{filters, Report};
+
+#[derive(Debug)]
+pub struct ConvertedTable {
+    root: PathBuf,
+    report: Arc<Report>,
+}
+
+impl ConvertedTable {
+    pub fn new(root: PathBuf, report: Arc<Report>) -> Self {
+        ConvertedTable { root, report }
+    }
+}
+
+/// Whether a file can hold events within `prune`'s limits.
+fn admits(f: &FileEntry, prune: &Prune) -> bool {
+    let in_set = |set: &Option<std::collections::BTreeSet<String>>, v: &str| {
+        set.as_ref()
+            .is_none_or(|s| v != NULL_PARTITION && s.contains(v))
+    };
+    if !in_set(&prune.accounts, &f.account) || !in_set(&prune.regions, &f.region) {
+        return false;
+    }
+    if let (Some(from), Some(max)) = (prune.from_ms, f.max_ms) {
+        if max < from {
+            return false;
+        }
+    }
+    if let (Some(to), Some(min)) = (prune.to_ms, f.min_ms) {
+        if min > to {
+            return false;
+        }
+    }
+    // A file without times holds only rows whose eventtime is NULL, which
+    // no time limit admits.
+    f.min_ms.is_some() || (prune.from_ms.is_none() && prune.to_ms.is_none())
+}
+
+/// `expr` with nested identity fields read from their top-level copies and
+/// columns unqualified (the Parquet files know no table names).
+fn for_files(expr: &Expr) -> DfResult<Expr> {
+    expr.clone()
+        .transform(|e| {
+            if let Expr::ScalarFunction(f) = &e {
+                if f.func.name() == "get_field" {
+                    if let [Expr::Column(parent), Expr::Literal(ScalarValue::Utf8(Some(field)), _)] =
+                        f.args.as_slice()
+                    {
+                        if let Some((hot, _, _)) = HOT_COLUMNS
+                            .iter()
+                            .find(|(_, p, c)| *p == parent.name && c == field)
+                        {
+                            return Ok(Transformed::yes(Expr::Column(
+                                datafusion::common::Column::new_unqualified(*hot),
+                            )));
+                        }
+                    }
+                }
+            }
+            if let Expr::Column(c) = &e {
+                if c.relation.is_some() {
+                    return Ok(Transformed::yes(Expr::Column(
+                        datafusion::common::Column::new_unqualified(c.name.clone()),
+                    )));
+                }
+            }
+            Ok(Transformed::no(e))
+        })
+        .map(|t| t.data)
+}
+
+#[async_trait]
+impl TableProvider for ConvertedTable {
+    fn schema(&self) -> SchemaRef {
+        canonical_schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        // The manifest as it is now: a conversion since the table was
+        // registered shows.
+        let root = self.root.clone();
+        let dataset = tokio::task::spawn_blocking(move || Dataset::open(&root))
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))??;
+        let prune = filters::prune_from(filters);
+        let all: Vec<&FileEntry> = dataset.files().collect();
+        let files: Vec<&FileEntry> = all.iter().copied().filter(|f| admits(f, &prune)).collect();
+        use std::sync::atomic::Ordering::Relaxed;
+        self.report
+            .parquet_listed
+            .fetch_add(all.len() as u64, Relaxed);
+        self.report
+            .parquet_pruned
+            .fetch_add((all.len() - files.len()) as u64, Relaxed);
+
+        let schema = file_schema();
+        let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
+        let usable: Vec<Expr> = filters
+            .iter()
+            .filter_map(|f| for_files(f).ok())
+            .filter(|f| state.create_physical_expr(f.clone(), &df_schema).is_ok())
+            .collect();
+        let mut source = ParquetSource::new(schema.clone())
+            .with_table_parquet_options(state.table_options().parquet.clone());
+        if let Some(predicate) = datafusion::logical_expr::utils::conjunction(usable) {
+            source = source.with_predicate(state.create_physical_expr(predicate, &df_schema)?);
+        }
+        // Biggest first, dealt round the partitions.
+        let mut sorted = files;
+        sorted.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
+        let n = state
+            .config()
+            .target_partitions()
+            .max(1)
+            .min(sorted.len().max(1));
+        let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); n];
+        for (i, f) in sorted.iter().enumerate() {
+            let path = dataset.root.join(&f.path);
+            let location = datafusion::object_store::path::Path::from_absolute_path(&path)
+                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            groups[i % n].push(PartitionedFile::new(location.to_string(), f.bytes));
+        }
+        let canonical = canonical_schema().fields().len();
+        let columns: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..canonical).collect(),
+        };
+        let config =
+            FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
+                .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
+                .with_projection_indices(Some(columns))?
+                .with_limit(limit)
+                .build();
+        Ok(DataSourceExec::from_data_source(config))
+    }
+}

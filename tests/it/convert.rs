@@ -1,0 +1,258 @@
+//! `trailsql convert`: the dataset gives the raw archive's answers (saved
+//! queries, the .slt suite, lookups that prune), reruns convert only what is
+//! new, and a conversion killed at any moment and run again gives what an
+//! uninterrupted one gives.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::util::{bin, csv_answer, files_under, fixture_archive, run, run_area, text};
+
+/// A sample archive of `days` days.
+fn sample(days: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let days = days.to_string();
+    let st = bin()
+        .args(["sample", dir.path().to_str().unwrap(), "--days", &days])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    dir
+}
+
+/// `trailsql convert SOURCE DEST`: what it printed on stderr.
+fn convert(source: &Path, dest: &Path) -> String {
+    let out = run(
+        &["convert", source.to_str().unwrap(), dest.to_str().unwrap()],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stderr)
+}
+
+/// Every event of a source, every column, in one order.
+const EVERYTHING: &str = "SELECT * FROM cloudtrail ORDER BY eventid, log_object";
+
+#[test]
+fn a_converted_sample_gives_the_same_answers() {
+    let raw = sample(3);
+    let dest = tempfile::tempdir().unwrap();
+    let said = convert(raw.path(), dest.path());
+    assert!(
+        said.starts_with("converted ") && !said.starts_with("converted 0 "),
+        "{said}"
+    );
+    let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
+    // Every row and column.
+    let all = csv_answer(r, EVERYTHING);
+    assert!(all.lines().count() > 1000, "{}", all.lines().count());
+    assert_eq!(csv_answer(d, EVERYTHING), all);
+    // Every saved query, output for output.
+    for area in ["cis", "forensics"] {
+        let (raw_out, a) = run_area(r, area);
+        let (conv_out, b) = run_area(d, area);
+        assert!(
+            a.status.success() && b.status.success(),
+            "{}",
+            text(&b.stderr)
+        );
+        assert_eq!(text(&a.stdout), text(&b.stdout), "{area}");
+        let names: Vec<_> = files_under(raw_out.path())
+            .iter()
+            .map(|p| p.strip_prefix(raw_out.path()).unwrap().to_owned())
+            .collect();
+        assert!(names.len() > 10, "{names:?}");
+        for name in names {
+            assert_eq!(
+                std::fs::read_to_string(raw_out.path().join(&name)).unwrap(),
+                std::fs::read_to_string(conv_out.path().join(&name)).unwrap(),
+                "{area}/{name:?}"
+            );
+        }
+    }
+    // Lookups by the nested identity fields and by time, region and account
+    // prune files, with the same answers.
+    for sql in [
+        "SELECT eventtime, eventname, sourceipaddress FROM cloudtrail \
+         WHERE useridentity.username = 'alice' AND eventname = 'DeleteTable' ORDER BY eventtime",
+        "SELECT count(*) AS n FROM cloudtrail WHERE useridentity.arn = 'arn:aws:iam::111122223333:user/bob'",
+        "SELECT count(*) AS n FROM cloudtrail WHERE awsregion = 'eu-west-1' \
+         AND recipientaccountid = '444455556666' AND eventtime >= '2025-10-02' AND eventtime < '2025-10-03'",
+    ] {
+        assert_eq!(csv_answer(d, sql), csv_answer(r, sql), "{sql}");
+    }
+    let out = run(
+        &[
+            "--source",
+            d,
+            "--stats",
+            "-e",
+            "SELECT count(*) FROM cloudtrail WHERE awsregion = 'eu-west-1' \
+             AND recipientaccountid = '444455556666' AND eventtime >= '2025-10-02' AND eventtime < '2025-10-03'",
+        ],
+        "",
+    );
+    let stats = text(&out.stderr);
+    let parquet = files_under(dest.path())
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .count();
+    // One account, region and day: its partition's files (the day's own and
+    // the late-evening events delivered the next day), not the others.
+    let scanned: usize = stats
+        .split("scanned ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stats}"));
+    assert!(
+        (1..=2).contains(&scanned) && stats.contains(&format!("of {parquet} Parquet files")),
+        "{stats}"
+    );
+    // The layout: Hive-style folders by the event's account, region and day.
+    assert!(dest
+        .path()
+        .join("account=444455556666/region=eu-west-1/date=2025-10-02")
+        .is_dir());
+}
+
+#[test]
+fn the_sql_suite_gives_the_same_answers_on_a_converted_fixture() {
+    let dest = tempfile::tempdir().unwrap();
+    convert(&fixture_archive(), dest.path());
+    let raw = fixture_archive();
+    let (r, d) = (raw.to_str().unwrap(), dest.path().to_str().unwrap());
+    assert_eq!(csv_answer(d, EVERYTHING), csv_answer(r, EVERYTHING));
+    crate::slt::run_suite(d);
+}
+
+#[test]
+fn a_rerun_converts_only_what_is_new() {
+    let raw = sample(2);
+    let dest = tempfile::tempdir().unwrap();
+    let first = convert(raw.path(), dest.path());
+    let objects: usize = first
+        .split_whitespace()
+        .nth(3)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{first}"));
+    let again = convert(raw.path(), dest.path());
+    assert!(
+        again.starts_with(&format!(
+            "converted 0 of {objects} objects ({objects} converted before)"
+        )),
+        "{again}"
+    );
+    // A late file for a day already written: added, nothing lost.
+    let day = raw
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    let late =
+        day.join("111122223333_CloudTrail_us-east-1_20251001T2359Z_latelatelatelate.json.gz");
+    let events = r#"{"Records":[{"eventVersion":"1.08","eventTime":"2025-10-01T09:00:00Z",
+        "eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1",
+        "eventID":"late-0000-0000-0000-000000000001","recipientAccountId":"111122223333",
+        "userIdentity":{"type":"IAMUser","userName":"late"}}]}"#;
+    std::fs::write(&late, events).unwrap();
+    let third = convert(raw.path(), dest.path());
+    assert!(
+        third.starts_with(&format!(
+            "converted 1 of {} objects ({objects} converted before)",
+            objects + 1
+        )),
+        "{third}"
+    );
+    let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
+    assert_eq!(csv_answer(d, EVERYTHING), csv_answer(r, EVERYTHING));
+    // A converted file changed since: reported, not converted twice.
+    std::fs::write(&late, events.replace("GetObject", "PutObject")).unwrap();
+    let fourth = convert(raw.path(), dest.path());
+    assert!(
+        fourth.contains("changed since it was converted, not converted again")
+            && fourth.contains("latelatelatelate"),
+        "{fourth}"
+    );
+}
+
+/// Every row of the dataset at `dest`, in one order.
+fn content(dest: &Path) -> String {
+    csv_answer(dest.to_str().unwrap(), EVERYTHING)
+}
+
+#[test]
+fn a_conversion_killed_at_any_moment_and_run_again_loses_and_duplicates_nothing() {
+    let raw = sample(4);
+    let source = raw.path().to_str().unwrap();
+    // The uninterrupted run, and how long it takes.
+    let whole = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    convert(raw.path(), whole.path());
+    let took = started.elapsed();
+    let expected = content(whole.path());
+    assert_eq!(expected, csv_answer(source, EVERYTHING));
+
+    // Kill runs at points spread over that time (a fixed pseudo-random
+    // sequence, so a failure can be repeated), each time carrying on from
+    // what the killed run left; then let one finish.
+    let dest = tempfile::tempdir().unwrap();
+    let mut seed: u64 = 0x5eed_2026;
+    let mut kills = 0;
+    for _ in 0..12 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let fraction = (seed >> 33) as f64 / (1u64 << 31) as f64;
+        let mut child = bin()
+            .args(["convert", source, dest.path().to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs_f64(took.as_secs_f64() * fraction));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(kills > 0, "every run ended before it could be killed");
+    let last = convert(raw.path(), dest.path());
+    assert_eq!(
+        content(dest.path()),
+        expected,
+        "after {kills} kills; {last}"
+    );
+    // And nothing is left that no commit names.
+    let named: usize = files_under(dest.path())
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .count();
+    let whole_files = files_under(whole.path())
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .count();
+    assert_eq!(named, whole_files);
+    assert!(!files_under(dest.path())
+        .iter()
+        .any(|p| p.to_str().unwrap().ends_with(".partial")));
+}
+
+#[test]
+fn convert_refuses_a_dataset_inside_its_archive() {
+    let raw = sample(1);
+    let inside = raw.path().join("parquet");
+    let out = run(
+        &[
+            "convert",
+            raw.path().to_str().unwrap(),
+            inside.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("overlap"),
+        "{}",
+        text(&out.stderr)
+    );
+}
