@@ -124,6 +124,10 @@ pub struct ConvertArgs {
     /// The dataset folder (made if missing; a dataset there is added to).
     #[arg(value_name = "DEST")]
     pub dest: PathBuf,
+    /// Keep each eventid once (two trails, or a re-delivery, can log one
+    /// event twice). Chosen when the dataset is made; later runs keep it.
+    #[arg(long)]
+    pub dedupe: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -395,7 +399,11 @@ async fn run(cli: Cli) -> Result<i32> {
 async fn convert(cli: &Cli, args: &ConvertArgs) -> Result<i32> {
     let started = Instant::now();
     let source = crate::archive::Source::open(&args.source, &s3_options(cli)).await?;
-    let s = crate::convert::convert(&source, &args.dest).await?;
+    let report = std::sync::Arc::new(crate::table::Report::new());
+    let s = {
+        let _progress = crate::progress::Progress::start(report.clone(), cli.progress);
+        crate::convert::convert(&source, &args.dest, args.dedupe, &report).await?
+    };
     let mut out = format!(
         "converted {} of {} objects ({} converted before) into {}: {} events, \
          {} MB in, {} MB of Parquet in {} files, {:.1} s\n",
@@ -413,6 +421,12 @@ async fn convert(cli: &Cli, args: &ConvertArgs) -> Result<i32> {
         out += &format!(
             "removed {} files an interrupted run had left\n",
             s.leftovers_removed
+        );
+    }
+    if s.dedupe {
+        out += &format!(
+            "{} events left out as duplicates (an eventid the dataset already holds)\n",
+            s.duplicates
         );
     }
     if s.records_skipped > 0 {

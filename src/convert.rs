@@ -128,12 +128,19 @@ pub struct Commit {
     /// rerun does not try them again as new (they are reported each run).
     #[serde(default)]
     pub unreadable: Vec<(String, String)>,
+    /// Events left out as duplicates (`--dedupe`).
+    #[serde(default)]
+    pub duplicates: u64,
 }
 
 #[derive(Serialize, Deserialize)]
 struct DatasetInfo {
     format: String,
     version: u32,
+    /// Set when the dataset is made (`--dedupe`), kept for every later run:
+    /// an event whose `eventid` the dataset already holds is not added.
+    #[serde(default)]
+    dedupe: bool,
 }
 
 /// Whether `path` is a converted dataset.
@@ -146,6 +153,7 @@ pub fn is_dataset(path: &Path) -> bool {
 pub struct Dataset {
     pub root: PathBuf,
     pub commits: Vec<Commit>,
+    pub dedupe: bool,
 }
 
 impl Dataset {
@@ -184,6 +192,7 @@ impl Dataset {
         Ok(Dataset {
             root: root.to_path_buf(),
             commits,
+            dedupe: info.dedupe,
         })
     }
 
@@ -420,6 +429,55 @@ fn remove_leftovers(dataset: &Dataset) -> Result<usize> {
     Ok(removed)
 }
 
+/// The `eventid`s in the committed files of one partition.
+fn committed_ids(dataset: &Dataset, key: &PartKey) -> Result<std::collections::HashSet<String>> {
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use datafusion::parquet::arrow::ProjectionMask;
+    let at = file_schema()
+        .index_of("eventid")
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let mut ids = std::collections::HashSet::new();
+    for f in dataset
+        .files()
+        .filter(|f| f.account == key.0 && f.region == key.1 && f.date == key.2)
+    {
+        let path = dataset.root.join(&f.path);
+        let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{}: {e}", path.display()));
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(&e))?;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [at]);
+        for batch in builder.with_projection(mask).build().map_err(|e| bad(&e))? {
+            let batch = batch.map_err(|e| bad(&e))?;
+            ids.extend(
+                batch
+                    .column(0)
+                    .as_string::<i32>()
+                    .iter()
+                    .flatten()
+                    .map(str::to_string),
+            );
+        }
+    }
+    Ok(ids)
+}
+
+/// `batch` without the rows whose `eventid` is in `seen`, adding the others
+/// to it (rows without an eventid are all kept); and how many were left out.
+fn without_seen(
+    batch: &RecordBatch,
+    seen: &mut std::collections::HashSet<String>,
+) -> Result<(RecordBatch, u64)> {
+    use datafusion::arrow::array::BooleanArray;
+    let ids = column(batch, "eventid")?.as_string::<i32>();
+    let keep: BooleanArray = (0..batch.num_rows())
+        .map(|i| Some(!ids.is_valid(i) || seen.insert(ids.value(i).to_string())))
+        .collect();
+    let dropped = keep.false_count() as u64;
+    let kept = datafusion::arrow::compute::filter_record_batch(batch, &keep)
+        .map_err(|e| Error::Usage(format!("leaving out duplicates: {e}")))?;
+    Ok((kept, dropped))
+}
+
 /// What a conversion did.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -436,6 +494,9 @@ pub struct Summary {
     pub bytes_out: u64,
     pub files_written: usize,
     pub commits: usize,
+    /// Events left out because the dataset already held their `eventid`.
+    pub duplicates: u64,
+    pub dedupe: bool,
     pub leftovers_removed: usize,
 }
 
@@ -454,6 +515,7 @@ async fn decode(
     source: &Source,
     files: &[LogFile],
     summary: &mut Summary,
+    report: &crate::table::Report,
 ) -> Result<(Vec<RecordBatch>, Vec<(String, String)>)> {
     let runs = crate::table::chunks(files);
     let mut tasks = Vec::new();
@@ -484,18 +546,17 @@ async fn decode(
             .map_err(|e| Error::Usage(format!("a decoding task failed: {e}")))?;
         for (file, outcome) in run.iter().zip(outcomes) {
             summary.bytes_in += file.size;
+            report.bytes(file.size);
             match outcome {
                 Ok(out) => {
+                    report.file_read(&file.location, &out);
                     summary.events += out.records as u64;
                     summary.records_skipped += out.skipped.len() as u64;
-                    for p in &out.skipped {
-                        eprintln!(
-                            "warning: {}: record {} skipped: {}",
-                            file.location, p.index, p.reason
-                        );
-                    }
                 }
-                Err(problem) => unreadable.push((file.location.clone(), problem.0)),
+                Err(problem) => {
+                    report.file_failed(&file.location, &problem);
+                    unreadable.push((file.location.clone(), problem.0));
+                }
             }
         }
         for b in decoded {
@@ -505,8 +566,16 @@ async fn decode(
     Ok((batches, unreadable))
 }
 
-/// Convert the objects of `source` not yet in the dataset at `dest`.
-pub async fn convert(source: &Source, dest: &Path) -> Result<Summary> {
+/// Convert the objects of `source` not yet in the dataset at `dest`. With
+/// `dedupe` a new dataset leaves out events whose `eventid` it already holds
+/// (a dataset keeps the setting it was made with). Progress goes to
+/// `report`'s counters.
+pub async fn convert(
+    source: &Source,
+    dest: &Path,
+    dedupe: bool,
+    report: &crate::table::Report,
+) -> Result<Summary> {
     if let Some(root) = source.local_path() {
         let (a, b) = (
             std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?,
@@ -536,6 +605,7 @@ pub async fn convert(source: &Source, dest: &Path) -> Result<Summary> {
         let text = serde_json::to_string(&DatasetInfo {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
+            dedupe,
         })
         .map_err(|e| Error::Usage(e.to_string()))?;
         let partial = meta.join(".dataset.partial");
@@ -543,12 +613,21 @@ pub async fn convert(source: &Source, dest: &Path) -> Result<Summary> {
         std::fs::rename(&partial, &info).map_err(|e| Error::io(&info, e))?;
     }
     let mut dataset = Dataset::open(dest)?;
+    if dedupe && !dataset.dedupe {
+        return Err(Error::Usage(format!(
+            "{} was made without --dedupe and may already hold duplicates: \
+             convert into a new folder with --dedupe",
+            dest.display()
+        )));
+    }
     let mut summary = Summary {
         leftovers_removed: remove_leftovers(&dataset)?,
+        dedupe: dataset.dedupe,
         ..Summary::default()
     };
     let listing = source.list().await?;
     summary.objects_listed = listing.logs.len();
+    report.listed(&listing);
     // The objects to convert, grouped by account, region and delivery day
     // (files outside the layout form one group).
     let mut groups: BTreeMap<(String, String, String), Vec<LogFile>> = BTreeMap::new();
@@ -571,15 +650,42 @@ pub async fn convert(source: &Source, dest: &Path) -> Result<Summary> {
             }
         }
     }
-    for files in groups.into_values() {
+    report.pruned(summary.objects_already + summary.changed.len());
+    // With dedupe: the eventids of the partitions this run touches (the
+    // committed files' and those added since), for the current account
+    // and region.
+    let mut seen: HashMap<PartKey, std::collections::HashSet<String>> = HashMap::new();
+    let mut seen_for = (String::new(), String::new());
+    for ((account, region, _), files) in groups {
         let seq = dataset.next_seq();
-        let (batches, unreadable) = decode(source, &files, &mut summary).await?;
+        let (batches, unreadable) = decode(source, &files, &mut summary, report).await?;
         let mut parts: BTreeMap<PartKey, Vec<RecordBatch>> = BTreeMap::new();
         for b in &batches {
             for (key, rows) in partition(b)? {
                 parts.entry(key).or_default().push(rows);
             }
         }
+        let mut duplicates = 0;
+        if dataset.dedupe {
+            if seen_for != (account.clone(), region.clone()) {
+                seen.clear();
+                seen_for = (account, region);
+            }
+            for (key, rows) in parts.iter_mut() {
+                if !seen.contains_key(key) {
+                    let ids = committed_ids(&dataset, key)?;
+                    seen.insert(key.clone(), ids);
+                }
+                let ids = seen.get_mut(key).expect("just inserted");
+                for batch in rows.iter_mut() {
+                    let (kept, dropped) = without_seen(batch, ids)?;
+                    *batch = kept;
+                    duplicates += dropped;
+                }
+            }
+            parts.retain(|_, rows| rows.iter().any(|b| b.num_rows() > 0));
+        }
+        summary.duplicates += duplicates;
         let mut written = Vec::new();
         for (n, (key, rows)) in parts.into_iter().enumerate() {
             let path = format!(
@@ -606,6 +712,7 @@ pub async fn convert(source: &Source, dest: &Path) -> Result<Summary> {
             objects: files.iter().map(object_entry).collect(),
             files: written,
             unreadable,
+            duplicates,
         };
         write_commit(dest, &commit)?;
         summary.commits += 1;

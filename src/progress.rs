@@ -90,6 +90,8 @@ impl Drop for Progress {
             if self.mode == ProgressMode::Always {
                 update(&bar, &self.report, self.started.elapsed());
                 bar.abandon();
+                // What follows starts on a line of its own.
+                eprintln!();
             } else {
                 bar.finish_and_clear();
             }

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::util::{bin, csv_answer, files_under, fixture_archive, run, run_area, text};
+use crate::util::{bin, csv_answer, files_in, files_under, fixture_archive, run, run_area, text};
 
 /// A sample archive of `days` days.
 fn sample(days: u32) -> tempfile::TempDir {
@@ -182,18 +182,54 @@ fn content(dest: &Path) -> String {
 #[test]
 fn a_conversion_killed_at_any_moment_and_run_again_loses_and_duplicates_nothing() {
     let raw = sample(4);
-    let source = raw.path().to_str().unwrap();
-    // The uninterrupted run, and how long it takes.
+    killed_runs_give_the_whole_dataset(raw.path(), &[]);
+}
+
+#[test]
+fn a_deduplicating_conversion_killed_and_run_again_keeps_each_event_once() {
+    let raw = sample(3);
+    // Every file of one account and region delivered twice.
+    let region = raw
+        .path()
+        .join("AWSLogs/444455556666/CloudTrail/eu-west-1/2025/10");
+    for day in files_in(&region) {
+        for f in files_in(&day) {
+            let name = f
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .replace(".json.gz", "x.json.gz");
+            std::fs::copy(&f, day.join(name)).unwrap();
+        }
+    }
+    killed_runs_give_the_whole_dataset(raw.path(), &["--dedupe"]);
+}
+
+/// Convert `raw` whole; then again into another folder, killing runs at
+/// points spread over the time the whole run took (a fixed pseudo-random
+/// sequence, so a failure can be repeated), each carrying on from what the
+/// killed one left, and letting the last one finish: the two datasets must
+/// hold the same rows and as many files, and nothing else.
+fn killed_runs_give_the_whole_dataset(raw: &Path, args: &[&str]) {
+    let source = raw.to_str().unwrap();
     let whole = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    convert(raw.path(), whole.path());
+    let out = run(
+        &[&["convert", source, whole.path().to_str().unwrap()], args].concat(),
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let took = started.elapsed();
     let expected = content(whole.path());
-    assert_eq!(expected, csv_answer(source, EVERYTHING));
+    if args.contains(&"--dedupe") {
+        let counts = csv_answer(
+            whole.path().to_str().unwrap(),
+            "SELECT count(*) = count(DISTINCT eventid) AS once FROM cloudtrail",
+        );
+        assert_eq!(counts, "once\ntrue\n");
+    }
 
-    // Kill runs at points spread over that time (a fixed pseudo-random
-    // sequence, so a failure can be repeated), each time carrying on from
-    // what the killed run left; then let one finish.
     let dest = tempfile::tempdir().unwrap();
     let mut seed: u64 = 0x5eed_2026;
     let mut kills = 0;
@@ -204,6 +240,7 @@ fn a_conversion_killed_at_any_moment_and_run_again_loses_and_duplicates_nothing(
         let fraction = (seed >> 33) as f64 / (1u64 << 31) as f64;
         let mut child = bin()
             .args(["convert", source, dest.path().to_str().unwrap()])
+            .args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -216,22 +253,25 @@ fn a_conversion_killed_at_any_moment_and_run_again_loses_and_duplicates_nothing(
         child.wait().unwrap();
     }
     assert!(kills > 0, "every run ended before it could be killed");
-    let last = convert(raw.path(), dest.path());
+    let out = run(
+        &[&["convert", source, dest.path().to_str().unwrap()], args].concat(),
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         content(dest.path()),
         expected,
-        "after {kills} kills; {last}"
+        "after {kills} kills; {}",
+        text(&out.stderr)
     );
     // And nothing is left that no commit names.
-    let named: usize = files_under(dest.path())
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .count();
-    let whole_files = files_under(whole.path())
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .count();
-    assert_eq!(named, whole_files);
+    let parquet = |dir: &Path| {
+        files_under(dir)
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .count()
+    };
+    assert_eq!(parquet(dest.path()), parquet(whole.path()));
     assert!(!files_under(dest.path())
         .iter()
         .any(|p| p.to_str().unwrap().ends_with(".partial")));
@@ -255,4 +295,126 @@ fn convert_refuses_a_dataset_inside_its_archive() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn dedupe_keeps_each_eventid_once_across_runs() {
+    let raw = sample(2);
+    // A second trail delivering the same events: copies of a day's files
+    // under other names (in the same day folder, as a second trail's files
+    // are in its own prefix).
+    let day = raw
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    let originals = files_in(&day);
+    for f in &originals[..originals.len() / 2] {
+        let name = f
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace(".json.gz", "x.json.gz");
+        std::fs::copy(f, day.join(name)).unwrap();
+    }
+    let r = raw.path().to_str().unwrap();
+    let counts = "SELECT count(*) AS events, count(DISTINCT eventid) AS ids FROM cloudtrail";
+    let raw_counts = csv_answer(r, counts);
+    let ids: usize = raw_counts
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let events: usize = raw_counts
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(events > ids, "{raw_counts}");
+
+    // Without --dedupe every delivery is kept, as in the archive.
+    let plain = tempfile::tempdir().unwrap();
+    convert(raw.path(), plain.path());
+    assert_eq!(
+        csv_answer(plain.path().to_str().unwrap(), counts),
+        raw_counts
+    );
+
+    let dest = tempfile::tempdir().unwrap();
+    let d = dest.path().to_str().unwrap();
+    let out = run(&["convert", r, d, "--dedupe"], "");
+    let said = text(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("{} events left out as duplicates", events - ids)),
+        "{said}"
+    );
+    assert_eq!(csv_answer(d, counts), format!("events,ids\n{ids},{ids}\n"));
+    // A re-delivery in a later run, of events already converted: left out
+    // too (the dataset keeps --dedupe without being told again).
+    let again = originals.last().unwrap();
+    let name = again
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .replace(".json.gz", "y.json.gz");
+    std::fs::copy(again, day.join(name)).unwrap();
+    let later = convert(raw.path(), dest.path());
+    assert!(later.starts_with("converted 1 of"), "{later}");
+    assert_eq!(csv_answer(d, counts), format!("events,ids\n{ids},{ids}\n"));
+    // The events kept are the archive's, one of each.
+    assert_eq!(
+        csv_answer(
+            d,
+            "SELECT DISTINCT eventid, eventname, eventtime FROM cloudtrail ORDER BY eventid"
+        ),
+        csv_answer(
+            r,
+            "SELECT DISTINCT eventid, eventname, eventtime FROM cloudtrail ORDER BY eventid"
+        )
+    );
+    // A dataset made without it cannot start deduplicating.
+    let out = run(
+        &["convert", r, plain.path().to_str().unwrap(), "--dedupe"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("made without --dedupe"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn convert_shows_progress_when_asked_and_nothing_extra_in_a_pipe() {
+    let raw = sample(1);
+    let dest = tempfile::tempdir().unwrap();
+    let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
+    let out = run(&["convert", r, d, "--progress", "always"], "");
+    let said = text(&out.stderr);
+    let objects: usize = said
+        .lines()
+        .last()
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(
+        said.contains(&format!("{objects}/{objects} objects")),
+        "{said}"
+    );
+    // Piped, by default: the summary line alone.
+    let dest = tempfile::tempdir().unwrap();
+    let out = run(&["convert", r, dest.path().to_str().unwrap()], "");
+    let said = text(&out.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.starts_with("converted "), "{said}");
 }
