@@ -111,6 +111,9 @@ pub enum Command {
     /// Convert an archive to a partitioned Parquet dataset, or bring one up
     /// to date: only objects not converted before are read.
     Convert(ConvertArgs),
+    /// Print the CREATE EXTERNAL TABLE (with partition projection) that lets
+    /// Athena, Trino or Spark query a converted dataset once it is in S3.
+    AthenaDdl(AthenaDdlArgs),
     /// Check the archive's digest files: every log file present and unchanged,
     /// every digest signed and chained, no gaps.
     Verify(VerifyArgs),
@@ -128,6 +131,19 @@ pub struct ConvertArgs {
     /// event twice). Chosen when the dataset is made; later runs keep it.
     #[arg(long)]
     pub dedupe: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AthenaDdlArgs {
+    /// The converted dataset (a folder written by `trailsql convert`).
+    #[arg(value_name = "DEST")]
+    pub dest: PathBuf,
+    /// Where the dataset is (or will be copied to) in S3: s3://BUCKET/PREFIX.
+    #[arg(long, value_name = "S3_URL")]
+    pub location: String,
+    /// The table's name.
+    #[arg(long, value_name = "NAME", default_value = "cloudtrail_parquet")]
+    pub table: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -318,6 +334,21 @@ async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &cli).await,
         Some(Command::Verify(args)) => return verify(&cli, args).await,
         Some(Command::Convert(args)) => return convert(&cli, args).await,
+        Some(Command::AthenaDdl(args)) => {
+            if !crate::convert::is_dataset(&args.dest) {
+                return Err(Error::Usage(format!(
+                    "{}: not a dataset written by trailsql convert",
+                    args.dest.display()
+                )));
+            }
+            let dataset = crate::convert::Dataset::open(&args.dest)?;
+            say(&crate::convert::athena_ddl(
+                &dataset,
+                &args.location,
+                &args.table,
+            )?)?;
+            return Ok(0);
+        }
         Some(Command::Run(args)) if args.list => {
             let catalogue = Catalogue::load(cli.queries.as_deref())?;
             say(&crate::queries::listing(&catalogue.all(None)))?;

@@ -418,3 +418,130 @@ fn convert_shows_progress_when_asked_and_nothing_extra_in_a_pipe() {
     assert_eq!(said.lines().count(), 1, "{said}");
     assert!(said.starts_with("converted "), "{said}");
 }
+
+/// The Hive type of a Parquet schema node, read from the file's own schema
+/// (physical and logical types), not from trailsql's Arrow schema.
+fn parquet_hive_type(t: &datafusion::parquet::schema::types::Type) -> String {
+    use datafusion::parquet::basic::{ConvertedType, LogicalType, Type as Physical};
+    if t.is_primitive() {
+        let logical = t.get_basic_info().logical_type_ref().cloned();
+        return match (t.get_physical_type(), logical) {
+            (Physical::BYTE_ARRAY, Some(LogicalType::String)) => "string".into(),
+            (Physical::BOOLEAN, None) => "boolean".into(),
+            (Physical::INT64, Some(LogicalType::Timestamp { .. })) => "timestamp".into(),
+            (p, l) => panic!("{}: unexpected Parquet type {p:?} {l:?}", t.name()),
+        };
+    }
+    let fields = t.get_fields();
+    let is_list = t.get_basic_info().converted_type() == ConvertedType::LIST
+        || matches!(
+            t.get_basic_info().logical_type_ref(),
+            Some(LogicalType::List)
+        );
+    if is_list {
+        // <list> repeated group list { <element> }
+        let element = &fields[0].get_fields()[0];
+        return format!("array<{}>", parquet_hive_type(element));
+    }
+    let inner: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{}:{}", f.name(), parquet_hive_type(f)))
+        .collect();
+    format!("struct<{}>", inner.join(","))
+}
+
+#[test]
+fn athena_ddl_matches_the_files_written() {
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    let raw = sample(2);
+    let dest = tempfile::tempdir().unwrap();
+    convert(raw.path(), dest.path());
+    let out = run(
+        &[
+            "athena-ddl",
+            dest.path().to_str().unwrap(),
+            "--location",
+            "s3://audit-bucket/ct-parquet/",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ddl = text(&out.stdout);
+    // The columns as the DDL declares them.
+    let declared: Vec<(String, String)> = ddl
+        .lines()
+        .filter_map(|l| l.strip_prefix("  `"))
+        .map(|l| {
+            let (name, ty) = l.split_once("` ").unwrap();
+            (name.to_string(), ty.trim_end_matches(',').to_string())
+        })
+        .collect();
+    let parquet: Vec<_> = files_under(dest.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    assert!(!parquet.is_empty());
+    for file in &parquet {
+        // Every column of every file, with its type, in order.
+        let reader = SerializedFileReader::new(std::fs::File::open(file).unwrap()).unwrap();
+        let schema = reader.metadata().file_metadata().schema().clone();
+        let in_file: Vec<(String, String)> = schema
+            .get_fields()
+            .iter()
+            .map(|f| (f.name().to_string(), parquet_hive_type(f)))
+            .collect();
+        assert_eq!(declared, in_file, "{}", file.display());
+        // The folders are the projection's template, with values it projects.
+        let rel = file.strip_prefix(dest.path()).unwrap().to_str().unwrap();
+        let parts: Vec<&str> = rel.split('/').collect();
+        let value = |prefix: &str, at: usize| parts[at].strip_prefix(prefix).unwrap().to_string();
+        let (account, region, date) =
+            (value("account=", 0), value("region=", 1), value("date=", 2));
+        assert!(
+            ddl.contains(&format!("'projection.account.values' = '"))
+                && ddl
+                    .lines()
+                    .any(|l| l.contains("projection.account.values") && l.contains(&account)),
+            "{account}"
+        );
+        assert!(
+            ddl.lines()
+                .any(|l| l.contains("projection.region.values") && l.contains(&region)),
+            "{region}"
+        );
+        assert!(date.as_str() >= "2025-10-01", "{date}");
+    }
+    assert!(ddl.contains(
+        "'storage.location.template' = 's3://audit-bucket/ct-parquet/account=${account}/region=${region}/date=${date}/'"
+    ));
+    assert!(
+        ddl.contains("'projection.date.range' = '2025-10-01,NOW'"),
+        "{ddl}"
+    );
+    assert!(ddl.contains("PARTITIONED BY (`account` string, `region` string, `date` string)"));
+    // Not a dataset, or not an S3 location: said so.
+    let out = run(
+        &[
+            "athena-ddl",
+            raw.path().to_str().unwrap(),
+            "--location",
+            "s3://b/p",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(
+        &[
+            "athena-ddl",
+            dest.path().to_str().unwrap(),
+            "--location",
+            "/tmp/x",
+        ],
+        "",
+    );
+    assert!(
+        text(&out.stderr).contains("Athena reads datasets in S3"),
+        "{}",
+        text(&out.stderr)
+    );
+}
