@@ -124,9 +124,10 @@ pub struct ConvertArgs {
     /// The archive: anything --source takes (a folder, s3://bucket/prefix).
     #[arg(value_name = "SOURCE")]
     pub source: String,
-    /// The dataset folder (made if missing; a dataset there is added to).
+    /// The dataset: a folder or s3://bucket/prefix (made if missing; a
+    /// dataset there is added to).
     #[arg(value_name = "DEST")]
-    pub dest: PathBuf,
+    pub dest: String,
     /// Keep each eventid once (two trails, or a re-delivery, can log one
     /// event twice). Chosen when the dataset is made; later runs keep it.
     #[arg(long)]
@@ -135,12 +136,14 @@ pub struct ConvertArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AthenaDdlArgs {
-    /// The converted dataset (a folder written by `trailsql convert`).
+    /// The converted dataset (written by `trailsql convert`): a folder or
+    /// s3://bucket/prefix.
     #[arg(value_name = "DEST")]
-    pub dest: PathBuf,
+    pub dest: String,
     /// Where the dataset is (or will be copied to) in S3: s3://BUCKET/PREFIX.
+    /// Default: DEST, when it is in S3.
     #[arg(long, value_name = "S3_URL")]
-    pub location: String,
+    pub location: Option<String>,
     /// The table's name.
     #[arg(long, value_name = "NAME", default_value = "cloudtrail_parquet")]
     pub table: String,
@@ -335,16 +338,22 @@ async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Verify(args)) => return verify(&cli, args).await,
         Some(Command::Convert(args)) => return convert(&cli, args).await,
         Some(Command::AthenaDdl(args)) => {
-            if !crate::convert::is_dataset(&args.dest) {
-                return Err(Error::Usage(format!(
-                    "{}: not a dataset written by trailsql convert",
-                    args.dest.display()
-                )));
-            }
-            let dataset = crate::convert::Dataset::open(&args.dest)?;
+            let place = crate::convert::Place::open(&args.dest, &s3_options(&cli)).await?;
+            let dataset = crate::convert::Dataset::open(&place).await?;
+            let location = match (&args.location, &place) {
+                (Some(l), _) => l.clone(),
+                (None, crate::convert::Place::S3(s3)) => s3.url(""),
+                (None, crate::convert::Place::Local(_)) => {
+                    return Err(Error::Usage(
+                        "athena-ddl needs --location s3://BUCKET/PREFIX: where the dataset \
+                         is (or will be copied to) in S3"
+                            .into(),
+                    ))
+                }
+            };
             say(&crate::convert::athena_ddl(
                 &dataset,
-                &args.location,
+                &location,
                 &args.table,
             )?)?;
             return Ok(0);
@@ -430,10 +439,11 @@ async fn run(cli: Cli) -> Result<i32> {
 async fn convert(cli: &Cli, args: &ConvertArgs) -> Result<i32> {
     let started = Instant::now();
     let source = crate::archive::Source::open(&args.source, &s3_options(cli)).await?;
+    let dest = crate::convert::Place::open(&args.dest, &s3_options(cli)).await?;
     let report = std::sync::Arc::new(crate::table::Report::new());
     let s = {
         let _progress = crate::progress::Progress::start(report.clone(), cli.progress);
-        crate::convert::convert(&source, &args.dest, args.dedupe, &report).await?
+        crate::convert::convert(&source, &dest, args.dedupe, &report).await?
     };
     let mut out = format!(
         "converted {} of {} objects ({} converted before) into {}: {} events, \
@@ -441,7 +451,7 @@ async fn convert(cli: &Cli, args: &ConvertArgs) -> Result<i32> {
         s.objects_converted,
         s.objects_listed,
         s.objects_already,
-        args.dest.display(),
+        dest.display(),
         s.events,
         s.bytes_in / 1_000_000,
         s.bytes_out / 1_000_000,

@@ -164,12 +164,13 @@ impl TableProviderFactory for CloudTrailFactory {
         let source = Source::open(location, &self.options.s3)
             .await
             .map_err(DataFusionError::from)?;
-        if let Some(root) = source
-            .local_path()
-            .filter(|p| crate::convert::is_dataset(p))
+        let place = crate::convert::Place::of(&source);
+        if crate::convert::dataset_at(&place)
+            .await
+            .map_err(DataFusionError::from)?
         {
             return Ok(Arc::new(crate::table::converted::ConvertedTable::new(
-                root.to_path_buf(),
+                place,
                 self.report.clone(),
             )));
         }
@@ -219,30 +220,28 @@ impl Engine {
         let source = Source::open(path, &self.options.s3).await?;
         // A converted dataset: the same table from its Parquet files. Its
         // digests are the raw archive's, so it has no _integrity table.
-        let converted = source
-            .local_path()
-            .filter(|p| crate::convert::is_dataset(p))
-            .map(|p| p.to_path_buf());
-        let (table, integrity): (Arc<dyn TableProvider>, _) = match converted {
-            Some(root) => (
-                Arc::new(crate::table::converted::ConvertedTable::new(
-                    root,
-                    self.report.clone(),
-                )),
-                None,
-            ),
-            None => (
-                Arc::new(CloudTrailTable::new(
-                    source.clone(),
-                    self.options.clone(),
-                    self.report.clone(),
-                )),
-                Some(crate::verify::IntegrityTable::new(
-                    source,
-                    self.options.public_keys.clone(),
-                )),
-            ),
-        };
+        let place = crate::convert::Place::of(&source);
+        let (table, integrity): (Arc<dyn TableProvider>, _) =
+            match crate::convert::dataset_at(&place).await? {
+                true => (
+                    Arc::new(crate::table::converted::ConvertedTable::new(
+                        place,
+                        self.report.clone(),
+                    )),
+                    None,
+                ),
+                false => (
+                    Arc::new(CloudTrailTable::new(
+                        source.clone(),
+                        self.options.clone(),
+                        self.report.clone(),
+                    )),
+                    Some(crate::verify::IntegrityTable::new(
+                        source,
+                        self.options.public_keys.clone(),
+                    )),
+                ),
+            };
         self.ctx.register_table(name, table.clone())?;
         if name == DEFAULT_TABLE {
             self.ctx.register_table(ATHENA_TABLE, table)?;

@@ -123,6 +123,21 @@ impl S3Source {
         format!("s3://{}/{key}", self.bucket)
     }
 
+    /// The key of `rel`, a path below the prefix.
+    pub fn key(&self, rel: &str) -> String {
+        join(&self.prefix, rel.trim_start_matches('/'))
+    }
+
+    /// `s3://bucket/prefix/rel`.
+    pub fn url(&self, rel: &str) -> String {
+        self.location(&self.key(rel))
+    }
+
+    /// The object store this source reads through.
+    pub fn store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
+
     /// List every object under the prefix and sort them as a local listing.
     pub async fn list(&self) -> Result<Listing> {
         self.list_prefixes(std::slice::from_ref(&self.prefix)).await
@@ -391,7 +406,7 @@ impl S3Source {
     }
 
     /// An error that names the bucket and key and says what to check.
-    fn error(&self, key: &str, e: &object_store::Error) -> Error {
+    pub fn error(&self, key: &str, e: &object_store::Error) -> Error {
         let at = format!("s3://{}/{key}", self.bucket);
         let text = e.to_string();
         let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));

@@ -9,7 +9,6 @@
 //! those columns, which it can prune by; DataFusion still applies every
 //! filter as written to the rows.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -21,26 +20,25 @@ use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
-use datafusion::error::DataFusionError;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::scalar::ScalarValue;
 
 use crate::archive::Prune;
-use crate::convert::{file_schema, Dataset, FileEntry, HOT_COLUMNS, NULL_PARTITION};
+use crate::convert::{file_schema, Dataset, FileEntry, Place, HOT_COLUMNS, NULL_PARTITION};
 use crate::record::canonical_schema;
 use crate::table::{filters, Report};
 
 #[derive(Debug)]
 pub struct ConvertedTable {
-    root: PathBuf,
+    place: Place,
     report: Arc<Report>,
 }
 
 impl ConvertedTable {
-    pub fn new(root: PathBuf, report: Arc<Report>) -> Self {
-        ConvertedTable { root, report }
+    pub fn new(place: Place, report: Arc<Report>) -> Self {
+        ConvertedTable { place, report }
     }
 }
 
@@ -127,10 +125,7 @@ impl TableProvider for ConvertedTable {
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         // The manifest as it is now: a conversion since the table was
         // registered shows.
-        let root = self.root.clone();
-        let dataset = tokio::task::spawn_blocking(move || Dataset::open(&root))
-            .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))??;
+        let dataset = Dataset::open(&self.place).await?;
         let prune = filters::prune_from(filters);
         let all: Vec<&FileEntry> = dataset.files().collect();
         let files: Vec<&FileEntry> = all.iter().copied().filter(|f| admits(f, &prune)).collect();
@@ -163,23 +158,26 @@ impl TableProvider for ConvertedTable {
             .max(1)
             .min(sorted.len().max(1));
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); n];
+        let mut url = None;
         for (i, f) in sorted.iter().enumerate() {
-            let path = dataset.root.join(&f.path);
-            let location = datafusion::object_store::path::Path::from_absolute_path(&path)
-                .map_err(|e| DataFusionError::External(Box::new(e)))?;
-            groups[i % n].push(PartitionedFile::new(location.to_string(), f.bytes));
+            let (store, path) = self.place.scan_location(&f.path, state.runtime_env())?;
+            url = Some(store);
+            groups[i % n].push(PartitionedFile::new(path, f.bytes));
         }
+        let url = match url {
+            Some(u) => u,
+            None => ObjectStoreUrl::local_filesystem(),
+        };
         let canonical = canonical_schema().fields().len();
         let columns: Vec<usize> = match projection {
             Some(p) => p.clone(),
             None => (0..canonical).collect(),
         };
-        let config =
-            FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
-                .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
-                .with_projection_indices(Some(columns))?
-                .with_limit(limit)
-                .build();
+        let config = FileScanConfigBuilder::new(url, Arc::new(source))
+            .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
+            .with_projection_indices(Some(columns))?
+            .with_limit(limit)
+            .build();
         Ok(DataSourceExec::from_data_source(config))
     }
 }

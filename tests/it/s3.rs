@@ -611,3 +611,79 @@ fn create_external_table_reads_an_s3_location() {
     assert_eq!(text(&out.stdout), local, "{}", text(&out.stderr));
     assert_ne!(local, "n\n0\n");
 }
+
+#[test]
+fn convert_reads_from_and_writes_to_s3() {
+    let root = tempfile::tempdir().unwrap();
+    let raw = root.path().join("trail-bucket/raw");
+    assert!(bin()
+        .args([
+            "sample",
+            raw.to_str().unwrap(),
+            "--days",
+            "2",
+            "--events-per-day",
+            "30"
+        ])
+        .status()
+        .unwrap()
+        .success());
+    let addr = start_server(root.path());
+    let everything = "SELECT * FROM cloudtrail ORDER BY eventid, log_object";
+    let query = |source: &str| {
+        let out = run_s3(
+            addr,
+            SECRET,
+            &["--source", source, "--format", "csv", "-e", everything],
+        );
+        assert!(out.status.success(), "{source}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let convert = || {
+        let out = run_s3(
+            addr,
+            SECRET,
+            &["convert", "s3://trail-bucket/raw", "s3://trail-bucket/ds"],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let first = convert();
+    assert!(first.contains("into s3://trail-bucket/ds"), "{first}");
+    let expected = query("s3://trail-bucket/raw");
+    assert!(expected.lines().count() > 100);
+    assert_eq!(query("s3://trail-bucket/ds"), expected);
+    // The objects are in the bucket, in the Hive layout.
+    assert!(root
+        .path()
+        .join("trail-bucket/ds/account=111122223333/region=us-east-1/date=2025-10-01")
+        .is_dir());
+    // Nothing new: nothing converted. A file a killed run left: removed.
+    let stray = root
+        .path()
+        .join("trail-bucket/ds/account=111122223333/region=us-east-1/date=2025-10-01/part-9999999999-000.parquet");
+    std::fs::copy(
+        files_under(&root.path().join("trail-bucket/ds/account=111122223333"))
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .unwrap(),
+        &stray,
+    )
+    .unwrap();
+    let again = convert();
+    assert!(again.starts_with("converted 0 of"), "{again}");
+    assert!(
+        again.contains("removed 1 files an interrupted run had left"),
+        "{again}"
+    );
+    assert!(!stray.exists());
+    assert_eq!(query("s3://trail-bucket/ds"), expected);
+    // Athena DDL for the dataset where it is.
+    let out = run_s3(addr, SECRET, &["athena-ddl", "s3://trail-bucket/ds"]);
+    let ddl = text(&out.stdout);
+    assert!(
+        ddl.contains("LOCATION 's3://trail-bucket/ds/'"),
+        "{ddl}{}",
+        text(&out.stderr)
+    );
+}

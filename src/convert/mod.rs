@@ -16,10 +16,13 @@
 //! leftovers of such a run and the next run deletes them. Readers take the
 //! files from the commits, never from a folder listing.
 
+pub mod place;
+
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
+
+pub use place::Place;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, RecordBatch, StringArray, TimestampMillisecondArray, UInt32Array,
@@ -143,54 +146,87 @@ struct DatasetInfo {
     dedupe: bool,
 }
 
-/// Whether `path` is a converted dataset.
+/// Whether `path` is a converted dataset (a local folder).
 pub fn is_dataset(path: &Path) -> bool {
     path.join(DATASET_DIR).join(DATASET_FILE).is_file()
 }
 
+/// Whether `place` holds a converted dataset.
+pub async fn dataset_at(place: &Place) -> Result<bool> {
+    match place {
+        Place::Local(p) => Ok(is_dataset(p)),
+        // A probe only: if S3 will not answer it (a HEAD's error has no body
+        // to say why), the listing that follows fails with the reason.
+        Place::S3(_) => Ok(place.exists(&info_path()).await.unwrap_or(false)),
+    }
+}
+
+fn info_path() -> String {
+    format!("{DATASET_DIR}/{DATASET_FILE}")
+}
+
+fn commits_path() -> String {
+    format!("{DATASET_DIR}/{COMMITS_DIR}/")
+}
+
 /// A dataset as its commits describe it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Dataset {
-    pub root: PathBuf,
+    pub place: Place,
     pub commits: Vec<Commit>,
     pub dedupe: bool,
 }
 
 impl Dataset {
-    /// Read the manifest of the dataset at `root`.
-    pub fn open(root: &Path) -> Result<Dataset> {
-        let info_path = root.join(DATASET_DIR).join(DATASET_FILE);
-        let text = std::fs::read_to_string(&info_path).map_err(|e| Error::io(&info_path, e))?;
-        let info: DatasetInfo = serde_json::from_str(&text)
-            .map_err(|e| Error::Usage(format!("{}: {e}", info_path.display())))?;
+    /// Read the manifest of the dataset at `place`.
+    pub async fn open(place: &Place) -> Result<Dataset> {
+        use futures::StreamExt;
+        let at = || format!("{}/{}", place.display(), info_path());
+        let text = place.read(&info_path()).await?.ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: not a dataset written by trailsql convert",
+                place.display()
+            ))
+        })?;
+        let info: DatasetInfo =
+            serde_json::from_slice(&text).map_err(|e| Error::Usage(format!("{}: {e}", at())))?;
         if info.format != FORMAT || info.version != FORMAT_VERSION {
             return Err(Error::Usage(format!(
                 "{}: a {} version {} dataset; this trailsql reads {FORMAT} version {FORMAT_VERSION}",
-                root.display(),
+                place.display(),
                 info.format,
                 info.version
             )));
         }
-        let dir = root.join(DATASET_DIR).join(COMMITS_DIR);
-        let mut names: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == COMMIT_EXT))
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(Error::io(&dir, e)),
-        };
-        names.sort();
+        let names: Vec<String> = place
+            .list(&commits_path())
+            .await?
+            .into_iter()
+            .filter(|n| n.ends_with(&format!(".{COMMIT_EXT}")))
+            .collect();
+        let read: Vec<Result<(String, Option<Vec<u8>>)>> = futures::stream::iter(names)
+            .map(|name| async move {
+                let bytes = place.read(&name).await?;
+                Ok((name, bytes))
+            })
+            .buffered(16)
+            .collect()
+            .await;
         let mut commits = Vec::new();
-        for name in names {
-            let text = std::fs::read_to_string(&name).map_err(|e| Error::io(&name, e))?;
-            let commit: Commit = serde_json::from_str(&text).map_err(|e| {
-                Error::Usage(format!("{}: not a trailsql commit ({e})", name.display()))
+        for got in read {
+            let (name, bytes) = got?;
+            let Some(bytes) = bytes else { continue };
+            let commit: Commit = serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Usage(format!(
+                    "{}/{name}: not a trailsql commit ({e})",
+                    place.display()
+                ))
             })?;
             commits.push(commit);
         }
+        commits.sort_by_key(|c| c.seq);
         Ok(Dataset {
-            root: root.to_path_buf(),
+            place: place.clone(),
             commits,
             dedupe: info.dedupe,
         })
@@ -314,15 +350,13 @@ fn writer_properties() -> Result<WriterProperties> {
     Ok(b.build())
 }
 
-/// Write one partition's rows, sorted by `eventtime` (then `eventid`), as
-/// `path` below `root`: into a hidden file first, synced, then renamed, so a
-/// `.parquet` name never holds half a file.
-fn write_file(
-    root: &Path,
+/// One partition's rows, sorted by `eventtime` (then `eventid`), as the
+/// bytes of a Parquet file to be stored as `path`, and its manifest entry.
+fn parquet_file(
     key: &PartKey,
     path: &str,
     batches: &[RecordBatch],
-) -> Result<FileEntry> {
+) -> Result<(FileEntry, Vec<u8>)> {
     let schema = file_schema();
     let all = datafusion::arrow::compute::concat_batches(&schema, batches)
         .map_err(|e| Error::Usage(format!("joining batches: {e}")))?;
@@ -344,93 +378,57 @@ fn write_file(
         .downcast_ref::<TimestampMillisecondArray>()
         .ok_or_else(|| Error::Usage("eventtime is not a millisecond timestamp".into()))?;
     let valid: Vec<i64> = times.iter().flatten().collect();
-    let target = root.join(path);
-    let dir = target.parent().unwrap_or(root);
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("part.parquet");
-    let partial = dir.join(format!(".{name}.partial"));
-    let file = std::fs::File::create(&partial).map_err(|e| Error::io(&partial, e))?;
-    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()?))
-        .map_err(|e| Error::Usage(format!("{}: {e}", partial.display())))?;
-    writer
-        .write(&sorted)
-        .map_err(|e| Error::Usage(format!("{}: {e}", partial.display())))?;
-    let file = writer
-        .into_inner()
-        .map_err(|e| Error::Usage(format!("{}: {e}", partial.display())))?;
-    file.sync_all().map_err(|e| Error::io(&partial, e))?;
-    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    drop(file);
-    std::fs::rename(&partial, &target).map_err(|e| Error::io(&target, e))?;
-    Ok(FileEntry {
+    let failed = |e: &dyn std::fmt::Display| Error::Usage(format!("{path}: {e}"));
+    let mut writer = ArrowWriter::try_new(Vec::new(), schema, Some(writer_properties()?))
+        .map_err(|e| failed(&e))?;
+    writer.write(&sorted).map_err(|e| failed(&e))?;
+    let bytes = writer.into_inner().map_err(|e| failed(&e))?;
+    let entry = FileEntry {
         path: path.to_string(),
         account: key.0.clone(),
         region: key.1.clone(),
         date: key.2.clone(),
         rows: sorted.num_rows() as u64,
-        bytes,
+        bytes: bytes.len() as u64,
         min_ms: valid.first().copied(),
         max_ms: valid.last().copied(),
-    })
+    };
+    Ok((entry, bytes))
 }
 
-/// Sync a folder, so a rename in it survives a power loss.
-fn sync_dir(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))
-}
-
-/// Write `commit` whole and rename it into place: the moment it exists, its
-/// files and objects are part of the dataset.
-fn write_commit(root: &Path, commit: &Commit) -> Result<()> {
-    let dir = root.join(DATASET_DIR).join(COMMITS_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let target = dir.join(format!("{:010}.{COMMIT_EXT}", commit.seq));
-    let partial = dir.join(format!(".{:010}.partial", commit.seq));
+/// Store `commit`: the moment it exists, its files and objects are part of
+/// the dataset.
+async fn write_commit(place: &Place, commit: &Commit) -> Result<()> {
     let text = serde_json::to_vec(commit).map_err(|e| Error::Usage(e.to_string()))?;
-    let mut f = std::fs::File::create(&partial).map_err(|e| Error::io(&partial, e))?;
-    f.write_all(&text).map_err(|e| Error::io(&partial, e))?;
-    f.sync_all().map_err(|e| Error::io(&partial, e))?;
-    drop(f);
-    std::fs::rename(&partial, &target).map_err(|e| Error::io(&target, e))?;
-    sync_dir(&dir)
+    place
+        .put(
+            &format!("{}{:010}.{COMMIT_EXT}", commits_path(), commit.seq),
+            text,
+        )
+        .await
 }
 
 /// Delete what a killed run left: Parquet files no commit names, and
 /// partial files. Returns how many were removed.
-fn remove_leftovers(dataset: &Dataset) -> Result<usize> {
-    let named: std::collections::HashSet<PathBuf> = dataset
-        .files()
-        .map(|f| dataset.root.join(&f.path))
-        .collect();
+async fn remove_leftovers(dataset: &Dataset) -> Result<usize> {
+    let named: std::collections::HashSet<&str> = dataset.files().map(|f| f.path.as_str()).collect();
     let mut removed = 0;
-    let mut stack = vec![dataset.root.clone()];
-    while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
-        for entry in entries {
-            let path = entry.map_err(|e| Error::io(&dir, e))?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let leftover = name.ends_with(".partial")
-                || (name.ends_with(".parquet") && !named.contains(&path));
-            if leftover {
-                std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-                removed += 1;
-            }
+    for rel in dataset.place.list("").await? {
+        let leftover = rel.ends_with(".partial")
+            || (rel.ends_with(".parquet") && !named.contains(rel.as_str()));
+        if leftover {
+            dataset.place.delete(&rel).await?;
+            removed += 1;
         }
     }
     Ok(removed)
 }
 
 /// The `eventid`s in the committed files of one partition.
-fn committed_ids(dataset: &Dataset, key: &PartKey) -> Result<std::collections::HashSet<String>> {
+async fn committed_ids(
+    dataset: &Dataset,
+    key: &PartKey,
+) -> Result<std::collections::HashSet<String>> {
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use datafusion::parquet::arrow::ProjectionMask;
     let at = file_schema()
@@ -441,10 +439,16 @@ fn committed_ids(dataset: &Dataset, key: &PartKey) -> Result<std::collections::H
         .files()
         .filter(|f| f.account == key.0 && f.region == key.1 && f.date == key.2)
     {
-        let path = dataset.root.join(&f.path);
-        let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{}: {e}", path.display()));
-        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(&e))?;
+        let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{}: {e}", f.path));
+        let bytes = dataset.place.read(&f.path).await?.ok_or_else(|| {
+            Error::Usage(format!(
+                "{}/{}: named by a commit but not there",
+                dataset.place.display(),
+                f.path
+            ))
+        })?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+            .map_err(|e| bad(&e))?;
         let mask = ProjectionMask::roots(builder.parquet_schema(), [at]);
         for batch in builder.with_projection(mask).build().map_err(|e| bad(&e))? {
             let batch = batch.map_err(|e| bad(&e))?;
@@ -572,47 +576,62 @@ async fn decode(
 /// `report`'s counters.
 pub async fn convert(
     source: &Source,
-    dest: &Path,
+    dest: &Place,
     dedupe: bool,
     report: &crate::table::Report,
 ) -> Result<Summary> {
-    if let Some(root) = source.local_path() {
-        let (a, b) = (
-            std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?,
-            std::fs::canonicalize(dest).unwrap_or_else(|_| dest.to_path_buf()),
-        );
-        if b.starts_with(&a) || a.starts_with(&b) {
-            return Err(Error::Usage(format!(
-                "{} and {} overlap: write the dataset outside the archive",
-                root.display(),
-                dest.display()
-            )));
-        }
+    let overlap = |a: &str, b: &str| {
+        let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
+        a == b || b.starts_with(&format!("{a}/")) || a.starts_with(&format!("{b}/"))
+    };
+    let (from, to) = match (source, dest) {
+        (Source::Local(root), Place::Local(dir)) => (
+            std::fs::canonicalize(root)
+                .map_err(|e| Error::io(root, e))?
+                .display()
+                .to_string(),
+            std::fs::canonicalize(dir)
+                .unwrap_or_else(|_| dir.to_path_buf())
+                .display()
+                .to_string(),
+        ),
+        (Source::S3(s3), Place::S3(d)) => (s3.url(""), d.url("")),
+        _ => (String::new(), "-".into()),
+    };
+    if overlap(&from, &to) {
+        return Err(Error::Usage(format!(
+            "{from} and {to} overlap: write the dataset outside the archive"
+        )));
     }
-    let meta = dest.join(DATASET_DIR);
-    std::fs::create_dir_all(&meta).map_err(|e| Error::io(&meta, e))?;
-    // One conversion at a time; the lock goes with the process, however it ends.
-    let lock_path = meta.join("lock");
-    let lock = std::fs::File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
-    lock.try_lock().map_err(|_| {
-        Error::Usage(format!(
-            "{}: another trailsql convert is writing this dataset",
-            dest.display()
-        ))
-    })?;
-    let info = meta.join(DATASET_FILE);
-    if !info.is_file() {
-        let text = serde_json::to_string(&DatasetInfo {
+    // One conversion at a time in a local folder; the lock goes with the
+    // process, however it ends. (S3 has no such lock: do not run two
+    // conversions into one S3 dataset at once.)
+    let _lock = match dest {
+        Place::Local(dir) => {
+            let meta = dir.join(DATASET_DIR);
+            std::fs::create_dir_all(&meta).map_err(|e| Error::io(&meta, e))?;
+            let lock_path = meta.join("lock");
+            let lock = std::fs::File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+            lock.try_lock().map_err(|_| {
+                Error::Usage(format!(
+                    "{}: another trailsql convert is writing this dataset",
+                    dir.display()
+                ))
+            })?;
+            Some(lock)
+        }
+        Place::S3(_) => None,
+    };
+    if !dataset_at(dest).await? {
+        let text = serde_json::to_vec(&DatasetInfo {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
             dedupe,
         })
         .map_err(|e| Error::Usage(e.to_string()))?;
-        let partial = meta.join(".dataset.partial");
-        std::fs::write(&partial, text).map_err(|e| Error::io(&partial, e))?;
-        std::fs::rename(&partial, &info).map_err(|e| Error::io(&info, e))?;
+        dest.put(&info_path(), text).await?;
     }
-    let mut dataset = Dataset::open(dest)?;
+    let mut dataset = Dataset::open(dest).await?;
     if dedupe && !dataset.dedupe {
         return Err(Error::Usage(format!(
             "{} was made without --dedupe and may already hold duplicates: \
@@ -621,7 +640,7 @@ pub async fn convert(
         )));
     }
     let mut summary = Summary {
-        leftovers_removed: remove_leftovers(&dataset)?,
+        leftovers_removed: remove_leftovers(&dataset).await?,
         dedupe: dataset.dedupe,
         ..Summary::default()
     };
@@ -673,7 +692,7 @@ pub async fn convert(
             }
             for (key, rows) in parts.iter_mut() {
                 if !seen.contains_key(key) {
-                    let ids = committed_ids(&dataset, key)?;
+                    let ids = committed_ids(&dataset, key).await?;
                     seen.insert(key.clone(), ids);
                 }
                 let ids = seen.get_mut(key).expect("just inserted");
@@ -692,17 +711,13 @@ pub async fn convert(
                 "account={}/region={}/date={}/part-{seq:010}-{n:03}.parquet",
                 key.0, key.1, key.2
             );
-            let root = dest.to_path_buf();
-            let entry = tokio::task::spawn_blocking(move || write_file(&root, &key, &path, &rows))
-                .await
-                .map_err(|e| Error::Usage(format!("a writing task failed: {e}")))??;
+            let (entry, bytes) =
+                tokio::task::spawn_blocking(move || parquet_file(&key, &path, &rows))
+                    .await
+                    .map_err(|e| Error::Usage(format!("a writing task failed: {e}")))??;
+            dest.put(&entry.path, bytes).await?;
             summary.bytes_out += entry.bytes;
             written.push(entry);
-        }
-        for f in &written {
-            if let Some(dir) = dest.join(&f.path).parent() {
-                sync_dir(dir)?;
-            }
         }
         summary.files_written += written.len();
         summary.objects_converted += files.len() - unreadable.len();
@@ -714,11 +729,10 @@ pub async fn convert(
             unreadable,
             duplicates,
         };
-        write_commit(dest, &commit)?;
+        write_commit(dest, &commit).await?;
         summary.commits += 1;
         dataset.commits.push(commit);
     }
-    drop(lock);
     Ok(summary)
 }
 
@@ -785,7 +799,7 @@ pub fn athena_ddl(dataset: &Dataset, location: &str, table: &str) -> Result<Stri
         .ok_or_else(|| {
             Error::Usage(format!(
                 "{}: the dataset holds no events yet",
-                dataset.root.display()
+                dataset.place.display()
             ))
         })?;
     Ok(format!(

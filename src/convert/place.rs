@@ -1,0 +1,231 @@
+//! Where a dataset is: a local folder or an S3 prefix, with the few
+//! operations a dataset needs. A local write goes to a hidden file, is
+//! synced, renamed into place and its folder synced, so it survives a kill
+//! or a power loss whole or not at all; an S3 PUT is atomic by itself.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures::TryStreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::archive::s3::{S3Options, S3Source};
+use crate::archive::Source;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub enum Place {
+    Local(PathBuf),
+    S3(S3Source),
+}
+
+impl Place {
+    /// `s3://bucket/prefix` or a local folder (which need not exist yet).
+    pub async fn open(location: &str, options: &S3Options) -> Result<Place> {
+        if location.starts_with("s3://") {
+            return Ok(Place::S3(S3Source::new(location, options).await?));
+        }
+        Ok(Place::Local(PathBuf::from(location)))
+    }
+
+    /// The same place as a source already opened.
+    pub fn of(source: &Source) -> Place {
+        match source {
+            Source::Local(p) => Place::Local(p.clone()),
+            Source::S3(s3) => Place::S3(s3.clone()),
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Place::Local(p) => p.display().to_string(),
+            Place::S3(s3) => s3.url(""),
+        }
+    }
+
+    pub fn local(&self) -> Option<&Path> {
+        match self {
+            Place::Local(p) => Some(p),
+            Place::S3(_) => None,
+        }
+    }
+
+    /// An object's bytes, or None when there is no such object.
+    pub async fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            Place::Local(root) => {
+                let path = root.join(rel);
+                match tokio::fs::read(&path).await {
+                    Ok(b) => Ok(Some(b)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(Error::io(&path, e)),
+                }
+            }
+            Place::S3(s3) => {
+                let key = s3.key(rel);
+                match s3.store().get(&ObjectPath::from(key.as_str())).await {
+                    Ok(got) => Ok(Some(
+                        got.bytes().await.map_err(|e| s3.error(&key, &e))?.to_vec(),
+                    )),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(s3.error(&key, &e)),
+                }
+            }
+        }
+    }
+
+    /// Whether there is an object `rel` (on S3 a HEAD request).
+    pub async fn exists(&self, rel: &str) -> Result<bool> {
+        match self {
+            Place::Local(root) => Ok(root.join(rel).is_file()),
+            Place::S3(s3) => {
+                let key = s3.key(rel);
+                match s3.store().head(&ObjectPath::from(key.as_str())).await {
+                    Ok(_) => Ok(true),
+                    Err(object_store::Error::NotFound { .. }) => Ok(false),
+                    Err(e) => Err(s3.error(&key, &e)),
+                }
+            }
+        }
+    }
+
+    /// Every object below `rel_prefix` (a folder, `""` for all), as paths
+    /// relative to the dataset.
+    pub async fn list(&self, rel_prefix: &str) -> Result<Vec<String>> {
+        match self {
+            Place::Local(root) => {
+                let root = root.clone();
+                let start = root.join(rel_prefix);
+                tokio::task::spawn_blocking(move || {
+                    let mut out = Vec::new();
+                    let mut stack = vec![start];
+                    while let Some(dir) = stack.pop() {
+                        let entries = match std::fs::read_dir(&dir) {
+                            Ok(e) => e,
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                            Err(e) => return Err(Error::io(&dir, e)),
+                        };
+                        for entry in entries {
+                            let path = entry.map_err(|e| Error::io(&dir, e))?.path();
+                            if path.is_dir() {
+                                stack.push(path);
+                            } else if let Ok(rel) = path.strip_prefix(&root) {
+                                out.push(rel.to_string_lossy().replace('\\', "/"));
+                            }
+                        }
+                    }
+                    out.sort();
+                    Ok(out)
+                })
+                .await
+                .map_err(|e| Error::Usage(e.to_string()))?
+            }
+            Place::S3(s3) => {
+                let prefix = s3.key(rel_prefix);
+                let base = s3.key("");
+                let listed: Vec<_> = s3
+                    .store()
+                    .list(Some(&ObjectPath::from(prefix.as_str())))
+                    .try_collect()
+                    .await
+                    .map_err(|e| s3.error(&prefix, &e))?;
+                let mut out: Vec<String> = listed
+                    .iter()
+                    .map(|o| o.location.to_string())
+                    .map(|k| {
+                        k.strip_prefix(base.as_str())
+                            .unwrap_or(&k)
+                            .trim_start_matches('/')
+                            .to_string()
+                    })
+                    .collect();
+                out.sort();
+                Ok(out)
+            }
+        }
+    }
+
+    /// Store `bytes` as `rel`, whole or not at all.
+    pub async fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        match self {
+            Place::Local(root) => {
+                let target = root.join(rel);
+                tokio::task::spawn_blocking(move || write_whole(&target, &bytes))
+                    .await
+                    .map_err(|e| Error::Usage(e.to_string()))?
+            }
+            Place::S3(s3) => {
+                let key = s3.key(rel);
+                s3.store()
+                    .put(&ObjectPath::from(key.as_str()), PutPayload::from(bytes))
+                    .await
+                    .map_err(|e| s3.error(&key, &e))?;
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn delete(&self, rel: &str) -> Result<()> {
+        match self {
+            Place::Local(root) => {
+                let path = root.join(rel);
+                tokio::fs::remove_file(&path)
+                    .await
+                    .map_err(|e| Error::io(&path, e))
+            }
+            Place::S3(s3) => {
+                let key = s3.key(rel);
+                s3.store()
+                    .delete(&ObjectPath::from(key.as_str()))
+                    .await
+                    .map_err(|e| s3.error(&key, &e))
+            }
+        }
+    }
+
+    /// Where DataFusion reads `rel` from: the object store's URL (registered
+    /// with `runtime` for S3) and the path in it.
+    pub fn scan_location(
+        &self,
+        rel: &str,
+        runtime: &datafusion::execution::runtime_env::RuntimeEnv,
+    ) -> Result<(datafusion::execution::object_store::ObjectStoreUrl, String)> {
+        use datafusion::execution::object_store::ObjectStoreUrl;
+        match self {
+            Place::Local(root) => {
+                let path = ObjectPath::from_absolute_path(root.join(rel))
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                Ok((ObjectStoreUrl::local_filesystem(), path.to_string()))
+            }
+            Place::S3(s3) => {
+                let url = ObjectStoreUrl::parse(format!("s3://{}", s3.bucket))
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                let store: Arc<dyn ObjectStore> = s3.store();
+                runtime.register_object_store(url.as_ref(), store);
+                Ok((url, s3.key(rel)))
+            }
+        }
+    }
+}
+
+/// Write a file whole: a hidden file beside it, synced, renamed over it, and
+/// the folder synced.
+fn write_whole(target: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
+    let partial = dir.join(format!(".{name}.partial"));
+    let mut f = std::fs::File::create(&partial).map_err(|e| Error::io(&partial, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(&partial, e))?;
+    f.sync_all().map_err(|e| Error::io(&partial, e))?;
+    drop(f);
+    std::fs::rename(&partial, target).map_err(|e| Error::io(target, e))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
