@@ -513,12 +513,20 @@ fn object_entry(file: &LogFile) -> ObjectEntry {
     }
 }
 
+/// What reading one group cost and gave, for the summary.
+#[derive(Debug, Default)]
+struct GroupStats {
+    events: u64,
+    records_skipped: u64,
+    bytes_in: u64,
+}
+
 /// Decode `files` (all columns), in parallel runs, into batches with the hot
 /// columns; the objects that could not be read, with why.
 async fn decode(
     source: &Source,
     files: &[LogFile],
-    summary: &mut Summary,
+    stats: &mut GroupStats,
     report: &crate::table::Report,
 ) -> Result<(Vec<RecordBatch>, Vec<(String, String)>)> {
     let runs = crate::table::chunks(files);
@@ -549,13 +557,13 @@ async fn decode(
             .await
             .map_err(|e| Error::Usage(format!("a decoding task failed: {e}")))?;
         for (file, outcome) in run.iter().zip(outcomes) {
-            summary.bytes_in += file.size;
+            stats.bytes_in += file.size;
             report.bytes(file.size);
             match outcome {
                 Ok(out) => {
                     report.file_read(&file.location, &out);
-                    summary.events += out.records as u64;
-                    summary.records_skipped += out.skipped.len() as u64;
+                    stats.events += out.records as u64;
+                    stats.records_skipped += out.skipped.len() as u64;
                 }
                 Err(problem) => {
                     report.file_failed(&file.location, &problem);
@@ -568,6 +576,87 @@ async fn decode(
         }
     }
     Ok((batches, unreadable))
+}
+
+/// Rows by partition.
+type Parts = BTreeMap<PartKey, Vec<RecordBatch>>;
+
+/// Parquet files, each with its manifest entry.
+type Encoded = Vec<(FileEntry, Vec<u8>)>;
+
+/// A group read and split by partition, and (without dedupe) already
+/// encoded: what can be done for several groups at once.
+struct Prepared {
+    seq: u64,
+    account_region: (String, String),
+    files: Vec<LogFile>,
+    parts: Parts,
+    encoded: Option<Encoded>,
+    unreadable: Vec<(String, String)>,
+    stats: GroupStats,
+}
+
+/// Encode each partition of a group as a Parquet file, in parallel.
+async fn encode(seq: u64, parts: Parts) -> Result<Encoded> {
+    let tasks: Vec<_> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(n, (key, rows))| {
+            let path = format!(
+                "account={}/region={}/date={}/part-{seq:010}-{n:03}.parquet",
+                key.0, key.1, key.2
+            );
+            tokio::task::spawn_blocking(move || parquet_file(&key, &path, &rows))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in futures::future::join_all(tasks).await {
+        out.push(t.map_err(|e| Error::Usage(format!("a writing task failed: {e}")))??);
+    }
+    Ok(out)
+}
+
+/// Read a group, split it by partition, and encode it unless it must be
+/// deduplicated first (which is done in order).
+async fn prepare(
+    source: &Source,
+    seq: u64,
+    account_region: (String, String),
+    files: Vec<LogFile>,
+    encode_now: bool,
+    report: &crate::table::Report,
+) -> Result<Prepared> {
+    let mut stats = GroupStats::default();
+    let (batches, unreadable) = decode(source, &files, &mut stats, report).await?;
+    let mut parts: Parts = BTreeMap::new();
+    for b in &batches {
+        for (key, rows) in partition(b)? {
+            parts.entry(key).or_default().push(rows);
+        }
+    }
+    drop(batches);
+    let encoded = match encode_now {
+        true => Some(encode(seq, std::mem::take(&mut parts)).await?),
+        false => None,
+    };
+    Ok(Prepared {
+        seq,
+        account_region,
+        files,
+        parts,
+        encoded,
+        unreadable,
+        stats,
+    })
+}
+
+/// Groups read and encoded at once: each is a day of one account and
+/// region, decoded in runs of a MiB of gzip.
+fn groups_in_flight() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 8)
 }
 
 /// Convert the objects of `source` not yet in the dataset at `dest`. With
@@ -675,58 +764,73 @@ pub async fn convert(
     // and region.
     let mut seen: HashMap<PartKey, std::collections::HashSet<String>> = HashMap::new();
     let mut seen_for = (String::new(), String::new());
-    for ((account, region, _), files) in groups {
-        let seq = dataset.next_seq();
-        let (batches, unreadable) = decode(source, &files, &mut summary, report).await?;
-        let mut parts: BTreeMap<PartKey, Vec<RecordBatch>> = BTreeMap::new();
-        for b in &batches {
-            for (key, rows) in partition(b)? {
-                parts.entry(key).or_default().push(rows);
-            }
-        }
+    // Groups are read and encoded several at a time; their files are
+    // stored and their commits written in order, each commit after its
+    // files.
+    use futures::StreamExt;
+    let dedupe = dataset.dedupe;
+    let first_seq = dataset.next_seq();
+    let mut prepared = futures::stream::iter(groups.into_iter().enumerate())
+        .map(|(i, ((account, region, _), files))| {
+            prepare(
+                source,
+                first_seq + i as u64,
+                (account, region),
+                files,
+                !dedupe,
+                report,
+            )
+        })
+        .buffered(groups_in_flight());
+    while let Some(group) = prepared.next().await {
+        let mut group = group?;
+        summary.events += group.stats.events;
+        summary.records_skipped += group.stats.records_skipped;
+        summary.bytes_in += group.stats.bytes_in;
         let mut duplicates = 0;
-        if dataset.dedupe {
-            if seen_for != (account.clone(), region.clone()) {
-                seen.clear();
-                seen_for = (account, region);
-            }
-            for (key, rows) in parts.iter_mut() {
-                if !seen.contains_key(key) {
-                    let ids = committed_ids(&dataset, key).await?;
-                    seen.insert(key.clone(), ids);
+        let encoded = match group.encoded.take() {
+            Some(encoded) => encoded,
+            None => {
+                if seen_for != group.account_region {
+                    seen.clear();
+                    seen_for = group.account_region.clone();
                 }
-                let ids = seen.get_mut(key).expect("just inserted");
-                for batch in rows.iter_mut() {
-                    let (kept, dropped) = without_seen(batch, ids)?;
-                    *batch = kept;
-                    duplicates += dropped;
+                for (key, rows) in group.parts.iter_mut() {
+                    if !seen.contains_key(key) {
+                        let ids = committed_ids(&dataset, key).await?;
+                        seen.insert(key.clone(), ids);
+                    }
+                    let ids = seen.get_mut(key).expect("just inserted");
+                    for batch in rows.iter_mut() {
+                        let (kept, dropped) = without_seen(batch, ids)?;
+                        *batch = kept;
+                        duplicates += dropped;
+                    }
                 }
+                group
+                    .parts
+                    .retain(|_, rows| rows.iter().any(|b| b.num_rows() > 0));
+                encode(group.seq, std::mem::take(&mut group.parts)).await?
             }
-            parts.retain(|_, rows| rows.iter().any(|b| b.num_rows() > 0));
-        }
+        };
         summary.duplicates += duplicates;
-        let mut written = Vec::new();
-        for (n, (key, rows)) in parts.into_iter().enumerate() {
-            let path = format!(
-                "account={}/region={}/date={}/part-{seq:010}-{n:03}.parquet",
-                key.0, key.1, key.2
-            );
-            let (entry, bytes) =
-                tokio::task::spawn_blocking(move || parquet_file(&key, &path, &rows))
-                    .await
-                    .map_err(|e| Error::Usage(format!("a writing task failed: {e}")))??;
-            dest.put(&entry.path, bytes).await?;
-            summary.bytes_out += entry.bytes;
-            written.push(entry);
+        let (written, contents): (Vec<FileEntry>, Vec<Vec<u8>>) = encoded.into_iter().unzip();
+        let puts = written
+            .iter()
+            .zip(contents)
+            .map(|(entry, bytes)| dest.put(&entry.path, bytes));
+        for put in futures::future::join_all(puts).await {
+            put?;
         }
+        summary.bytes_out += written.iter().map(|f| f.bytes).sum::<u64>();
         summary.files_written += written.len();
-        summary.objects_converted += files.len() - unreadable.len();
-        summary.unreadable.extend(unreadable.iter().cloned());
+        summary.objects_converted += group.files.len() - group.unreadable.len();
+        summary.unreadable.extend(group.unreadable.iter().cloned());
         let commit = Commit {
-            seq,
-            objects: files.iter().map(object_entry).collect(),
+            seq: group.seq,
+            objects: group.files.iter().map(object_entry).collect(),
             files: written,
-            unreadable,
+            unreadable: group.unreadable,
             duplicates,
         };
         write_commit(dest, &commit).await?;
