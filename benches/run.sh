@@ -7,51 +7,15 @@
 #   benches/run.sh [EVENTS_PER_DAY]     (default 5600: ~1.0M events in 30 days)
 #
 # Work folder: $BENCH_DIR (default /var/tmp/trailsql-bench), kept between runs.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/trailsql-target}"
 EPD="${1:-5600}"
-WORK="${BENCH_DIR:-/var/tmp/trailsql-bench}"
-ARCHIVE="$WORK/archive-$EPD"
+source "$(dirname "$0")/common.sh"
 SMALL="$WORK/archive-$((EPD / 4))"
-mkdir -p "$WORK"
-
-cargo build --release --bins --benches -q
-BIN="$CARGO_TARGET_DIR/release/trailsql"
+make_archive "$SMALL" $((EPD / 4))
 BENCH=$(ls -t "$CARGO_TARGET_DIR"/release/deps/throughput-* | grep -v '\.d$' | head -1)
-
-for dir_epd in "$ARCHIVE:$EPD" "$SMALL:$((EPD / 4))"; do
-  d="${dir_epd%%:*}"; e="${dir_epd##*:}"
-  if [ ! -f "$d/.complete" ]; then
-    rm -rf "$d"
-    "$BIN" sample "$d" --days 30 --events-per-day "$e"
-    touch "$d/.complete"
-  fi
-done
-
-echo "== machine"
-echo "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "archive: $ARCHIVE ($(du -sh "$ARCHIVE" | cut -f1) gz, $(find "$ARCHIVE" -name '*.json.gz' | wc -l) files)"
 
 echo "== decode throughput, one core"
 "$BENCH" "$ARCHIVE"
 
-timed() { # label, command...: best wall time of 3 and peak RSS
-  local label="$1"; shift
-  local best=""
-  for _ in 1 2 3; do
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; exit 1; }
-    read -r secs kb < "$WORK/time.txt"
-    if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; rss=$kb; fi
-  done
-  printf '%-44s %7.2f s  peak RSS %6d MB\n' "$label" "$best" $((rss / 1024))
-}
-
-if [ ! -x "$WORK/venv/bin/python" ]; then
-  python3 -m venv "$WORK/venv"
-  "$WORK/venv/bin/pip" install -q duckdb
-fi
-DUCK_VERSION=$("$WORK/venv/bin/python" -c 'import duckdb; print(duckdb.__version__)')
 cat > "$WORK/duck.py" <<'PY'
 import sys, duckdb
 archive, question = sys.argv[1], sys.argv[2]
@@ -86,7 +50,7 @@ for q in names callers; do
   timed "trailsql (1M-event archive)" "$BIN" --source "$ARCHIVE" --format csv -e "${QUESTION[$q]}"
   cp "$WORK/out.txt" "$WORK/trailsql-answer.txt"
   timed "trailsql (quarter-size archive)" "$BIN" --source "$SMALL" --format csv -e "${QUESTION[$q]}"
-  timed "duckdb $DUCK_VERSION read_json + unnest(Records)" "$WORK/venv/bin/python" "$WORK/duck.py" "$ARCHIVE" "$q"
+  timed "duckdb $DUCK_VERSION read_json + unnest(Records)" "$DUCK_PY" "$WORK/duck.py" "$ARCHIVE" "$q"
   if diff -q "$WORK/out.txt" "$WORK/trailsql-answer.txt" > /dev/null; then
     echo "answers: identical"
   else

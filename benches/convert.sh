@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Prints the Parquet figures of benches/README.md (issue 4): converting the
+# ~1M-event archive with trailsql and with DuckDB (COPY ... PARTITION_BY),
+# against the decompress-only floor, with peak memory; then a point lookup
+# and an aggregate on the raw JSON (trailsql), on trailsql's Parquet
+# (trailsql) and on the same Parquet files (DuckDB), checking the answers
+# agree.
+#
+#   benches/convert.sh [EVENTS_PER_DAY]     (default 5600: ~1.0M events in 30 days)
+#
+# Work folder: $BENCH_DIR (default /var/tmp/trailsql-bench), kept between runs.
+EPD="${1:-5600}"
+source "$(dirname "$0")/common.sh"
+PQ="$WORK/parquet-$EPD"
+DUCK_PQ="$WORK/duck-parquet-$EPD"
+
+cat > "$WORK/duck_convert.py" <<'PY'
+import sys, duckdb
+archive, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute("SET threads = 2")
+con.execute("SET TimeZone = 'UTC'")
+con.execute(f"""COPY (
+  SELECT unnest(r), r.recipientAccountId AS account, r.awsRegion AS region,
+         strftime(CAST(r.eventTime AS TIMESTAMP), '%Y-%m-%d') AS date
+  FROM (SELECT unnest(Records) AS r
+        FROM read_json('{archive}/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz',
+                       maximum_object_size = 268435456))
+) TO '{out}' (FORMAT parquet, PARTITION_BY (account, region, date), COMPRESSION zstd)""")
+PY
+
+cat > "$WORK/duck_query.py" <<'PY'
+import sys, time, duckdb
+pq, question = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute("SET threads = 2")
+con.execute("SET TimeZone = 'UTC'")
+con.execute(f"CREATE VIEW cloudtrail AS SELECT * FROM read_parquet('{pq}/**/*.parquet')")
+sql = {
+    "lookup": """SELECT useridentity.arn AS arn, sourceipaddress, coalesce(errorcode, '') AS errorcode
+      FROM cloudtrail WHERE eventname = 'DeleteTable' AND requestparameters LIKE '%prod-orders%'
+      ORDER BY eventtime""",
+    "callers": """SELECT coalesce(useridentity.arn, '-') AS arn, errorcode, count(*) AS n FROM cloudtrail
+      WHERE errorcode IS NOT NULL AND eventtime >= TIMESTAMPTZ '2025-10-01 00:00:00+00'
+        AND eventtime < TIMESTAMPTZ '2025-10-31 00:00:00+00'
+      GROUP BY 1, 2 ORDER BY n DESC, arn, errorcode LIMIT 10""",
+}[question]
+best = None
+for _ in range(3):
+    started = time.perf_counter()
+    rows = con.execute(sql).fetchall()
+    took = time.perf_counter() - started
+    best = took if best is None else min(best, took)
+print("\n".join(",".join(str(v) for v in row) for row in rows))
+print(f"in-process {best:.3f}", file=sys.stderr)
+PY
+
+echo "== conversion"
+timed "decompress only (gzip -dc, 2 processes)" \
+  bash -c "find '$ARCHIVE' -name '*.json.gz' -print0 | xargs -0 -P 2 -n 500 gzip -dc > /dev/null"
+PREP="rm -rf '$PQ'" timed "trailsql convert" "$BIN" convert "$ARCHIVE" "$PQ"
+cat "$WORK/err.txt"
+PREP="rm -rf '$DUCK_PQ'" timed "duckdb $DUCK_VERSION COPY ... PARTITION_BY" "$DUCK_PY" "$WORK/duck_convert.py" "$ARCHIVE" "$DUCK_PQ"
+echo "trailsql Parquet: $(du -sh "$PQ" | cut -f1) in $(find "$PQ" -name '*.parquet' | wc -l) files;" \
+  "DuckDB's: $(du -sh "$DUCK_PQ" | cut -f1) in $(find "$DUCK_PQ" -name '*.parquet' | wc -l) files"
+timed "trailsql convert again, nothing new" "$BIN" convert "$ARCHIVE" "$PQ"
+
+declare -A QUESTION=(
+  [lookup]="SELECT useridentity.arn AS arn, sourceipaddress, coalesce(errorcode, '') AS errorcode FROM cloudtrail WHERE eventname = 'DeleteTable' AND requestparameters LIKE '%prod-orders%' ORDER BY eventtime"
+  [callers]="SELECT coalesce(useridentity.arn, '-') AS arn, errorcode, count(*) AS n FROM cloudtrail WHERE errorcode IS NOT NULL AND eventtime >= '2025-10-01T00:00:00Z' AND eventtime < '2025-10-31T00:00:00Z' GROUP BY 1, 2 ORDER BY n DESC, arn, errorcode LIMIT 10"
+)
+for q in lookup callers; do
+  echo "== ${QUESTION[$q]}"
+  timed "trailsql on the raw JSON" "$BIN" --source "$ARCHIVE" --format csv -e "${QUESTION[$q]}"
+  tail -n +2 "$WORK/out.txt" > "$WORK/raw-answer.txt"
+  timed "trailsql on its Parquet" "$BIN" --source "$PQ" --format csv -e "${QUESTION[$q]}"
+  tail -n +2 "$WORK/out.txt" > "$WORK/pq-answer.txt"
+  timed "duckdb $DUCK_VERSION on the same Parquet (process)" "$DUCK_PY" "$WORK/duck_query.py" "$PQ" "$q"
+  echo "  duckdb, query alone (best of 3 in one process): $(cut -d' ' -f2 "$WORK/err.txt") s"
+  cp "$WORK/out.txt" "$WORK/duck-answer.txt"
+  if diff -q "$WORK/raw-answer.txt" "$WORK/pq-answer.txt" > /dev/null \
+     && diff -q "$WORK/pq-answer.txt" "$WORK/duck-answer.txt" > /dev/null; then
+    echo "answers: identical ($(wc -l < "$WORK/pq-answer.txt") rows)"
+  else
+    echo "answers DIFFER:"; diff "$WORK/raw-answer.txt" "$WORK/pq-answer.txt" || true
+    diff "$WORK/pq-answer.txt" "$WORK/duck-answer.txt" || true
+  fi
+done
