@@ -2,8 +2,10 @@
 //! the tests' S3 server (s3s-fs on 127.0.0.1, signed requests) with a fixed
 //! delay added to every request, scanned by the release `trailsql` at several
 //! `--max-concurrency` levels. Prints, per level, the best wall time of three
-//! runs against the bound objects x latency / concurrency, and the requests
-//! the server answered. Run through `benches/s3.sh`.
+//! runs against the bound objects x latency / concurrency, the same less the
+//! time trailsql says (`--stats`) it spent listing (paged LISTs, one after
+//! another, which GET concurrency does not shorten), and the requests the
+//! server answered. Run through `benches/s3.sh`.
 //!
 //!   s3 [OBJECTS] [LATENCY_MS] [LEVELS]      (10000 20 8,16,32,64,128)
 
@@ -64,8 +66,9 @@ fn objects_folder(work: &Path, objects: usize, bin: &str) -> PathBuf {
     served
 }
 
-/// One scan: its wall time and the answer.
-fn scan(bin: &str, endpoint: &str, concurrency: usize) -> (Duration, String) {
+/// One scan: its wall time, the time trailsql says it spent listing, and
+/// the answer.
+fn scan(bin: &str, endpoint: &str, concurrency: usize) -> (Duration, Duration, String) {
     let started = Instant::now();
     let out = Command::new(bin)
         .env("AWS_ACCESS_KEY_ID", s3server::KEY)
@@ -73,7 +76,15 @@ fn scan(bin: &str, endpoint: &str, concurrency: usize) -> (Duration, String) {
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_PROFILE")
         .args(["--endpoint-url", endpoint, "--region", "us-east-1"])
-        .args(["--source", "s3://bench", "--format", "csv", "-e", SQL])
+        .args([
+            "--source",
+            "s3://bench",
+            "--format",
+            "csv",
+            "--stats",
+            "-e",
+            SQL,
+        ])
         .args(["--max-concurrency", &concurrency.to_string()])
         .output()
         .expect("trailsql runs");
@@ -83,7 +94,18 @@ fn scan(bin: &str, endpoint: &str, concurrency: usize) -> (Duration, String) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    (elapsed, String::from_utf8_lossy(&out.stdout).into_owned())
+    let stats = String::from_utf8_lossy(&out.stderr);
+    let listing = stats
+        .split("listing took ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no listing time in: {stats}"));
+    (
+        elapsed,
+        Duration::from_secs_f64(listing),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn main() {
@@ -113,6 +135,9 @@ fn main() {
         &served,
         s3server::Faults {
             delay_ms: latency_ms,
+            // The folder does not change: LISTs asked again are answered
+            // from memory (see Faults::cache_lists), as fast as S3 would.
+            cache_lists: true,
             ..Default::default()
         },
     );
@@ -123,28 +148,38 @@ fn main() {
     );
     println!("question: {SQL}");
     println!(
-        "{:>11} {:>9} {:>9} {:>6} {:>7} {:>6}",
-        "concurrency", "time s", "bound s", "ratio", "GETs", "LISTs"
+        "{:>11} {:>9} {:>9} {:>6} {:>13} {:>6} {:>7} {:>6}",
+        "concurrency", "time s", "bound s", "ratio", "after listing", "ratio", "GETs", "LISTs"
     );
     let mut answer = None;
     for &c in &levels {
         let mut best = Duration::MAX;
+        let mut listing = Duration::ZERO;
         let mut requests = (0, 0);
         for _ in 0..3 {
-            let (t, out) = scan(bin, &endpoint, c);
+            let (t, listed_in, out) = scan(bin, &endpoint, c);
             match &answer {
                 None => answer = Some(out),
                 Some(a) => assert_eq!(*a, out, "answers differ between runs"),
             }
-            let r = std::mem::take(&mut *seen.lock().unwrap());
-            requests = (r.gets, r.lists.len());
-            best = best.min(t);
+            // The counts only: the server's kept LIST answers stay.
+            let mut r = seen.lock().unwrap();
+            requests = (
+                std::mem::take(&mut r.gets),
+                std::mem::take(&mut r.lists).len(),
+            );
+            if t < best {
+                best = t;
+                listing = listed_in;
+            }
         }
         let bound = objects as f64 * latency_ms as f64 / 1000.0 / c as f64;
+        let rest = best.saturating_sub(listing).as_secs_f64();
         println!(
-            "{c:>11} {:>9.2} {bound:>9.2} {:>6.2} {:>7} {:>6}",
+            "{c:>11} {:>9.2} {bound:>9.2} {:>6.2} {rest:>13.2} {:>6.2} {:>7} {:>6}",
             best.as_secs_f64(),
             best.as_secs_f64() / bound,
+            rest / bound,
             requests.0,
             requests.1
         );

@@ -194,7 +194,11 @@ impl Place {
         use datafusion::execution::object_store::ObjectStoreUrl;
         match self {
             Place::Local(root) => {
-                let path = ObjectPath::from_absolute_path(root.join(rel))
+                // A dataset given as a relative path is read from where it is
+                // now (object store paths are absolute).
+                let full = std::path::absolute(root.join(rel))
+                    .map_err(|e| Error::io(&root.join(rel), e))?;
+                let path = ObjectPath::from_absolute_path(&full)
                     .map_err(|e| Error::Usage(e.to_string()))?;
                 Ok((ObjectStoreUrl::local_filesystem(), path.to_string()))
             }

@@ -100,11 +100,16 @@ impl TableProvider for CloudTrailTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let prune = filters::prune_from(filters);
+        let started = std::time::Instant::now();
         let listing = match &self.source {
             Source::S3(s3) => s3.list_for(&prune, self.options.late_days).await?,
             Source::Local(_) => self.source.list().await?,
         };
         self.report.listed(&listing);
+        self.report.listing_us.fetch_add(
+            started.elapsed().as_micros() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let total = listing.logs.len();
         let mut files: Vec<LogFile> = listing
             .logs

@@ -25,6 +25,8 @@ pub struct Report {
     /// left out by the query's limits.
     pub parquet_listed: AtomicU64,
     pub parquet_pruned: AtomicU64,
+    /// Time spent listing sources, in microseconds.
+    pub listing_us: AtomicU64,
     non_logs: Mutex<BTreeMap<&'static str, u64>>,
     /// Print each problem on stderr as it happens.
     pub warn: std::sync::atomic::AtomicBool,
@@ -42,6 +44,7 @@ pub struct Summary {
     pub type_mismatches: u64,
     pub parquet_listed: u64,
     pub parquet_pruned: u64,
+    pub listing_us: u64,
     pub non_logs: BTreeMap<&'static str, u64>,
 }
 
@@ -64,6 +67,7 @@ impl Report {
             &self.bytes_read,
             &self.parquet_listed,
             &self.parquet_pruned,
+            &self.listing_us,
         ] {
             c.store(0, Relaxed);
         }
@@ -132,6 +136,7 @@ impl Report {
             type_mismatches: self.type_mismatches.load(Relaxed),
             parquet_listed: self.parquet_listed.load(Relaxed),
             parquet_pruned: self.parquet_pruned.load(Relaxed),
+            listing_us: self.listing_us.load(Relaxed),
             non_logs: self
                 .non_logs
                 .lock()
@@ -162,6 +167,12 @@ impl Summary {
                 self.parquet_listed - self.parquet_pruned,
                 self.parquet_listed,
                 self.parquet_pruned
+            ));
+        }
+        if self.listing_us > 0 {
+            parts.push(format!(
+                "listing took {:.2} s",
+                self.listing_us as f64 / 1e6
             ));
         }
         let mut s = parts.join("; ");

@@ -120,6 +120,27 @@ fn a_converted_sample_gives_the_same_answers() {
 }
 
 #[test]
+fn a_dataset_given_by_a_relative_path_reads() {
+    let dest = tempfile::tempdir().unwrap();
+    convert(&fixture_archive(), &dest.path().join("pq"));
+    let out = bin()
+        .current_dir(dest.path())
+        .args(["--source", "pq", "--format", "csv", "-e"])
+        .arg("SELECT count(*) AS n FROM cloudtrail WHERE eventname = 'DeleteTable'")
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stdout),
+        csv_answer(
+            fixture_archive().to_str().unwrap(),
+            "SELECT count(*) AS n FROM cloudtrail WHERE eventname = 'DeleteTable'"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn the_sql_suite_gives_the_same_answers_on_a_converted_fixture() {
     let dest = tempfile::tempdir().unwrap();
     convert(&fixture_archive(), dest.path());

@@ -439,8 +439,8 @@ fn run_s3_in_terminal(addr: SocketAddr, args: &[&str]) -> String {
 
 #[test]
 fn a_long_scan_shows_progress_on_a_terminal_and_nothing_in_a_pipe() {
-    // A two-day sample (a few hundred objects) behind 20 ms per request,
-    // fetched four at a time: a scan of more than a second.
+    // A two-day sample (about 60 objects) behind 30 ms per request, fetched
+    // one at a time: a scan of about two seconds.
     let root = tempfile::tempdir().unwrap();
     let bucket = root.path().join("trail-bucket");
     assert!(bin()
@@ -458,7 +458,7 @@ fn a_long_scan_shows_progress_on_a_terminal_and_nothing_in_a_pipe() {
     let (addr, _) = start_faulty_server(
         root.path(),
         Faults {
-            delay_ms: 20,
+            delay_ms: 30,
             ..Faults::default()
         },
     );
@@ -467,7 +467,7 @@ fn a_long_scan_shows_progress_on_a_terminal_and_nothing_in_a_pipe() {
         "--source",
         "s3://trail-bucket",
         "--max-concurrency",
-        "4",
+        "1",
         "-e",
         sql,
     ];

@@ -23,7 +23,12 @@ pub struct Requests {
     /// keeps metadata in a file named after the bucket and key, which for a
     /// key as long as a digest's passes the 255-byte limit on file names.
     pub metadata: std::collections::HashMap<String, Vec<(String, String)>>,
+    /// LIST answers by request path and query, with `cache_lists`.
+    lists_seen: std::collections::HashMap<String, ListAnswer>,
 }
+
+/// A LIST answer kept whole: status, headers, body.
+type ListAnswer = (u16, Vec<(String, String)>, bytes::Bytes);
 
 pub type Counter = Arc<Mutex<Requests>>;
 
@@ -54,6 +59,11 @@ pub struct Faults {
     /// GETs of objects whose path holds this text answer 404 NoSuchKey (an
     /// object deleted between the listing and the read).
     pub gone: Option<&'static str>,
+    /// Answer a LIST asked before from memory. s3s-fs walks the whole
+    /// served folder for every LIST page (about 0.35 s per 1,000 keys on
+    /// the benchmark machine), which S3 does not; for the benchmark, whose
+    /// folder does not change.
+    pub cache_lists: bool,
 }
 
 pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter) {
@@ -82,11 +92,20 @@ pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter)
                 let Ok((socket, _)) = listener.accept().await else {
                     continue;
                 };
+                // Answers go out at once: with Nagle's algorithm on, a reply
+                // written in two pieces waits for the client's delayed ACK
+                // (~40 ms on Linux), which no real S3 endpoint adds.
+                let _ = socket.set_nodelay(true);
                 let (service, seen) = (service.clone(), seen.clone());
                 let counting = hyper::service::service_fn(
                     move |req: hyper::Request<hyper::body::Incoming>| {
                         let query = req.uri().query().unwrap_or("").to_string();
                         let path = req.uri().path().to_string();
+                        let list_key = (faults.cache_lists && query.contains("list-type"))
+                            .then(|| format!("{path}?{query}"));
+                        let kept = list_key
+                            .as_ref()
+                            .and_then(|k| seen.lock().unwrap().lists_seen.get(k).cloned());
                         let mut nth_get = 0;
                         let metadata;
                         {
@@ -164,11 +183,39 @@ pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter)
                                 .body(s3s::Body::from(body.to_string()))
                                 .unwrap();
                             Box::pin(async move { Ok(resp) })
+                        } else if let Some((status, headers, body)) = kept {
+                            let mut resp = hyper::Response::builder().status(status);
+                            for (name, value) in headers {
+                                resp = resp.header(name, value);
+                            }
+                            let resp = resp.body(s3s::Body::from(body)).unwrap();
+                            Box::pin(async move {
+                                tokio::time::sleep(std::time::Duration::from_millis(faults.delay_ms)).await;
+                                Ok(resp)
+                            })
                         } else {
                             let answer = hyper::service::Service::call(&service, req);
+                            let keep = list_key.map(|k| (k, seen.clone()));
                             Box::pin(async move {
                                 tokio::time::sleep(std::time::Duration::from_millis(faults.delay_ms)).await;
                                 let mut resp = answer.await?;
+                                if let Some((key, seen)) = keep {
+                                    let body = resp
+                                        .body_mut()
+                                        .store_all_limited(64 << 20)
+                                        .await
+                                        .map_err(|e| s3s::HttpError::new(e))?;
+                                    let headers = resp
+                                        .headers()
+                                        .iter()
+                                        .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
+                                        .collect();
+                                    seen.lock().unwrap().lists_seen.insert(
+                                        key,
+                                        (resp.status().as_u16(), headers, body.clone()),
+                                    );
+                                    *resp.body_mut() = s3s::Body::from(body);
+                                }
                                 for (name, value) in metadata.into_iter().flatten() {
                                     resp.headers_mut().insert(
                                         hyper::header::HeaderName::try_from(format!("x-amz-meta-{name}"))
