@@ -204,7 +204,7 @@ pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter)
                                         .body_mut()
                                         .store_all_limited(64 << 20)
                                         .await
-                                        .map_err(|e| s3s::HttpError::new(e))?;
+                                        .map_err(s3s::HttpError::new)?;
                                     let headers = resp
                                         .headers()
                                         .iter()
