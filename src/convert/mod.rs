@@ -25,9 +25,8 @@ use std::sync::Arc;
 pub use place::Place;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, RecordBatch, StringArray, TimestampMillisecondArray, UInt32Array,
+    Array, ArrayRef, AsArray, RecordBatch, StringArray, TimestampMillisecondArray,
 };
-use datafusion::arrow::compute::{lexsort_to_indices, take_record_batch, SortColumn, SortOptions};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
@@ -68,6 +67,15 @@ pub const BLOOM_COLUMNS: &[&str] = &[
     "sourceipaddress",
     "eventid",
     "requestid",
+];
+
+/// Columns whose values are (nearly) all different: no dictionary.
+const UNIQUE_COLUMNS: &[&str] = &[
+    "eventid",
+    "requestid",
+    "requestparameters",
+    "responseelements",
+    "additionaleventdata",
 ];
 
 /// Rows per row group: a day of one busy account and region is a few of them.
@@ -297,35 +305,41 @@ pub fn with_hot_columns(batch: &RecordBatch) -> Result<RecordBatch> {
         .map_err(|e| Error::Usage(format!("adding the hot columns: {e}")))
 }
 
-/// Split a batch by partition.
-fn partition(batch: &RecordBatch) -> Result<BTreeMap<PartKey, RecordBatch>> {
-    let accounts = column(batch, "recipientaccountid")?.as_string::<i32>();
-    let regions = column(batch, "awsregion")?.as_string::<i32>();
-    let times = column(batch, "eventtime")?
-        .as_any()
-        .downcast_ref::<TimestampMillisecondArray>()
-        .ok_or_else(|| Error::Usage("eventtime is not a millisecond timestamp".into()))?;
-    let mut rows: BTreeMap<PartKey, Vec<u32>> = BTreeMap::new();
-    for i in 0..batch.num_rows() {
-        let date = times
-            .is_valid(i)
-            .then(|| chrono::DateTime::from_timestamp_millis(times.value(i)))
-            .flatten()
-            .map(|t| t.format("%Y-%m-%d").to_string());
-        let key = (
-            partition_value(accounts.is_valid(i).then(|| accounts.value(i))),
-            partition_value(regions.is_valid(i).then(|| regions.value(i))),
-            date.unwrap_or_else(|| NULL_PARTITION.to_string()),
-        );
-        rows.entry(key).or_default().push(i as u32);
+/// A row of a group: (batch, row) in the group's decoded batches.
+type Row = (usize, usize);
+
+/// The rows of a group's batches by partition: the event's account, region
+/// and UTC day.
+fn partition(batches: &[RecordBatch]) -> Result<BTreeMap<PartKey, Vec<Row>>> {
+    const DAY_MS: i64 = 86_400_000;
+    let mut by_value: HashMap<(Option<&str>, Option<&str>, Option<i64>), Vec<Row>> = HashMap::new();
+    for (b, batch) in batches.iter().enumerate() {
+        let accounts = column(batch, "recipientaccountid")?.as_string::<i32>();
+        let regions = column(batch, "awsregion")?.as_string::<i32>();
+        let times = column(batch, "eventtime")?
+            .as_any()
+            .downcast_ref::<TimestampMillisecondArray>()
+            .ok_or_else(|| Error::Usage("eventtime is not a millisecond timestamp".into()))?;
+        for i in 0..batch.num_rows() {
+            let key = (
+                accounts.is_valid(i).then(|| accounts.value(i)),
+                regions.is_valid(i).then(|| regions.value(i)),
+                times.is_valid(i).then(|| times.value(i).div_euclid(DAY_MS)),
+            );
+            by_value.entry(key).or_default().push((b, i));
+        }
     }
-    rows.into_iter()
-        .map(|(key, idx)| {
-            let taken = take_record_batch(batch, &UInt32Array::from(idx))
-                .map_err(|e| Error::Usage(format!("splitting by partition: {e}")))?;
-            Ok((key, taken))
-        })
-        .collect()
+    let mut out: BTreeMap<PartKey, Vec<Row>> = BTreeMap::new();
+    for ((account, region, day), rows) in by_value {
+        let date = day
+            .and_then(|d| chrono::DateTime::from_timestamp_millis(d * DAY_MS))
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| NULL_PARTITION.to_string());
+        let key = (partition_value(account), partition_value(region), date);
+        // Two raw values can escape to one folder name: their rows join.
+        out.entry(key).or_default().extend(rows);
+    }
+    Ok(out)
 }
 
 fn writer_properties() -> Result<WriterProperties> {
@@ -347,39 +361,52 @@ fn writer_properties() -> Result<WriterProperties> {
     for c in BLOOM_COLUMNS {
         b = b.set_column_bloom_filter_enabled(ColumnPath::from(*c), true);
     }
+    // Values that are (nearly) all different: a dictionary is built, found
+    // too big and dropped for each page, which only costs time.
+    for c in UNIQUE_COLUMNS {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(*c), false);
+    }
     Ok(b.build())
 }
 
-/// One partition's rows, sorted by `eventtime` (then `eventid`), as the
-/// bytes of a Parquet file to be stored as `path`, and its manifest entry.
+/// One partition's rows (of `batches`), sorted by `eventtime` (then
+/// `eventid`), as the bytes of a Parquet file to be stored as `path`, and
+/// its manifest entry. The rows are copied once, in their order.
 fn parquet_file(
     key: &PartKey,
     path: &str,
     batches: &[RecordBatch],
+    mut rows: Vec<Row>,
 ) -> Result<(FileEntry, Vec<u8>)> {
-    let schema = file_schema();
-    let all = datafusion::arrow::compute::concat_batches(&schema, batches)
-        .map_err(|e| Error::Usage(format!("joining batches: {e}")))?;
-    let sort = |name: &str| -> Result<SortColumn> {
-        Ok(SortColumn {
-            values: column(&all, name)?.clone(),
-            options: Some(SortOptions {
-                descending: false,
-                nulls_first: false,
-            }),
+    let times: Vec<&TimestampMillisecondArray> = batches
+        .iter()
+        .map(|b| {
+            column(b, "eventtime")?
+                .as_any()
+                .downcast_ref::<TimestampMillisecondArray>()
+                .ok_or_else(|| Error::Usage("eventtime is not a millisecond timestamp".into()))
         })
-    };
-    let order = lexsort_to_indices(&[sort("eventtime")?, sort("eventid")?], None)
-        .map_err(|e| Error::Usage(format!("sorting: {e}")))?;
-    let sorted =
-        take_record_batch(&all, &order).map_err(|e| Error::Usage(format!("sorting: {e}")))?;
-    let times = column(&sorted, "eventtime")?
-        .as_any()
-        .downcast_ref::<TimestampMillisecondArray>()
-        .ok_or_else(|| Error::Usage("eventtime is not a millisecond timestamp".into()))?;
-    let valid: Vec<i64> = times.iter().flatten().collect();
+        .collect::<Result<_>>()?;
+    let ids: Vec<&StringArray> = batches
+        .iter()
+        .map(|b| Ok(column(b, "eventid")?.as_string::<i32>()))
+        .collect::<Result<_>>()?;
+    let time = |(b, r): Row| times[b].is_valid(r).then(|| times[b].value(r));
+    let id = |(b, r): Row| ids[b].is_valid(r).then(|| ids[b].value(r));
+    // NULLs last in both, as the file's sorting_columns say.
+    let last = |v: Option<i64>| (v.is_none(), v);
+    rows.sort_by(|&x, &y| {
+        last(time(x))
+            .cmp(&last(time(y)))
+            .then_with(|| (id(x).is_none(), id(x)).cmp(&(id(y).is_none(), id(y))))
+    });
+    let valid: Vec<i64> = rows.iter().filter_map(|&r| time(r)).collect();
+    let (min_ms, max_ms) = (valid.iter().min().copied(), valid.iter().max().copied());
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    let sorted = datafusion::arrow::compute::interleave_record_batch(&refs, &rows)
+        .map_err(|e| Error::Usage(format!("gathering rows: {e}")))?;
     let failed = |e: &dyn std::fmt::Display| Error::Usage(format!("{path}: {e}"));
-    let mut writer = ArrowWriter::try_new(Vec::new(), schema, Some(writer_properties()?))
+    let mut writer = ArrowWriter::try_new(Vec::new(), file_schema(), Some(writer_properties()?))
         .map_err(|e| failed(&e))?;
     writer.write(&sorted).map_err(|e| failed(&e))?;
     let bytes = writer.into_inner().map_err(|e| failed(&e))?;
@@ -390,8 +417,8 @@ fn parquet_file(
         date: key.2.clone(),
         rows: sorted.num_rows() as u64,
         bytes: bytes.len() as u64,
-        min_ms: valid.first().copied(),
-        max_ms: valid.last().copied(),
+        min_ms,
+        max_ms,
     };
     Ok((entry, bytes))
 }
@@ -465,20 +492,23 @@ async fn committed_ids(
     Ok(ids)
 }
 
-/// `batch` without the rows whose `eventid` is in `seen`, adding the others
-/// to it (rows without an eventid are all kept); and how many were left out.
+/// `rows` without those whose `eventid` is in `seen`, adding the others to
+/// it (rows without an eventid are all kept); and how many were left out.
 fn without_seen(
-    batch: &RecordBatch,
+    batches: &[RecordBatch],
+    rows: Vec<Row>,
     seen: &mut std::collections::HashSet<String>,
-) -> Result<(RecordBatch, u64)> {
-    use datafusion::arrow::array::BooleanArray;
-    let ids = column(batch, "eventid")?.as_string::<i32>();
-    let keep: BooleanArray = (0..batch.num_rows())
-        .map(|i| Some(!ids.is_valid(i) || seen.insert(ids.value(i).to_string())))
+) -> Result<(Vec<Row>, u64)> {
+    let ids: Vec<&StringArray> = batches
+        .iter()
+        .map(|b| Ok(column(b, "eventid")?.as_string::<i32>()))
+        .collect::<Result<_>>()?;
+    let before = rows.len();
+    let kept: Vec<Row> = rows
+        .into_iter()
+        .filter(|&(b, r)| !ids[b].is_valid(r) || seen.insert(ids[b].value(r).to_string()))
         .collect();
-    let dropped = keep.false_count() as u64;
-    let kept = datafusion::arrow::compute::filter_record_batch(batch, &keep)
-        .map_err(|e| Error::Usage(format!("leaving out duplicates: {e}")))?;
+    let dropped = (before - kept.len()) as u64;
     Ok((kept, dropped))
 }
 
@@ -578,8 +608,11 @@ async fn decode(
     Ok((batches, unreadable))
 }
 
-/// Rows by partition.
-type Parts = BTreeMap<PartKey, Vec<RecordBatch>>;
+/// A group's decoded batches, and its rows by partition.
+struct Parts {
+    batches: Arc<Vec<RecordBatch>>,
+    rows: BTreeMap<PartKey, Vec<Row>>,
+}
 
 /// Parquet files, each with its manifest entry.
 type Encoded = Vec<(FileEntry, Vec<u8>)>;
@@ -590,7 +623,8 @@ struct Prepared {
     seq: u64,
     account_region: (String, String),
     files: Vec<LogFile>,
-    parts: Parts,
+    /// The rows, while they are not encoded yet.
+    parts: Option<Parts>,
     encoded: Option<Encoded>,
     unreadable: Vec<(String, String)>,
     stats: GroupStats,
@@ -599,6 +633,7 @@ struct Prepared {
 /// Encode each partition of a group as a Parquet file, in parallel.
 async fn encode(seq: u64, parts: Parts) -> Result<Encoded> {
     let tasks: Vec<_> = parts
+        .rows
         .into_iter()
         .enumerate()
         .map(|(n, (key, rows))| {
@@ -606,7 +641,8 @@ async fn encode(seq: u64, parts: Parts) -> Result<Encoded> {
                 "account={}/region={}/date={}/part-{seq:010}-{n:03}.parquet",
                 key.0, key.1, key.2
             );
-            tokio::task::spawn_blocking(move || parquet_file(&key, &path, &rows))
+            let batches = parts.batches.clone();
+            tokio::task::spawn_blocking(move || parquet_file(&key, &path, &batches, rows))
         })
         .collect();
     let mut out = Vec::new();
@@ -628,15 +664,13 @@ async fn prepare(
 ) -> Result<Prepared> {
     let mut stats = GroupStats::default();
     let (batches, unreadable) = decode(source, &files, &mut stats, report).await?;
-    let mut parts: Parts = BTreeMap::new();
-    for b in &batches {
-        for (key, rows) in partition(b)? {
-            parts.entry(key).or_default().push(rows);
-        }
-    }
-    drop(batches);
+    let rows = partition(&batches)?;
+    let mut parts = Some(Parts {
+        batches: Arc::new(batches),
+        rows,
+    });
     let encoded = match encode_now {
-        true => Some(encode(seq, std::mem::take(&mut parts)).await?),
+        true => Some(encode(seq, parts.take().expect("set above")).await?),
         false => None,
     };
     Ok(Prepared {
@@ -653,10 +687,13 @@ async fn prepare(
 /// Groups read and encoded at once: each is a day of one account and
 /// region, decoded in runs of a MiB of gzip.
 fn groups_in_flight() -> usize {
+    // Twice the cores: a group's decode is one task per MiB of gzip and its
+    // encoding one per partition, so a second group keeps a core busy
+    // while the first waits on its slowest task.
     std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(2, 8)
+        .map(|n| 2 * n.get())
+        .unwrap_or(4)
+        .clamp(4, 16)
 }
 
 /// Convert the objects of `source` not yet in the dataset at `dest`. With
@@ -795,22 +832,19 @@ pub async fn convert(
                     seen.clear();
                     seen_for = group.account_region.clone();
                 }
-                for (key, rows) in group.parts.iter_mut() {
+                let mut parts = group.parts.take().expect("not encoded, so kept");
+                for (key, rows) in parts.rows.iter_mut() {
                     if !seen.contains_key(key) {
                         let ids = committed_ids(&dataset, key).await?;
                         seen.insert(key.clone(), ids);
                     }
                     let ids = seen.get_mut(key).expect("just inserted");
-                    for batch in rows.iter_mut() {
-                        let (kept, dropped) = without_seen(batch, ids)?;
-                        *batch = kept;
-                        duplicates += dropped;
-                    }
+                    let (kept, dropped) = without_seen(&parts.batches, std::mem::take(rows), ids)?;
+                    *rows = kept;
+                    duplicates += dropped;
                 }
-                group
-                    .parts
-                    .retain(|_, rows| rows.iter().any(|b| b.num_rows() > 0));
-                encode(group.seq, std::mem::take(&mut group.parts)).await?
+                parts.rows.retain(|_, rows| !rows.is_empty());
+                encode(group.seq, parts).await?
             }
         };
         summary.duplicates += duplicates;
