@@ -312,7 +312,9 @@ type Row = (usize, usize);
 /// and UTC day.
 fn partition(batches: &[RecordBatch]) -> Result<BTreeMap<PartKey, Vec<Row>>> {
     const DAY_MS: i64 = 86_400_000;
-    let mut by_value: HashMap<(Option<&str>, Option<&str>, Option<i64>), Vec<Row>> = HashMap::new();
+    // (account, region, day since the epoch) as the rows hold them.
+    type Raw<'a> = (Option<&'a str>, Option<&'a str>, Option<i64>);
+    let mut by_value: HashMap<Raw, Vec<Row>> = HashMap::new();
     for (b, batch) in batches.iter().enumerate() {
         let accounts = column(batch, "recipientaccountid")?.as_string::<i32>();
         let regions = column(batch, "awsregion")?.as_string::<i32>();
