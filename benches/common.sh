@@ -11,7 +11,8 @@ WORK="${BENCH_DIR:-/var/tmp/trailsql-bench}"
 ARCHIVE="$WORK/archive-$EPD"
 mkdir -p "$WORK"
 
-cargo build --release --bins --benches -q
+# NO_BUILD=1 uses the release build as it is (a rerun of the figures).
+[ -n "${NO_BUILD:-}" ] || cargo build --release --bins --benches -q
 BIN="$CARGO_TARGET_DIR/release/trailsql"
 
 # A 30-day sample archive with EVENTS_PER_DAY per account, region and day,

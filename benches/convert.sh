@@ -57,7 +57,7 @@ PY
 
 echo "== conversion"
 timed "decompress only (gzip -dc, 2 processes)" \
-  bash -c "find '$ARCHIVE' -name '*.json.gz' -print0 | xargs -0 -P 2 -n 500 gzip -dc > /dev/null"
+  bash -c "find '$ARCHIVE' -path '*/CloudTrail/*' -name '*.json.gz' -print0 | xargs -0 -P 2 -n 500 gzip -dc > /dev/null"
 PREP="rm -rf '$PQ'" timed "trailsql convert" "$BIN" convert "$ARCHIVE" "$PQ"
 cat "$WORK/err.txt"
 PREP="rm -rf '$DUCK_PQ'" timed "duckdb $DUCK_VERSION COPY ... PARTITION_BY" "$DUCK_PY" "$WORK/duck_convert.py" "$ARCHIVE" "$DUCK_PQ"
