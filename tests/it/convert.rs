@@ -23,6 +23,14 @@ fn sample(days: u32) -> tempfile::TempDir {
     dir
 }
 
+/// A log file delivered a second time: a copy beside it, its name's random
+/// part ending in `mark`.
+fn deliver_again(file: &Path, mark: &str) {
+    let name = file.file_name().unwrap().to_str().unwrap();
+    let copy = name.replace(".json.gz", &format!("{mark}.json.gz"));
+    std::fs::copy(file, file.with_file_name(copy)).unwrap();
+}
+
 /// `trailsql convert SOURCE DEST`: what it printed on stderr.
 fn convert(source: &Path, dest: &Path) -> String {
     let out = run(
@@ -218,13 +226,7 @@ fn a_deduplicating_conversion_killed_and_run_again_keeps_each_event_once() {
         .join("AWSLogs/444455556666/CloudTrail/eu-west-1/2025/10");
     for day in files_in(&region) {
         for f in files_in(&day) {
-            let name = f
-                .file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .replace(".json.gz", "x.json.gz");
-            std::fs::copy(&f, day.join(name)).unwrap();
+            deliver_again(&f, "x");
         }
     }
     killed_runs_give_the_whole_dataset(raw.path(), &["--dedupe"]);
@@ -326,13 +328,7 @@ fn dedupe_keeps_each_eventid_once_across_runs() {
         .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
     let originals = files_in(&day);
     for f in &originals[..originals.len() / 2] {
-        let name = f
-            .file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .replace(".json.gz", "x.json.gz");
-        std::fs::copy(f, day.join(name)).unwrap();
+        deliver_again(f, "x");
     }
     let r = raw.path().to_str().unwrap();
     let counts = "SELECT count(*) AS events, count(DISTINCT eventid) AS ids FROM cloudtrail";
@@ -377,14 +373,7 @@ fn dedupe_keeps_each_eventid_once_across_runs() {
     assert_eq!(csv_answer(d, counts), format!("events,ids\n{ids},{ids}\n"));
     // A re-delivery in a later run, of events already converted: left out
     // too (the dataset keeps --dedupe without being told again).
-    let again = originals.last().unwrap();
-    let name = again
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .replace(".json.gz", "y.json.gz");
-    std::fs::copy(again, day.join(name)).unwrap();
+    deliver_again(originals.last().unwrap(), "y");
     let later = convert(raw.path(), dest.path());
     assert!(later.starts_with("converted 1 of"), "{later}");
     assert_eq!(csv_answer(d, counts), format!("events,ids\n{ids},{ids}\n"));
