@@ -895,8 +895,11 @@ pub async fn demo(dir: Option<PathBuf>, cli: &crate::cli::Cli) -> Result<i32> {
     crate::cli::say(&format!(
         "\nOpen the shell on this archive:\n  trailsql --source {0}\n\
          Run the saved compliance and forensic queries:\n  trailsql --source {0} run --all\n\
-         Check that no log file was changed or removed:\n  trailsql verify {0}\n",
-        dir.display()
+         Check that no log file was changed or removed:\n  trailsql verify {0}\n\
+         Convert it to Parquet, then query that:\n  trailsql convert {0} {1}\n  \
+         trailsql --source {1}\n",
+        dir.display(),
+        dir.with_file_name("sample-parquet").display()
     ))?;
     Ok(0)
 }
