@@ -98,6 +98,9 @@ pub struct Prune {
     pub to_ms: Option<i64>,
     pub regions: Option<BTreeSet<String>>,
     pub accounts: Option<BTreeSet<String>>,
+    /// The event names the query can match. Log file keys do not say which
+    /// events a file holds; a converted dataset's manifest does.
+    pub event_names: Option<BTreeSet<String>>,
 }
 
 /// How many days after an event's own day its log file may be delivered and still
@@ -107,8 +110,12 @@ pub struct Prune {
 pub const DEFAULT_LATE_DAYS: u64 = 2;
 
 impl Prune {
+    /// Whether the limits say nothing a log file's key can answer.
     pub fn is_empty(&self) -> bool {
-        *self == Prune::default()
+        Prune {
+            event_names: None,
+            ..self.clone()
+        } == Prune::default()
     }
 
     /// Whether a log file with this key can hold an event within the limits.

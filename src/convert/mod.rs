@@ -126,6 +126,10 @@ pub struct FileEntry {
     /// Earliest and latest `eventtime` in the file, ms (None: no times).
     pub min_ms: Option<i64>,
     pub max_ms: Option<i64>,
+    /// Every `eventname` in the file, sorted (absent in files written before
+    /// it was kept: then never used to skip the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_names: Option<Vec<String>>,
 }
 
 /// One commit: the objects converted together and the files that hold their
@@ -403,6 +407,26 @@ fn parquet_file(
             .then_with(|| (id(x).is_none(), id(x)).cmp(&(id(y).is_none(), id(y))))
     });
     let valid: Vec<i64> = rows.iter().filter_map(|&r| time(r)).collect();
+    let names: Vec<&StringArray> = batches
+        .iter()
+        .map(|b| Ok(column(b, "eventname")?.as_string::<i32>()))
+        .collect::<Result<_>>()?;
+    // NULL names are kept as "" (a file with one is never skipped by name).
+    let event_names: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|&(b, r)| {
+            if names[b].is_valid(r) {
+                names[b].value(r)
+            } else {
+                ""
+            }
+        })
+        .collect();
+    let event_names = if event_names.contains("") {
+        None
+    } else {
+        Some(event_names.into_iter().map(str::to_string).collect())
+    };
     let (min_ms, max_ms) = (valid.iter().min().copied(), valid.iter().max().copied());
     let refs: Vec<&RecordBatch> = batches.iter().collect();
     let sorted = datafusion::arrow::compute::interleave_record_batch(&refs, &rows)
@@ -421,6 +445,7 @@ fn parquet_file(
         bytes: bytes.len() as u64,
         min_ms,
         max_ms,
+        event_names,
     };
     Ok((entry, bytes))
 }

@@ -51,6 +51,11 @@ fn admits(f: &FileEntry, prune: &Prune) -> bool {
     if !in_set(&prune.accounts, &f.account) || !in_set(&prune.regions, &f.region) {
         return false;
     }
+    if let (Some(wanted), Some(held)) = (&prune.event_names, &f.event_names) {
+        if !held.iter().any(|n| wanted.contains(n)) {
+            return false;
+        }
+    }
     if let (Some(from), Some(max)) = (prune.from_ms, f.max_ms) {
         if max < from {
             return false;

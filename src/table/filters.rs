@@ -76,6 +76,37 @@ fn upper(p: &mut Prune, ms: i64) {
     p.to_ms = Some(p.to_ms.map_or(ms, |old| old.min(ms)));
 }
 
+/// The column and the values of `c = v1 OR c = v2 OR ...` (one column,
+/// text values), else None.
+fn equal_values(e: &Expr) -> Option<(&str, BTreeSet<String>)> {
+    match e {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Or,
+            right,
+        }) => {
+            let (a, mut left) = equal_values(left)?;
+            let (b, right) = equal_values(right)?;
+            (a == b).then(|| {
+                left.extend(right);
+                (a, left)
+            })
+        }
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) => {
+            let (c, v) = match (column_name(left), literal(right)) {
+                (Some(c), Some(v)) => (c, v),
+                _ => (column_name(right)?, literal(left)?),
+            };
+            Some((c, [text(v)?].into()))
+        }
+        _ => None,
+    }
+}
+
 fn add(p: &mut Prune, e: &Expr) {
     match e {
         Expr::BinaryExpr(BinaryExpr {
@@ -85,6 +116,19 @@ fn add(p: &mut Prune, e: &Expr) {
         }) => {
             add(p, left);
             add(p, right);
+        }
+        Expr::BinaryExpr(BinaryExpr {
+            op: Operator::Or, ..
+        }) => {
+            // `c = 'a' OR c = 'b'` (what the planner makes of a short IN).
+            if let Some((col, values)) = equal_values(e) {
+                match col {
+                    "awsregion" => narrow(&mut p.regions, values),
+                    "recipientaccountid" => narrow(&mut p.accounts, values),
+                    "eventname" => narrow(&mut p.event_names, values),
+                    _ => {}
+                }
+            }
         }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
             // Normalise to `column op literal`.
@@ -124,6 +168,11 @@ fn add(p: &mut Prune, e: &Expr) {
                         narrow(&mut p.accounts, [v].into());
                     }
                 }
+                "eventname" if op == Operator::Eq => {
+                    if let Some(v) = text(lit) {
+                        narrow(&mut p.event_names, [v].into());
+                    }
+                }
                 _ => {}
             }
         }
@@ -150,6 +199,7 @@ fn add(p: &mut Prune, e: &Expr) {
             match column_name(&list.expr) {
                 Some("awsregion") => narrow(&mut p.regions, values),
                 Some("recipientaccountid") => narrow(&mut p.accounts, values),
+                Some("eventname") => narrow(&mut p.event_names, values),
                 _ => {}
             }
         }

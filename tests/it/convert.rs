@@ -598,3 +598,48 @@ fn lookups_by_nested_identity_fields_prune_row_groups() {
         );
     }
 }
+
+#[test]
+fn a_lookup_by_event_name_opens_only_the_files_that_hold_it() {
+    let raw = sample(3);
+    let dest = tempfile::tempdir().unwrap();
+    convert(raw.path(), dest.path());
+    let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
+    let stats = |sql: &str| {
+        let out = run(
+            &["--source", d, "--stats", "--format", "csv", "-e", sql],
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        let scanned: usize = err
+            .split("scanned ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{err}"));
+        (text(&out.stdout), scanned)
+    };
+    let files = files_under(dest.path())
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .count();
+    // The manifest keeps each file's event names: a rare name opens few
+    // files, a common one most, and the answers are the archive's.
+    for (sql, few) in [
+        ("SELECT eventtime, sourceipaddress FROM cloudtrail WHERE eventname = 'DeleteTable' ORDER BY eventtime", true),
+        ("SELECT count(*) AS n FROM cloudtrail WHERE eventname IN ('StopLogging', 'DeleteTrail')", true),
+        ("SELECT count(*) AS n FROM cloudtrail WHERE eventname = 'NoSuchCall'", true),
+        ("SELECT count(*) AS n FROM cloudtrail WHERE eventname = 'DescribeInstances'", false),
+    ] {
+        let (answer, scanned) = stats(sql);
+        assert_eq!(answer, csv_answer(r, sql), "{sql}");
+        if few {
+            assert!(scanned * 4 < files, "{sql}: scanned {scanned} of {files}");
+        } else {
+            assert!(scanned * 2 > files, "{sql}: scanned {scanned} of {files}");
+        }
+    }
+    let (_, none) = stats("SELECT count(*) AS n FROM cloudtrail WHERE eventname = 'NoSuchCall'");
+    assert_eq!(none, 0);
+}
