@@ -159,7 +159,7 @@ struct DatasetInfo {
 }
 
 /// Whether `path` is a converted dataset (a local folder).
-pub fn is_dataset(path: &Path) -> bool {
+fn is_dataset(path: &Path) -> bool {
     path.join(DATASET_DIR).join(DATASET_FILE).is_file()
 }
 
@@ -590,18 +590,11 @@ async fn decode(
     let mut tasks = Vec::new();
     for range in runs {
         let run: Vec<LogFile> = files[range].to_vec();
-        let fetched = match source {
-            Source::Local(_) => None,
-            Source::S3(s3) => {
-                let fetched = futures::future::join_all(run.iter().map(|f| s3.fetch(f))).await;
-                // What S3 would not give after retries stops the conversion
-                // (as it stops a query): the run can be repeated once fixed.
-                if let Some(Err(problem)) = fetched.iter().find(|f| f.is_err()) {
-                    return Err(Error::Usage(problem.0.clone()));
-                }
-                Some(fetched)
-            }
-        };
+        // What S3 would not give after retries stops the conversion (as it
+        // stops a query): the run can be repeated once it is fixed.
+        let fetched = crate::table::fetch_run(source, &run)
+            .await
+            .map_err(|problem| Error::Usage(problem.0))?;
         tasks.push(tokio::task::spawn_blocking(move || {
             let outcome = crate::table::decode_chunk(&run, fetched, None);
             (run, outcome)

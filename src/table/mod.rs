@@ -201,10 +201,29 @@ pub(crate) fn chunks(files: &[LogFile]) -> Vec<Range<usize>> {
 /// What decoding one chunk gave: each file's outcome, and the rows.
 type ChunkOutcome = (Vec<Result<FileOutcome, FileProblem>>, Vec<RecordBatch>);
 
+/// The bytes of a run of log files from S3 (at most `--max-concurrency` GETs
+/// at once), or None for a local source, whose files the decoding task reads
+/// itself. An object S3 would not give after retries (denied, gone, expired
+/// credentials) is the error: it stops the query or conversion, as the answer
+/// would otherwise lack its events and the cause is rarely that one object.
+pub(crate) async fn fetch_run(
+    source: &Source,
+    files: &[LogFile],
+) -> Result<Option<Vec<Vec<u8>>>, FileProblem> {
+    match source {
+        Source::Local(_) => Ok(None),
+        Source::S3(s3) => futures::future::join_all(files.iter().map(|f| s3.fetch(f)))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+    }
+}
+
 /// Decode a chunk: the bytes fetched for it (from S3), or read here (local).
 pub(crate) fn decode_chunk(
     files: &[LogFile],
-    fetched: Option<Vec<Result<Vec<u8>, FileProblem>>>,
+    fetched: Option<Vec<Vec<u8>>>,
     projection: Option<&[usize]>,
 ) -> ChunkOutcome {
     let mut decoder = Decoder::new(projection);
@@ -217,7 +236,7 @@ pub(crate) fn decode_chunk(
             .iter()
             .zip(fetched)
             .map(|(f, bytes)| {
-                let text = maybe_gunzip(bytes?)?;
+                let text = maybe_gunzip(bytes)?;
                 decoder.decode(&text, &f.location)
             })
             .collect(),
@@ -282,23 +301,12 @@ impl PartitionStream for FilesPartition {
                 async move {
                     // From S3 the chunk's objects are fetched at once (bounded
                     // by the source's permits), then decoded off the runtime.
-                    let fetched = match &part.source {
-                        Source::Local(_) => None,
-                        Source::S3(s3) => Some(
-                            futures::future::join_all(
-                                part.files[range.clone()].iter().map(|f| s3.fetch(f)),
-                            )
-                            .await,
-                        ),
+                    let fetched = match fetch_run(&part.source, &part.files[range.clone()]).await {
+                        Ok(fetched) => fetched,
+                        Err(problem) => {
+                            return Ok((range, Err(DataFusionError::Execution(problem.0))));
+                        }
                     };
-                    // An object S3 would not give after retries (denied, gone,
-                    // expired credentials) stops the query: the answer would
-                    // otherwise lack its events, and the cause is usually not
-                    // that one object.
-                    if let Some(Err(problem)) = fetched.iter().flatten().find(|f| f.is_err()) {
-                        let stop = DataFusionError::Execution(problem.0.clone());
-                        return Ok((range, Err(stop)));
-                    }
                     tokio::task::spawn_blocking(move || {
                         let projection = part.projection.as_ref().map(|p| p.as_slice());
                         let outcome = decode_chunk(&part.files[range.clone()], fetched, projection);
