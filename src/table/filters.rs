@@ -92,18 +92,23 @@ fn equal_values(e: &Expr) -> Option<(&str, BTreeSet<String>)> {
                 (a, left)
             })
         }
-        Expr::BinaryExpr(BinaryExpr {
-            left,
-            op: Operator::Eq,
-            right,
-        }) => {
-            let (c, v) = match (column_name(left), literal(right)) {
-                (Some(c), Some(v)) => (c, v),
-                _ => (column_name(right)?, literal(left)?),
-            };
-            Some((c, [text(v)?].into()))
-        }
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => match compared(left, *op, right)? {
+            (c, Operator::Eq, v) => Some((c, [text(v)?].into())),
+            _ => None,
+        },
         _ => None,
+    }
+}
+
+/// `left op right` as `column op literal`, either way round.
+fn compared<'a>(
+    left: &'a Expr,
+    op: Operator,
+    right: &'a Expr,
+) -> Option<(&'a str, Operator, &'a ScalarValue)> {
+    match (column_name(left), literal(right)) {
+        (Some(c), Some(l)) => Some((c, op, l)),
+        _ => Some((column_name(right)?, op.swap()?, literal(left)?)),
     }
 }
 
@@ -131,19 +136,8 @@ fn add(p: &mut Prune, e: &Expr) {
             }
         }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
-            // Normalise to `column op literal`.
-            let (col, op, lit) = match (
-                column_name(left),
-                literal(right),
-                column_name(right),
-                literal(left),
-            ) {
-                (Some(c), Some(l), _, _) => (c, *op, l),
-                (_, _, Some(c), Some(l)) => match op.swap() {
-                    Some(swapped) => (c, swapped, l),
-                    None => return,
-                },
-                _ => return,
+            let Some((col, op, lit)) = compared(left, *op, right) else {
+                return;
             };
             match col {
                 "eventtime" => {
