@@ -9,12 +9,14 @@
 //! `eventtime`, zstd, page statistics, bloom filters on the lookup columns.
 //!
 //! `_trailsql/commits/` is the manifest: one commit per converted group of
-//! source objects, naming those objects (key, size, version) and the files
-//! written for them. A commit file is written whole and renamed into place
-//! only after its Parquet files are on disk, so a run killed at any moment
-//! leaves either the whole commit or none of it; files no commit names are
-//! leftovers of such a run and the next run deletes them. Readers take the
-//! files from the commits, never from a folder listing.
+//! source objects, naming the files written for them; beside it
+//! `_trailsql/objects/` names those objects (key, size, version), one file
+//! per commit, which only `convert` reads (queries read the small commits
+//! alone). A commit file is written whole and renamed into place only after
+//! its Parquet files and its objects file are on disk, so a run killed at
+//! any moment leaves either the whole commit or none of it; files no commit
+//! names are leftovers of such a run and the next run deletes them. Readers
+//! take the files from the commits, never from a folder listing.
 
 pub mod place;
 
@@ -44,9 +46,12 @@ pub const DATASET_DIR: &str = "_trailsql";
 const DATASET_FILE: &str = "dataset.json";
 const COMMITS_DIR: &str = "commits";
 const COMMIT_EXT: &str = "commit";
-/// The format this code writes and reads.
+const OBJECTS_DIR: &str = "objects";
+const OBJECTS_EXT: &str = "json";
+/// The format this code writes and reads. Version 1 kept each commit's
+/// objects inside the commit.
 const FORMAT: &str = "trailsql-parquet";
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 /// Hive's name for a partition whose value is NULL.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
@@ -137,6 +142,8 @@ pub struct FileEntry {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Commit {
     pub seq: u64,
+    /// Kept in the commit's objects file, read only by `convert`.
+    #[serde(skip)]
     pub objects: Vec<ObjectEntry>,
     pub files: Vec<FileEntry>,
     /// Source objects that could not be read, with why: in the commit so a
@@ -181,6 +188,21 @@ fn commits_path() -> String {
     format!("{DATASET_DIR}/{COMMITS_DIR}/")
 }
 
+fn commit_path(seq: u64) -> String {
+    format!("{}{seq:010}.{COMMIT_EXT}", commits_path())
+}
+
+fn objects_path(seq: u64) -> String {
+    format!("{DATASET_DIR}/{OBJECTS_DIR}/{seq:010}.{OBJECTS_EXT}")
+}
+
+/// The source objects of one commit, in their own file.
+#[derive(Serialize, Deserialize)]
+struct CommitObjects {
+    seq: u64,
+    objects: Vec<ObjectEntry>,
+}
+
 /// A dataset as its commits describe it.
 #[derive(Debug)]
 pub struct Dataset {
@@ -190,7 +212,8 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Read the manifest of the dataset at `place`.
+    /// Read the manifest of the dataset at `place`: its commits and the
+    /// files they name (what a query needs).
     pub async fn open(place: &Place) -> Result<Dataset> {
         use futures::StreamExt;
         let at = || format!("{}/{}", place.display(), info_path());
@@ -204,7 +227,8 @@ impl Dataset {
             serde_json::from_slice(&text).map_err(|e| Error::Usage(format!("{}: {e}", at())))?;
         if info.format != FORMAT || info.version != FORMAT_VERSION {
             return Err(Error::Usage(format!(
-                "{}: a {} version {} dataset; this trailsql reads {FORMAT} version {FORMAT_VERSION}",
+                "{}: a {} version {} dataset; this trailsql reads {FORMAT} version \
+                 {FORMAT_VERSION} (convert the archive again into a new folder)",
                 place.display(),
                 info.format,
                 info.version
@@ -242,6 +266,47 @@ impl Dataset {
             commits,
             dedupe: info.dedupe,
         })
+    }
+
+    /// Read the manifest with every commit's source objects too (what a
+    /// conversion needs to know what is new).
+    pub async fn open_with_objects(place: &Place) -> Result<Dataset> {
+        use futures::StreamExt;
+        let mut dataset = Dataset::open(place).await?;
+        let read: Vec<Result<Option<Vec<u8>>>> = futures::stream::iter(&dataset.commits)
+            .map(|c| {
+                let name = objects_path(c.seq);
+                async move { place.read(&name).await }
+            })
+            .buffered(16)
+            .collect()
+            .await;
+        for (commit, got) in dataset.commits.iter_mut().zip(read) {
+            let name = objects_path(commit.seq);
+            let bytes = got?.ok_or_else(|| {
+                Error::Usage(format!(
+                    "{}/{name}: missing, yet its commit is there: the dataset was changed \
+                     by something other than trailsql convert",
+                    place.display()
+                ))
+            })?;
+            let objects: CommitObjects = serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Usage(format!(
+                    "{}/{name}: not a trailsql objects file ({e})",
+                    place.display()
+                ))
+            })?;
+            if objects.seq != commit.seq {
+                return Err(Error::Usage(format!(
+                    "{}/{name}: names commit {}, not {}",
+                    place.display(),
+                    objects.seq,
+                    commit.seq
+                )));
+            }
+            commit.objects = objects.objects;
+        }
+        Ok(dataset)
     }
 
     pub fn files(&self) -> impl Iterator<Item = &FileEntry> {
@@ -450,26 +515,34 @@ fn parquet_file(
     Ok((entry, bytes))
 }
 
-/// Store `commit`: the moment it exists, its files and objects are part of
-/// the dataset.
+/// Store `commit`, its objects file first: the moment the commit exists,
+/// its files and objects are part of the dataset.
 async fn write_commit(place: &Place, commit: &Commit) -> Result<()> {
+    let objects = serde_json::to_vec(&CommitObjects {
+        seq: commit.seq,
+        objects: commit.objects.clone(),
+    })
+    .map_err(|e| Error::Usage(e.to_string()))?;
+    place.put(&objects_path(commit.seq), objects).await?;
     let text = serde_json::to_vec(commit).map_err(|e| Error::Usage(e.to_string()))?;
-    place
-        .put(
-            &format!("{}{:010}.{COMMIT_EXT}", commits_path(), commit.seq),
-            text,
-        )
-        .await
+    place.put(&commit_path(commit.seq), text).await
 }
 
-/// Delete what a killed run left: Parquet files no commit names, and
-/// partial files. Returns how many were removed.
+/// Delete what a killed run left: Parquet files and objects files no
+/// commit names, and partial files. Returns how many were removed.
 async fn remove_leftovers(dataset: &Dataset) -> Result<usize> {
     let named: std::collections::HashSet<&str> = dataset.files().map(|f| f.path.as_str()).collect();
+    let objects: std::collections::HashSet<String> = dataset
+        .commits
+        .iter()
+        .map(|c| objects_path(c.seq))
+        .collect();
+    let objects_dir = format!("{DATASET_DIR}/{OBJECTS_DIR}/");
     let mut removed = 0;
     for rel in dataset.place.list("").await? {
         let leftover = rel.ends_with(".partial")
-            || (rel.ends_with(".parquet") && !named.contains(rel.as_str()));
+            || (rel.ends_with(".parquet") && !named.contains(rel.as_str()))
+            || (rel.starts_with(&objects_dir) && !objects.contains(&rel));
         if leftover {
             dataset.place.delete(&rel).await?;
             removed += 1;
@@ -777,7 +850,7 @@ pub async fn convert(
         .map_err(|e| Error::Usage(e.to_string()))?;
         dest.put(&info_path(), text).await?;
     }
-    let mut dataset = Dataset::open(dest).await?;
+    let mut dataset = Dataset::open_with_objects(dest).await?;
     if dedupe && !dataset.dedupe {
         return Err(Error::Usage(format!(
             "{} was made without --dedupe and may already hold duplicates: \

@@ -298,9 +298,49 @@ fn killed_runs_give_the_whole_dataset(raw: &Path, args: &[&str]) {
             .count()
     };
     assert_eq!(parquet(dest.path()), parquet(whole.path()));
+    // One objects file per commit, as in the uninterrupted run.
+    let names = |dir: &Path, sub: &str| -> Vec<String> {
+        let mut names: Vec<String> = files_in(&dir.join("_trailsql").join(sub))
+            .iter()
+            .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(dest.path(), "objects"), names(dest.path(), "commits"));
+    assert_eq!(
+        names(dest.path(), "objects").len(),
+        names(whole.path(), "objects").len()
+    );
     assert!(!files_under(dest.path())
         .iter()
         .any(|p| p.to_str().unwrap().ends_with(".partial")));
+}
+
+#[test]
+fn queries_read_the_commits_alone_and_convert_needs_the_objects_files() {
+    let raw = sample(1);
+    let dest = tempfile::tempdir().unwrap();
+    convert(raw.path(), dest.path());
+    let d = dest.path().to_str().unwrap();
+    let before = content(dest.path());
+    // An objects file no commit names (left by a killed run): removed by
+    // the next run, which has nothing new to convert.
+    let objects = dest.path().join("_trailsql/objects");
+    let stray = objects.join("9999999999.json");
+    std::fs::write(&stray, r#"{"seq":9999999999,"objects":[]}"#).unwrap();
+    let again = convert(raw.path(), dest.path());
+    assert!(again.starts_with("converted 0 of "), "{again}");
+    assert!(!stray.exists());
+    // Queries never read the objects files: without them the answers stay.
+    std::fs::remove_dir_all(&objects).unwrap();
+    assert_eq!(content(dest.path()), before);
+    // A conversion does, and says what is missing rather than convert
+    // everything again.
+    assert_fails_saying(
+        &["convert", raw.path().to_str().unwrap(), d],
+        "missing, yet its commit is there",
+    );
 }
 
 #[test]
