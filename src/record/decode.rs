@@ -825,10 +825,13 @@ impl StructCol {
 /// The spec named `key`, trying `next` first: records mostly list their
 /// members in the schema's order.
 fn position(specs: &[Spec], key: &str, next: usize) -> Option<usize> {
-    if specs.get(next).is_some_and(|s| s.json == key) {
-        return Some(next);
-    }
-    specs.iter().position(|s| s.json == key)
+    // Members mostly come in the specs' order, some absent: look from the
+    // one after the last found, then before it.
+    let next = next.min(specs.len());
+    let found = |s: &[Spec]| s.iter().position(|s| s.json == key);
+    found(&specs[next..])
+        .map(|i| next + i)
+        .or_else(|| found(&specs[..next]))
 }
 
 /// Fill `children` (one per spec) from the members of one JSON object; every

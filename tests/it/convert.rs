@@ -683,3 +683,91 @@ fn a_lookup_by_event_name_opens_only_the_files_that_hold_it() {
     let (_, none) = stats("SELECT count(*) AS n FROM cloudtrail WHERE eventname = 'NoSuchCall'");
     assert_eq!(none, 0);
 }
+
+#[test]
+fn rows_are_stored_by_eventtime_then_eventid_with_nulls_last() {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::TimestampMillisecondType;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    // One log file; many events share a second, and eventids that agree on
+    // their first 8 bytes must still be ordered by the whole id.
+    let raw = tempfile::tempdir().unwrap();
+    let day = raw
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    std::fs::create_dir_all(&day).unwrap();
+    let event = |time: Option<&str>, id: Option<&str>| {
+        let mut e = serde_json::json!({"eventVersion": "1.08", "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject", "awsRegion": "us-east-1",
+            "recipientAccountId": "111122223333"});
+        if let Some(t) = time {
+            e["eventTime"] = t.into();
+        }
+        if let Some(i) = id {
+            e["eventID"] = i.into();
+        }
+        e
+    };
+    let (t1, t2) = (Some("2025-10-01T10:00:00Z"), Some("2025-10-01T09:00:00Z"));
+    let records = vec![
+        event(t1, Some("abcdefgh-2")),
+        event(t1, None),
+        event(None, Some("a")),
+        event(t1, Some("abcdefgh")),
+        event(t1, Some("abcdefgh-10")),
+        event(t2, Some("zzz")),
+        event(t1, Some("abc")),
+        event(t1, Some("abcdefgh\u{0}")),
+        event(None, None),
+    ];
+    std::fs::write(
+        day.join("111122223333_CloudTrail_us-east-1_20251001T1005Z_orderorderorder0.json"),
+        serde_json::json!({ "Records": records }).to_string(),
+    )
+    .unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    convert(raw.path(), dest.path());
+    let mut stored = Vec::new();
+    let mut files: Vec<_> = files_under(dest.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}"); // 2025-10-01 and the NULL date
+    for file in files {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let times = batch
+                .column_by_name("eventtime")
+                .unwrap()
+                .as_primitive::<TimestampMillisecondType>();
+            let ids = batch.column_by_name("eventid").unwrap().as_string::<i32>();
+            for i in 0..batch.num_rows() {
+                stored.push((
+                    times.is_valid(i).then(|| times.value(i)),
+                    ids.is_valid(i).then(|| ids.value(i).to_string()),
+                ));
+            }
+        }
+    }
+    let (ms1, ms2) = (Some(1759312800000), Some(1759309200000));
+    let id = |s: &str| Some(s.to_string());
+    assert_eq!(
+        stored,
+        vec![
+            (ms2, id("zzz")),
+            (ms1, id("abc")),
+            (ms1, id("abcdefgh")),
+            (ms1, id("abcdefgh\u{0}")),
+            (ms1, id("abcdefgh-10")),
+            (ms1, id("abcdefgh-2")),
+            (ms1, None),
+            (None, id("a")),
+            (None, None),
+        ]
+    );
+}
