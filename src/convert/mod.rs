@@ -137,6 +137,11 @@ pub struct FileEntry {
     /// it was kept: then never used to skip the file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_names: Option<Vec<String>>,
+    /// When the file was written (ms since the epoch): with its size, what
+    /// tells a file from another of the same name (a dataset removed and
+    /// converted again) to the footer cache of a session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_ms: Option<i64>,
 }
 
 /// One commit: the objects converted together and the files that hold their
@@ -575,6 +580,7 @@ fn parquet_file(
         min_ms,
         max_ms,
         event_names,
+        written_ms: Some(chrono::Utc::now().timestamp_millis()),
     };
     Ok((entry, bytes))
 }

@@ -17,6 +17,7 @@ use datafusion::catalog::Session;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result as DfResult};
 use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
@@ -151,6 +152,18 @@ impl TableProvider for ConvertedTable {
             .collect();
         let mut source = ParquetSource::new(schema.clone())
             .with_table_parquet_options(state.table_options().parquet.clone());
+        // Footers (and page indexes) read once per session: the next query
+        // on the dataset does not parse them again. A file is known by its
+        // path, size and the time it was written, which the manifest keeps.
+        let (url, _) = match files.first() {
+            Some(f) => self.place.scan_location(&f.path, state.runtime_env())?,
+            None => (ObjectStoreUrl::local_filesystem(), Default::default()),
+        };
+        let store = state.runtime_env().object_store(&url)?;
+        let footers = state.runtime_env().cache_manager.get_file_metadata_cache();
+        source = source.with_parquet_file_reader_factory(Arc::new(
+            CachedParquetFileReaderFactory::new(store, footers),
+        ));
         if let Some(predicate) = datafusion::logical_expr::utils::conjunction(usable) {
             source = source.with_predicate(state.create_physical_expr(predicate, &df_schema)?);
         }
@@ -163,16 +176,17 @@ impl TableProvider for ConvertedTable {
             .max(1)
             .min(sorted.len().max(1));
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); n];
-        let mut url = None;
         for (i, f) in sorted.iter().enumerate() {
-            let (store, path) = self.place.scan_location(&f.path, state.runtime_env())?;
-            url = Some(store);
-            groups[i % n].push(PartitionedFile::new(path, f.bytes));
+            let (_, path) = self.place.scan_location(&f.path, state.runtime_env())?;
+            let mut file = PartitionedFile::new(path, f.bytes);
+            if let Some(written) = f
+                .written_ms
+                .and_then(chrono::DateTime::from_timestamp_millis)
+            {
+                file.object_meta.last_modified = written;
+            }
+            groups[i % n].push(file);
         }
-        let url = match url {
-            Some(u) => u,
-            None => ObjectStoreUrl::local_filesystem(),
-        };
         let canonical = canonical_schema().fields().len();
         let columns: Vec<usize> = match projection {
             Some(p) => p.clone(),

@@ -771,3 +771,75 @@ fn rows_are_stored_by_eventtime_then_eventid_with_nulls_last() {
         ]
     );
 }
+
+#[test]
+fn a_shell_session_sees_a_dataset_converted_again_in_its_place() {
+    // The session keeps the Parquet footers it has read, known by path,
+    // size and the time written. Two one-event archives that differ in
+    // one letter give files of the same names and sizes: a session open on
+    // the first must read the second once it is put in its place.
+    let dest = tempfile::tempdir().unwrap();
+    let dataset = |name: &str, who: &str| {
+        let raw = dest.path().join(format!("raw-{name}"));
+        let day = raw.join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+        std::fs::create_dir_all(&day).unwrap();
+        std::fs::write(
+            day.join("111122223333_CloudTrail_us-east-1_20251001T2355Z_sessionsession00.json"),
+            format!(
+                r#"{{"Records":[{{"eventVersion":"1.08","eventTime":"2025-10-01T23:50:00Z",
+                "eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1",
+                "eventID":"session-0000-0000-000000000001","recipientAccountId":"111122223333",
+                "userIdentity":{{"type":"IAMUser","userName":"{who}"}}}}]}}"#
+            ),
+        )
+        .unwrap();
+        let out = dest.path().join(name);
+        convert(&raw, &out);
+        out
+    };
+    let (first, second) = (dataset("ds", "alice"), dataset("d2", "alicf"));
+    let sizes = |dir: &Path| -> Vec<(std::path::PathBuf, u64)> {
+        let mut files: Vec<_> = files_under(dir)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .map(|p| {
+                (
+                    p.strip_prefix(dir).unwrap().to_owned(),
+                    p.metadata().unwrap().len(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(sizes(&first), sizes(&second));
+    // Filters the footer's statistics and bloom filters decide on: stale
+    // ones (min = max = 'alice') would leave the new file's row out.
+    let who = |name: &str| {
+        format!("sql:SELECT useridentity.username AS who FROM cloudtrail WHERE useridentity.username = '{name}';")
+    };
+    let swap = format!(
+        "run:rm -rf '{d}' && mv '{a}' '{d}'",
+        d = first.display(),
+        a = second.display()
+    );
+    let out = std::process::Command::new("python3")
+        .arg(crate::util::repo().join("tests/it/pty_session.py"))
+        .arg(env!("CARGO_BIN_EXE_trailsql"))
+        .arg(&first)
+        .args([&who("alice"), &who("alice"), &swap, &who("alicf")])
+        .env("TERM", "xterm")
+        .env("TRAILSQL_HISTORY", dest.path().join("history"))
+        .output()
+        .expect("python3 runs");
+    let t = text(&out.stdout);
+    assert!(out.status.success(), "{t}\n{}", text(&out.stderr));
+    let answers: Vec<&str> = t
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("| "))
+        .map(|l| l.trim_end_matches('|').trim())
+        .filter(|w| *w != "who")
+        .collect();
+    assert_eq!(answers, vec!["alice", "alice", "alicf"], "{t}");
+    assert!(t.trim_end().ends_with("EXIT 0"), "{t}");
+}
