@@ -779,10 +779,12 @@ fn a_shell_session_sees_a_dataset_converted_again_in_its_place() {
     // one letter give files of the same names and sizes: a session open on
     // the first must read the second once it is put in its place.
     let dest = tempfile::tempdir().unwrap();
+    // One archive folder, its one log file rewritten between the two
+    // conversions (so the files' `log_object` values are the same too).
+    let raw = dest.path().join("raw");
+    let day = raw.join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    std::fs::create_dir_all(&day).unwrap();
     let dataset = |name: &str, who: &str| {
-        let raw = dest.path().join(format!("raw-{name}"));
-        let day = raw.join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
-        std::fs::create_dir_all(&day).unwrap();
         std::fs::write(
             day.join("111122223333_CloudTrail_us-east-1_20251001T2355Z_sessionsession00.json"),
             format!(

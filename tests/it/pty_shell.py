@@ -4,47 +4,14 @@ Usage: pty_shell.py BINARY SOURCE
 Prints a transcript; the Rust test (tests/it/shell.rs) checks it. Each step
 waits for expected output with a deadline, so a hang fails instead of blocking.
 """
-import os
-import pty
-import select
 import sys
 import time
 
+from pty_term import Shell
+
 binary, source = sys.argv[1], sys.argv[2]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(binary, [binary, "--source", source])
-
-seen = b""
-
-
-def wait_for(needle, timeout=60.0):
-    global seen
-    deadline = time.time() + timeout
-    while needle.encode() not in seen:
-        left = deadline - time.time()
-        if left <= 0:
-            print("TIMEOUT waiting for %r" % needle)
-            print(seen.decode(errors="replace"))
-            sys.exit(3)
-        r, _, _ = select.select([fd], [], [], left)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    mark = seen.index(needle.encode()) + len(needle)
-    out, seen = seen[:mark], seen[mark:]
-    sys.stdout.write(out.decode(errors="replace"))
-    sys.stdout.flush()
-
-
-def send(keys):
-    os.write(fd, keys.encode())
-
+shell = Shell(binary, source)
+wait_for, send = shell.wait_for, shell.send
 
 wait_for("trailsql> ")
 # Tab completes a nested field; the statement then runs.
@@ -89,20 +56,4 @@ send("SELECT 'still here' AS status;\r")
 # words, so match the output's shape).
 wait_for("status\r\nstill here")
 wait_for("trailsql> ")
-send("\\q\r")
-deadline = time.time() + 60
-while True:
-    done, status = os.waitpid(pid, os.WNOHANG)
-    if done:
-        break
-    if time.time() > deadline:
-        print("TIMEOUT waiting for the shell to exit after \\q")
-        os.kill(pid, 9)
-        sys.exit(3)
-    # Keep reading so the shell never blocks on a full terminal buffer.
-    if select.select([fd], [], [], 0.1)[0]:
-        try:
-            os.read(fd, 4096)
-        except OSError:
-            pass
-print("\nEXIT %d" % os.waitstatus_to_exitcode(status))
+shell.quit()
