@@ -203,11 +203,12 @@ fn objects_path(seq: u64) -> String {
     format!("{DATASET_DIR}/{OBJECTS_DIR}/{seq:010}.{OBJECTS_EXT}")
 }
 
-/// The source objects of one commit, in their own file.
+/// The source objects of one commit, in their own file (borrowed when
+/// written, owned when read).
 #[derive(Serialize, Deserialize)]
-struct CommitObjects {
+struct CommitObjects<'a> {
     seq: u64,
-    objects: Vec<ObjectEntry>,
+    objects: std::borrow::Cow<'a, [ObjectEntry]>,
 }
 
 /// A dataset as its commits describe it.
@@ -311,7 +312,7 @@ impl Dataset {
                     commit.seq
                 )));
             }
-            commit.objects = objects.objects;
+            commit.objects = objects.objects.into_owned();
         }
         Ok(dataset)
     }
@@ -590,7 +591,7 @@ fn parquet_file(
 async fn write_commit(place: &Place, commit: &Commit) -> Result<()> {
     let objects = serde_json::to_vec(&CommitObjects {
         seq: commit.seq,
-        objects: commit.objects.clone(),
+        objects: std::borrow::Cow::Borrowed(&commit.objects),
     })
     .map_err(|e| Error::Usage(e.to_string()))?;
     place.put(&objects_path(commit.seq), objects).await?;

@@ -184,14 +184,27 @@ impl Place {
         }
     }
 
-    /// Where DataFusion reads `rel` from: the object store's URL (registered
-    /// with `runtime` for S3) and the path in it.
-    pub fn scan_location(
+    /// The object store a scan of this place reads through, registered
+    /// with `runtime` (once per scan, not per file).
+    pub fn scan_store(
         &self,
-        rel: &str,
         runtime: &datafusion::execution::runtime_env::RuntimeEnv,
-    ) -> Result<(datafusion::execution::object_store::ObjectStoreUrl, String)> {
+    ) -> Result<datafusion::execution::object_store::ObjectStoreUrl> {
         use datafusion::execution::object_store::ObjectStoreUrl;
+        match self {
+            Place::Local(_) => Ok(ObjectStoreUrl::local_filesystem()),
+            Place::S3(s3) => {
+                let url = ObjectStoreUrl::parse(format!("s3://{}", s3.bucket))
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                let store: Arc<dyn ObjectStore> = s3.store();
+                runtime.register_object_store(url.as_ref(), store);
+                Ok(url)
+            }
+        }
+    }
+
+    /// The path of `rel` in the store `scan_store` gives.
+    pub fn scan_path(&self, rel: &str) -> Result<String> {
         match self {
             Place::Local(root) => {
                 // A dataset given as a relative path is read from where it is
@@ -200,15 +213,9 @@ impl Place {
                     .map_err(|e| Error::io(&root.join(rel), e))?;
                 let path = ObjectPath::from_absolute_path(&full)
                     .map_err(|e| Error::Usage(e.to_string()))?;
-                Ok((ObjectStoreUrl::local_filesystem(), path.to_string()))
+                Ok(path.to_string())
             }
-            Place::S3(s3) => {
-                let url = ObjectStoreUrl::parse(format!("s3://{}", s3.bucket))
-                    .map_err(|e| Error::Usage(e.to_string()))?;
-                let store: Arc<dyn ObjectStore> = s3.store();
-                runtime.register_object_store(url.as_ref(), store);
-                Ok((url, s3.key(rel)))
-            }
+            Place::S3(s3) => Ok(s3.key(rel)),
         }
     }
 }

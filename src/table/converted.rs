@@ -21,7 +21,6 @@ use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFacto
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
-use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::scalar::ScalarValue;
@@ -155,10 +154,7 @@ impl TableProvider for ConvertedTable {
         // Footers (and page indexes) read once per session: the next query
         // on the dataset does not parse them again. A file is known by its
         // path, size and the time it was written, which the manifest keeps.
-        let (url, _) = match files.first() {
-            Some(f) => self.place.scan_location(&f.path, state.runtime_env())?,
-            None => (ObjectStoreUrl::local_filesystem(), Default::default()),
-        };
+        let url = self.place.scan_store(state.runtime_env())?;
         let store = state.runtime_env().object_store(&url)?;
         let footers = state.runtime_env().cache_manager.get_file_metadata_cache();
         source = source.with_parquet_file_reader_factory(Arc::new(
@@ -177,8 +173,7 @@ impl TableProvider for ConvertedTable {
             .min(sorted.len().max(1));
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); n];
         for (i, f) in sorted.iter().enumerate() {
-            let (_, path) = self.place.scan_location(&f.path, state.runtime_env())?;
-            let mut file = PartitionedFile::new(path, f.bytes);
+            let mut file = PartitionedFile::new(self.place.scan_path(&f.path)?, f.bytes);
             if let Some(written) = f
                 .written_ms
                 .and_then(chrono::DateTime::from_timestamp_millis)
