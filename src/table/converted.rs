@@ -26,8 +26,11 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::scalar::ScalarValue;
 
 use crate::archive::Prune;
-use crate::convert::{file_schema, Dataset, FileEntry, Place, HOT_COLUMNS, NULL_PARTITION};
+use crate::convert::{
+    file_schema, Dataset, FileEntry, Place, BLOOM_COLUMNS, HOT_COLUMNS, NULL_PARTITION,
+};
 use crate::record::canonical_schema;
+use crate::table::local_reads::InlineLocalReads;
 use crate::table::{filters, Report};
 
 #[derive(Debug)]
@@ -104,6 +107,40 @@ fn for_files(expr: &Expr) -> DfResult<Expr> {
         .map(|t| t.data)
 }
 
+fn is_column_in(e: &Expr, names: &[&str]) -> bool {
+    match e {
+        Expr::Column(c) => names.contains(&c.name.as_str()),
+        Expr::Cast(c) => is_column_in(&c.expr, names),
+        _ => false,
+    }
+}
+
+/// Whether `expr` (as [`for_files`] gives it) reads a hot column.
+fn mentions_hot_column(expr: &Expr) -> bool {
+    let hot: Vec<&str> = HOT_COLUMNS.iter().map(|(name, _, _)| *name).collect();
+    expr.exists(|e| Ok(is_column_in(e, &hot))).unwrap_or(false)
+}
+
+/// Whether `expr` (as [`for_files`] gives it) compares a column that has bloom
+/// filters with a value for equality, or to a list of values.
+fn looks_up_bloom_column(expr: &Expr) -> bool {
+    let bloom = |e: &Expr| is_column_in(e, BLOOM_COLUMNS);
+    let value = |e: &Expr| {
+        matches!(e, Expr::Literal(..))
+            || matches!(e, Expr::Cast(c) if matches!(*c.expr, Expr::Literal(..)))
+    };
+    expr.exists(|e| {
+        Ok(match e {
+            Expr::BinaryExpr(b) if b.op == datafusion::logical_expr::Operator::Eq => {
+                (bloom(&b.left) && value(&b.right)) || (bloom(&b.right) && value(&b.left))
+            }
+            Expr::InList(l) => !l.negated && bloom(&l.expr),
+            _ => false,
+        })
+    })
+    .unwrap_or(false)
+}
+
 #[async_trait]
 impl TableProvider for ConvertedTable {
     fn schema(&self) -> SchemaRef {
@@ -149,18 +186,33 @@ impl TableProvider for ConvertedTable {
             .filter_map(|f| for_files(f).ok())
             .filter(|f| state.create_physical_expr(f.clone(), &df_schema).is_ok())
             .collect();
-        let mut source = ParquetSource::new(schema.clone())
-            .with_table_parquet_options(state.table_options().parquet.clone());
+        // DataFusion gives the scan the filters it applies above it too (for
+        // statistics), so only those it cannot give, on the top-level copies
+        // of identity fields, are added here: each conjunct once, not
+        // evaluated twice per row group and page.
+        let hot: Vec<Expr> = usable
+            .iter()
+            .filter(|e| mentions_hot_column(e))
+            .cloned()
+            .collect();
+        // Bloom filters answer only "= value" and "IN (...)": without such a
+        // filter on a column that has them, a file's are not read.
+        let mut options = state.table_options().parquet.clone();
+        options.global.bloom_filter_on_read &= usable.iter().any(looks_up_bloom_column);
+        let mut source = ParquetSource::new(schema.clone()).with_table_parquet_options(options);
         // Footers (and page indexes) read once per session: the next query
         // on the dataset does not parse them again. A file is known by its
         // path, size and the time it was written, which the manifest keeps.
         let url = self.place.scan_store(state.runtime_env())?;
-        let store = state.runtime_env().object_store(&url)?;
+        let store: Arc<dyn object_store::ObjectStore> = match self.place {
+            Place::Local(_) => InlineLocalReads::new(),
+            Place::S3(_) => state.runtime_env().object_store(&url)?,
+        };
         let footers = state.runtime_env().cache_manager.get_file_metadata_cache();
         source = source.with_parquet_file_reader_factory(Arc::new(
             CachedParquetFileReaderFactory::new(store, footers),
         ));
-        if let Some(predicate) = datafusion::logical_expr::utils::conjunction(usable) {
+        if let Some(predicate) = datafusion::logical_expr::utils::conjunction(hot) {
             source = source.with_predicate(state.create_physical_expr(predicate, &df_schema)?);
         }
         // Biggest first, dealt round the partitions.
@@ -193,5 +245,48 @@ impl TableProvider for ConvertedTable {
             .with_limit(limit)
             .build();
         Ok(DataSourceExec::from_data_source(config))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::{col, lit};
+
+    #[test]
+    fn bloom_filters_are_read_for_equality_and_lists_on_their_columns_only() {
+        let yes = [
+            col("eventname").eq(lit("DeleteTable")),
+            lit("1.2.3.4").eq(col("sourceipaddress")),
+            col("eventid").in_list(vec![lit("a"), lit("b")], false),
+            col("eventtime")
+                .gt(lit(1))
+                .and(col("useridentity_arn").eq(lit("arn:x"))),
+        ];
+        for e in &yes {
+            assert!(looks_up_bloom_column(e), "{e}");
+        }
+        let no = [
+            col("errorcode").is_not_null(),
+            col("eventtime").gt_eq(lit(1)),
+            col("awsregion").eq(lit("us-east-1")),
+            col("eventname").not_eq(lit("GetObject")),
+            col("eventname").in_list(vec![lit("a")], true),
+            col("eventname").eq(col("eventsource")),
+        ];
+        for e in &no {
+            assert!(!looks_up_bloom_column(e), "{e}");
+        }
+    }
+
+    #[test]
+    fn only_filters_on_the_hot_columns_are_added_to_the_scan() {
+        let nested = datafusion::functions::core::expr_fn::get_field(col("useridentity"), "arn")
+            .eq(lit("arn:x"));
+        assert!(mentions_hot_column(&for_files(&nested).unwrap()));
+        assert!(!mentions_hot_column(
+            &for_files(&col("eventname").eq(lit("x"))).unwrap()
+        ));
+        assert!(!mentions_hot_column(&nested));
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod converted;
 pub mod filters;
+pub mod local_reads;
 pub mod report;
 
 use std::ops::Range;

@@ -600,13 +600,16 @@ fn lookups_by_nested_identity_fields_prune_row_groups() {
     let dest = tempfile::tempdir().unwrap();
     convert(raw.path(), dest.path());
     let d = dest.path().to_str().unwrap();
-    // Names inside every file's min..max range, held by none: statistics
-    // cannot rule the row groups out, the bloom filters on the top-level
-    // copies do, though the SQL names the struct fields.
+    // Values inside every file's min..max range, held by none: statistics
+    // cannot rule the row groups out, the bloom filters do (for identity
+    // fields those on the top-level copies, though the SQL names the struct
+    // fields).
     for filter in [
         "useridentity.username = 'bob2'",
         "useridentity.arn = 'arn:aws:iam::111122223333:user/bob2'",
         "useridentity.accesskeyid = 'AKIAZZZZZZZZZZZZZZZ0'",
+        // A top-level column: DataFusion hands the scan this filter itself.
+        "eventid = '80000000-0000-4000-8000-000000000000'",
     ] {
         let out = run(
             &[
@@ -844,4 +847,72 @@ fn a_shell_session_sees_a_dataset_converted_again_in_its_place() {
         .collect();
     assert_eq!(answers, vec!["alice", "alice", "alicf"], "{t}");
     assert!(t.trim_end().ends_with("EXIT 0"), "{t}");
+}
+
+#[test]
+fn files_are_zstd_where_it_pays_with_statistics_bloom_filters_and_time_deltas() {
+    use datafusion::parquet::basic::{Compression, Encoding};
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    let raw = sample(2);
+    let dest = tempfile::tempdir().unwrap();
+    convert(raw.path(), dest.path());
+    let files: Vec<_> = files_under(dest.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    assert!(files.len() >= 4, "{files:?}");
+    let mut seen = 0;
+    for file in files {
+        let reader = SerializedFileReader::new(std::fs::File::open(&file).unwrap()).unwrap();
+        let meta = reader.metadata();
+        assert!(meta.file_metadata().num_rows() > 0, "{file:?}");
+        for group in meta.row_groups() {
+            let chunk = |path: &str| {
+                group
+                    .columns()
+                    .iter()
+                    .find(|c| c.column_path().string() == path)
+                    .unwrap_or_else(|| panic!("no column {path} in {file:?}"))
+            };
+            // Sorted times as bit-packed differences, not compressed, with
+            // statistics for pruning.
+            let time = chunk("eventtime");
+            assert_eq!(time.compression(), Compression::UNCOMPRESSED);
+            assert!(
+                time.encodings().any(|e| e == Encoding::DELTA_BINARY_PACKED),
+                "{file:?}"
+            );
+            assert!(time
+                .statistics()
+                .is_some_and(|s| s.min_bytes_opt().is_some()));
+            assert!(time.column_index_offset().is_some(), "page index: {file:?}");
+            // Texts and random ids compressed, names of a dictionary not.
+            for compressed in ["eventid", "requestid", "requestparameters", "log_object"] {
+                assert!(
+                    matches!(chunk(compressed).compression(), Compression::ZSTD(_)),
+                    "{compressed}: {file:?}"
+                );
+            }
+            for plain in ["eventname", "eventsource", "awsregion", "useridentity_arn"] {
+                assert_eq!(
+                    chunk(plain).compression(),
+                    Compression::UNCOMPRESSED,
+                    "{plain}: {file:?}"
+                );
+            }
+            for bloom in [
+                "eventname",
+                "useridentity_arn",
+                "eventid",
+                "sourceipaddress",
+            ] {
+                assert!(
+                    chunk(bloom).bloom_filter_offset().is_some(),
+                    "{bloom}: {file:?}"
+                );
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 4);
 }
