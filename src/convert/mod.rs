@@ -85,7 +85,8 @@ const UNIQUE_COLUMNS: &[&str] = &[
     "additionaleventdata",
 ];
 
-/// Columns compressed with zstd (the rest are not, see `writer_properties`).
+/// Columns compressed with zstd, and without statistics (see
+/// `writer_properties`).
 const COMPRESSED_COLUMNS: &[&str] = &[
     "eventid",
     "requestid",
@@ -491,11 +492,19 @@ fn writer_properties(batch: &RecordBatch) -> Result<WriterProperties> {
     // zstd context to write and another to read (a query over a few
     // hundred files spent a sixth of its time making them). A column NULL
     // in every row of the file is a few bytes of levels: not compressed.
+    //
+    // The same columns get no statistics: the least and greatest of JSON
+    // texts and random ids rule nothing out (ids are looked up through
+    // their bloom filters), and comparing every value with them was 2% of
+    // a conversion.
     let schema_fields = schema.fields();
     for (path, root) in leaf_columns()? {
         let name = schema_fields[*root].name().as_str();
-        if COMPRESSED_COLUMNS.contains(&name) && batch.column(*root).null_count() < rows {
-            b = b.set_column_compression(path.clone(), Compression::ZSTD(zstd));
+        if COMPRESSED_COLUMNS.contains(&name) {
+            b = b.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
+            if batch.column(*root).null_count() < rows {
+                b = b.set_column_compression(path.clone(), Compression::ZSTD(zstd));
+            }
         }
     }
     // Times sorted: their differences, bit-packed, are a fifth of the
