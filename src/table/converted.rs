@@ -7,7 +7,11 @@
 //! Filters on the nested identity fields the files also keep as top-level
 //! columns (`useridentity.arn` and so on) are given to the Parquet reader on
 //! those columns, which it can prune by; DataFusion still applies every
-//! filter as written to the rows.
+//! filter as written to the rows, except the limits on `eventtime`: the scan
+//! applies those itself, to the files they cut through only. A file whose
+//! whole time span they admit (the manifest keeps each file's earliest and
+//! latest time) is read without them, and without its `eventtime` column
+//! if the query does not show it.
 
 use std::sync::Arc;
 
@@ -22,6 +26,9 @@ use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, Pa
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_plan::filter::FilterExecBuilder;
+use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::scalar::ScalarValue;
 
@@ -155,7 +162,15 @@ impl TableProvider for ConvertedTable {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+        // Limits on eventtime are applied here (only to the files they cut
+        // through), the rest by DataFusion above the scan.
+        Ok(filters
+            .iter()
+            .map(|f| match is_time_bound(f) {
+                true => TableProviderFilterPushDown::Exact,
+                false => TableProviderFilterPushDown::Inexact,
+            })
+            .collect())
     }
 
     async fn scan(
@@ -186,11 +201,91 @@ impl TableProvider for ConvertedTable {
             .filter_map(|f| for_files(f).ok())
             .filter(|f| state.create_physical_expr(f.clone(), &df_schema).is_ok())
             .collect();
+        // The limits on eventtime (Exact, see supports_filters_pushdown):
+        // files whose whole time span they admit are read without them
+        // (nor their eventtime column, unless the query wants it); the
+        // others are filtered here.
+        let time_bounds: Vec<Expr> = filters
+            .iter()
+            .filter(|f| is_time_bound(f))
+            .map(for_files)
+            .collect::<DfResult<_>>()?;
+        let (covered, cut): (Vec<&FileEntry>, Vec<&FileEntry>) = match time_bounds.is_empty() {
+            true => (files, Vec::new()),
+            false => {
+                let within = TimeBounds::new(state, &time_bounds)?;
+                let mut covered = Vec::new();
+                let mut cut = Vec::new();
+                for f in files {
+                    match within.admit_all_of(f)? {
+                        true => covered.push(f),
+                        false => cut.push(f),
+                    }
+                }
+                (covered, cut)
+            }
+        };
+
+        let canonical = canonical_schema();
+        let columns: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..canonical.fields().len()).collect(),
+        };
+        let scan = FileScan {
+            place: &self.place,
+            state,
+            usable: &usable,
+        };
+        let mut parts: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
+        if !covered.is_empty() || cut.is_empty() {
+            parts.push(scan.plan(&covered, columns.clone(), limit)?);
+        }
+        if !cut.is_empty() {
+            let eventtime = canonical.index_of("eventtime")?;
+            let mut read = columns.clone();
+            if !read.contains(&eventtime) {
+                read.push(eventtime);
+            }
+            let input = scan.plan(&cut, read, None)?;
+            let out_schema = DFSchema::try_from(input.schema().as_ref().clone())?;
+            let predicate = datafusion::logical_expr::utils::conjunction(time_bounds)
+                .expect("time bounds are not empty here");
+            // Filtered, and back to the columns asked for, in their order.
+            let filter =
+                FilterExecBuilder::new(state.create_physical_expr(predicate, &out_schema)?, input)
+                    .with_fetch(limit)
+                    .apply_projection(Some((0..columns.len()).collect()))?
+                    .build()?;
+            parts.push(Arc::new(filter));
+        }
+        UnionExec::try_new(parts)
+    }
+}
+
+/// The Parquet scan of some of a dataset's files.
+struct FileScan<'a> {
+    place: &'a Place,
+    state: &'a dyn Session,
+    /// The query's filters, for the files (see [`for_files`]).
+    usable: &'a [Expr],
+}
+
+impl FileScan<'_> {
+    fn plan(
+        &self,
+        files: &[&FileEntry],
+        columns: Vec<usize>,
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let state = self.state;
+        let schema = file_schema();
+        let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
         // DataFusion gives the scan the filters it applies above it too (for
         // statistics), so only those it cannot give, on the top-level copies
         // of identity fields, are added here: each conjunct once, not
         // evaluated twice per row group and page.
-        let hot: Vec<Expr> = usable
+        let hot: Vec<Expr> = self
+            .usable
             .iter()
             .filter(|e| mentions_hot_column(e))
             .cloned()
@@ -198,7 +293,7 @@ impl TableProvider for ConvertedTable {
         // Bloom filters answer only "= value" and "IN (...)": without such a
         // filter on a column that has them, a file's are not read.
         let mut options = state.table_options().parquet.clone();
-        options.global.bloom_filter_on_read &= usable.iter().any(looks_up_bloom_column);
+        options.global.bloom_filter_on_read &= self.usable.iter().any(looks_up_bloom_column);
         let mut source = ParquetSource::new(schema.clone()).with_table_parquet_options(options);
         // Footers (and page indexes) read once per session: the next query
         // on the dataset does not parse them again. A file is known by its
@@ -216,7 +311,7 @@ impl TableProvider for ConvertedTable {
             source = source.with_predicate(state.create_physical_expr(predicate, &df_schema)?);
         }
         // Biggest first, dealt round the partitions.
-        let mut sorted = files;
+        let mut sorted = files.to_vec();
         sorted.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
         let n = state
             .config()
@@ -234,17 +329,84 @@ impl TableProvider for ConvertedTable {
             }
             groups[i % n].push(file);
         }
-        let canonical = canonical_schema().fields().len();
-        let columns: Vec<usize> = match projection {
-            Some(p) => p.clone(),
-            None => (0..canonical).collect(),
-        };
         let config = FileScanConfigBuilder::new(url, Arc::new(source))
             .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
             .with_projection_indices(Some(columns))?
             .with_limit(limit)
             .build();
         Ok(DataSourceExec::from_data_source(config))
+    }
+}
+
+/// Whether `filter` limits `eventtime` by a value: `eventtime` (the column
+/// itself, not a cast of it) compared by `<`, `<=`, `>` or `>=` with an
+/// expression of no column, or `BETWEEN` two such. Such a limit holds for
+/// every time of a file if it holds for the file's earliest and latest.
+fn is_time_bound(filter: &Expr) -> bool {
+    use datafusion::logical_expr::{Between, BinaryExpr, Operator};
+    let time = |e: &Expr| matches!(e, Expr::Column(c) if c.name == "eventtime");
+    let value = |e: &Expr| e.column_refs().is_empty() && !e.is_volatile();
+    match filter {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            matches!(
+                op,
+                Operator::Lt | Operator::LtEq | Operator::Gt | Operator::GtEq
+            ) && ((time(left) && value(right)) || (value(left) && time(right)))
+        }
+        Expr::Between(Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        }) => time(expr) && value(low) && value(high),
+        _ => false,
+    }
+}
+
+/// The time limits of a query, as DataFusion evaluates them.
+struct TimeBounds {
+    limits: Vec<Arc<dyn PhysicalExpr>>,
+    schema: SchemaRef,
+}
+
+impl TimeBounds {
+    fn new(state: &dyn Session, bounds: &[Expr]) -> DfResult<Self> {
+        let file = file_schema();
+        let schema: SchemaRef = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![file
+            .field_with_name("eventtime")?
+            .clone()]));
+        let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
+        let limits = bounds
+            .iter()
+            .map(|b| state.create_physical_expr(b.clone(), &df_schema))
+            .collect::<DfResult<_>>()?;
+        Ok(TimeBounds { limits, schema })
+    }
+
+    /// Whether every row of `f` is within the limits: true at the file's
+    /// earliest and latest time, and no row without a time (those are all
+    /// in the NULL date partition).
+    fn admit_all_of(&self, f: &FileEntry) -> DfResult<bool> {
+        use datafusion::arrow::array::{Array, AsArray, TimestampMillisecondArray};
+        let (Some(min), Some(max)) = (f.min_ms, f.max_ms) else {
+            return Ok(false);
+        };
+        if f.date == NULL_PARTITION {
+            return Ok(false);
+        }
+        let times = TimestampMillisecondArray::from(vec![min, max]).with_timezone("UTC");
+        let batch = datafusion::arrow::array::RecordBatch::try_new(
+            self.schema.clone(),
+            vec![Arc::new(times)],
+        )?;
+        for limit in &self.limits {
+            let got = limit.evaluate(&batch)?.into_array(2)?;
+            let got = got.as_boolean();
+            if got.null_count() > 0 || got.true_count() != 2 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -276,6 +438,32 @@ mod tests {
         ];
         for e in &no {
             assert!(!looks_up_bloom_column(e), "{e}");
+        }
+    }
+
+    #[test]
+    fn time_bounds_are_comparisons_of_eventtime_itself_with_a_value() {
+        use datafusion::arrow::datatypes::DataType;
+        let t = || col("eventtime");
+        for e in [
+            t().gt_eq(lit("2025-10-01")),
+            t().lt(lit(5)),
+            lit("2025-10-01").lt_eq(t()),
+            t().between(lit(1), lit(2)),
+            t().gt(datafusion::functions::datetime::expr_fn::now()),
+        ] {
+            assert!(is_time_bound(&e), "{e}");
+        }
+        for e in [
+            t().eq(lit("2025-10-01")),
+            t().not_between(lit(1), lit(2)),
+            datafusion::logical_expr::cast(t(), DataType::Utf8).gt(lit("2025")),
+            t().gt(col("other")),
+            t().gt(datafusion::functions::math::expr_fn::random()),
+            col("eventname").gt(lit("a")),
+            t().gt(lit(1)).or(t().lt(lit(0))),
+        ] {
+            assert!(!is_time_bound(&e), "{e}");
         }
     }
 

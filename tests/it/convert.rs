@@ -921,3 +921,70 @@ fn files_are_zstd_where_it_pays_with_statistics_bloom_filters_and_time_deltas() 
     }
     assert!(seen >= 4);
 }
+
+#[test]
+fn time_limits_give_the_raw_answers_and_spare_the_files_they_cover() {
+    let raw = sample(3);
+    let dest = tempfile::tempdir().unwrap();
+    convert(raw.path(), dest.path());
+    let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
+    // The last time before 2025-10-02 (a file's latest, on a bound).
+    let last = csv_answer(
+        r,
+        "SELECT max(eventtime) AS t FROM cloudtrail WHERE eventtime < '2025-10-02'",
+    );
+    let last = last.lines().nth(1).unwrap().to_string();
+    let count = "SELECT count(*) AS n, count(DISTINCT eventid) AS ids FROM cloudtrail WHERE";
+    for sql in [
+        "SELECT eventid, eventtime FROM cloudtrail WHERE eventtime >= '2025-10-02' AND eventtime < '2025-10-03' ORDER BY eventid".to_string(),
+        format!("{count} eventtime > '2025-10-02T13:17:05Z' AND eventtime <= '2025-10-03T02:00:00Z'"),
+        format!("{count} eventtime BETWEEN '2025-10-01T23:00:00Z' AND '2025-10-02T01:00:00Z'"),
+        format!("{count} '2025-10-02' <= eventtime AND eventname <> 'GetObject'"),
+        format!("{count} eventtime >= '{last}'"),
+        format!("{count} eventtime > '{last}'"),
+        format!("{count} eventtime <= '{last}'"),
+        format!("{count} eventtime < '{last}'"),
+        format!("{count} eventtime > now() - INTERVAL '36500 days'"),
+        format!("{count} eventtime < '2025-10-02' OR eventname = 'DeleteTable'"),
+        format!("{count} eventtime >= TIMESTAMP '2025-10-02 06:00:00'"),
+        "SELECT count(*) AS n FROM (SELECT eventname FROM cloudtrail WHERE eventtime >= '2025-10-02T12:00:00Z' LIMIT 7)".to_string(),
+        "SELECT eventtime, eventname FROM cloudtrail WHERE eventtime > '2025-10-02T22:30:00Z' AND eventtime < '2025-10-03T01:30:00Z' ORDER BY eventtime, eventid".to_string(),
+    ] {
+        let want = csv_answer(r, &sql);
+        assert!(want.lines().count() > 1, "{sql}: {want}");
+        assert_eq!(csv_answer(d, &sql), want, "{sql}");
+    }
+    let plan = |sql: &str| {
+        let out = run(
+            &[
+                "--source",
+                d,
+                "--format",
+                "csv",
+                "-e",
+                &format!("EXPLAIN {sql}"),
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // A whole day: its files are read without a filter, and without their
+    // eventtime column, which the query does not show.
+    let day = plan(
+        "SELECT eventname, count(*) FROM cloudtrail WHERE eventtime >= '2025-10-02' \
+         AND eventtime < '2025-10-03' GROUP BY eventname",
+    );
+    assert!(!day.contains("FilterExec"), "{day}");
+    let scan = day
+        .lines()
+        .find(|l| l.contains("DataSourceExec"))
+        .unwrap_or_else(|| panic!("{day}"));
+    assert!(!scan.contains("eventtime"), "{scan}");
+    // Cut through a day: those files are filtered.
+    let part = plan(
+        "SELECT eventname, count(*) FROM cloudtrail WHERE eventtime >= '2025-10-02T06:00:00Z' \
+         AND eventtime < '2025-10-03' GROUP BY eventname",
+    );
+    assert!(part.contains("FilterExec: eventtime"), "{part}");
+}
