@@ -4,6 +4,7 @@
 # Sets: EPD (events per account, region and day), WORK, ARCHIVE, BIN,
 # DUCK_PY, DUCK_VERSION; defines timed.
 set -euo pipefail
+export LC_NUMERIC=C
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/trailsql-target}"
 EPD="${EPD:-5600}"
@@ -30,15 +31,21 @@ echo "== machine"
 echo "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "archive: $ARCHIVE ($(du -sh "$ARCHIVE" | cut -f1) gz, $(find "$ARCHIVE" -name '*.json.gz' | wc -l) files)"
 
-# timed LABEL COMMAND...: best wall time of 3 runs and that run's peak RSS.
+# timed LABEL COMMAND...: best wall time of $RUNS runs (default 3) and that
+# run's peak RSS.
+# (LC_NUMERIC=C keeps EPOCHREALTIME's decimal point a point.)
 # With PREP set, it is run (untimed) before each run. Output in $WORK/out.txt.
 timed() {
   local label="$1"; shift
   local best="" rss=0
-  for _ in 1 2 3; do
+  for _ in $(seq "${RUNS:-3}"); do
     if [ -n "${PREP:-}" ]; then bash -c "$PREP"; fi
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; exit 1; }
-    read -r secs kb < "$WORK/time.txt"
+    local started=$EPOCHREALTIME
+    /usr/bin/time -f "%M" -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; exit 1; }
+    local ended=$EPOCHREALTIME
+    # Wall time from bash's microsecond clock (/usr/bin/time's is to 10 ms).
+    secs=$(awk "BEGIN{printf \"%.4f\", $ended - $started}")
+    read -r kb < "$WORK/time.txt"
     if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; rss=$kb; fi
   done
   printf '%-52s %8.3f s  peak RSS %6d MB\n' "$label" "$best" $((rss / 1024))

@@ -18,6 +18,7 @@
 //! CloudTrail document is reported as a [`FileProblem`]. Nothing here panics on bad
 //! input.
 
+use datafusion::arrow::array::ArrayBuilder;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -119,10 +120,18 @@ impl Decoder {
         // Rows were added if a batch was completed since, or the one being
         // built grew.
         let added = self.batches.len() > batches_before || self.builder.rows > rows_before;
+        if result.is_err() {
+            // A record that broke off half-way may have put values in some
+            // columns: finishing the batch cuts them off (even if it has no
+            // whole row).
+            let batch = self.builder.finish();
+            if batch.num_rows() > 0 {
+                self.batches.push(batch);
+            }
+        }
         if result.is_err() && added {
             // The rows of this file start at `rows_before` in the first batch
-            // made since it began (or in the one being built).
-            self.flush();
+            // made since it began (or in the one just finished).
             let first = self.batches[batches_before].slice(0, rows_before);
             self.batches.truncate(batches_before);
             if rows_before > 0 {
@@ -791,10 +800,18 @@ impl StructCol {
         }
     }
 
+    /// A NULL struct: its children are padded when next written to or
+    /// finished (see [`Col::pad_to`]).
     fn null(&mut self) {
-        self.children.iter_mut().for_each(Col::null);
         self.valid.append_null();
         self.len += 1;
+    }
+
+    fn pad_to(&mut self, len: usize) {
+        if len > self.len {
+            self.valid.append_n_nulls(len - self.len);
+            self.len = len;
+        }
     }
 
     /// Append the JSON object `map` as one struct value; what does not fit
@@ -805,16 +822,25 @@ impl StructCol {
         extra: &mut Map<String, Value>,
         mismatches: &mut usize,
     ) -> Result<(), A::Error> {
-        fill_map(self.specs, &mut self.children, extra, mismatches, None, map)?;
+        let row = self.len;
+        fill_map(
+            self.specs,
+            &mut self.children,
+            extra,
+            mismatches,
+            None,
+            row,
+            map,
+        )?;
         self.valid.append_non_null();
         self.len += 1;
         Ok(())
     }
 
     fn finish(&mut self) -> StructArray {
-        let arrays: Vec<ArrayRef> = self.children.iter_mut().map(Col::finish).collect();
-        let nulls = self.valid.finish();
         let len = std::mem::take(&mut self.len);
+        let arrays: Vec<ArrayRef> = self.children.iter_mut().map(|c| c.finish_at(len)).collect();
+        let nulls = self.valid.finish();
         if arrays.is_empty() {
             return StructArray::new_empty_fields(len, nulls);
         }
@@ -839,12 +865,18 @@ fn position(specs: &[Spec], key: &str, next: usize) -> Option<usize> {
 /// members, and a repeated member after its first, go into `extra`.
 /// `wanted` (top level only): which children to fill, and at index
 /// `specs.len()` whether `extra` is kept; None fills everything.
+///
+/// The object is row `row` of `children`: a column is padded with NULLs up
+/// to it when it gets a value, so members the object lacks (most of a
+/// record's columns) cost nothing here.
+#[allow(clippy::too_many_arguments)]
 fn fill_map<'de, A: MapAccess<'de>>(
     specs: &'static [Spec],
     children: &mut [Col],
     extra: &mut Map<String, Value>,
     mismatches: &mut usize,
     wanted: Option<&[bool]>,
+    row: usize,
     mut map: A,
 ) -> Result<(), A::Error> {
     debug_assert!(specs.len() < 64);
@@ -859,6 +891,7 @@ fn fill_map<'de, A: MapAccess<'de>>(
             Some(i) if filled & (1 << i) == 0 => {
                 filled |= 1 << i;
                 next = i + 1;
+                children[i].pad_to(row);
                 map.next_value_seed(ColSeed {
                     key: &key,
                     col: &mut children[i],
@@ -873,11 +906,6 @@ fn fill_map<'de, A: MapAccess<'de>>(
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }
-        }
-    }
-    for (i, col) in children.iter_mut().enumerate() {
-        if filled & (1 << i) == 0 {
-            col.null();
         }
     }
     Ok(())
@@ -1099,6 +1127,50 @@ impl Col {
         }
     }
 
+    /// Rows so far.
+    fn len(&self) -> usize {
+        match self {
+            Col::Unread { len, .. } => *len,
+            Col::Str(b) | Col::Json(b) => b.len(),
+            Col::Bool(b) => b.len(),
+            Col::Time(b) => b.len(),
+            Col::Struct(s) => s.len,
+            Col::List { offsets, .. } => offsets.len() - 1,
+        }
+    }
+
+    /// NULLs up to `len` rows: the rows of the objects that lacked this
+    /// member since it last had a value.
+    fn pad_to(&mut self, len: usize) {
+        let missing = len.saturating_sub(self.len());
+        if missing == 0 {
+            return;
+        }
+        match self {
+            Col::Unread { len: l, .. } => *l = len,
+            Col::Str(b) | Col::Json(b) => b.append_nulls(missing),
+            Col::Bool(b) => b.append_nulls(missing),
+            Col::Time(b) => b.append_nulls(missing),
+            Col::Struct(s) => s.pad_to(len),
+            Col::List { offsets, valid, .. } => {
+                let last = *offsets.last().unwrap_or(&0);
+                offsets.extend(std::iter::repeat_n(last, missing));
+                valid.append_n_nulls(missing);
+            }
+        }
+    }
+
+    /// The column of `len` rows: padded with NULLs, or cut back to them (a
+    /// record that broke off half-way may have given some columns a row).
+    fn finish_at(&mut self, len: usize) -> ArrayRef {
+        self.pad_to(len);
+        let array = self.finish();
+        match array.len() > len {
+            true => array.slice(0, len),
+            false => array,
+        }
+    }
+
     fn null(&mut self) {
         match self {
             Col::Unread { len, .. } => *len += 1,
@@ -1185,7 +1257,16 @@ impl BatchBuilder {
     ) -> Result<(), A::Error> {
         let mut extra = Map::new();
         let wanted = self.wanted.as_deref();
-        fill_map(RECORD, &mut self.cols, &mut extra, mismatches, wanted, map)?;
+        let row = self.rows;
+        fill_map(
+            RECORD,
+            &mut self.cols,
+            &mut extra,
+            mismatches,
+            wanted,
+            row,
+            map,
+        )?;
         // With a projection, extra_fields is not read (see `new`).
         if extra.is_empty() || wanted.is_some() {
             self.extra.append_null();
@@ -1199,7 +1280,7 @@ impl BatchBuilder {
 
     fn finish(&mut self) -> RecordBatch {
         let rows = std::mem::take(&mut self.rows);
-        let mut arrays: Vec<ArrayRef> = self.cols.iter_mut().map(Col::finish).collect();
+        let mut arrays: Vec<ArrayRef> = self.cols.iter_mut().map(|c| c.finish_at(rows)).collect();
         arrays.push(Arc::new(self.extra.finish()));
         arrays.push(Arc::new(self.log_object.finish()));
         debug_assert!(arrays.iter().all(|a| a.len() == rows));
@@ -1412,6 +1493,43 @@ mod tests {
         let mut d = Decoder::new(Some(projection));
         let out = d.decode(doc, "f").unwrap();
         (d.finish(), out)
+    }
+
+    #[test]
+    fn a_record_broken_off_half_way_leaves_no_trace() {
+        let mut d = Decoder::new(None);
+        d.decode(br#"{"Records":[{"eventName":"A"}]}"#, "a")
+            .unwrap();
+        // Some columns (and a struct's children) got a value for X before
+        // the JSON broke.
+        let bad = d.decode(
+            br#"{"Records":[{"eventName":"X","awsRegion":"r","userIdentity":{"type":"T","userName":"#,
+            "x",
+        );
+        assert!(bad.is_err());
+        d.decode(
+            br#"[{"eventName":"B","userIdentity":{"userName":"u"},"resources":[{"ARN":"a"},{}]},{"eventName":"C"}]"#,
+            "b",
+        )
+        .unwrap();
+        let batches = d.finish();
+        let b = &datafusion::arrow::compute::concat_batches(&canonical_schema(), &batches).unwrap();
+        assert_eq!(b.num_rows(), 3);
+        let names = b.column_by_name("eventname").unwrap().as_string::<i32>();
+        assert_eq!(
+            (0..3).map(|i| names.value(i)).collect::<Vec<_>>(),
+            ["A", "B", "C"]
+        );
+        assert_eq!(b.column_by_name("awsregion").unwrap().null_count(), 3);
+        let who = b.column_by_name("useridentity").unwrap().as_struct();
+        assert!(who.is_null(0) && who.is_valid(1) && who.is_null(2));
+        let user = who.column_by_name("username").unwrap().as_string::<i32>();
+        assert_eq!(user.len(), 3);
+        assert!(user.is_null(0) && user.value(1) == "u" && user.is_null(2));
+        assert_eq!(who.column_by_name("type").unwrap().null_count(), 3);
+        let resources = b.column_by_name("resources").unwrap().as_list::<i32>();
+        assert!(resources.is_null(0) && resources.is_null(2));
+        assert_eq!(resources.value(1).len(), 2);
     }
 
     #[test]
