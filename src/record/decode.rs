@@ -1271,7 +1271,10 @@ impl BatchBuilder {
         if extra.is_empty() || wanted.is_some() {
             self.extra.append_null();
         } else {
-            self.extra.append_value(Value::Object(extra).to_string());
+            // Straight into a byte buffer: Value's Display goes through
+            // fmt::Formatter a piece at a time (2% of a conversion).
+            let text = serde_json::to_string(&extra).expect("a map of JSON values serializes");
+            self.extra.append_value(text);
         }
         self.log_object.append_value(log_object);
         self.rows += 1;
