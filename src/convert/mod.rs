@@ -932,7 +932,7 @@ pub async fn convert(
     let _lock = match dest {
         Place::Local(dir) => {
             let meta = dir.join(DATASET_DIR);
-            std::fs::create_dir_all(&meta).map_err(|e| Error::io(&meta, e))?;
+            place::create_dirs_durably(&meta)?;
             let lock_path = meta.join("lock");
             let lock = std::fs::File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
             lock.try_lock().map_err(|_| {

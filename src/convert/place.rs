@@ -220,12 +220,38 @@ impl Place {
     }
 }
 
+/// Make `dir` and any missing folders above it, each new one's entry synced
+/// in its parent: a file synced into a folder whose own entry was lost to
+/// a power cut would be lost with it.
+pub(crate) fn create_dirs_durably(dir: &Path) -> Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    create_dirs_durably(parent)?;
+    match std::fs::create_dir(dir) {
+        Ok(()) => {}
+        // Made meanwhile by a parallel write of this run, which syncs the
+        // entry before it completes (a commit waits for all its writes).
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => return Err(Error::io(dir, e)),
+    }
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    std::fs::File::open(parent)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(parent, e))
+}
+
 /// Write a file whole: a hidden file beside it, synced, renamed over it, and
 /// the folder synced.
 fn write_whole(target: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = target.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    create_dirs_durably(dir)?;
     let name = target
         .file_name()
         .and_then(|n| n.to_str())
@@ -239,4 +265,22 @@ fn write_whole(target: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_are_made_down_to_the_last_and_a_file_in_the_way_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let deep = tmp.path().join("a=1/b=2/c=3");
+        create_dirs_durably(&deep).unwrap();
+        assert!(deep.is_dir());
+        create_dirs_durably(&deep).unwrap();
+        write_whole(&deep.join("f.parquet"), b"x").unwrap();
+        assert_eq!(std::fs::read(deep.join("f.parquet")).unwrap(), b"x");
+        std::fs::write(tmp.path().join("file"), b"").unwrap();
+        assert!(create_dirs_durably(&tmp.path().join("file/sub")).is_err());
+    }
 }
