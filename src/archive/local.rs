@@ -49,20 +49,38 @@ fn slashed(p: &Path) -> String {
 }
 
 fn walk(dir: &Path, listing: &mut Listing) -> Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .collect::<std::io::Result<_>>()
-        .map_err(|e| Error::io(dir, e))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
-        if ft.is_dir() {
-            walk(&path, listing)?;
-            continue;
-        }
+    let mut files = Vec::new();
+    collect_files(dir, &mut files)?;
+    // Sizes and times: one stat per file (of what a link points to, as
+    // reading it will), the listing's main cost (a trail of a month is tens
+    // of thousands of files), shared among the cores.
+    let threads = match files.len() {
+        0..512 => 1,
+        _ => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8),
+    };
+    let per = files.len().div_ceil(threads).max(1);
+    let metas: Vec<Option<std::fs::Metadata>> = std::thread::scope(|scope| {
+        let tasks: Vec<_> = files
+            .chunks(per)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|p| std::fs::metadata(p).ok())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        tasks
+            .into_iter()
+            .flat_map(|t| t.join().unwrap_or_default())
+            .collect()
+    });
+    for (path, meta) in files.into_iter().zip(metas) {
         let location = path.display().to_string();
-        let meta = entry.metadata().ok();
         let size = meta.as_ref().map_or(0, |m| m.len());
         let version = meta.as_ref().and_then(modified);
         match classify(&slashed(&path)) {
@@ -79,6 +97,25 @@ fn walk(dir: &Path, listing: &mut Listing) -> Result<()> {
                 version,
             }),
             Classified::Skip(reason) => listing.skipped.push((location, reason)),
+        }
+    }
+    Ok(())
+}
+
+/// The files below `dir`, in name order, folders walked depth first.
+fn collect_files(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io(dir, e))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        if ft.is_dir() {
+            collect_files(&path, files)?;
+        } else {
+            files.push(path);
         }
     }
     Ok(())
