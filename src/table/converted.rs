@@ -18,8 +18,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
+use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{DFSchema, Result as DfResult};
+use datafusion::common::{DFSchema, Result as DfResult, Statistics};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
@@ -332,10 +333,32 @@ impl FileScan<'_> {
         let config = FileScanConfigBuilder::new(url, Arc::new(source))
             .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
             .with_projection_indices(Some(columns))?
+            .with_statistics(manifest_statistics(&schema, files)?)
             .with_limit(limit)
             .build();
         Ok(DataSourceExec::from_data_source(config))
     }
+}
+
+/// What the manifest knows of `files` for sure: their rows, and the
+/// earliest and latest `eventtime`. With no filter left to apply to them,
+/// DataFusion answers `count(*)`, `min(eventtime)` and `max(eventtime)`
+/// from these without opening a file.
+fn manifest_statistics(schema: &SchemaRef, files: &[&FileEntry]) -> DfResult<Statistics> {
+    let mut stats = Statistics::new_unknown(schema);
+    stats.num_rows = Precision::Exact(files.iter().map(|f| f.rows as usize).sum());
+    let tz = Some(Arc::from(crate::record::schema::UTC));
+    let time =
+        |ms: Option<i64>| Precision::Exact(ScalarValue::TimestampMillisecond(ms, tz.clone()));
+    // Files without times hold only NULL eventtimes, which min and max skip.
+    let min = files.iter().filter_map(|f| f.min_ms).min();
+    let max = files.iter().filter_map(|f| f.max_ms).max();
+    if min.is_some() && max.is_some() {
+        let at = schema.index_of("eventtime")?;
+        stats.column_statistics[at].min_value = time(min);
+        stats.column_statistics[at].max_value = time(max);
+    }
+    Ok(stats)
 }
 
 /// Whether `filter` limits `eventtime` by a value: `eventtime` (the column

@@ -988,3 +988,52 @@ fn time_limits_give_the_raw_answers_and_spare_the_files_they_cover() {
     );
     assert!(part.contains("FilterExec: eventtime"), "{part}");
 }
+
+#[test]
+fn counts_and_the_time_span_come_from_the_manifest_when_nothing_filters_the_files() {
+    let raw = sample(3);
+    let dest = tempfile::tempdir().unwrap();
+    convert(raw.path(), dest.path());
+    let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
+    let plan = |sql: &str| {
+        let out = run(
+            &[
+                "--source",
+                d,
+                "--format",
+                "csv",
+                "-e",
+                &format!("EXPLAIN {sql}"),
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // (query, answered without reading a file)
+    for (sql, from_manifest) in [
+        (
+            "SELECT count(*) AS n, min(eventtime) AS a, max(eventtime) AS b FROM cloudtrail",
+            true,
+        ),
+        (
+            "SELECT count(*) AS n, min(eventtime) AS a FROM cloudtrail \
+             WHERE eventtime >= '2025-10-02' AND eventtime < '2025-10-03'",
+            true,
+        ),
+        (
+            "SELECT count(*) AS n FROM cloudtrail WHERE eventtime >= '2025-10-02T06:00:00Z'",
+            false,
+        ),
+        (
+            "SELECT count(*) AS n FROM cloudtrail WHERE eventname = 'DeleteTable'",
+            false,
+        ),
+        ("SELECT count(eventname) AS n FROM cloudtrail", false),
+    ] {
+        let want = csv_answer(r, sql);
+        assert_eq!(csv_answer(d, sql), want, "{sql}");
+        let p = plan(sql);
+        assert_eq!(!p.contains("DataSourceExec"), from_manifest, "{sql}\n{p}");
+    }
+}
