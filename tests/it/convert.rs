@@ -41,6 +41,23 @@ fn convert(source: &Path, dest: &Path) -> String {
     text(&out.stderr)
 }
 
+/// The physical plan DataFusion makes of `sql` on the dataset `d`.
+fn explain(d: &str, sql: &str) -> String {
+    let out = run(
+        &[
+            "--source",
+            d,
+            "--format",
+            "csv",
+            "-e",
+            &format!("EXPLAIN {sql}"),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 /// Every event of a source, every column, in one order.
 const EVERYTHING: &str = "SELECT * FROM cloudtrail ORDER BY eventid, log_object";
 
@@ -954,21 +971,7 @@ fn time_limits_give_the_raw_answers_and_spare_the_files_they_cover() {
         assert!(want.lines().count() > 1, "{sql}: {want}");
         assert_eq!(csv_answer(d, &sql), want, "{sql}");
     }
-    let plan = |sql: &str| {
-        let out = run(
-            &[
-                "--source",
-                d,
-                "--format",
-                "csv",
-                "-e",
-                &format!("EXPLAIN {sql}"),
-            ],
-            "",
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout)
-    };
+    let plan = |sql: &str| explain(d, sql);
     // A whole day: its files are read without a filter, and without their
     // eventtime column, which the query does not show.
     let day = plan(
@@ -995,21 +998,7 @@ fn counts_and_the_time_span_come_from_the_manifest_when_nothing_filters_the_file
     let dest = tempfile::tempdir().unwrap();
     convert(raw.path(), dest.path());
     let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
-    let plan = |sql: &str| {
-        let out = run(
-            &[
-                "--source",
-                d,
-                "--format",
-                "csv",
-                "-e",
-                &format!("EXPLAIN {sql}"),
-            ],
-            "",
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout)
-    };
+    let plan = |sql: &str| explain(d, sql);
     // (query, answered without reading a file)
     for (sql, from_manifest) in [
         (
