@@ -901,7 +901,7 @@ pub async fn convert(
     source: &Source,
     dest: &Place,
     dedupe: bool,
-    report: &crate::table::Report,
+    report: &Arc<crate::table::Report>,
 ) -> Result<Summary> {
     let overlap = |a: &str, b: &str| {
         let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
@@ -1004,16 +1004,20 @@ pub async fn convert(
     use futures::StreamExt;
     let dedupe = dataset.dedupe;
     let first_seq = dataset.next_seq();
+    // Each group is prepared in a task of its own, so it goes on while
+    // this loop waits for its writes and syncs (a future in `buffered`
+    // moves only when the stream is polled).
     let mut prepared = futures::stream::iter(groups.into_iter().enumerate())
         .map(|(i, ((account, region, _), files))| {
-            prepare(
-                source,
-                first_seq + i as u64,
-                (account, region),
-                files,
-                !dedupe,
-                report,
-            )
+            let (source, report) = (source.clone(), report.clone());
+            let task = tokio::spawn(async move {
+                let seq = first_seq + i as u64;
+                prepare(&source, seq, (account, region), files, !dedupe, &report).await
+            });
+            async move {
+                task.await
+                    .map_err(|e| Error::Usage(format!("a conversion task failed: {e}")))?
+            }
         })
         .buffered(groups_in_flight());
     while let Some(group) = prepared.next().await {
