@@ -29,6 +29,7 @@ pub use place::Place;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, RecordBatch, StringArray, TimestampMillisecondArray,
 };
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions;
 use datafusion::parquet::arrow::ArrowSchemaConverter;
@@ -382,11 +383,15 @@ pub fn with_hot_columns(batch: &RecordBatch) -> Result<RecordBatch> {
         let parent = column(batch, parent)?.as_struct();
         let child: ArrayRef = match parent.column_by_name(field) {
             Some(child) => {
-                // NULL where the struct itself is NULL.
+                // The same strings (no copy), NULL where the struct itself
+                // is NULL too.
                 let values = child.as_string::<i32>();
-                Arc::new(StringArray::from_iter((0..values.len()).map(|i| {
-                    (parent.is_valid(i) && values.is_valid(i)).then(|| values.value(i))
-                })))
+                let nulls = NullBuffer::union(parent.nulls(), values.nulls());
+                Arc::new(StringArray::new(
+                    values.offsets().clone(),
+                    values.values().clone(),
+                    nulls,
+                ))
             }
             None => Arc::new(StringArray::new_null(batch.num_rows())),
         };
@@ -1161,4 +1166,52 @@ pub fn athena_ddl(dataset: &Dataset, location: &str, table: &str) -> Result<Stri
          );\n",
         columns.join(",\n")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::StructArray;
+
+    #[test]
+    fn hot_columns_copy_the_identity_fields_null_where_the_struct_is() {
+        let doc = br#"{"Records":[
+            {"eventName":"A","userIdentity":{"type":"IAMUser","arn":"arn:a","userName":"u"}},
+            {"eventName":"B"},
+            {"eventName":"C","userIdentity":{"type":"Root","accessKeyId":"AKIA1"}}]}"#;
+        let (batches, _) = crate::record::decode_document(doc, "f.json").unwrap();
+        let batch = &batches[0];
+        let hot = with_hot_columns(batch).unwrap();
+        let col = |b: &RecordBatch, name: &str| -> Vec<Option<String>> {
+            let a = b.column_by_name(name).unwrap().as_string::<i32>();
+            a.iter().map(|v| v.map(str::to_string)).collect()
+        };
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(col(&hot, "useridentity_arn"), [s("arn:a"), None, None]);
+        assert_eq!(col(&hot, "useridentity_username"), [s("u"), None, None]);
+        assert_eq!(
+            col(&hot, "useridentity_accesskeyid"),
+            [None, None, s("AKIA1")]
+        );
+        assert_eq!(
+            col(&hot, "useridentity_type"),
+            [s("IAMUser"), None, s("Root")]
+        );
+        // A NULL struct whose children hold values: NULL.
+        let at = batch.schema().index_of("useridentity").unwrap();
+        let who = batch.column(at).as_struct();
+        let all_null = StructArray::new(
+            who.fields().clone(),
+            who.columns().to_vec(),
+            Some(NullBuffer::new_null(who.len())),
+        );
+        let mut columns = batch.columns().to_vec();
+        columns[at] = Arc::new(all_null);
+        let masked = RecordBatch::try_new(batch.schema(), columns).unwrap();
+        let hot = with_hot_columns(&masked).unwrap();
+        assert_eq!(col(&hot, "useridentity_type"), [None, None, None]);
+        // Sliced batches (a failed file's rows cut off) keep their rows.
+        let hot = with_hot_columns(&batch.slice(1, 2)).unwrap();
+        assert_eq!(col(&hot, "useridentity_type"), [None, s("Root")]);
+    }
 }
