@@ -116,27 +116,21 @@ fn for_files(expr: &Expr) -> DfResult<Expr> {
 }
 
 fn is_column_in(e: &Expr, names: &[&str]) -> bool {
-    match e {
-        Expr::Column(c) => names.contains(&c.name.as_str()),
-        Expr::Cast(c) => is_column_in(&c.expr, names),
-        _ => false,
-    }
+    filters::column_name(e).is_some_and(|n| names.contains(&n))
 }
 
 /// Whether `expr` (as [`for_files`] gives it) reads a hot column.
 fn mentions_hot_column(expr: &Expr) -> bool {
     let hot: Vec<&str> = HOT_COLUMNS.iter().map(|(name, _, _)| *name).collect();
-    expr.exists(|e| Ok(is_column_in(e, &hot))).unwrap_or(false)
+    expr.exists(|e| Ok(matches!(e, Expr::Column(c) if hot.contains(&c.name.as_str()))))
+        .unwrap_or(false)
 }
 
 /// Whether `expr` (as [`for_files`] gives it) compares a column that has bloom
 /// filters with a value for equality, or to a list of values.
 fn looks_up_bloom_column(expr: &Expr) -> bool {
     let bloom = |e: &Expr| is_column_in(e, BLOOM_COLUMNS);
-    let value = |e: &Expr| {
-        matches!(e, Expr::Literal(..))
-            || matches!(e, Expr::Cast(c) if matches!(*c.expr, Expr::Literal(..)))
-    };
+    let value = |e: &Expr| filters::literal(e).is_some();
     expr.exists(|e| {
         Ok(match e {
             Expr::BinaryExpr(b) if b.op == datafusion::logical_expr::Operator::Eq => {
@@ -232,11 +226,7 @@ impl TableProvider for ConvertedTable {
             Some(p) => p.clone(),
             None => (0..canonical.fields().len()).collect(),
         };
-        let scan = FileScan {
-            place: &self.place,
-            state,
-            usable: &usable,
-        };
+        let scan = FileScan::new(&self.place, state, &usable)?;
         let mut parts: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
         if !covered.is_empty() || cut.is_empty() {
             parts.push(scan.plan(&covered, columns.clone(), limit)?);
@@ -263,30 +253,25 @@ impl TableProvider for ConvertedTable {
     }
 }
 
-/// The Parquet scan of some of a dataset's files.
+/// The Parquet scan of some of a dataset's files: the source (reader,
+/// options, predicate) and the store made once per query, for each part.
 struct FileScan<'a> {
     place: &'a Place,
     state: &'a dyn Session,
-    /// The query's filters, for the files (see [`for_files`]).
-    usable: &'a [Expr],
+    url: datafusion::execution::object_store::ObjectStoreUrl,
+    source: ParquetSource,
 }
 
-impl FileScan<'_> {
-    fn plan(
-        &self,
-        files: &[&FileEntry],
-        columns: Vec<usize>,
-        limit: Option<usize>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let state = self.state;
+impl<'a> FileScan<'a> {
+    /// `usable`: the query's filters, for the files (see [`for_files`]).
+    fn new(place: &'a Place, state: &'a dyn Session, usable: &[Expr]) -> DfResult<Self> {
         let schema = file_schema();
         let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
         // DataFusion gives the scan the filters it applies above it too (for
         // statistics), so only those it cannot give, on the top-level copies
         // of identity fields, are added here: each conjunct once, not
         // evaluated twice per row group and page.
-        let hot: Vec<Expr> = self
-            .usable
+        let hot: Vec<Expr> = usable
             .iter()
             .filter(|e| mentions_hot_column(e))
             .cloned()
@@ -294,13 +279,13 @@ impl FileScan<'_> {
         // Bloom filters answer only "= value" and "IN (...)": without such a
         // filter on a column that has them, a file's are not read.
         let mut options = state.table_options().parquet.clone();
-        options.global.bloom_filter_on_read &= self.usable.iter().any(looks_up_bloom_column);
-        let mut source = ParquetSource::new(schema.clone()).with_table_parquet_options(options);
+        options.global.bloom_filter_on_read &= usable.iter().any(looks_up_bloom_column);
+        let mut source = ParquetSource::new(schema).with_table_parquet_options(options);
         // Footers (and page indexes) read once per session: the next query
         // on the dataset does not parse them again. A file is known by its
         // path, size and the time it was written, which the manifest keeps.
-        let url = self.place.scan_store(state.runtime_env())?;
-        let store: Arc<dyn object_store::ObjectStore> = match self.place {
+        let url = place.scan_store(state.runtime_env())?;
+        let store: Arc<dyn object_store::ObjectStore> = match place {
             Place::Local(_) => InlineLocalReads::new(),
             Place::S3(_) => state.runtime_env().object_store(&url)?,
         };
@@ -311,6 +296,21 @@ impl FileScan<'_> {
         if let Some(predicate) = datafusion::logical_expr::utils::conjunction(hot) {
             source = source.with_predicate(state.create_physical_expr(predicate, &df_schema)?);
         }
+        Ok(FileScan {
+            place,
+            state,
+            url,
+            source,
+        })
+    }
+
+    fn plan(
+        &self,
+        files: &[&FileEntry],
+        columns: Vec<usize>,
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let state = self.state;
         // Biggest first, dealt round the partitions.
         let mut sorted = files.to_vec();
         sorted.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
@@ -330,10 +330,10 @@ impl FileScan<'_> {
             }
             groups[i % n].push(file);
         }
-        let config = FileScanConfigBuilder::new(url, Arc::new(source))
+        let config = FileScanConfigBuilder::new(self.url.clone(), Arc::new(self.source.clone()))
             .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
             .with_projection_indices(Some(columns))?
-            .with_statistics(manifest_statistics(&schema, files)?)
+            .with_statistics(manifest_statistics(&file_schema(), files)?)
             .with_limit(limit)
             .build();
         Ok(DataSourceExec::from_data_source(config))

@@ -20,7 +20,8 @@ pub fn prune_from(filters: &[Expr]) -> Prune {
     p
 }
 
-fn column_name(e: &Expr) -> Option<&str> {
+/// The column `e` names, through casts.
+pub(crate) fn column_name(e: &Expr) -> Option<&str> {
     match e {
         Expr::Column(c) => Some(c.name.as_str()),
         Expr::Cast(c) => column_name(&c.expr),
@@ -29,7 +30,8 @@ fn column_name(e: &Expr) -> Option<&str> {
     }
 }
 
-fn literal(e: &Expr) -> Option<&ScalarValue> {
+/// The value `e` is, through casts.
+pub(crate) fn literal(e: &Expr) -> Option<&ScalarValue> {
     match e {
         Expr::Literal(v, _) => Some(v),
         Expr::Cast(c) => literal(&c.expr),
