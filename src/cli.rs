@@ -132,6 +132,14 @@ pub struct ConvertArgs {
     /// event twice). Chosen when the dataset is made; later runs keep it.
     #[arg(long)]
     pub dedupe: bool,
+    /// Gzip read per group, in KiB. Log files are converted in groups of
+    /// one account and region, two or more at once (one per core); each
+    /// group is a commit and writes a Parquet file per day it holds.
+    /// Lower it on a machine short of memory: a group takes about forty
+    /// times its gzip.
+    #[arg(long, value_name = "KIB", default_value_t = crate::convert::GROUP_KIB,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub group_kib: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -443,7 +451,7 @@ async fn convert(cli: &Cli, args: &ConvertArgs) -> Result<i32> {
     let report = std::sync::Arc::new(crate::table::Report::new());
     let s = {
         let _progress = crate::progress::Progress::start(report.clone(), cli.progress);
-        crate::convert::convert(&source, &dest, args.dedupe, &report).await?
+        crate::convert::convert(&source, &dest, args.dedupe, args.group_kib << 10, &report).await?
     };
     let mut out = format!(
         "converted {} of {} objects ({} converted before) into {}: {} events, \

@@ -886,26 +886,66 @@ async fn prepare(
     })
 }
 
-/// Groups read and encoded at once: each is a day of one account and
-/// region, decoded in runs of a MiB of gzip.
-fn groups_in_flight() -> usize {
-    // Twice the cores: a group's decode is one task per MiB of gzip and its
-    // encoding one per partition, so a second group keeps a core busy
-    // while the first waits on its slowest task.
-    std::thread::available_parallelism()
-        .map(|n| 2 * n.get())
-        .unwrap_or(4)
-        .clamp(4, 16)
+/// The gzip a group holds at most by default, in KiB (but for one object
+/// bigger than that; `convert --group-kib`).
+pub const GROUP_KIB: u64 = 4 << 10;
+
+/// The objects to convert (by account, region and delivery day, each day's
+/// in key order) as groups: runs of one account and region, in order, of
+/// at most `budget` bytes of gzip (an object bigger than that is a group
+/// alone). A group is one commit, and writes one file per event date it
+/// holds, so consecutive days in one group make one file each: the first
+/// minutes of a day's log files hold the last events of the day before,
+/// which would otherwise be a small file of their own. A day of more than
+/// `budget` is split over groups (a file each), which keeps the memory a
+/// group needs bounded, however busy the account.
+fn groups_of_days(
+    days: BTreeMap<(String, String, String), Vec<LogFile>>,
+    budget: u64,
+) -> Vec<((String, String), Vec<LogFile>)> {
+    let mut groups: Vec<((String, String), Vec<LogFile>)> = Vec::new();
+    let mut bytes = 0;
+    for ((account, region, _), files) in days {
+        for file in files {
+            match groups.last_mut() {
+                Some(((a, r), group))
+                    if *a == account && *r == region && bytes + file.size <= budget =>
+                {
+                    bytes += file.size;
+                    group.push(file);
+                }
+                _ => {
+                    bytes = file.size;
+                    groups.push(((account.clone(), region.clone()), vec![file]));
+                }
+            }
+        }
+    }
+    groups
 }
 
-/// Convert the objects of `source` not yet in the dataset at `dest`. With
-/// `dedupe` a new dataset leaves out events whose `eventid` it already holds
-/// (a dataset keeps the setting it was made with). Progress goes to
+/// Groups read and encoded at once: one per core (at least two). A group
+/// of up to [`GROUP_KIB`] of gzip is decoded as one task per MiB and
+/// encoded as one per partition, so each keeps cores busy by itself, and
+/// the second goes on while the first waits on its slowest task. The
+/// memory in use is about forty times the gzip in flight.
+fn groups_in_flight() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 16)
+}
+
+/// Convert the objects of `source` not yet in the dataset at `dest`, in
+/// groups of at most `group_bytes` of gzip (see [`groups_of_days`]). With
+/// `dedupe` a new dataset leaves out events whose `eventid` it already
+/// holds (a dataset keeps the setting it was made with). Progress goes to
 /// `report`'s counters.
 pub async fn convert(
     source: &Source,
     dest: &Place,
     dedupe: bool,
+    group_bytes: u64,
     report: &Arc<crate::table::Report>,
 ) -> Result<Summary> {
     let overlap = |a: &str, b: &str| {
@@ -975,9 +1015,9 @@ pub async fn convert(
     let listing = source.list().await?;
     summary.objects_listed = listing.logs.len();
     report.listed(&listing);
-    // The objects to convert, grouped by account, region and delivery day
-    // (files outside the layout form one group).
-    let mut groups: BTreeMap<(String, String, String), Vec<LogFile>> = BTreeMap::new();
+    // The objects to convert by account, region and delivery day (files
+    // outside the layout under no account), then grouped.
+    let mut days: BTreeMap<(String, String, String), Vec<LogFile>> = BTreeMap::new();
     {
         let known = dataset.objects();
         for file in listing.logs {
@@ -992,12 +1032,13 @@ pub async fn convert(
                         Some(k) => (k.account.clone(), k.region.clone(), k.date.to_string()),
                         None => Default::default(),
                     };
-                    groups.entry(group).or_default().push(file);
+                    days.entry(group).or_default().push(file);
                 }
             }
         }
     }
     report.pruned(summary.objects_already + summary.changed.len());
+    let groups = groups_of_days(days, group_bytes);
     // With dedupe: the eventids of the partitions this run touches (the
     // committed files' and those added since), for the current account
     // and region.
@@ -1013,7 +1054,7 @@ pub async fn convert(
     // this loop waits for its writes and syncs (a future in `buffered`
     // moves only when the stream is polled).
     let mut prepared = futures::stream::iter(groups.into_iter().enumerate())
-        .map(|(i, ((account, region, _), files))| {
+        .map(|(i, ((account, region), files))| {
             let (source, report) = (source.clone(), report.clone());
             let task = tokio::spawn(async move {
                 let seq = first_seq + i as u64;
@@ -1213,5 +1254,55 @@ mod tests {
         // Sliced batches (a failed file's rows cut off) keep their rows.
         let hot = with_hot_columns(&batch.slice(1, 2)).unwrap();
         assert_eq!(col(&hot, "useridentity_type"), [None, s("Root")]);
+    }
+
+    #[test]
+    fn groups_are_runs_of_one_account_and_region_up_to_the_budget() {
+        let file = |name: &str, size| LogFile {
+            location: name.to_string(),
+            size,
+            key: None,
+            version: None,
+        };
+        let mut days = BTreeMap::new();
+        let day = |a: &str, r: &str, d: &str| (a.to_string(), r.to_string(), d.to_string());
+        days.insert(
+            day("1", "eu", "2025-10-01"),
+            vec![file("a", 40), file("b", 20)],
+        );
+        days.insert(
+            day("1", "eu", "2025-10-02"),
+            vec![file("c", 30), file("d", 20)],
+        );
+        days.insert(day("1", "eu", "2025-10-03"), vec![file("e", 150)]);
+        days.insert(day("1", "eu", "2025-10-04"), vec![file("f", 10)]);
+        days.insert(day("1", "us", "2025-10-04"), vec![file("g", 10)]);
+        days.insert(day("2", "us", "2025-10-04"), vec![file("h", 10)]);
+        let groups: Vec<(String, String, Vec<String>)> = groups_of_days(days, 100)
+            .into_iter()
+            .map(|((a, r), files)| (a, r, files.into_iter().map(|f| f.location).collect()))
+            .collect();
+        let g = |a: &str, r: &str, names: &[&str]| {
+            (
+                a.to_string(),
+                r.to_string(),
+                names.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(
+            groups,
+            [
+                // Days joined: 40 + 20 + 30 = 90; 20 more would pass 100,
+                // so the second day is split.
+                g("1", "eu", &["a", "b", "c"]),
+                g("1", "eu", &["d"]),
+                // Over the budget alone: a group of its own.
+                g("1", "eu", &["e"]),
+                g("1", "eu", &["f"]),
+                // Never across accounts or regions.
+                g("1", "us", &["g"]),
+                g("2", "us", &["h"]),
+            ]
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! new, and a conversion killed at any moment and run again gives what an
 //! uninterrupted one gives.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::util::{
@@ -231,7 +231,52 @@ fn content(dest: &Path) -> String {
 #[test]
 fn a_conversion_killed_at_any_moment_and_run_again_loses_and_duplicates_nothing() {
     let raw = sample(4);
-    killed_runs_give_the_whole_dataset(raw.path(), &[]);
+    // Groups of a few log files: many commits to be killed between.
+    killed_runs_give_the_whole_dataset(raw.path(), &["--group-kib", "16"]);
+}
+
+#[test]
+fn one_run_writes_a_file_per_partition_whatever_the_groups() {
+    let raw = sample(4);
+    let source = raw.path().to_str().unwrap();
+    let by_partition = |dest: &Path| {
+        let mut n: std::collections::BTreeMap<PathBuf, usize> = Default::default();
+        for f in files_under(dest) {
+            if f.extension().is_some_and(|x| x == "parquet") {
+                *n.entry(f.parent().unwrap().to_owned()).or_default() += 1;
+            }
+        }
+        n
+    };
+    let commits = |dest: &Path| files_in(&dest.join("_trailsql/commits")).len();
+    // The default groups hold the sample's days whole: each account and
+    // region is one group, and the last events of a day, delivered in the
+    // next day's first log files, join their day's file.
+    let whole = tempfile::tempdir().unwrap();
+    convert(raw.path(), whole.path());
+    let files = by_partition(whole.path());
+    assert!(files.len() >= 4 * 6, "{files:?}");
+    assert!(files.values().all(|&n| n == 1), "{files:?}");
+    assert_eq!(commits(whole.path()), 6);
+    // Groups of 1 KiB (a log file or two each): many commits, more files
+    // (spread over the groups a day's log files fell in), the same rows.
+    let small = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "convert",
+            source,
+            small.path().to_str().unwrap(),
+            "--group-kib",
+            "1",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(commits(small.path()) > 100, "{}", commits(small.path()));
+    let split = by_partition(small.path());
+    assert_eq!(split.len(), files.len());
+    assert!(split.values().sum::<usize>() > 2 * files.len(), "{split:?}");
+    assert_eq!(content(small.path()), content(whole.path()));
 }
 
 #[test]
@@ -246,7 +291,7 @@ fn a_deduplicating_conversion_killed_and_run_again_keeps_each_event_once() {
             deliver_again(&f, "x");
         }
     }
-    killed_runs_give_the_whole_dataset(raw.path(), &["--dedupe"]);
+    killed_runs_give_the_whole_dataset(raw.path(), &["--dedupe", "--group-kib", "16"]);
 }
 
 /// Convert `raw` whole; then again into another folder, killing runs at
@@ -820,7 +865,7 @@ fn a_shell_session_sees_a_dataset_converted_again_in_its_place() {
         out
     };
     let (first, second) = (dataset("ds", "alice"), dataset("d2", "alicf"));
-    let sizes = |dir: &Path| -> Vec<(std::path::PathBuf, u64)> {
+    let sizes = |dir: &Path| -> Vec<(PathBuf, u64)> {
         let mut files: Vec<_> = files_under(dir)
             .into_iter()
             .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
