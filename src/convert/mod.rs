@@ -35,7 +35,7 @@ use datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions;
 use datafusion::parquet::arrow::ArrowSchemaConverter;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, Encoding, ZstdLevel};
-use datafusion::parquet::file::metadata::SortingColumn;
+use datafusion::parquet::file::metadata::{ParquetMetaData, SortingColumn};
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
@@ -157,6 +157,12 @@ pub struct FileEntry {
     /// converted again) to the footer cache of a session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub written_ms: Option<i64>,
+    /// Whether every column with statistics is one page per row group:
+    /// then the page index says no more than the row groups' statistics,
+    /// and a query need not read it (absent in files written before it was
+    /// kept: then it is read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_page: Option<bool>,
 }
 
 /// One commit: the objects converted together and the files that hold their
@@ -605,10 +611,11 @@ fn parquet_file(
     let options = ArrowWriterOptions::new()
         .with_properties(writer_properties(&sorted)?)
         .with_skip_arrow_metadata(true);
-    let mut writer = ArrowWriter::try_new_with_options(Vec::new(), file_schema(), options)
+    let mut bytes = Vec::new();
+    let mut writer = ArrowWriter::try_new_with_options(&mut bytes, file_schema(), options)
         .map_err(|e| failed(&e))?;
     writer.write(&sorted).map_err(|e| failed(&e))?;
-    let bytes = writer.into_inner().map_err(|e| failed(&e))?;
+    let metadata = writer.close().map_err(|e| failed(&e))?;
     let entry = FileEntry {
         path: path.to_string(),
         account: key.0.clone(),
@@ -620,8 +627,24 @@ fn parquet_file(
         max_ms,
         event_names,
         written_ms: Some(chrono::Utc::now().timestamp_millis()),
+        one_page: Some(one_page_each(&metadata)),
     };
     Ok((entry, bytes))
+}
+
+/// Whether every column chunk with a page index (statistics) in a file's
+/// metadata, as written, is a single page.
+fn one_page_each(metadata: &ParquetMetaData) -> bool {
+    use datafusion::parquet::file::page_index::column_index::ColumnIndexMetaData;
+    let (Some(columns), Some(offsets)) = (metadata.column_index(), metadata.offset_index()) else {
+        // Without a page index there is none to read.
+        return true;
+    };
+    columns.iter().zip(offsets).all(|(columns, offsets)| {
+        columns.iter().zip(offsets).all(|(index, offsets)| {
+            matches!(index, ColumnIndexMetaData::NONE) || offsets.page_locations().len() <= 1
+        })
+    })
 }
 
 /// Store `commit`, its objects file first: the moment the commit exists,

@@ -1071,3 +1071,90 @@ fn counts_and_the_time_span_come_from_the_manifest_when_nothing_filters_the_file
         assert_eq!(!p.contains("DataSourceExec"), from_manifest, "{sql}\n{p}");
     }
 }
+
+#[test]
+fn the_page_index_is_read_only_for_files_with_pages_to_tell_apart() {
+    // One day of 30,000 events in one log file: its column chunks are two
+    // pages (a page holds up to 20,000 rows). The first 20,480 events come
+    // from one address, the rest from another.
+    let raw = tempfile::tempdir().unwrap();
+    let day = raw
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    std::fs::create_dir_all(&day).unwrap();
+    let records: Vec<String> = (0..30_000)
+        .map(|i| {
+            let ip = if i < 20_480 { "10.0.0.1" } else { "10.0.0.9" };
+            format!(
+                r#"{{"eventVersion":"1.08","eventTime":"2025-10-01T{:02}:{:02}:{:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"{ip}","eventID":"00000000-0000-4000-8000-{i:012}","recipientAccountId":"111122223333"}}"#,
+                i / 3600 % 24,
+                i / 60 % 60,
+                i % 60
+            )
+        })
+        .collect();
+    let doc = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, doc.as_bytes()).unwrap();
+    std::fs::write(
+        day.join("111122223333_CloudTrail_us-east-1_20251001T2355Z_a1b2c3d4e5f6a7b8.json.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
+    let small = sample(1);
+    let (big, few) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    convert(raw.path(), big.path());
+    convert(small.path(), few.path());
+    // What the manifest says of the files.
+    let one_page = |dest: &Path| -> Vec<bool> {
+        files_in(&dest.join("_trailsql/commits"))
+            .iter()
+            .flat_map(|c| {
+                let commit: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(c).unwrap()).unwrap();
+                commit["files"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["one_page"].as_bool().expect("one_page kept"))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    assert_eq!(one_page(big.path()), [false]);
+    let small_files = one_page(few.path());
+    assert!(small_files.len() > 5 && small_files.iter().all(|&one| one));
+
+    let plan = |d: &Path, sql: &str| {
+        let out = run(
+            &[
+                "--source",
+                d.to_str().unwrap(),
+                "--format",
+                "csv",
+                "-e",
+                &format!("EXPLAIN ANALYZE {sql}"),
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // Many pages: the page index leaves out the first page (20,000 rows).
+    let sql = "SELECT count(*) FROM cloudtrail WHERE sourceipaddress = '10.0.0.9'";
+    let shown = plan(big.path(), sql);
+    assert!(
+        shown.contains("page_index_rows_pruned=30.00 K total → 10.00 K matched"),
+        "{shown}"
+    );
+    assert_eq!(
+        csv_answer(big.path().to_str().unwrap(), sql),
+        "count(*)\n9520\n"
+    );
+    // One page each: not read at all.
+    let sql = "SELECT count(*) FROM cloudtrail WHERE sourceipaddress = '192.0.2.1'";
+    let shown = plan(few.path(), sql);
+    let (groups, _) = pruning(&shown, "row_groups_pruned_statistics");
+    assert!(groups > 5, "{shown}");
+    assert_eq!(pruning(&shown, "page_index_rows_pruned"), (0, 0), "{shown}");
+}
