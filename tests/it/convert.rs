@@ -23,6 +23,22 @@ fn sample(days: u32) -> tempfile::TempDir {
     dir
 }
 
+/// An archive of one log file, a day of one account and region, holding
+/// the JSON text `doc`.
+fn one_log_file(doc: &str) -> tempfile::TempDir {
+    let raw = tempfile::tempdir().unwrap();
+    let day = raw
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    std::fs::create_dir_all(&day).unwrap();
+    std::fs::write(
+        day.join("111122223333_CloudTrail_us-east-1_20251001T1005Z_orderorderorder0.json"),
+        doc,
+    )
+    .unwrap();
+    raw
+}
+
 /// A log file delivered a second time: a copy beside it, its name's random
 /// part ending in `mark`.
 fn deliver_again(file: &Path, mark: &str) {
@@ -756,11 +772,6 @@ fn rows_are_stored_by_eventtime_then_eventid_with_nulls_last() {
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     // One log file; many events share a second, and eventids that agree on
     // their first 8 bytes must still be ordered by the whole id.
-    let raw = tempfile::tempdir().unwrap();
-    let day = raw
-        .path()
-        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
-    std::fs::create_dir_all(&day).unwrap();
     let event = |time: Option<&str>, id: Option<&str>| {
         let mut e = serde_json::json!({"eventVersion": "1.08", "eventSource": "s3.amazonaws.com",
             "eventName": "GetObject", "awsRegion": "us-east-1",
@@ -785,11 +796,7 @@ fn rows_are_stored_by_eventtime_then_eventid_with_nulls_last() {
         event(t1, Some("abcdefgh\u{0}")),
         event(None, None),
     ];
-    std::fs::write(
-        day.join("111122223333_CloudTrail_us-east-1_20251001T1005Z_orderorderorder0.json"),
-        serde_json::json!({ "Records": records }).to_string(),
-    )
-    .unwrap();
+    let raw = one_log_file(&serde_json::json!({ "Records": records }).to_string());
     let dest = tempfile::tempdir().unwrap();
     convert(raw.path(), dest.path());
     let mut stored = Vec::new();
@@ -1077,11 +1084,6 @@ fn the_page_index_is_read_only_for_files_with_pages_to_tell_apart() {
     // One day of 30,000 events in one log file: its column chunks are two
     // pages (a page holds up to 20,000 rows). The first 20,480 events come
     // from one address, the rest from another.
-    let raw = tempfile::tempdir().unwrap();
-    let day = raw
-        .path()
-        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
-    std::fs::create_dir_all(&day).unwrap();
     let records: Vec<String> = (0..30_000)
         .map(|i| {
             let ip = if i < 20_480 { "10.0.0.1" } else { "10.0.0.9" };
@@ -1093,14 +1095,7 @@ fn the_page_index_is_read_only_for_files_with_pages_to_tell_apart() {
             )
         })
         .collect();
-    let doc = format!(r#"{{"Records":[{}]}}"#, records.join(","));
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut gz, doc.as_bytes()).unwrap();
-    std::fs::write(
-        day.join("111122223333_CloudTrail_us-east-1_20251001T2355Z_a1b2c3d4e5f6a7b8.json.gz"),
-        gz.finish().unwrap(),
-    )
-    .unwrap();
+    let raw = one_log_file(&format!(r#"{{"Records":[{}]}}"#, records.join(",")));
     let small = sample(1);
     let (big, few) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     convert(raw.path(), big.path());
@@ -1125,21 +1120,7 @@ fn the_page_index_is_read_only_for_files_with_pages_to_tell_apart() {
     let small_files = one_page(few.path());
     assert!(small_files.len() > 5 && small_files.iter().all(|&one| one));
 
-    let plan = |d: &Path, sql: &str| {
-        let out = run(
-            &[
-                "--source",
-                d.to_str().unwrap(),
-                "--format",
-                "csv",
-                "-e",
-                &format!("EXPLAIN ANALYZE {sql}"),
-            ],
-            "",
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout)
-    };
+    let plan = |d: &Path, sql: &str| explain(d.to_str().unwrap(), &format!("ANALYZE {sql}"));
     // Many pages: the page index leaves out the first page (20,000 rows).
     let sql = "SELECT count(*) FROM cloudtrail WHERE sourceipaddress = '10.0.0.9'";
     let shown = plan(big.path(), sql);
