@@ -136,9 +136,9 @@ pub struct ConvertArgs {
     /// one account and region, two or more at once (one per core); each
     /// group is a commit and writes a Parquet file per day it holds.
     /// Lower it on a machine short of memory: a group takes about forty
-    /// times its gzip.
+    /// times its gzip. From 1 to 1048576 (1 GiB).
     #[arg(long, value_name = "KIB", default_value_t = crate::convert::GROUP_KIB,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
     pub group_kib: u64,
 }
 

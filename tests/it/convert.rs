@@ -293,6 +293,14 @@ fn one_run_writes_a_file_per_partition_whatever_the_groups() {
     assert_eq!(split.len(), files.len());
     assert!(split.values().sum::<usize>() > 2 * files.len(), "{split:?}");
     assert_eq!(content(small.path()), content(whole.path()));
+    // A group of nothing is refused, before anything is written.
+    let none = tempfile::tempdir().unwrap();
+    let at = none.path().join("ds");
+    assert_fails_saying(
+        &["convert", source, at.to_str().unwrap(), "--group-kib", "0"],
+        "0 is not in 1..=1048576",
+    );
+    assert!(!at.exists());
 }
 
 #[test]
