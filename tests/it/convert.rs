@@ -23,6 +23,14 @@ fn sample(days: u32) -> tempfile::TempDir {
     dir
 }
 
+/// A sample archive of `days` days, and its conversion in one run.
+fn converted_sample(days: u32) -> (tempfile::TempDir, tempfile::TempDir) {
+    let raw = sample(days);
+    let dest = tempfile::tempdir().unwrap();
+    convert(raw.path(), dest.path());
+    (raw, dest)
+}
+
 /// An archive of one log file, a day of one account and region, holding
 /// the JSON text `doc`.
 fn one_log_file(doc: &str) -> tempfile::TempDir {
@@ -405,9 +413,7 @@ fn killed_runs_give_the_whole_dataset(raw: &Path, args: &[&str]) {
 
 #[test]
 fn queries_read_the_commits_alone_and_convert_needs_the_objects_files() {
-    let raw = sample(1);
-    let dest = tempfile::tempdir().unwrap();
-    convert(raw.path(), dest.path());
+    let (raw, dest) = converted_sample(1);
     let d = dest.path().to_str().unwrap();
     let before = content(dest.path());
     // An objects file no commit names (left by a killed run): removed by
@@ -580,9 +586,7 @@ fn parquet_hive_type(t: &datafusion::parquet::schema::types::Type) -> String {
 #[test]
 fn athena_ddl_matches_the_files_written() {
     use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
-    let raw = sample(2);
-    let dest = tempfile::tempdir().unwrap();
-    convert(raw.path(), dest.path());
+    let (raw, dest) = converted_sample(2);
     let out = run(
         &[
             "athena-ddl",
@@ -682,9 +686,7 @@ fn pruning(plan: &str, name: &str) -> (u64, u64) {
 
 #[test]
 fn lookups_by_nested_identity_fields_prune_row_groups() {
-    let raw = sample(3);
-    let dest = tempfile::tempdir().unwrap();
-    convert(raw.path(), dest.path());
+    let (_raw, dest) = converted_sample(3);
     let d = dest.path().to_str().unwrap();
     // Values inside every file's min..max range, held by none: statistics
     // cannot rule the row groups out, the bloom filters do (for identity
@@ -730,9 +732,7 @@ fn lookups_by_nested_identity_fields_prune_row_groups() {
 
 #[test]
 fn a_lookup_by_event_name_opens_only_the_files_that_hold_it() {
-    let raw = sample(3);
-    let dest = tempfile::tempdir().unwrap();
-    convert(raw.path(), dest.path());
+    let (raw, dest) = converted_sample(3);
     let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
     let stats = |sql: &str| {
         let out = run(
@@ -930,9 +930,7 @@ fn a_shell_session_sees_a_dataset_converted_again_in_its_place() {
 fn files_are_zstd_where_it_pays_with_statistics_bloom_filters_and_time_deltas() {
     use datafusion::parquet::basic::{Compression, Encoding};
     use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
-    let raw = sample(2);
-    let dest = tempfile::tempdir().unwrap();
-    convert(raw.path(), dest.path());
+    let (_raw, dest) = converted_sample(2);
     let files: Vec<_> = files_under(dest.path())
         .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
@@ -1001,9 +999,7 @@ fn files_are_zstd_where_it_pays_with_statistics_bloom_filters_and_time_deltas() 
 
 #[test]
 fn time_limits_give_the_raw_answers_and_spare_the_files_they_cover() {
-    let raw = sample(3);
-    let dest = tempfile::tempdir().unwrap();
-    convert(raw.path(), dest.path());
+    let (raw, dest) = converted_sample(3);
     let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
     // The last time before 2025-10-02 (a file's latest, on a bound).
     let last = csv_answer(
@@ -1054,9 +1050,7 @@ fn time_limits_give_the_raw_answers_and_spare_the_files_they_cover() {
 
 #[test]
 fn counts_and_the_time_span_come_from_the_manifest_when_nothing_filters_the_files() {
-    let raw = sample(3);
-    let dest = tempfile::tempdir().unwrap();
-    convert(raw.path(), dest.path());
+    let (raw, dest) = converted_sample(3);
     let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
     let plan = |sql: &str| explain(d, sql);
     // (query, answered without reading a file)
