@@ -55,8 +55,12 @@ impl Place {
     pub async fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
         match self {
             Place::Local(root) => {
+                // Read in place: these are small manifest files, in the page
+                // cache, and tokio::fs would start a thread of the blocking
+                // pool for each one read at once (34 threads, a fifth of a
+                // query's time on a dataset of 36 commits).
                 let path = root.join(rel);
-                match tokio::fs::read(&path).await {
+                match std::fs::read(&path) {
                     Ok(b) => Ok(Some(b)),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                     Err(e) => Err(Error::io(&path, e)),
