@@ -6,8 +6,11 @@
 
 pub mod converted;
 pub mod filters;
+mod gunzip;
 pub mod local_reads;
 pub mod report;
+
+pub use gunzip::maybe_gunzip;
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -345,26 +348,6 @@ pub fn read_log_file(decoder: &mut Decoder, location: &str) -> Result<FileOutcom
     let bytes = std::fs::read(location).map_err(|e| FileProblem(format!("cannot read: {e}")))?;
     let text = maybe_gunzip(bytes)?;
     decoder.decode(&text, location)
-}
-
-/// Inflate gzip data (magic `1f 8b`); other bytes are returned as they are.
-pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, FileProblem> {
-    use std::io::Read;
-    if bytes.len() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b {
-        return Ok(bytes);
-    }
-    // ISIZE trailer: uncompressed size mod 2^32, a good capacity hint.
-    let hint = bytes
-        .len()
-        .checked_sub(4)
-        .map(|at| u32::from_le_bytes(bytes[at..].try_into().unwrap_or([0; 4])) as usize)
-        .unwrap_or(0)
-        .min(256 << 20);
-    let mut out = Vec::with_capacity(hint);
-    flate2::read::GzDecoder::new(&bytes[..])
-        .read_to_end(&mut out)
-        .map_err(|e| FileProblem(format!("corrupt or truncated gzip: {e}")))?;
-    Ok(out)
 }
 
 #[cfg(test)]

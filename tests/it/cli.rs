@@ -216,6 +216,14 @@ fn bad_archive() -> tempfile::TempDir {
     std::fs::write(name("notjson000000000"), gz(b"hello")).unwrap();
     std::fs::write(name("norecords0000000"), gz(br#"{"foo":[]}"#)).unwrap();
     std::fs::write(name("empty00000000000"), b"").unwrap();
+    // Two gzip members in one file (as `cat a.gz b.gz` makes): both are read.
+    let mut two = gz(br#"{"Records":[{"eventName":"F"}]}"#);
+    two.extend(gz(br#"{"Records":[{"eventName":"G"}]}"#));
+    std::fs::write(name("twomembers000000"), two).unwrap();
+    // Bytes after the gzip data: the file is skipped, not read in part.
+    let mut tail = gz(br#"{"Records":[{"eventName":"H"}]}"#);
+    tail.extend(b"junk");
+    std::fs::write(name("trailing00000000"), tail).unwrap();
     std::fs::write(
         name("badrecord0000000"),
         gz(br#"{"Records":[42,{"eventName":"E"}]}"#),
@@ -232,13 +240,17 @@ fn bad_files_are_reported_counted_and_skipped() {
     let sql = "SELECT eventname, readonly FROM cloudtrail ORDER BY eventname";
     let out = run(&["--source", &src, "--format", "csv", "-e", sql], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "eventname,readonly\nA,\nB,\nE,\n");
+    assert_eq!(
+        text(&out.stdout),
+        "eventname,readonly\nA,\nB,\nE,\nF,\nG,\n"
+    );
     let err = text(&out.stderr);
     for (file, reason) in [
         ("truncated0000000", "corrupt or truncated gzip"),
         ("notjson000000000", "not a JSON object or array"),
         ("norecords0000000", "no \"Records\" or \"Events\" array"),
         ("empty00000000000", "empty file"),
+        ("trailing00000000", "4 bytes after the end of the gzip data"),
     ] {
         assert!(
             err.lines().any(|l| l.contains(file) && l.contains(reason)),
@@ -250,7 +262,7 @@ fn bad_files_are_reported_counted_and_skipped() {
             .any(|l| l.contains("badrecord0000000") && l.contains("record 0 skipped")),
         "{err}"
     );
-    assert!(err.contains("4 files skipped as unreadable; 1 records skipped; 1 values of an unexpected type kept in extra_fields"), "{err}");
+    assert!(err.contains("5 files skipped as unreadable; 1 records skipped; 1 values of an unexpected type kept in extra_fields"), "{err}");
 }
 
 #[test]
