@@ -181,6 +181,45 @@ fn a_changed_byte_a_deleted_file_and_an_extra_file_are_found() {
 }
 
 #[test]
+fn a_log_file_is_hashed_over_all_its_gzip_members_and_nothing_after_them() {
+    let dir = sample();
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    let logs = files_in(&day);
+    // The same content compressed as two gzip members (as `cat a.gz b.gz`
+    // makes) is the same log file: the digest's hash is of the content.
+    let content = read_gz(&logs[0]);
+    let (a, b) = content.split_at(content.len() / 2);
+    write_gz(&logs[0], a);
+    let mut second = Vec::new();
+    let mut gz = flate2::write::GzEncoder::new(&mut second, flate2::Compression::default());
+    gz.write_all(b).unwrap();
+    gz.finish().unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&logs[0])
+        .unwrap()
+        .write_all(&second)
+        .unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(0), "{report}");
+    // Bytes appended after the gzip data are not ignored.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&logs[1])
+        .unwrap()
+        .write_all(b"appended")
+        .unwrap();
+    assert_problem(
+        dir.path(),
+        "log unreadable",
+        logs[1].to_str().unwrap(),
+        "8 bytes after the end of the gzip data",
+    );
+}
+
+#[test]
 fn a_deleted_or_changed_digest_is_found() {
     let dir = sample();
     let c = chain(dir.path());
