@@ -32,6 +32,11 @@ fn sample() -> tempfile::TempDir {
     dir
 }
 
+/// The log files' folder of the sample's first day in us-east-1.
+fn first_day(root: &Path) -> PathBuf {
+    root.join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01")
+}
+
 /// The digests of one chain, oldest first.
 fn chain(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -143,9 +148,7 @@ fn an_archive_as_written_passes() {
 #[test]
 fn a_changed_byte_a_deleted_file_and_an_extra_file_are_found() {
     let dir = sample();
-    let day = dir
-        .path()
-        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    let day = first_day(dir.path());
     let logs = files_in(&day);
     change_one_byte(&logs[0]);
     assert_problem(
@@ -183,10 +186,7 @@ fn a_changed_byte_a_deleted_file_and_an_extra_file_are_found() {
 #[test]
 fn a_log_file_is_hashed_over_all_its_gzip_members_and_nothing_after_them() {
     let dir = sample();
-    let day = dir
-        .path()
-        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
-    let logs = files_in(&day);
+    let logs = files_in(&first_day(dir.path()));
     // The same content compressed as two gzip members (as `cat a.gz b.gz`
     // makes) is the same log file: the digest's hash is of the content.
     let content = read_gz(&logs[0]);
