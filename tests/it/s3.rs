@@ -369,7 +369,8 @@ fn credentials_come_from_the_sdk_chain_profiles_and_credential_process() {
     assert!(
         err.contains("no AWS credentials were found")
             && err.contains("--no-sign-request")
-            && !err.contains("check the endpoint"),
+            && !err.contains("check the endpoint")
+            && !err.contains("External error"),
         "{err}"
     );
 }
