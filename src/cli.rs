@@ -111,6 +111,9 @@ pub enum Command {
     /// Convert an archive to a partitioned Parquet dataset, or bring one up
     /// to date: only objects not converted before are read.
     Convert(ConvertArgs),
+    /// Merge each partition's small Parquet files (one per conversion run
+    /// that added to it) into one, so queries open fewer files.
+    Compact(CompactArgs),
     /// Print the CREATE EXTERNAL TABLE (with partition projection) that lets
     /// Athena, Trino or Spark query a converted dataset once it is in S3.
     AthenaDdl(AthenaDdlArgs),
@@ -140,6 +143,20 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "KIB", default_value_t = crate::convert::GROUP_KIB,
           value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
     pub group_kib: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompactArgs {
+    /// The dataset (written by `trailsql convert`): a folder or
+    /// s3://bucket/prefix.
+    #[arg(value_name = "DEST")]
+    pub dest: String,
+    /// The Parquet a merged file is made of at most, in MiB; files this
+    /// big already are left alone. Compacting takes about ten times this
+    /// in memory. From 1 to 4096.
+    #[arg(long, value_name = "MIB", default_value_t = crate::convert::compact::FILE_MIB,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub file_mib: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -345,6 +362,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &cli).await,
         Some(Command::Verify(args)) => return verify(&cli, args).await,
         Some(Command::Convert(args)) => return convert(&cli, args).await,
+        Some(Command::Compact(args)) => return compact(&cli, args).await,
         Some(Command::AthenaDdl(args)) => {
             let place = crate::convert::Place::open(&args.dest, &s3_options(&cli)).await?;
             let dataset = crate::convert::Dataset::open(&place).await?;
@@ -502,6 +520,42 @@ async fn convert(cli: &Cli, args: &ConvertArgs) -> Result<i32> {
         out += &format!(
             "changed since it was converted, not converted again: {}\n",
             crate::output::escape_control(object)
+        );
+    }
+    eprint!("{out}");
+    Ok(0)
+}
+
+/// `trailsql compact`: merge, then say what was done.
+async fn compact(cli: &Cli, args: &CompactArgs) -> Result<i32> {
+    let started = Instant::now();
+    let dest = crate::convert::Place::open(&args.dest, &s3_options(cli)).await?;
+    let s = crate::convert::compact::compact(&dest, args.file_mib << 20).await?;
+    let mut out = String::new();
+    if s.leftovers_removed > 0 {
+        out += &format!(
+            "removed {} files an interrupted run had left\n",
+            s.leftovers_removed
+        );
+    }
+    if s.partitions == 0 {
+        out += &format!(
+            "nothing to compact in {}: no partition has two files under {} MiB\n",
+            dest.display(),
+            args.file_mib
+        );
+    } else {
+        out += &format!(
+            "compacted {} files into {} in {} partitions of {}: {} events, \
+             {:.1} MB of Parquet into {:.1} MB, {:.1} s\n",
+            s.files_before,
+            s.files_after,
+            s.partitions,
+            dest.display(),
+            s.rows,
+            s.bytes_in as f64 / 1e6,
+            s.bytes_out as f64 / 1e6,
+            started.elapsed().as_secs_f64()
         );
     }
     eprint!("{out}");

@@ -18,6 +18,7 @@
 //! names are leftovers of such a run and the next run deletes them. Readers
 //! take the files from the commits, never from a folder listing.
 
+pub mod compact;
 pub mod place;
 
 use std::collections::{BTreeMap, HashMap};
@@ -54,7 +55,12 @@ const OBJECTS_EXT: &str = "json";
 /// The format this code writes and reads. Version 1 kept each commit's
 /// objects inside the commit.
 const FORMAT: &str = "trailsql-parquet";
-const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION: u32 = 3;
+/// Versions this build reads: 3 added commits that replace files
+/// (`trailsql compact`); a version 2 dataset has none, and becomes version 3
+/// when it is first compacted, so that an older trailsql, which would read
+/// the replaced files too, refuses it.
+const READABLE_VERSIONS: [u32; 2] = [2, 3];
 /// Hive's name for a partition whose value is NULL.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
@@ -181,6 +187,11 @@ pub struct Commit {
     /// Events left out as duplicates (`--dedupe`).
     #[serde(default)]
     pub duplicates: u64,
+    /// Paths of files of earlier commits this commit's files take the
+    /// place of (`trailsql compact`): from this commit on they are no part
+    /// of the dataset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaces: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -238,6 +249,8 @@ pub struct Dataset {
     pub place: Place,
     pub commits: Vec<Commit>,
     pub dedupe: bool,
+    /// The format version in `dataset.json`.
+    pub version: u32,
 }
 
 impl Dataset {
@@ -254,10 +267,11 @@ impl Dataset {
         })?;
         let info: DatasetInfo =
             serde_json::from_slice(&text).map_err(|e| Error::Usage(format!("{}: {e}", at())))?;
-        if info.format != FORMAT || info.version != FORMAT_VERSION {
+        if info.format != FORMAT || !READABLE_VERSIONS.contains(&info.version) {
             return Err(Error::Usage(format!(
-                "{}: a {} version {} dataset; this trailsql reads {FORMAT} version \
-                 {FORMAT_VERSION} (convert the archive again into a new folder)",
+                "{}: a {} version {} dataset; this trailsql reads {FORMAT} versions \
+                 {READABLE_VERSIONS:?} (convert the archive again into a new folder, \
+                 or use the trailsql that wrote it)",
                 place.display(),
                 info.format,
                 info.version
@@ -294,6 +308,7 @@ impl Dataset {
             place: place.clone(),
             commits,
             dedupe: info.dedupe,
+            version: info.version,
         })
     }
 
@@ -338,8 +353,18 @@ impl Dataset {
         Ok(dataset)
     }
 
+    /// The dataset's files: those of every commit but the ones a later
+    /// commit replaces.
     pub fn files(&self) -> impl Iterator<Item = &FileEntry> {
-        self.commits.iter().flat_map(|c| &c.files)
+        let replaced: std::collections::HashSet<&str> = self
+            .commits
+            .iter()
+            .flat_map(|c| c.replaces.iter().map(String::as_str))
+            .collect();
+        self.commits
+            .iter()
+            .flat_map(|c| &c.files)
+            .filter(move |f| !replaced.contains(f.path.as_str()))
     }
 
     /// Every source object converted (or found unreadable), by key.
@@ -994,25 +1019,7 @@ pub async fn convert(
             "{from} and {to} overlap: write the dataset outside the archive"
         )));
     }
-    // One conversion at a time in a local folder; the lock goes with the
-    // process, however it ends. (S3 has no such lock: do not run two
-    // conversions into one S3 dataset at once.)
-    let _lock = match dest {
-        Place::Local(dir) => {
-            let meta = dir.join(DATASET_DIR);
-            place::create_dirs_durably(&meta)?;
-            let lock_path = meta.join("lock");
-            let lock = std::fs::File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
-            lock.try_lock().map_err(|_| {
-                Error::Usage(format!(
-                    "{}: another trailsql convert is writing this dataset",
-                    dir.display()
-                ))
-            })?;
-            Some(lock)
-        }
-        Place::S3(_) => None,
-    };
+    let _lock = lock(dest)?;
     if !dataset_at(dest).await? {
         let text = serde_json::to_vec(&DatasetInfo {
             format: FORMAT.into(),
@@ -1136,12 +1143,35 @@ pub async fn convert(
             files: written,
             unreadable: group.unreadable,
             duplicates,
+            replaces: Vec::new(),
         };
         write_commit(dest, &commit).await?;
         summary.commits += 1;
         dataset.commits.push(commit);
     }
     Ok(summary)
+}
+
+/// Take the dataset's lock, in a local folder: one conversion or compaction
+/// at a time; the lock goes with the process, however it ends. (S3 has no
+/// such lock: do not run two of them on one S3 dataset at once.)
+fn lock(dest: &Place) -> Result<Option<std::fs::File>> {
+    match dest {
+        Place::Local(dir) => {
+            let meta = dir.join(DATASET_DIR);
+            place::create_dirs_durably(&meta)?;
+            let lock_path = meta.join("lock");
+            let lock = std::fs::File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+            lock.try_lock().map_err(|_| {
+                Error::Usage(format!(
+                    "{}: another trailsql convert or compact is writing this dataset",
+                    dir.display()
+                ))
+            })?;
+            Ok(Some(lock))
+        }
+        Place::S3(_) => Ok(None),
+    }
 }
 
 /// The Hive/Athena type of an Arrow type in the dataset's files.

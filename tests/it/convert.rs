@@ -326,6 +326,179 @@ fn a_deduplicating_conversion_killed_and_run_again_keeps_each_event_once() {
     killed_runs_give_the_whole_dataset(raw.path(), &["--dedupe", "--group-kib", "16"]);
 }
 
+/// `trailsql convert SOURCE DEST --group-kib 1`: groups of a log file or
+/// two, so that each partition gets many small files, as from many runs.
+fn convert_in_small_groups(source: &Path, dest: &Path) {
+    let out = run(
+        &[
+            "convert",
+            source.to_str().unwrap(),
+            dest.to_str().unwrap(),
+            "--group-kib",
+            "1",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// `trailsql compact DEST`: what it printed on stderr.
+fn compact(dest: &Path) -> String {
+    let out = run(&["compact", dest.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stderr)
+}
+
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect()
+}
+
+/// The partition folders (`date=...`) of a dataset.
+fn partitions(dir: &Path) -> std::collections::BTreeSet<PathBuf> {
+    parquet_files(dir)
+        .iter()
+        .map(|p| p.parent().unwrap().to_path_buf())
+        .collect()
+}
+
+#[test]
+fn compaction_leaves_a_file_per_partition_and_the_same_rows() {
+    let raw = sample(2);
+    let dest = tempfile::tempdir().unwrap();
+    convert_in_small_groups(raw.path(), dest.path());
+    let d = dest.path();
+    let before = content(d);
+    let (files, parts) = (parquet_files(d).len(), partitions(d).len());
+    assert!(files > 3 * parts, "{files} files in {parts} partitions");
+    // A dataset of format version 2 (before compaction existed) is read,
+    // and becomes version 3 when compacted; a version this trailsql does
+    // not know is refused.
+    let info = d.join("_trailsql/dataset.json");
+    let v3 = std::fs::read_to_string(&info).unwrap();
+    assert!(v3.contains(r#""version":3"#), "{v3}");
+    std::fs::write(&info, v3.replace(r#""version":3"#, r#""version":2"#)).unwrap();
+    assert_eq!(content(d), before);
+
+    let said = compact(d);
+    assert!(
+        said.starts_with(&format!(
+            "compacted {files} files into {parts} in {parts} partitions of "
+        )),
+        "{said}"
+    );
+    assert_eq!(parquet_files(d).len(), parts);
+    assert_eq!(content(d), before);
+    assert_eq!(content(d), content(raw.path()));
+    assert!(std::fs::read_to_string(&info)
+        .unwrap()
+        .contains(r#""version":3"#));
+    // Nothing left to merge.
+    assert!(
+        compact(d).starts_with("nothing to compact in "),
+        "{}",
+        compact(d)
+    );
+    // The dataset is still brought up to date by convert: a late log file
+    // for a compacted day is added (a file beside the merged one), and
+    // compacted in turn.
+    let day = raw
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    let late =
+        day.join("111122223333_CloudTrail_us-east-1_20251001T2359Z_latelatelatelate.json.gz");
+    std::fs::write(
+        &late,
+        r#"{"Records":[{"eventVersion":"1.08","eventTime":"2025-10-01T09:00:00Z",
+        "eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1",
+        "eventID":"late-0000-0000-0000-000000000001","recipientAccountId":"111122223333",
+        "userIdentity":{"type":"IAMUser","userName":"late"}}]}"#,
+    )
+    .unwrap();
+    let again = convert(raw.path(), d);
+    assert!(again.starts_with("converted 1 of "), "{again}");
+    assert_eq!(parquet_files(d).len(), parts + 1);
+    let said = compact(d);
+    assert!(
+        said.starts_with("compacted 2 files into 1 in 1 partitions"),
+        "{said}"
+    );
+    assert_eq!(content(d), content(raw.path()));
+
+    std::fs::write(&info, v3.replace(r#""version":3"#, r#""version":99"#)).unwrap();
+    assert_fails_saying(
+        &[
+            "--source",
+            d.to_str().unwrap(),
+            "-e",
+            "SELECT 1 FROM cloudtrail",
+        ],
+        "version 99 dataset",
+    );
+}
+
+#[test]
+fn a_compaction_killed_at_any_moment_loses_and_duplicates_nothing() {
+    let raw = sample(3);
+    let small = tempfile::tempdir().unwrap();
+    convert_in_small_groups(raw.path(), small.path());
+    let expected = content(small.path());
+    // What an uninterrupted compaction gives.
+    let whole = tempfile::tempdir().unwrap();
+    crate::s3::copy_tree(small.path(), whole.path());
+    let started = Instant::now();
+    compact(whole.path());
+    let took = started.elapsed();
+    let files = parquet_files(whole.path()).len();
+    let commits = |dir: &Path| files_in(&dir.join("_trailsql/commits")).len();
+    let (first_commits, last_commits) = (commits(small.path()), commits(whole.path()));
+
+    // Each time from the dataset before compaction: killed at a point
+    // spread over the time a whole run took (a fixed pseudo-random
+    // sequence, so a failure can be repeated), then run again to the end.
+    let mut seed: u64 = 0xc0a1_e5ce;
+    let (mut kills, mut midway) = (0, 0);
+    for _ in 0..8 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let fraction = (seed >> 33) as f64 / (1u64 << 31) as f64;
+        let dest = tempfile::tempdir().unwrap();
+        crate::s3::copy_tree(small.path(), dest.path());
+        let mut child = bin()
+            .args(["compact", dest.path().to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs_f64(took.as_secs_f64() * fraction));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        // Wherever it stopped, the dataset holds every row once.
+        assert_eq!(content(dest.path()), expected, "killed at {fraction:.2}");
+        let done = commits(dest.path());
+        if done > first_commits && done < last_commits {
+            midway += 1;
+        }
+        compact(dest.path());
+        assert_eq!(content(dest.path()), expected, "killed at {fraction:.2}");
+        assert_eq!(parquet_files(dest.path()).len(), files);
+        assert!(!files_under(dest.path())
+            .iter()
+            .any(|p| p.to_str().unwrap().ends_with(".partial")));
+    }
+    assert!(kills > 0, "every run ended before it could be killed");
+    assert!(
+        midway > 0,
+        "no kill came between two commits ({kills} kills)"
+    );
+}
+
 /// Convert `raw` whole; then again into another folder, killing runs at
 /// points spread over the time the whole run took (a fixed pseudo-random
 /// sequence, so a failure can be repeated), each carrying on from what the

@@ -687,4 +687,34 @@ fn convert_reads_from_and_writes_to_s3() {
         "{ddl}{}",
         text(&out.stderr)
     );
+    // Compaction in S3: small groups give many objects per partition; they
+    // are merged, the merged ones deleted, the rows the same.
+    let out = run_s3(
+        addr,
+        SECRET,
+        &[
+            "convert",
+            "s3://trail-bucket/raw",
+            "s3://trail-bucket/small",
+            "--group-kib",
+            "1",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let parquet = || {
+        files_under(&root.path().join("trail-bucket/small"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .count()
+    };
+    let before = parquet();
+    let out = run_s3(addr, SECRET, &["compact", "s3://trail-bucket/small"]);
+    let said = text(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.starts_with(&format!("compacted {before} files into ")),
+        "{said}"
+    );
+    assert!(parquet() < before / 3, "{} of {before} left", parquet());
+    assert_eq!(query("s3://trail-bucket/small"), expected);
 }

@@ -1,0 +1,265 @@
+//! `trailsql compact DEST`: each partition's small files merged into one.
+//!
+//! Every conversion run writes a file per partition it adds events to, so a
+//! dataset brought up to date every few minutes collects many small files
+//! per day, and a query pays for each file it opens. Compaction reads a
+//! partition's files, sorts their rows as a conversion does, and writes them
+//! as one file, recorded by a commit that names the files it replaces. Until
+//! that commit exists the old files are the dataset; from then on the new
+//! one is, and the old ones are deleted (by this run, or as leftovers by the
+//! next run if this one is killed first). Rows are neither added nor lost:
+//! the same rows in the same order, in fewer files.
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+
+use super::{
+    dataset_at, file_schema, info_path, lock, parquet_file, remove_leftovers, write_commit, Commit,
+    Dataset, DatasetInfo, FileEntry, PartKey, Place, Row, FORMAT, FORMAT_VERSION,
+};
+use crate::error::{Error, Result};
+
+/// The Parquet a compacted file is made of at most, in MiB, by default
+/// (`compact --file-mib`). A partition with more is compacted into several
+/// files; a file this big already is left as it is. Compacting takes about
+/// ten times this in memory.
+pub const FILE_MIB: u64 = 32;
+
+/// What a compaction did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Partitions with files merged.
+    pub partitions: usize,
+    pub files_before: usize,
+    pub files_after: usize,
+    pub rows: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Files an interrupted run had left, removed first.
+    pub leftovers_removed: usize,
+}
+
+/// The files to merge: in each partition, runs of files (in path order,
+/// which is commit order) each under `max_bytes`, of at most `max_bytes`
+/// together and of two files or more.
+pub fn plan(files: &[&FileEntry], max_bytes: u64) -> Vec<(PartKey, Vec<FileEntry>)> {
+    let mut by_partition: std::collections::BTreeMap<PartKey, Vec<&FileEntry>> =
+        std::collections::BTreeMap::new();
+    for f in files {
+        let key = (f.account.clone(), f.region.clone(), f.date.clone());
+        by_partition.entry(key).or_default().push(f);
+    }
+    let mut out = Vec::new();
+    for (key, mut files) in by_partition {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut run: Vec<FileEntry> = Vec::new();
+        let mut bytes = 0;
+        let mut close = |run: &mut Vec<FileEntry>| {
+            if run.len() > 1 {
+                out.push((key.clone(), std::mem::take(run)));
+            }
+            run.clear();
+        };
+        for f in files {
+            if f.bytes >= max_bytes {
+                close(&mut run);
+                bytes = 0;
+                continue;
+            }
+            if bytes + f.bytes > max_bytes {
+                close(&mut run);
+                bytes = 0;
+            }
+            bytes += f.bytes;
+            run.push(f.clone());
+        }
+        close(&mut run);
+    }
+    out
+}
+
+/// Merge the small files of each partition of the dataset at `dest` into
+/// files of at most `max_bytes` of Parquet, a commit each.
+pub async fn compact(dest: &Place, max_bytes: u64) -> Result<Summary> {
+    let _lock = lock(dest)?;
+    if !dataset_at(dest).await? {
+        return Err(Error::Usage(format!(
+            "{}: not a dataset written by trailsql convert",
+            dest.display()
+        )));
+    }
+    let mut dataset = Dataset::open(dest).await?;
+    let mut summary = Summary {
+        leftovers_removed: remove_leftovers(&dataset).await?,
+        ..Summary::default()
+    };
+    let files: Vec<&FileEntry> = dataset.files().collect();
+    let plan = plan(&files, max_bytes);
+    if plan.is_empty() {
+        return Ok(summary);
+    }
+    if dataset.version < FORMAT_VERSION {
+        // Before the first commit that replaces files: an older trailsql
+        // would read the replaced files as well as their replacement.
+        let info = DatasetInfo {
+            format: FORMAT.into(),
+            version: FORMAT_VERSION,
+            dedupe: dataset.dedupe,
+        };
+        let text = serde_json::to_vec(&info).map_err(|e| Error::Usage(e.to_string()))?;
+        dest.put(&info_path(), text).await?;
+        dataset.version = FORMAT_VERSION;
+    }
+    let first_seq = dataset.next_seq();
+    for (seq, (key, old)) in (first_seq..).zip(plan) {
+        let batches = read_files(dest, &old).await?;
+        let rows: Vec<Row> = batches
+            .iter()
+            .enumerate()
+            .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| (b, r)))
+            .collect();
+        let path = format!(
+            "account={}/region={}/date={}/part-{seq:010}-000.parquet",
+            key.0, key.1, key.2
+        );
+        let (entry, bytes) =
+            tokio::task::spawn_blocking(move || parquet_file(&key, &path, &batches, rows))
+                .await
+                .map_err(|e| Error::Usage(format!("a compaction task failed: {e}")))??;
+        let rows_before: u64 = old.iter().map(|f| f.rows).sum();
+        if entry.rows != rows_before {
+            return Err(Error::Usage(format!(
+                "{}: compacting {} files read {} rows where their commits say {rows_before}; \
+                 their partition was left as it was",
+                dest.display(),
+                old.len(),
+                entry.rows
+            )));
+        }
+        dest.put(&entry.path, bytes).await?;
+        summary.partitions += 1;
+        summary.files_before += old.len();
+        summary.files_after += 1;
+        summary.rows += entry.rows;
+        summary.bytes_in += old.iter().map(|f| f.bytes).sum::<u64>();
+        summary.bytes_out += entry.bytes;
+        let commit = Commit {
+            seq,
+            objects: Vec::new(),
+            files: vec![entry],
+            unreadable: Vec::new(),
+            duplicates: 0,
+            replaces: old.iter().map(|f| f.path.clone()).collect(),
+        };
+        write_commit(dest, &commit).await?;
+        dataset.commits.push(commit);
+        for f in &old {
+            dest.delete(&f.path).await?;
+        }
+    }
+    Ok(summary)
+}
+
+/// The rows of `files`, as written (the dataset's file schema).
+async fn read_files(dest: &Place, files: &[FileEntry]) -> Result<Vec<RecordBatch>> {
+    let mut batches = Vec::new();
+    for f in files {
+        let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{}: {e}", f.path));
+        let bytes = dest.read(&f.path).await?.ok_or_else(|| {
+            Error::Usage(format!(
+                "{}/{}: named by a commit but not there",
+                dest.display(),
+                f.path
+            ))
+        })?;
+        let options = ArrowReaderOptions::new().with_schema(file_schema());
+        let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
+            bytes::Bytes::from(bytes),
+            options,
+        )
+        .map_err(|e| bad(&e))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| bad(&e))?;
+        for batch in reader {
+            batches.push(batch.map_err(|e| bad(&e))?);
+        }
+    }
+    Ok(batches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, date: &str, bytes: u64) -> FileEntry {
+        FileEntry {
+            path: path.into(),
+            account: "1".into(),
+            region: "r".into(),
+            date: date.into(),
+            rows: 1,
+            bytes,
+            min_ms: None,
+            max_ms: None,
+            event_names: None,
+            written_ms: None,
+            one_page: None,
+        }
+    }
+
+    fn paths(plan: &[(PartKey, Vec<FileEntry>)]) -> Vec<Vec<&str>> {
+        plan.iter()
+            .map(|(_, files)| files.iter().map(|f| f.path.as_str()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn runs_of_small_files_in_one_partition_are_merged() {
+        let files = [
+            file("d1/c", "d1", 10),
+            file("d1/a", "d1", 10),
+            file("d1/b", "d1", 10),
+            file("d2/a", "d2", 10),
+            file("d3/a", "d3", 10),
+            file("d3/b", "d3", 10),
+        ];
+        let refs: Vec<&FileEntry> = files.iter().collect();
+        // A partition of one file is left alone; files of a partition are
+        // taken in path (commit) order.
+        assert_eq!(
+            paths(&plan(&refs, 100)),
+            vec![vec!["d1/a", "d1/b", "d1/c"], vec!["d3/a", "d3/b"]]
+        );
+    }
+
+    #[test]
+    fn merged_files_stay_under_the_size_and_big_files_are_left_alone() {
+        let files = [
+            file("d/1", "d", 40),
+            file("d/2", "d", 40),
+            file("d/3", "d", 40),
+            file("d/4", "d", 100),
+            file("d/5", "d", 30),
+            file("d/6", "d", 30),
+            file("d/7", "d", 99),
+        ];
+        let refs: Vec<&FileEntry> = files.iter().collect();
+        // 40+40 fit in 100, the third would not; 100 is big enough; 30+30
+        // fit, 99 more would not, and alone it is a run of one.
+        assert_eq!(
+            paths(&plan(&refs, 100)),
+            vec![vec!["d/1", "d/2"], vec!["d/5", "d/6"]]
+        );
+    }
+
+    #[test]
+    fn nothing_to_merge_is_an_empty_plan() {
+        let files = [file("d1/a", "d1", 10), file("d2/a", "d2", 10)];
+        let refs: Vec<&FileEntry> = files.iter().collect();
+        assert!(plan(&refs, 100).is_empty());
+        assert!(plan(&[], 100).is_empty());
+    }
+}
