@@ -96,3 +96,23 @@ for q in lookup callers; do
     diff "$WORK/pq-answer.txt" "$WORK/duck-answer.txt" || true
   fi
 done
+
+# Compaction: the archive converted in groups of 256 KiB of gzip (the many
+# small files per day that runs every few minutes would leave), the
+# aggregate on it, `trailsql compact`, the aggregate again.
+echo "== compaction"
+SMALL="$WORK/parquet-small-$EPD"
+rm -rf "$SMALL"
+"$BIN" convert "$ARCHIVE" "$SMALL" --group-kib 256 2> "$WORK/err.txt"
+echo "before: $(find "$SMALL" -name '*.parquet' | wc -l) files"
+RUNS=10 timed "aggregate, before compaction" "$BIN" --source "$SMALL" --format csv -e "${QUESTION[callers]}"
+tail -n +2 "$WORK/out.txt" > "$WORK/small-answer.txt"
+RUNS=1 timed "trailsql compact" "$BIN" compact "$SMALL"
+cat "$WORK/err.txt"
+RUNS=10 timed "aggregate, after compaction" "$BIN" --source "$SMALL" --format csv -e "${QUESTION[callers]}"
+if diff -q "$WORK/small-answer.txt" <(tail -n +2 "$WORK/out.txt") > /dev/null \
+   && diff -q "$WORK/small-answer.txt" "$WORK/pq-answer.txt" > /dev/null; then
+  echo "answers: identical before, after, and on the dataset converted in one run"
+else
+  echo "answers DIFFER"
+fi

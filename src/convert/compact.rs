@@ -16,8 +16,9 @@ use datafusion::parquet::arrow::arrow_reader::{
 };
 
 use super::{
-    dataset_at, file_schema, info_path, lock, parquet_file, remove_leftovers, write_commit, Commit,
-    Dataset, DatasetInfo, FileEntry, PartKey, Place, Row, FORMAT, FORMAT_VERSION,
+    dataset_at, file_schema, groups_in_flight, info_path, lock, parquet_file, remove_leftovers,
+    write_commit, Commit, Dataset, DatasetInfo, FileEntry, PartKey, Place, Row, FORMAT,
+    FORMAT_VERSION,
 };
 use crate::error::{Error, Result};
 
@@ -112,22 +113,29 @@ pub async fn compact(dest: &Place, max_bytes: u64) -> Result<Summary> {
         dest.put(&info_path(), text).await?;
         dataset.version = FORMAT_VERSION;
     }
+    // Runs are read and merged several at a time (one per core); their
+    // files are stored and their commits written in order.
+    use futures::StreamExt;
     let first_seq = dataset.next_seq();
-    for (seq, (key, old)) in (first_seq..).zip(plan) {
-        let batches = read_files(dest, &old).await?;
-        let rows: Vec<Row> = batches
-            .iter()
-            .enumerate()
-            .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| (b, r)))
-            .collect();
-        let path = format!(
-            "account={}/region={}/date={}/part-{seq:010}-000.parquet",
-            key.0, key.1, key.2
-        );
-        let (entry, bytes) =
-            tokio::task::spawn_blocking(move || parquet_file(&key, &path, &batches, rows))
-                .await
-                .map_err(|e| Error::Usage(format!("a compaction task failed: {e}")))??;
+    let mut merged = futures::stream::iter((first_seq..).zip(plan))
+        .map(|(seq, (key, old))| {
+            let dest = dest.clone();
+            let task = tokio::spawn(async move { merge(&dest, seq, key, old).await });
+            async move {
+                task.await
+                    .map_err(|e| Error::Usage(format!("a compaction task failed: {e}")))?
+            }
+        })
+        .buffered(groups_in_flight());
+    let mut partitions = std::collections::BTreeSet::new();
+    while let Some(run) = merged.next().await {
+        let Merged {
+            seq,
+            key,
+            old,
+            entry,
+            bytes,
+        } = run?;
         let rows_before: u64 = old.iter().map(|f| f.rows).sum();
         if entry.rows != rows_before {
             return Err(Error::Usage(format!(
@@ -139,7 +147,7 @@ pub async fn compact(dest: &Place, max_bytes: u64) -> Result<Summary> {
             )));
         }
         dest.put(&entry.path, bytes).await?;
-        summary.partitions += 1;
+        partitions.insert(key);
         summary.files_before += old.len();
         summary.files_after += 1;
         summary.rows += entry.rows;
@@ -159,7 +167,45 @@ pub async fn compact(dest: &Place, max_bytes: u64) -> Result<Summary> {
             dest.delete(&f.path).await?;
         }
     }
+    summary.partitions = partitions.len();
     Ok(summary)
+}
+
+/// A run of files merged, not stored yet.
+struct Merged {
+    seq: u64,
+    key: PartKey,
+    old: Vec<FileEntry>,
+    entry: FileEntry,
+    bytes: Vec<u8>,
+}
+
+/// Read the files `old` of partition `key` and write their rows as one
+/// file (in memory) for commit `seq`.
+async fn merge(dest: &Place, seq: u64, key: PartKey, old: Vec<FileEntry>) -> Result<Merged> {
+    let batches = read_files(dest, &old).await?;
+    let rows: Vec<Row> = batches
+        .iter()
+        .enumerate()
+        .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| (b, r)))
+        .collect();
+    let path = format!(
+        "account={}/region={}/date={}/part-{seq:010}-000.parquet",
+        key.0, key.1, key.2
+    );
+    let (key, (entry, bytes)) = tokio::task::spawn_blocking(move || {
+        let written = parquet_file(&key, &path, &batches, rows);
+        written.map(|w| (key, w))
+    })
+    .await
+    .map_err(|e| Error::Usage(format!("a compaction task failed: {e}")))??;
+    Ok(Merged {
+        seq,
+        key,
+        old,
+        entry,
+        bytes,
+    })
 }
 
 /// The rows of `files`, as written (the dataset's file schema).
