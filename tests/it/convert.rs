@@ -326,6 +326,33 @@ fn a_deduplicating_conversion_killed_and_run_again_keeps_each_event_once() {
     killed_runs_give_the_whole_dataset(raw.path(), &["--dedupe", "--group-kib", "16"]);
 }
 
+/// The next of a fixed pseudo-random sequence of fractions in [0, 1), so
+/// that a failure of a test that kills runs can be repeated.
+fn next_fraction(seed: &mut u64) -> f64 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*seed >> 33) as f64 / (1u64 << 31) as f64
+}
+
+/// Run trailsql with `args` and SIGKILL it `after` that long, unless it
+/// ended first: whether it was killed.
+fn killed_after(args: &[&str], after: Duration) -> bool {
+    let mut child = bin()
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let killed = child.try_wait().unwrap().is_none();
+    if killed {
+        child.kill().unwrap();
+    }
+    child.wait().unwrap();
+    killed
+}
+
 /// `trailsql convert SOURCE DEST --group-kib 1`: groups of a log file or
 /// two, so that each partition gets many small files, as from many runs.
 fn convert_in_small_groups(source: &Path, dest: &Path) {
@@ -461,24 +488,13 @@ fn a_compaction_killed_at_any_moment_loses_and_duplicates_nothing() {
     let mut seed: u64 = 0xc0a1_e5ce;
     let (mut kills, mut midway) = (0, 0);
     for _ in 0..8 {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let fraction = (seed >> 33) as f64 / (1u64 << 31) as f64;
+        let fraction = next_fraction(&mut seed);
         let dest = tempfile::tempdir().unwrap();
         crate::s3::copy_tree(small.path(), dest.path());
-        let mut child = bin()
-            .args(["compact", dest.path().to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_secs_f64(took.as_secs_f64() * fraction));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
+        let args = ["compact", dest.path().to_str().unwrap()];
+        if killed_after(&args, took.mul_f64(fraction)) {
             kills += 1;
         }
-        child.wait().unwrap();
         // Wherever it stopped, the dataset holds every row once.
         assert_eq!(content(dest.path()), expected, "killed at {fraction:.2}");
         let done = commits(dest.path());
@@ -527,23 +543,11 @@ fn killed_runs_give_the_whole_dataset(raw: &Path, args: &[&str]) {
     let mut seed: u64 = 0x5eed_2026;
     let mut kills = 0;
     for _ in 0..12 {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let fraction = (seed >> 33) as f64 / (1u64 << 31) as f64;
-        let mut child = bin()
-            .args(["convert", source, dest.path().to_str().unwrap()])
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_secs_f64(took.as_secs_f64() * fraction));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
+        let fraction = next_fraction(&mut seed);
+        let convert = [&["convert", source, dest.path().to_str().unwrap()], args].concat();
+        if killed_after(&convert, took.mul_f64(fraction)) {
             kills += 1;
         }
-        child.wait().unwrap();
     }
     assert!(kills > 0, "every run ended before it could be killed");
     let out = run(
