@@ -14,7 +14,7 @@ pub fn list(root: &Path) -> Result<Listing> {
     if meta.is_file() {
         let location = root.display().to_string();
         // A file named explicitly is read even outside the layout.
-        let key = match classify(&slashed(root)) {
+        let key = match classify(&slashed(&location)) {
             Classified::Log(k) => Some(k),
             Classified::Skip(reason) if reason.contains("digest") => {
                 listing.skipped.push((location, reason));
@@ -46,8 +46,14 @@ fn modified(meta: &std::fs::Metadata) -> Option<String> {
     ))
 }
 
-fn slashed(p: &Path) -> String {
-    p.to_string_lossy().replace('\\', "/")
+/// A location with `/` between its names (a key's form), whatever the OS
+/// writes.
+fn slashed(location: &str) -> std::borrow::Cow<'_, str> {
+    if location.contains('\\') {
+        location.replace('\\', "/").into()
+    } else {
+        location.into()
+    }
 }
 
 fn walk(dir: &Path, listing: &mut Listing) -> Result<()> {
@@ -56,12 +62,7 @@ fn walk(dir: &Path, listing: &mut Listing) -> Result<()> {
         let location = path.to_string_lossy().into_owned();
         let size = meta.as_ref().map_or(0, |m| m.len());
         let version = meta.as_ref().and_then(modified);
-        let classified = if location.contains('\\') {
-            classify(&location.replace('\\', "/"))
-        } else {
-            classify(&location)
-        };
-        match classified {
+        match classify(&slashed(&location)) {
             Classified::Log(key) => listing.logs.push(LogFile {
                 location,
                 size,
