@@ -84,13 +84,14 @@ pub fn plan(files: &[&FileEntry], max_bytes: u64) -> Vec<(PartKey, Vec<FileEntry
 /// Merge the small files of each partition of the dataset at `dest` into
 /// files of at most `max_bytes` of Parquet, a commit each.
 pub async fn compact(dest: &Place, max_bytes: u64) -> Result<Summary> {
-    let _lock = lock(dest)?;
+    // Checked before the lock, which would make the dataset's folder.
     if !dataset_at(dest).await? {
         return Err(Error::Usage(format!(
             "{}: not a dataset written by trailsql convert",
             dest.display()
         )));
     }
+    let _lock = lock(dest)?;
     let mut dataset = Dataset::open(dest).await?;
     let mut summary = Summary {
         leftovers_removed: remove_leftovers(&dataset).await?,

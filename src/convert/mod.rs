@@ -16,7 +16,10 @@
 //! its Parquet files and its objects file are on disk, so a run killed at
 //! any moment leaves either the whole commit or none of it; files no commit
 //! names are leftovers of such a run and the next run deletes them. Readers
-//! take the files from the commits, never from a folder listing.
+//! take the files from the commits, never from a folder listing. A commit
+//! of `trailsql compact` (see [`compact`]) writes one file in the place of
+//! several and names those it replaces; they are no longer part of the
+//! dataset from that commit on.
 
 pub mod compact;
 pub mod place;

@@ -454,6 +454,14 @@ fn compaction_leaves_a_file_per_partition_and_the_same_rows() {
     );
     assert_eq!(content(d), content(raw.path()));
 
+    // Not a dataset: said, and nothing made there.
+    let nothing = d.join("no-dataset-here");
+    assert_fails_saying(
+        &["compact", nothing.to_str().unwrap()],
+        "not a dataset written by trailsql convert",
+    );
+    assert!(!nothing.exists());
+
     std::fs::write(&info, v3.replace(r#""version":3"#, r#""version":99"#)).unwrap();
     assert_fails_saying(
         &[
