@@ -538,13 +538,7 @@ async fn compact(cli: &Cli, args: &CompactArgs) -> Result<i32> {
             s.leftovers_removed
         );
     }
-    if s.partitions == 0 {
-        out += &format!(
-            "nothing to compact in {}: no partition has two files under {} MiB\n",
-            dest.display(),
-            args.file_mib
-        );
-    } else {
+    if s.partitions > 0 {
         out += &format!(
             "compacted {} files into {} in {} partitions of {}: {} events, \
              {:.1} MB of Parquet into {:.1} MB, {:.1} s\n",
@@ -556,6 +550,21 @@ async fn compact(cli: &Cli, args: &CompactArgs) -> Result<i32> {
             s.bytes_in as f64 / 1e6,
             s.bytes_out as f64 / 1e6,
             started.elapsed().as_secs_f64()
+        );
+    }
+    if s.commits_folded > 0 {
+        out += &format!(
+            "folded the {} commits of {} into a checkpoint\n",
+            s.commits_folded,
+            dest.display()
+        );
+    }
+    if s.partitions == 0 && s.commits_folded == 0 {
+        out += &format!(
+            "nothing to compact in {}: no partition has two files under {} MiB, \
+             and its manifest is one checkpoint\n",
+            dest.display(),
+            args.file_mib
         );
     }
     eprint!("{out}");

@@ -9,6 +9,12 @@
 //! one is, and the old ones are deleted (by this run, or as leftovers by the
 //! next run if this one is killed first). Rows are neither added nor lost:
 //! the same rows in the same order, in fewer files.
+//!
+//! Then the commits are folded into a checkpoint: one commit holding the
+//! dataset's files and every object converted, from which readers start, so
+//! that a query does not read one file per run of the dataset's history.
+//! The commits it holds are removed after it is stored (or, if the run is
+//! killed first, as leftovers by the next one).
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::parquet::arrow::arrow_reader::{
@@ -16,9 +22,9 @@ use datafusion::parquet::arrow::arrow_reader::{
 };
 
 use super::{
-    dataset_at, file_schema, groups_in_flight, info_path, lock, parquet_file, remove_leftovers,
-    write_commit, Commit, Dataset, DatasetInfo, FileEntry, PartKey, Place, Row, FORMAT,
-    FORMAT_VERSION,
+    checkpoint_path, commit_path, dataset_at, file_schema, groups_in_flight, info_path, lock,
+    objects_path, parquet_file, remove_leftovers, store_commit, write_commit, Commit, Dataset,
+    DatasetInfo, FileEntry, PartKey, Place, Row, FORMAT, FORMAT_VERSION,
 };
 use crate::error::{Error, Result};
 
@@ -40,6 +46,8 @@ pub struct Summary {
     pub bytes_out: u64,
     /// Files an interrupted run had left, removed first.
     pub leftovers_removed: usize,
+    /// Commits folded into the checkpoint written at the end.
+    pub commits_folded: usize,
 }
 
 /// The files to merge: in each partition, runs of files (in path order,
@@ -92,19 +100,20 @@ pub async fn compact(dest: &Place, max_bytes: u64) -> Result<Summary> {
         )));
     }
     let _lock = lock(dest)?;
-    let mut dataset = Dataset::open(dest).await?;
+    let mut dataset = Dataset::open_with_objects(dest).await?;
     let mut summary = Summary {
         leftovers_removed: remove_leftovers(&dataset).await?,
         ..Summary::default()
     };
     let files: Vec<&FileEntry> = dataset.files().collect();
     let plan = plan(&files, max_bytes);
-    if plan.is_empty() {
+    if plan.is_empty() && dataset.commits.len() < 2 {
         return Ok(summary);
     }
     if dataset.version < FORMAT_VERSION {
-        // Before the first commit that replaces files: an older trailsql
-        // would read the replaced files as well as their replacement.
+        // Before the first commit that replaces files or checkpoint: an
+        // older trailsql would read the replaced files as well as their
+        // replacement, or not know the checkpoint.
         let info = DatasetInfo {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
@@ -169,7 +178,44 @@ pub async fn compact(dest: &Place, max_bytes: u64) -> Result<Summary> {
         }
     }
     summary.partitions = partitions.len();
+    summary.commits_folded = checkpoint(&dataset).await?;
     Ok(summary)
+}
+
+/// Fold the dataset's commits into a checkpoint (the next number), then
+/// remove the commits and objects files it holds: readers start from it.
+/// Returns how many commits it holds.
+async fn checkpoint(dataset: &Dataset) -> Result<usize> {
+    let seq = dataset.next_seq();
+    let folded = Commit {
+        seq,
+        objects: dataset
+            .commits
+            .iter()
+            .flat_map(|c| c.objects.iter().cloned())
+            .collect(),
+        files: dataset.files().cloned().collect(),
+        unreadable: dataset
+            .commits
+            .iter()
+            .flat_map(|c| c.unreadable.iter().cloned())
+            .collect(),
+        duplicates: dataset.commits.iter().map(|c| c.duplicates).sum(),
+        replaces: Vec::new(),
+    };
+    store_commit(&dataset.place, &folded, &checkpoint_path(seq)).await?;
+    for c in &dataset.commits {
+        // The commit (or older checkpoint) first: while it is there, its
+        // objects file is not a leftover.
+        for path in [
+            commit_path(c.seq),
+            checkpoint_path(c.seq),
+            objects_path(c.seq),
+        ] {
+            dataset.place.delete(&path).await?;
+        }
+    }
+    Ok(dataset.commits.len())
 }
 
 /// A run of files merged, not stored yet.

@@ -53,17 +53,22 @@ pub const DATASET_DIR: &str = "_trailsql";
 const DATASET_FILE: &str = "dataset.json";
 const COMMITS_DIR: &str = "commits";
 const COMMIT_EXT: &str = "commit";
+/// A checkpoint is a commit that holds the whole dataset as of its number
+/// (its files, and in its objects file every object converted): readers
+/// start from the newest and skip the commits before it.
+const CHECKPOINT_EXT: &str = "checkpoint";
 const OBJECTS_DIR: &str = "objects";
 const OBJECTS_EXT: &str = "json";
 /// The format this code writes and reads. Version 1 kept each commit's
 /// objects inside the commit.
 const FORMAT: &str = "trailsql-parquet";
-const FORMAT_VERSION: u32 = 3;
-/// Versions this build reads: 3 added commits that replace files
-/// (`trailsql compact`); a version 2 dataset has none, and becomes version 3
-/// when it is first compacted, so that an older trailsql, which would read
-/// the replaced files too, refuses it.
-const READABLE_VERSIONS: [u32; 2] = [2, 3];
+const FORMAT_VERSION: u32 = 4;
+/// Versions this build reads: 3 added commits that replace files and 4
+/// checkpoints (`trailsql compact` writes both); an older dataset has
+/// neither, and becomes version 4 when it is first compacted, so that an
+/// older trailsql, which would read the replaced files too, or miss a
+/// checkpoint, refuses it.
+const READABLE_VERSIONS: [u32; 3] = [2, 3, 4];
 /// Hive's name for a partition whose value is NULL.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
@@ -234,6 +239,16 @@ fn commit_path(seq: u64) -> String {
     format!("{}{seq:010}.{COMMIT_EXT}", commits_path())
 }
 
+fn checkpoint_path(seq: u64) -> String {
+    format!("{}{seq:010}.{CHECKPOINT_EXT}", commits_path())
+}
+
+/// The number of a commit or checkpoint file `name` with extension `ext`.
+fn seq_of(name: &str, ext: &str) -> Option<u64> {
+    let file = name.rsplit('/').next()?;
+    file.strip_suffix(ext)?.strip_suffix('.')?.parse().ok()
+}
+
 fn objects_path(seq: u64) -> String {
     format!("{DATASET_DIR}/{OBJECTS_DIR}/{seq:010}.{OBJECTS_EXT}")
 }
@@ -280,31 +295,50 @@ impl Dataset {
                 info.version
             )));
         }
-        let names: Vec<String> = place
-            .list(&commits_path())
-            .await?
-            .into_iter()
-            .filter(|n| n.ends_with(&format!(".{COMMIT_EXT}")))
-            .collect();
-        let read: Vec<Result<(String, Option<Vec<u8>>)>> = futures::stream::iter(names)
-            .map(|name| async move {
-                let bytes = place.read(&name).await?;
-                Ok((name, bytes))
-            })
-            .buffered(16)
-            .collect()
-            .await;
         let mut commits = Vec::new();
-        for got in read {
-            let (name, bytes) = got?;
-            let Some(bytes) = bytes else { continue };
-            let commit: Commit = serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Usage(format!(
-                    "{}/{name}: not a trailsql commit ({e})",
+        for attempt in 1.. {
+            let names = place.list(&commits_path()).await?;
+            // The newest checkpoint, and the commits after it.
+            let checkpoint = names.iter().filter_map(|n| seq_of(n, CHECKPOINT_EXT)).max();
+            let wanted: Vec<String> = names
+                .into_iter()
+                .filter(|n| match (seq_of(n, COMMIT_EXT), checkpoint) {
+                    (Some(seq), Some(from)) => seq > from,
+                    (Some(_), None) => true,
+                    (None, _) => checkpoint.is_some_and(|c| seq_of(n, CHECKPOINT_EXT) == Some(c)),
+                })
+                .collect();
+            let read: Vec<Result<(String, Option<Vec<u8>>)>> = futures::stream::iter(wanted)
+                .map(|name| async move {
+                    let bytes = place.read(&name).await?;
+                    Ok((name, bytes))
+                })
+                .buffered(16)
+                .collect()
+                .await;
+            let read: Vec<(String, Option<Vec<u8>>)> = read.into_iter().collect::<Result<_>>()?;
+            if read.iter().any(|(_, bytes)| bytes.is_none()) {
+                // Gone between the listing and the read: a compaction wrote
+                // a checkpoint and removed the commits it holds. Again.
+                if attempt < 5 {
+                    continue;
+                }
+                return Err(Error::Usage(format!(
+                    "{}: its commits kept changing while they were read",
                     place.display()
-                ))
-            })?;
-            commits.push(commit);
+                )));
+            }
+            for (name, bytes) in read {
+                let bytes = bytes.expect("checked above");
+                let commit: Commit = serde_json::from_slice(&bytes).map_err(|e| {
+                    Error::Usage(format!(
+                        "{}/{name}: not a trailsql commit ({e})",
+                        place.display()
+                    ))
+                })?;
+                commits.push(commit);
+            }
+            break;
         }
         commits.sort_by_key(|c| c.seq);
         Ok(Dataset {
@@ -678,6 +712,11 @@ fn one_page_each(metadata: &ParquetMetaData) -> bool {
 /// Store `commit`, its objects file first: the moment the commit exists,
 /// its files and objects are part of the dataset.
 async fn write_commit(place: &Place, commit: &Commit) -> Result<()> {
+    store_commit(place, commit, &commit_path(commit.seq)).await
+}
+
+/// Store `commit` (its objects file first) as `path`.
+async fn store_commit(place: &Place, commit: &Commit, path: &str) -> Result<()> {
     let objects = serde_json::to_vec(&CommitObjects {
         seq: commit.seq,
         objects: std::borrow::Cow::Borrowed(&commit.objects),
@@ -685,7 +724,7 @@ async fn write_commit(place: &Place, commit: &Commit) -> Result<()> {
     .map_err(|e| Error::Usage(e.to_string()))?;
     place.put(&objects_path(commit.seq), objects).await?;
     let text = serde_json::to_vec(commit).map_err(|e| Error::Usage(e.to_string()))?;
-    place.put(&commit_path(commit.seq), text).await
+    place.put(path, text).await
 }
 
 /// Delete what a killed run left: Parquet files and objects files no
@@ -698,11 +737,21 @@ async fn remove_leftovers(dataset: &Dataset) -> Result<usize> {
         .map(|c| objects_path(c.seq))
         .collect();
     let objects_dir = format!("{DATASET_DIR}/{OBJECTS_DIR}/");
+    // Commits and checkpoints a newer checkpoint holds (left by a
+    // compaction stopped before it removed them).
+    let first = dataset.commits.first().map_or(0, |c| c.seq);
+    let before_first = |rel: &str| {
+        rel.starts_with(&commits_path())
+            && [COMMIT_EXT, CHECKPOINT_EXT]
+                .iter()
+                .any(|ext| seq_of(rel, ext).is_some_and(|seq| seq < first))
+    };
     let mut removed = 0;
     for rel in dataset.place.list("").await? {
         let leftover = rel.ends_with(".partial")
             || (rel.ends_with(".parquet") && !named.contains(rel.as_str()))
-            || (rel.starts_with(&objects_dir) && !objects.contains(&rel));
+            || (rel.starts_with(&objects_dir) && !objects.contains(&rel))
+            || before_first(&rel);
         if leftover {
             dataset.place.delete(&rel).await?;
             removed += 1;

@@ -174,9 +174,11 @@ impl Place {
         match self {
             Place::Local(root) => {
                 let path = root.join(rel);
-                tokio::fs::remove_file(&path)
-                    .await
-                    .map_err(|e| Error::io(&path, e))
+                match std::fs::remove_file(&path) {
+                    // Gone already is what was asked (as S3's DELETE has it).
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&path, e)),
+                    _ => Ok(()),
+                }
             }
             Place::S3(s3) => {
                 let key = s3.key(rel);

@@ -401,13 +401,14 @@ fn compaction_leaves_a_file_per_partition_and_the_same_rows() {
     let (files, parts) = (parquet_files(d).len(), partitions(d).len());
     assert!(files > 3 * parts, "{files} files in {parts} partitions");
     // A dataset of format version 2 (before compaction existed) is read,
-    // and becomes version 3 when compacted; a version this trailsql does
+    // and becomes version 4 when compacted; a version this trailsql does
     // not know is refused.
     let info = d.join("_trailsql/dataset.json");
-    let v3 = std::fs::read_to_string(&info).unwrap();
-    assert!(v3.contains(r#""version":3"#), "{v3}");
-    std::fs::write(&info, v3.replace(r#""version":3"#, r#""version":2"#)).unwrap();
+    let v4 = std::fs::read_to_string(&info).unwrap();
+    assert!(v4.contains(r#""version":4"#), "{v4}");
+    std::fs::write(&info, v4.replace(r#""version":4"#, r#""version":2"#)).unwrap();
     assert_eq!(content(d), before);
+    let commits = files_in(&d.join("_trailsql/commits")).len();
 
     let said = compact(d);
     assert!(
@@ -416,12 +417,29 @@ fn compaction_leaves_a_file_per_partition_and_the_same_rows() {
         )),
         "{said}"
     );
+    assert!(
+        said.contains(&format!("folded the {} commits of ", commits + parts)),
+        "{said}"
+    );
     assert_eq!(parquet_files(d).len(), parts);
     assert_eq!(content(d), before);
     assert_eq!(content(d), content(raw.path()));
     assert!(std::fs::read_to_string(&info)
         .unwrap()
-        .contains(r#""version":3"#));
+        .contains(r#""version":4"#));
+    // The manifest is one checkpoint, with every object converted in it:
+    // a rerun of convert has nothing new.
+    let names = |sub: &str| -> Vec<String> {
+        files_in(&d.join("_trailsql").join(sub))
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+            .collect()
+    };
+    let seq = commits + parts + 1;
+    assert_eq!(names("commits"), vec![format!("{seq:010}.checkpoint")]);
+    assert_eq!(names("objects"), vec![format!("{seq:010}.json")]);
+    let again = convert(raw.path(), d);
+    assert!(again.starts_with("converted 0 of "), "{again}");
     // Nothing left to merge.
     assert!(
         compact(d).starts_with("nothing to compact in "),
@@ -462,7 +480,7 @@ fn compaction_leaves_a_file_per_partition_and_the_same_rows() {
     );
     assert!(!nothing.exists());
 
-    std::fs::write(&info, v3.replace(r#""version":3"#, r#""version":99"#)).unwrap();
+    std::fs::write(&info, v4.replace(r#""version":4"#, r#""version":99"#)).unwrap();
     assert_fails_saying(
         &[
             "--source",
@@ -487,8 +505,10 @@ fn a_compaction_killed_at_any_moment_loses_and_duplicates_nothing() {
     compact(whole.path());
     let took = started.elapsed();
     let files = parquet_files(whole.path()).len();
-    let commits = |dir: &Path| files_in(&dir.join("_trailsql/commits")).len();
-    let (first_commits, last_commits) = (commits(small.path()), commits(whole.path()));
+    let commits = |dir: &Path| files_in(&dir.join("_trailsql/commits"));
+    let first_commits = commits(small.path()).len();
+    let checkpoint = commits(whole.path());
+    assert_eq!(checkpoint.len(), 1);
 
     // Each time from the dataset before compaction: killed at a point
     // spread over the time a whole run took (a fixed pseudo-random
@@ -505,13 +525,22 @@ fn a_compaction_killed_at_any_moment_loses_and_duplicates_nothing() {
         }
         // Wherever it stopped, the dataset holds every row once.
         assert_eq!(content(dest.path()), expected, "killed at {fraction:.2}");
+        // Stopped after some of its commits, before its checkpoint?
         let done = commits(dest.path());
-        if done > first_commits && done < last_commits {
+        let folded = done.iter().any(|p| p.extension().unwrap() == "checkpoint");
+        if done.len() > first_commits && !folded {
             midway += 1;
         }
         compact(dest.path());
         assert_eq!(content(dest.path()), expected, "killed at {fraction:.2}");
         assert_eq!(parquet_files(dest.path()).len(), files);
+        // The manifest ends as one checkpoint, as without the kill.
+        assert_eq!(commits(dest.path()).len(), 1, "killed at {fraction:.2}");
+        assert_eq!(
+            files_in(&dest.path().join("_trailsql/objects")).len(),
+            1,
+            "killed at {fraction:.2}"
+        );
         assert!(!files_under(dest.path())
             .iter()
             .any(|p| p.to_str().unwrap().ends_with(".partial")));
