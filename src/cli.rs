@@ -143,6 +143,10 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "KIB", default_value_t = crate::convert::GROUP_KIB,
           value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
     pub group_kib: u64,
+    /// Then compact the dataset, as `trailsql compact DEST` does (files
+    /// merged per partition, the manifest folded into a checkpoint).
+    #[arg(long)]
+    pub compact: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -523,14 +527,23 @@ async fn convert(cli: &Cli, args: &ConvertArgs) -> Result<i32> {
         );
     }
     eprint!("{out}");
+    if args.compact {
+        compact_and_say(&dest, crate::convert::compact::FILE_MIB).await?;
+    }
     Ok(0)
 }
 
 /// `trailsql compact`: merge, then say what was done.
 async fn compact(cli: &Cli, args: &CompactArgs) -> Result<i32> {
-    let started = Instant::now();
     let dest = crate::convert::Place::open(&args.dest, &s3_options(cli)).await?;
-    let s = crate::convert::compact::compact(&dest, args.file_mib << 20).await?;
+    compact_and_say(&dest, args.file_mib).await?;
+    Ok(0)
+}
+
+/// Compact `dest` (files of up to `file_mib`), then say what was done.
+async fn compact_and_say(dest: &crate::convert::Place, file_mib: u64) -> Result<()> {
+    let started = Instant::now();
+    let s = crate::convert::compact::compact(dest, file_mib << 20).await?;
     let mut out = String::new();
     if s.leftovers_removed > 0 {
         out += &format!(
@@ -564,11 +577,11 @@ async fn compact(cli: &Cli, args: &CompactArgs) -> Result<i32> {
             "nothing to compact in {}: no partition has two files under {} MiB, \
              and its manifest is one checkpoint\n",
             dest.display(),
-            args.file_mib
+            file_mib
         );
     }
     eprint!("{out}");
-    Ok(0)
+    Ok(())
 }
 
 /// The options for s3:// sources.

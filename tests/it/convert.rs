@@ -471,6 +471,37 @@ fn compaction_leaves_a_file_per_partition_and_the_same_rows() {
         "{said}"
     );
     assert_eq!(content(d), content(raw.path()));
+    // `convert --compact` does both in one command (one cron line).
+    let later = late.with_file_name(
+        "111122223333_CloudTrail_us-east-1_20251001T2359Z_laterlaterlater0.json.gz",
+    );
+    std::fs::write(
+        &later,
+        r#"{"Records":[{"eventTime":"2025-10-01T10:00:00Z","eventName":"PutObject",
+        "awsRegion":"us-east-1","eventID":"late-0000-0000-0000-000000000002",
+        "recipientAccountId":"111122223333"}]}"#,
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "convert",
+            raw.path().to_str().unwrap(),
+            d.to_str().unwrap(),
+            "--compact",
+        ],
+        "",
+    );
+    let said = text(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.starts_with("converted 1 of ")
+            && said.contains("compacted 2 files into 1 in 1 partitions")
+            && said.contains("folded the 3 commits of "),
+        "{said}"
+    );
+    assert_eq!(parquet_files(d).len(), parts);
+    assert_eq!(files_in(&d.join("_trailsql/commits")).len(), 1);
+    assert_eq!(content(d), content(raw.path()));
 
     // Not a dataset: said, and nothing made there.
     let nothing = d.join("no-dataset-here");
