@@ -17,14 +17,11 @@
 //! killed first, as leftovers by the next one).
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::parquet::arrow::arrow_reader::{
-    ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-};
 
 use super::{
-    checkpoint_path, commit_path, dataset_at, file_schema, groups_in_flight, info_path, lock,
-    objects_path, parquet_file, remove_leftovers, store_commit, write_commit, Commit, Dataset,
-    DatasetInfo, FileEntry, PartKey, Place, Row, FORMAT, FORMAT_VERSION,
+    checkpoint_path, commit_path, dataset_at, groups_in_flight, lock, objects_path, parquet_file,
+    read_file, remove_leftovers, store_commit, write_commit, write_info, Commit, Dataset,
+    FileEntry, PartKey, Place, Row, FORMAT_VERSION,
 };
 use crate::error::{Error, Result};
 
@@ -114,13 +111,7 @@ pub async fn compact(dest: &Place, max_bytes: u64) -> Result<Summary> {
         // Before the first commit that replaces files or checkpoint: an
         // older trailsql would read the replaced files as well as their
         // replacement, or not know the checkpoint.
-        let info = DatasetInfo {
-            format: FORMAT.into(),
-            version: FORMAT_VERSION,
-            dedupe: dataset.dedupe,
-        };
-        let text = serde_json::to_vec(&info).map_err(|e| Error::Usage(e.to_string()))?;
-        dest.put(&info_path(), text).await?;
+        write_info(dest, dataset.dedupe).await?;
         dataset.version = FORMAT_VERSION;
     }
     // Runs are read and merged several at a time (one per core); their
@@ -259,26 +250,7 @@ async fn merge(dest: &Place, seq: u64, key: PartKey, old: Vec<FileEntry>) -> Res
 async fn read_files(dest: &Place, files: &[FileEntry]) -> Result<Vec<RecordBatch>> {
     let mut batches = Vec::new();
     for f in files {
-        let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{}: {e}", f.path));
-        let bytes = dest.read(&f.path).await?.ok_or_else(|| {
-            Error::Usage(format!(
-                "{}/{}: named by a commit but not there",
-                dest.display(),
-                f.path
-            ))
-        })?;
-        let options = ArrowReaderOptions::new().with_schema(file_schema());
-        let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
-            bytes::Bytes::from(bytes),
-            options,
-        )
-        .map_err(|e| bad(&e))?
-        .with_batch_size(64 * 1024)
-        .build()
-        .map_err(|e| bad(&e))?;
-        for batch in reader {
-            batches.push(batch.map_err(|e| bad(&e))?);
-        }
+        batches.extend(read_file(dest, f, None).await?);
     }
     Ok(batches)
 }

@@ -765,8 +765,6 @@ async fn committed_ids(
     dataset: &Dataset,
     key: &PartKey,
 ) -> Result<std::collections::HashSet<String>> {
-    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    use datafusion::parquet::arrow::ProjectionMask;
     let at = file_schema()
         .index_of("eventid")
         .map_err(|e| Error::Usage(e.to_string()))?;
@@ -775,19 +773,7 @@ async fn committed_ids(
         .files()
         .filter(|f| f.account == key.0 && f.region == key.1 && f.date == key.2)
     {
-        let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{}: {e}", f.path));
-        let bytes = dataset.place.read(&f.path).await?.ok_or_else(|| {
-            Error::Usage(format!(
-                "{}/{}: named by a commit but not there",
-                dataset.place.display(),
-                f.path
-            ))
-        })?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-            .map_err(|e| bad(&e))?;
-        let mask = ProjectionMask::roots(builder.parquet_schema(), [at]);
-        for batch in builder.with_projection(mask).build().map_err(|e| bad(&e))? {
-            let batch = batch.map_err(|e| bad(&e))?;
+        for batch in read_file(&dataset.place, f, Some(&[at])).await? {
             ids.extend(
                 batch
                     .column(0)
@@ -799,6 +785,49 @@ async fn committed_ids(
         }
     }
     Ok(ids)
+}
+
+/// The rows of the dataset's file `f` at `place` (with the file schema's
+/// top-level columns `columns`, or all of them).
+async fn read_file(
+    place: &Place,
+    f: &FileEntry,
+    columns: Option<&[usize]>,
+) -> Result<Vec<RecordBatch>> {
+    use datafusion::parquet::arrow::arrow_reader::{
+        ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    };
+    use datafusion::parquet::arrow::ProjectionMask;
+    let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{}: {e}", f.path));
+    let bytes = place.read(&f.path).await?.ok_or_else(|| {
+        Error::Usage(format!(
+            "{}/{}: named by a commit but not there",
+            place.display(),
+            f.path
+        ))
+    })?;
+    let options = ArrowReaderOptions::new().with_schema(file_schema());
+    let mut builder =
+        ParquetRecordBatchReaderBuilder::try_new_with_options(bytes::Bytes::from(bytes), options)
+            .map_err(|e| bad(&e))?
+            .with_batch_size(64 * 1024);
+    if let Some(columns) = columns {
+        let mask = ProjectionMask::roots(builder.parquet_schema(), columns.iter().copied());
+        builder = builder.with_projection(mask);
+    }
+    let reader = builder.build().map_err(|e| bad(&e))?;
+    reader.map(|b| b.map_err(|e| bad(&e))).collect()
+}
+
+/// `dataset.json` for this build's format version.
+async fn write_info(place: &Place, dedupe: bool) -> Result<()> {
+    let text = serde_json::to_vec(&DatasetInfo {
+        format: FORMAT.into(),
+        version: FORMAT_VERSION,
+        dedupe,
+    })
+    .map_err(|e| Error::Usage(e.to_string()))?;
+    place.put(&info_path(), text).await
 }
 
 /// `rows` without those whose `eventid` is in `seen`, adding the others to
@@ -1073,13 +1102,7 @@ pub async fn convert(
     }
     let _lock = lock(dest)?;
     if !dataset_at(dest).await? {
-        let text = serde_json::to_vec(&DatasetInfo {
-            format: FORMAT.into(),
-            version: FORMAT_VERSION,
-            dedupe,
-        })
-        .map_err(|e| Error::Usage(e.to_string()))?;
-        dest.put(&info_path(), text).await?;
+        write_info(dest, dedupe).await?;
     }
     let mut dataset = Dataset::open_with_objects(dest).await?;
     if dedupe && !dataset.dedupe {
