@@ -4,7 +4,7 @@
 # against the decompress-only floor, with peak memory; then a point lookup
 # and an aggregate on the raw JSON (trailsql), on trailsql's Parquet
 # (trailsql) and on the same Parquet files (DuckDB), checking the answers
-# agree.
+# agree; for the aggregate also the floor: arrow-rs's reader alone.
 #
 #   benches/convert.sh [EVENTS_PER_DAY]     (default 5600: ~1.0M events in 30 days)
 #
@@ -83,6 +83,18 @@ for q in lookup callers; do
   for _ in $(seq 11); do again+=(-e "${QUESTION[$q]}"); done
   eleven=$(RUNS=5 timed x "$BIN" --source "$PQ" --format csv "${again[@]}" | awk '{print $2}')
   echo "  trailsql, the query again in one session: $(awk "BEGIN{printf \"%.3f\", ($eleven - $one) / 10}") s"
+  if [ "$q" = callers ]; then
+    # The floor: the same answer from arrow-rs's Parquet reader alone, no
+    # SQL engine (benches/parquet_floor.rs), one process per run.
+    FLOOR=$(ls -t "$CARGO_TARGET_DIR"/release/deps/parquet_floor-* | grep -v '\.d$' | head -1)
+    RUNS=10 timed "arrow-rs reader alone, no SQL (benches/parquet_floor.rs)" \
+      "$FLOOR" "$PQ" 2025-10-01T00:00:00Z 2025-10-31T00:00:00Z
+    if diff -q "$WORK/pq-answer.txt" <(tail -n +2 "$WORK/out.txt") > /dev/null; then
+      echo "  (its answer: identical to trailsql's)"
+    else
+      echo "  its answer DIFFERS from trailsql's"
+    fi
+  fi
   # One query per process; then the query alone, best of 10 in one process.
   RUNS=10 timed "duckdb $DUCK_VERSION on the same Parquet (process)" "$DUCK_PY" "$WORK/duck_query.py" "$PQ" "$q"
   cp "$WORK/out.txt" "$WORK/duck-answer.txt"
