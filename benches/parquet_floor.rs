@@ -45,20 +45,22 @@ fn jobs(dataset: &Path, from: i64, to: i64) -> Vec<Job> {
         .build()
         .expect("a tokio runtime");
     let place = Place::Local(dataset.to_path_buf());
-    let dataset_files = runtime
+    let manifest = runtime
         .block_on(Dataset::open(&place))
         .unwrap_or_else(|e| panic!("{}: {e}", dataset.display()));
-    let mut files: Vec<&FileEntry> = dataset_files
+    // (file, earliest, latest) of the files whose span meets the window.
+    let mut files: Vec<(&FileEntry, i64, i64)> = manifest
         .files()
-        .filter(|f| matches!((f.min_ms, f.max_ms), (Some(lo), Some(hi)) if hi >= from && lo < to))
+        .filter_map(|f| Some((f, f.min_ms?, f.max_ms?)))
+        .filter(|&(_, earliest, latest)| latest >= from && earliest < to)
         .collect();
     // Biggest first, dealt round the threads (as trailsql deals them).
-    files.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
+    files.sort_by(|(a, ..), (b, ..)| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
     files
-        .iter()
-        .map(|f| Job {
+        .into_iter()
+        .map(|(f, earliest, latest)| Job {
             path: dataset.join(&f.path),
-            cut: !(f.min_ms.unwrap() >= from && f.max_ms.unwrap() < to),
+            cut: earliest < from || latest >= to,
         })
         .collect()
 }
