@@ -47,7 +47,7 @@ fn jobs(dataset: &Path, from: i64, to: i64) -> Vec<Job> {
     let place = Place::Local(dataset.to_path_buf());
     let manifest = runtime
         .block_on(Dataset::open(&place))
-        .unwrap_or_else(|e| panic!("{}: {e}", dataset.display()));
+        .unwrap_or_else(|e| panic!("{e}"));
     // (file, earliest, latest) of the files whose span meets the window.
     let mut files: Vec<(&FileEntry, i64, i64)> = manifest
         .files()
