@@ -19,9 +19,9 @@
 use datafusion::arrow::array::RecordBatch;
 
 use super::{
-    checkpoint_path, commit_path, dataset_at, groups_in_flight, lock, objects_path, parquet_file,
-    read_file, remove_leftovers, store_commit, write_commit, write_info, Commit, Dataset,
-    FileEntry, PartKey, Place, Row, FORMAT_VERSION,
+    checkpoint_path, commit_path, data_file_path, dataset_at, groups_in_flight, lock, objects_path,
+    parquet_file, read_file, remove_leftovers, store_commit, write_commit, write_info, Commit,
+    Dataset, FileEntry, PartKey, Place, Row, FORMAT_VERSION,
 };
 use crate::error::{Error, Result};
 
@@ -227,10 +227,7 @@ async fn merge(dest: &Place, seq: u64, key: PartKey, old: Vec<FileEntry>) -> Res
         .enumerate()
         .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| (b, r)))
         .collect();
-    let path = format!(
-        "account={}/region={}/date={}/part-{seq:010}-000.parquet",
-        key.0, key.1, key.2
-    );
+    let path = data_file_path(&key, seq, 0);
     let (key, (entry, bytes)) = tokio::task::spawn_blocking(move || {
         let written = parquet_file(&key, &path, &batches, rows);
         written.map(|w| (key, w))

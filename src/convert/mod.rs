@@ -961,6 +961,15 @@ struct Prepared {
     stats: GroupStats,
 }
 
+/// Where the `n`th file of commit `seq` in partition `key` is stored, below
+/// the dataset folder (Hive-style partition folders).
+fn data_file_path(key: &PartKey, seq: u64, n: usize) -> String {
+    format!(
+        "account={}/region={}/date={}/part-{seq:010}-{n:03}.parquet",
+        key.0, key.1, key.2
+    )
+}
+
 /// Encode each partition of a group as a Parquet file, in parallel.
 async fn encode(seq: u64, parts: Parts) -> Result<Encoded> {
     let tasks: Vec<_> = parts
@@ -968,10 +977,7 @@ async fn encode(seq: u64, parts: Parts) -> Result<Encoded> {
         .into_iter()
         .enumerate()
         .map(|(n, (key, rows))| {
-            let path = format!(
-                "account={}/region={}/date={}/part-{seq:010}-{n:03}.parquet",
-                key.0, key.1, key.2
-            );
+            let path = data_file_path(&key, seq, n);
             let batches = parts.batches.clone();
             tokio::task::spawn_blocking(move || parquet_file(&key, &path, &batches, rows))
         })
