@@ -275,7 +275,6 @@ impl Dataset {
     /// Read the manifest of the dataset at `place`: its commits and the
     /// files they name (what a query needs).
     pub async fn open(place: &Place) -> Result<Dataset> {
-        use futures::StreamExt;
         let at = || format!("{}/{}", place.display(), info_path());
         let text = place.read(&info_path()).await?.ok_or_else(|| {
             Error::Usage(format!(
@@ -308,15 +307,7 @@ impl Dataset {
                     (None, _) => checkpoint.is_some_and(|c| seq_of(n, CHECKPOINT_EXT) == Some(c)),
                 })
                 .collect();
-            let read: Vec<Result<(String, Option<Vec<u8>>)>> = futures::stream::iter(wanted)
-                .map(|name| async move {
-                    let bytes = place.read(&name).await?;
-                    Ok((name, bytes))
-                })
-                .buffered(16)
-                .collect()
-                .await;
-            let read: Vec<(String, Option<Vec<u8>>)> = read.into_iter().collect::<Result<_>>()?;
+            let read = place.read_many(wanted).await?;
             if read.iter().any(|(_, bytes)| bytes.is_none()) {
                 // Gone between the listing and the read: a compaction wrote
                 // a checkpoint and removed the commits it holds. Again.
@@ -352,19 +343,15 @@ impl Dataset {
     /// Read the manifest with every commit's source objects too (what a
     /// conversion needs to know what is new).
     pub async fn open_with_objects(place: &Place) -> Result<Dataset> {
-        use futures::StreamExt;
         let mut dataset = Dataset::open(place).await?;
-        let read: Vec<Result<Option<Vec<u8>>>> = futures::stream::iter(&dataset.commits)
-            .map(|c| {
-                let name = objects_path(c.seq);
-                async move { place.read(&name).await }
-            })
-            .buffered(16)
-            .collect()
-            .await;
-        for (commit, got) in dataset.commits.iter_mut().zip(read) {
-            let name = objects_path(commit.seq);
-            let bytes = got?.ok_or_else(|| {
+        let names = dataset
+            .commits
+            .iter()
+            .map(|c| objects_path(c.seq))
+            .collect();
+        let read = place.read_many(names).await?;
+        for (commit, (name, bytes)) in dataset.commits.iter_mut().zip(read) {
+            let bytes = bytes.ok_or_else(|| {
                 Error::Usage(format!(
                     "{}/{name}: missing, yet its commit is there: the dataset was changed \
                      by something other than trailsql convert",

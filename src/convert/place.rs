@@ -51,6 +51,21 @@ impl Place {
         }
     }
 
+    /// [`Place::read`] of each of `names`, several at a time (on S3), in
+    /// their order.
+    pub async fn read_many(&self, names: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+        use futures::StreamExt;
+        let read: Vec<Result<(String, Option<Vec<u8>>)>> = futures::stream::iter(names)
+            .map(|name| async move {
+                let bytes = self.read(&name).await?;
+                Ok((name, bytes))
+            })
+            .buffered(16)
+            .collect()
+            .await;
+        read.into_iter().collect()
+    }
+
     /// An object's bytes, or None when there is no such object.
     pub async fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
         match self {
