@@ -26,7 +26,8 @@ use datafusion::parquet::arrow::arrow_reader::{
 };
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::file::metadata::ParquetStatisticsPolicy;
-use trailsql::convert::{Dataset, FileEntry, Place};
+use trailsql::archive::Source;
+use trailsql::dataset::{Dataset, FileEntry};
 
 /// A file to read, and whether the window cuts through its time span.
 struct Job {
@@ -44,7 +45,7 @@ fn jobs(dataset: &Path, from: i64, to: i64) -> Vec<Job> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a tokio runtime");
-    let place = Place::Local(dataset.to_path_buf());
+    let place = Source::Local(dataset.to_path_buf());
     let manifest = runtime
         .block_on(Dataset::open(&place))
         .unwrap_or_else(|e| panic!("{e}"));

@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use trailsql::read::maybe_gunzip;
 use trailsql::record::Decoder;
-use trailsql::table::maybe_gunzip;
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).expect("readable folder") {

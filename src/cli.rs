@@ -1,19 +1,23 @@
 //! Command-line definitions (clap) and the driver that runs SQL from `-e`,
-//! `-f`, standard input or the interactive shell, plus the `sample` and `demo`
-//! commands. Errors come back here and become exit codes.
+//! `-f`, standard input or the interactive shell, and each subcommand.
+//! Errors come back here and become exit codes. The top of the house: it
+//! may import every room, and none imports it.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+use crate::archive::Source;
+use crate::console::{run_sql, say, Sink};
 use crate::error::{Error, Result};
-use crate::output::{write_batches, Format, TableStyle};
-use crate::queries::{Catalogue, Window};
+use crate::output::Format;
+use crate::queries::Catalogue;
 use crate::sample::SampleOptions;
 use crate::session::{Engine, StatementResult, DEFAULT_TABLE};
 use crate::table::ReadOptions;
+use crate::window::Window;
 
 /// Ask questions of AWS CloudTrail archives in SQL.
 #[derive(Debug, Parser)]
@@ -260,95 +264,6 @@ pub fn parse_source(s: &str) -> (String, String) {
     (DEFAULT_TABLE.to_string(), s.to_string())
 }
 
-/// Where results go and how they look.
-pub struct Sink {
-    pub format: Format,
-    pub output: Option<PathBuf>,
-    pub timing: bool,
-    pub stats: bool,
-}
-
-impl Sink {
-    /// Print one statement's result.
-    pub fn emit(
-        &self,
-        engine: &Engine,
-        result: &StatementResult,
-        elapsed: std::time::Duration,
-    ) -> Result<()> {
-        let summary = engine.report.summary();
-        if self.stats || summary.has_problems() {
-            eprintln!("trailsql: {}", summary.line());
-        }
-        if result.schema.fields().is_empty() {
-            return Ok(()); // DDL: nothing to show
-        }
-        let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
-        if self.format == Format::Parquet && self.output.is_none() && to_terminal {
-            return Err(Error::Usage("parquet output is binary: add -o FILE".into()));
-        }
-        let style = TableStyle {
-            width: if to_terminal {
-                terminal_size::terminal_size().map(|(w, _)| w.0)
-            } else {
-                None
-            },
-        };
-        let mut out: Box<dyn Write> = match &self.output {
-            Some(p) => Box::new(std::io::BufWriter::new(
-                std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
-            )),
-            None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-        };
-        let io = |e: std::io::Error| Error::Io {
-            path: "output".into(),
-            source: e,
-        };
-        write_batches(
-            self.format,
-            &result.schema,
-            &result.batches,
-            &style,
-            &mut out,
-        )?;
-        if self.format == Format::Table {
-            let rows = result.rows();
-            let noun = if rows == 1 { "row" } else { "rows" };
-            if self.timing || to_terminal {
-                writeln!(out, "({rows} {noun}, {:.3}s)", elapsed.as_secs_f64()).map_err(io)?;
-            } else {
-                writeln!(out, "({rows} {noun})").map_err(io)?;
-            }
-        }
-        out.flush().map_err(io)?;
-        Ok(())
-    }
-}
-
-/// Write text to standard output; a closed pipe comes back as an error that
-/// `main` turns into a quiet exit instead of a panic.
-pub fn say(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| Error::Io {
-            path: "stdout".into(),
-            source: e,
-        })
-}
-
-/// Run SQL text: every statement, printing each result.
-pub async fn run_sql(engine: &Engine, sink: &Sink, sql: &str) -> Result<()> {
-    engine.report.reset();
-    let started = Instant::now();
-    let results = engine.run(sql).await?;
-    let elapsed = started.elapsed();
-    for r in &results {
-        sink.emit(engine, r, elapsed)?;
-    }
-    Ok(())
-}
-
 async fn run(cli: Cli) -> Result<i32> {
     match &cli.command {
         Some(Command::Sample { dir, options }) => {
@@ -363,17 +278,17 @@ async fn run(cli: Cli) -> Result<i32> {
             );
             return Ok(0);
         }
-        Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &cli).await,
+        Some(Command::Demo { dir }) => return crate::sample::demo(dir.clone(), &sink(&cli)).await,
         Some(Command::Verify(args)) => return verify(&cli, args).await,
         Some(Command::Convert(args)) => return convert(&cli, args).await,
         Some(Command::Compact(args)) => return compact(&cli, args).await,
         Some(Command::AthenaDdl(args)) => {
-            let place = crate::convert::Place::open(&args.dest, &s3_options(&cli)).await?;
-            let dataset = crate::convert::Dataset::open(&place).await?;
-            let location = match (&args.location, &place) {
+            let place = Source::at(&args.dest, &s3_options(&cli)).await?;
+            let dataset = crate::dataset::Dataset::open(&place).await?;
+            let location = match (&args.location, place.s3_url()) {
                 (Some(l), _) => l.clone(),
-                (None, crate::convert::Place::S3(s3)) => s3.url(""),
-                (None, crate::convert::Place::Local(_)) => {
+                (None, Some(url)) => url,
+                (None, None) => {
                     return Err(Error::Usage(
                         "athena-ddl needs --location s3://BUCKET/PREFIX: where the dataset \
                          is (or will be copied to) in S3"
@@ -381,7 +296,7 @@ async fn run(cli: Cli) -> Result<i32> {
                     ))
                 }
             };
-            say(&crate::convert::athena_ddl(
+            say(&crate::dataset::athena_ddl(
                 &dataset,
                 &location,
                 &args.table,
@@ -422,12 +337,7 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         engine.register_source(&name, &path).await?;
     }
-    let sink = Sink {
-        format: cli.format,
-        output: cli.output.clone(),
-        timing: false,
-        stats: cli.stats,
-    };
+    let sink = sink(&cli);
     if let Some(Command::Run(args)) = &cli.command {
         return run_saved(&engine, &sink, &cli, args).await;
     }
@@ -478,9 +388,9 @@ async fn run(cli: Cli) -> Result<i32> {
 /// `trailsql convert`: convert what is new, then say what was done.
 async fn convert(cli: &Cli, args: &ConvertArgs) -> Result<i32> {
     let started = Instant::now();
-    let source = crate::archive::Source::open(&args.source, &s3_options(cli)).await?;
-    let dest = crate::convert::Place::open(&args.dest, &s3_options(cli)).await?;
-    let report = std::sync::Arc::new(crate::table::Report::new());
+    let source = Source::open(&args.source, &s3_options(cli)).await?;
+    let dest = Source::at(&args.dest, &s3_options(cli)).await?;
+    let report = std::sync::Arc::new(crate::read::Report::new());
     let s = {
         let _progress = crate::progress::Progress::start(report.clone(), cli.progress);
         crate::convert::convert(&source, &dest, args.dedupe, args.group_kib << 10, &report).await?
@@ -535,13 +445,13 @@ async fn convert(cli: &Cli, args: &ConvertArgs) -> Result<i32> {
 
 /// `trailsql compact`: merge, then say what was done.
 async fn compact(cli: &Cli, args: &CompactArgs) -> Result<i32> {
-    let dest = crate::convert::Place::open(&args.dest, &s3_options(cli)).await?;
+    let dest = Source::at(&args.dest, &s3_options(cli)).await?;
     compact_and_say(&dest, args.file_mib).await?;
     Ok(0)
 }
 
 /// Compact `dest` (files of up to `file_mib`), then say what was done.
-async fn compact_and_say(dest: &crate::convert::Place, file_mib: u64) -> Result<()> {
+async fn compact_and_say(dest: &Source, file_mib: u64) -> Result<()> {
     let started = Instant::now();
     let s = crate::convert::compact::compact(dest, file_mib << 20).await?;
     let mut out = String::new();
@@ -584,6 +494,16 @@ async fn compact_and_say(dest: &crate::convert::Place, file_mib: u64) -> Result<
     Ok(())
 }
 
+/// Where results go, as the flags say.
+fn sink(cli: &Cli) -> Sink {
+    Sink {
+        format: cli.format,
+        output: cli.output.clone(),
+        timing: false,
+        stats: cli.stats,
+    }
+}
+
 /// The options for s3:// sources.
 fn s3_options(cli: &Cli) -> crate::archive::s3::S3Options {
     crate::archive::s3::S3Options {
@@ -604,7 +524,7 @@ async fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
         args.until.as_deref(),
         chrono::Utc::now(),
     )?;
-    let source = crate::archive::Source::open(&args.source, &s3_options(cli)).await?;
+    let source = Source::open(&args.source, &s3_options(cli)).await?;
     let (keys, from) = crate::verify::load_keys(&source, cli.public_keys.as_deref())?;
     match from {
         Some(f) if cli.public_keys.is_none() => eprintln!(
@@ -658,7 +578,11 @@ async fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
             }
         }
         format => {
-            let result = crate::verify::as_table(&report)?;
+            let batch = crate::verify::as_table(&report)?;
+            let result = StatementResult {
+                schema: batch.schema(),
+                batches: vec![batch],
+            };
             let sink = Sink {
                 format,
                 output: cli.output.clone(),

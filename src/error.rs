@@ -13,8 +13,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// What the user gave cannot be done: a bad option, path, query or
+    /// file; the message says what to change.
     #[error("{0}")]
     Usage(String),
+    /// Something of ours failed that the user cannot change by asking
+    /// differently (a background task that panicked, a value that could
+    /// not be encoded); the message says where.
+    #[error("{0}")]
+    Internal(String),
     #[error("{}", query_message(.0))]
     Query(#[from] DataFusionError),
 }

@@ -7,7 +7,7 @@
 use chrono::{DateTime, SecondsFormat};
 
 use crate::error::{Error, Result};
-use crate::queries::Window;
+use crate::window::Window;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct LookupArgs {

@@ -21,7 +21,10 @@ use futures::StreamExt;
 
 use crate::archive::Source;
 use crate::error::Result;
-use crate::table::{CloudTrailTable, ReadOptions, Report};
+use crate::read::Report;
+use crate::table::converted::ConvertedTable;
+use crate::table::integrity::IntegrityTable;
+use crate::table::{CloudTrailTable, ReadOptions};
 
 /// Name of the default table, and the name AWS's Athena documentation uses.
 pub const DEFAULT_TABLE: &str = "cloudtrail";
@@ -164,15 +167,11 @@ impl TableProviderFactory for CloudTrailFactory {
         let source = Source::open(location, &self.options.s3)
             .await
             .map_err(DataFusionError::from)?;
-        let place = crate::convert::Place::of(&source);
-        if crate::convert::dataset_at(&place)
+        if crate::dataset::dataset_at(&source)
             .await
             .map_err(DataFusionError::from)?
         {
-            return Ok(Arc::new(crate::table::converted::ConvertedTable::new(
-                place,
-                self.report.clone(),
-            )));
+            return Ok(Arc::new(ConvertedTable::new(source, self.report.clone())));
         }
         Ok(Arc::new(CloudTrailTable::new(
             source,
@@ -220,14 +219,10 @@ impl Engine {
         let source = Source::open(path, &self.options.s3).await?;
         // A converted dataset: the same table from its Parquet files. Its
         // digests are the raw archive's, so it has no _integrity table.
-        let place = crate::convert::Place::of(&source);
         let (table, integrity): (Arc<dyn TableProvider>, _) =
-            match crate::convert::dataset_at(&place).await? {
+            match crate::dataset::dataset_at(&source).await? {
                 true => (
-                    Arc::new(crate::table::converted::ConvertedTable::new(
-                        place,
-                        self.report.clone(),
-                    )),
+                    Arc::new(ConvertedTable::new(source, self.report.clone())),
                     None,
                 ),
                 false => (
@@ -236,7 +231,7 @@ impl Engine {
                         self.options.clone(),
                         self.report.clone(),
                     )),
-                    Some(crate::verify::IntegrityTable::new(
+                    Some(IntegrityTable::new(
                         source,
                         self.options.public_keys.clone(),
                     )),

@@ -4,15 +4,28 @@
 //! sorts out what is not a log file; `local` lists a folder (or one file);
 //! [`Prune`] decides from a query's limits which log files can hold matching
 //! events. The table provider and every command list through here.
+//!
+//! [`Source`] is the one place that knows whether bytes are on disk or in
+//! S3: it lists, reads log files and digests, and (`store`) reads and
+//! writes a converted dataset's objects. Code outside this folder asks it
+//! and never matches on its variants. It imports only `record` (a file's
+//! problem) and `error`.
 
 pub mod layout;
 pub mod local;
+pub mod local_reads;
 pub mod s3;
+mod store;
 
-use std::collections::BTreeSet;
+pub(crate) use store::create_dirs_durably;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Days, NaiveDate};
+
+use crate::error::{Error, Result};
+use crate::record::FileProblem;
 
 pub use layout::{classify, Classified, KeyInfo};
 
@@ -23,27 +36,50 @@ pub enum Source {
     S3(s3::S3Source),
 }
 
+/// How many local files are read at once where the reads are not spread
+/// over the blocking pool by chunks (digests, hashing log files).
+const LOCAL_READS: usize = 8;
+
 impl Source {
     /// `s3://bucket/prefix`, or a local path, which must exist.
-    pub async fn open(location: &str, s3_options: &s3::S3Options) -> crate::error::Result<Source> {
+    pub async fn open(location: &str, s3_options: &s3::S3Options) -> Result<Source> {
         if location.starts_with("s3://") {
             return Ok(Source::S3(s3::S3Source::new(location, s3_options).await?));
         }
         let path = PathBuf::from(location);
-        std::fs::metadata(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+        std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
         Ok(Source::Local(path))
     }
 
+    /// `s3://bucket/prefix`, or a local folder that need not exist yet
+    /// (where a dataset is written).
+    pub async fn at(location: &str, s3_options: &s3::S3Options) -> Result<Source> {
+        if location.starts_with("s3://") {
+            return Ok(Source::S3(s3::S3Source::new(location, s3_options).await?));
+        }
+        Ok(Source::Local(PathBuf::from(location)))
+    }
+
     /// Every object of the archive, sorted into log files and the rest.
-    pub async fn list(&self) -> crate::error::Result<Listing> {
+    pub async fn list(&self) -> Result<Listing> {
         match self {
             Source::Local(root) => {
                 let root = root.clone();
                 tokio::task::spawn_blocking(move || local::list(&root))
                     .await
-                    .map_err(|e| crate::error::Error::Usage(e.to_string()))?
+                    .map_err(|e| Error::Internal(e.to_string()))?
             }
             Source::S3(s3) => s3.list().await,
+        }
+    }
+
+    /// The log files that can hold events within `prune`'s limits: in S3
+    /// only the prefixes of the days and regions it admits are listed; a
+    /// local listing is whole (the table prunes it file by file).
+    pub async fn list_for(&self, prune: &Prune, late_days: u64) -> Result<Listing> {
+        match self {
+            Source::S3(s3) => s3.list_for(prune, late_days).await,
+            Source::Local(_) => self.list().await,
         }
     }
 
@@ -54,6 +90,102 @@ impl Source {
             Source::S3(_) => None,
         }
     }
+
+    /// The `s3://bucket/prefix/` of an S3 source.
+    pub fn s3_url(&self) -> Option<String> {
+        match self {
+            Source::Local(_) => None,
+            Source::S3(s3) => Some(s3.url("")),
+        }
+    }
+
+    /// The bucket of an S3 source (what a digest's string to sign names).
+    pub fn bucket(&self) -> Option<&str> {
+        match self {
+            Source::Local(_) => None,
+            Source::S3(s3) => Some(s3.bucket.as_str()),
+        }
+    }
+
+    /// The source as a person names it: the path, or `s3://bucket/prefix/`.
+    pub fn display(&self) -> String {
+        match self {
+            Source::Local(p) => p.display().to_string(),
+            Source::S3(s3) => s3.url(""),
+        }
+    }
+
+    /// Where the source really is, for telling whether two overlap: a
+    /// local path made absolute with its links resolved (as given, where it
+    /// does not exist yet), or the S3 URL.
+    pub fn canonical(&self) -> String {
+        match self {
+            Source::Local(p) => std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.to_path_buf())
+                .display()
+                .to_string(),
+            Source::S3(s3) => s3.url(""),
+        }
+    }
+
+    /// How many objects are read at once: `--max-concurrency` for S3.
+    pub fn concurrency(&self) -> usize {
+        match self {
+            Source::Local(_) => LOCAL_READS,
+            Source::S3(s3) => s3.concurrency(),
+        }
+    }
+
+    /// The bytes of a run of log files from S3 (at most `--max-concurrency`
+    /// GETs at once), or None for a local source, whose files the decoding
+    /// task reads itself (see [`read_local`]).
+    pub async fn fetch_run(&self, files: &[LogFile]) -> Result<Option<Vec<Vec<u8>>>, FileProblem> {
+        match self {
+            Source::Local(_) => Ok(None),
+            Source::S3(s3) => futures::future::join_all(files.iter().map(|f| s3.fetch(f)))
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+        }
+    }
+
+    /// One log file's bytes as stored (gzip, mostly), read off the runtime
+    /// when local.
+    pub async fn fetch(&self, file: &LogFile) -> Result<Vec<u8>, FileProblem> {
+        match self {
+            Source::Local(_) => read_blocking(file.location.clone()).await,
+            Source::S3(s3) => s3.fetch(file).await,
+        }
+    }
+
+    /// An object this source listed (a digest file), with its user metadata
+    /// when it is in S3 (where CloudTrail keeps a digest's signature; a copy
+    /// on disk has none).
+    pub async fn fetch_with_metadata(
+        &self,
+        location: String,
+    ) -> Result<(Vec<u8>, Option<BTreeMap<String, String>>), FileProblem> {
+        match self {
+            Source::Local(_) => Ok((read_blocking(location).await?, None)),
+            Source::S3(s3) => {
+                let (bytes, metadata) = s3.get_with_metadata(s3.key_of(&location)).await?;
+                Ok((bytes, Some(metadata)))
+            }
+        }
+    }
+}
+
+/// A local file's bytes, read in the blocking pool.
+async fn read_blocking(location: String) -> Result<Vec<u8>, FileProblem> {
+    tokio::task::spawn_blocking(move || read_local(&location))
+        .await
+        .map_err(|e| FileProblem(e.to_string()))?
+}
+
+/// A local file's bytes, read here.
+pub fn read_local(location: &str) -> Result<Vec<u8>, FileProblem> {
+    std::fs::read(location).map_err(|e| FileProblem(format!("cannot read: {e}")))
 }
 
 /// The part of an S3 key or local path from `AWSLogs/` on: the same for an

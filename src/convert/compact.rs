@@ -18,10 +18,13 @@
 
 use datafusion::arrow::array::RecordBatch;
 
-use super::{
-    checkpoint_path, commit_path, data_file_path, dataset_at, groups_in_flight, lock, objects_path,
-    parquet_file, read_file, remove_leftovers, store_commit, write_commit, write_info, Commit,
-    Dataset, FileEntry, PartKey, Place, Row, FORMAT_VERSION,
+use super::groups_in_flight;
+use super::write::{parquet_file, Row};
+use crate::archive::Source;
+use crate::dataset::{
+    checkpoint_path, commit_path, data_file_path, dataset_at, lock, objects_path, read_file,
+    remove_leftovers, store_commit, write_commit, write_info, Commit, Dataset, FileEntry, PartKey,
+    FORMAT_VERSION,
 };
 use crate::error::{Error, Result};
 
@@ -88,7 +91,7 @@ pub fn plan(files: &[&FileEntry], max_bytes: u64) -> Vec<(PartKey, Vec<FileEntry
 
 /// Merge the small files of each partition of the dataset at `dest` into
 /// files of at most `max_bytes` of Parquet, a commit each.
-pub async fn compact(dest: &Place, max_bytes: u64) -> Result<Summary> {
+pub async fn compact(dest: &Source, max_bytes: u64) -> Result<Summary> {
     // Checked before the lock, which would make the dataset's folder.
     if !dataset_at(dest).await? {
         return Err(Error::Usage(format!(
@@ -220,7 +223,7 @@ struct Merged {
 
 /// Read the files `old` of partition `key` and write their rows as one
 /// file (in memory) for commit `seq`.
-async fn merge(dest: &Place, seq: u64, key: PartKey, old: Vec<FileEntry>) -> Result<Merged> {
+async fn merge(dest: &Source, seq: u64, key: PartKey, old: Vec<FileEntry>) -> Result<Merged> {
     let batches = read_files(dest, &old).await?;
     let rows: Vec<Row> = batches
         .iter()
@@ -244,7 +247,7 @@ async fn merge(dest: &Place, seq: u64, key: PartKey, old: Vec<FileEntry>) -> Res
 }
 
 /// The rows of `files`, as written (the dataset's file schema).
-async fn read_files(dest: &Place, files: &[FileEntry]) -> Result<Vec<RecordBatch>> {
+async fn read_files(dest: &Source, files: &[FileEntry]) -> Result<Vec<RecordBatch>> {
     let mut batches = Vec::new();
     for f in files {
         batches.extend(read_file(dest, f, None).await?);

@@ -128,10 +128,9 @@ pub fn complete(words: &Words, line: &str, pos: usize) -> (usize, Vec<String>) {
     let mut out: Vec<String> = Vec::new();
     if word.starts_with('\\') {
         out.extend(
-            super::COMMANDS
-                .iter()
-                .map(|c| c.0.to_string())
-                .filter(|c| c.starts_with(word)),
+            super::commands::names()
+                .filter(|c| c.starts_with(word))
+                .map(str::to_string),
         );
         return (start, out);
     }

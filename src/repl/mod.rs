@@ -1,5 +1,5 @@
 //! The interactive shell: psql/duckdb-style. Statements may span lines and end
-//! with `;`; backslash commands are listed by `\?` from the one table below;
+//! with `;`; backslash commands are one enum ([`commands`]) whose table `\?` prints;
 //! history is kept across sessions; Ctrl-C cancels the running query (or the
 //! line being typed) and keeps the shell; Ctrl-D leaves.
 
@@ -8,52 +8,18 @@ use std::path::PathBuf;
 use rustyline::error::ReadlineError;
 use rustyline::Editor;
 
+pub mod commands;
 pub mod complete;
 
+use commands::Command;
 use complete::{ShellHelper, Words};
 
-use crate::cli::{run_sql, Sink};
+use crate::console::{run_sql, Sink};
 use crate::error::{Error, Result};
-use crate::output::{escape_control, Format};
-use crate::queries::{listing, parse_pairs, run_queries, Catalogue, Window};
+use crate::output::escape_control;
+use crate::queries::{listing, parse_pairs, run_queries, Catalogue};
 use crate::session::Engine;
-
-/// The shell's commands: (name, argument, help).
-pub const COMMANDS: &[(&str, &str, &str)] = &[
-    ("\\?", "", "show this help"),
-    ("\\q", "", "quit (Ctrl-D works too)"),
-    (
-        "\\d",
-        "[TABLE]",
-        "list tables, or describe TABLE with its nested fields",
-    ),
-    ("\\timing", "[on|off]", "show how long each query took"),
-    (
-        "\\format",
-        "table|csv|json|ndjson|parquet",
-        "choose the output format",
-    ),
-    (
-        "\\o",
-        "[FILE]",
-        "send results to FILE; without FILE, back to the screen",
-    ),
-    ("\\i", "FILE", "run the SQL in FILE"),
-    ("\\queries", "[AREA]", "list the saved queries"),
-    (
-        "\\run",
-        "NAME [KEY=VALUE ...]",
-        "run a saved query (since=7d, until=... set the window)",
-    ),
-];
-
-fn help() -> String {
-    let mut s = String::from("Statements end with ';' and may span lines.\n");
-    for (name, arg, text) in COMMANDS {
-        s += &format!("  {:<10} {:<32} {}\n", name, arg, text);
-    }
-    s
-}
+use crate::window::Window;
 
 fn history_path() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("TRAILSQL_HISTORY") {
@@ -104,63 +70,56 @@ async fn run_saved(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &
 
 /// Handle one backslash command. Returns false to quit.
 async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: &str) -> bool {
-    let all: Vec<&str> = line.split_whitespace().collect();
-    let mut words = all.iter().copied();
-    let name = words.next().unwrap_or("");
-    let arg = words.next();
-    match name {
-        "\\q" | "\\quit" => return false,
-        "\\?" | "\\h" | "\\help" => print!("{}", help()),
-        "\\timing" => {
-            sink.timing = match arg {
-                Some("on") => true,
-                Some("off") => false,
-                _ => !sink.timing,
-            };
+    let command = match Command::parse(line) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {}", escape_control(&e));
+            return true;
+        }
+    };
+    match command {
+        Command::Quit => return false,
+        Command::Help => print!("{}", commands::help()),
+        Command::Timing(on) => {
+            sink.timing = on.unwrap_or(!sink.timing);
             println!("timing is {}", if sink.timing { "on" } else { "off" });
         }
-        "\\format" => match arg.map(str::parse::<Format>) {
-            Some(Ok(f)) => {
-                sink.format = f;
-                println!("format is {f}");
-            }
-            Some(Err(e)) => eprintln!("error: {e}"),
-            None => println!("format is {}", sink.format),
-        },
-        "\\o" => {
-            sink.output = arg.map(PathBuf::from);
+        Command::Format(Some(f)) => {
+            sink.format = f;
+            println!("format is {f}");
+        }
+        Command::Format(None) => println!("format is {}", sink.format),
+        Command::Output(file) => {
+            sink.output = file;
             match &sink.output {
                 Some(p) => println!("results go to {}", p.display()),
                 None => println!("results go to the screen"),
             }
         }
-        "\\i" => match arg {
-            Some(f) => match std::fs::read_to_string(f) {
-                Ok(sql) => run_cancellable(engine, sink, &sql).await,
-                Err(e) => eprintln!("error: {f}: {e}"),
-            },
-            None => eprintln!("error: \\i needs a FILE"),
+        Command::Include(f) => match std::fs::read_to_string(&f) {
+            Ok(sql) => run_cancellable(engine, sink, &sql).await,
+            Err(e) => eprintln!("error: {}: {e}", f.display()),
         },
-        "\\d" => match arg {
-            None => {
-                let sql =
-                    "SELECT table_name AS name, table_type AS type FROM information_schema.tables \
-                           WHERE table_schema = 'public' ORDER BY table_name";
-                run_cancellable(engine, sink, sql).await;
-            }
-            Some(t) => match engine.describe(t).await {
-                Ok(r) => {
-                    engine.report.reset();
-                    if let Err(e) = sink.emit(engine, &r, std::time::Duration::ZERO) {
-                        eprintln!("error: {}", escape_control(&e.to_string()));
-                    }
+        Command::Describe(None) => {
+            let sql =
+                "SELECT table_name AS name, table_type AS type FROM information_schema.tables \
+                       WHERE table_schema = 'public' ORDER BY table_name";
+            run_cancellable(engine, sink, sql).await;
+        }
+        Command::Describe(Some(t)) => match engine.describe(&t).await {
+            Ok(r) => {
+                engine.report.reset();
+                if let Err(e) = sink.emit(engine, &r, std::time::Duration::ZERO) {
+                    eprintln!("error: {}", escape_control(&e.to_string()));
                 }
-                Err(e) => eprintln!("error: {}", escape_control(&e.to_string())),
-            },
+            }
+            Err(e) => eprintln!("error: {}", escape_control(&e.to_string())),
         },
-        "\\queries" => print!("{}", listing(&catalogue.all(arg))),
-        "\\run" => run_saved(engine, sink, catalogue, &all[1..]).await,
-        other => eprintln!("error: unknown command {other}; \\? lists the commands"),
+        Command::Queries(area) => print!("{}", listing(&catalogue.all(area.as_deref()))),
+        Command::Run(words) => {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            run_saved(engine, sink, catalogue, &words).await
+        }
     }
     true
 }

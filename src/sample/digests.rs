@@ -32,8 +32,7 @@ const KEY_PEM: &str = include_str!("key.pem");
 pub const BUCKET: &str = "trailsql-sample-trail";
 pub const TRAIL: &str = "org-trail";
 pub const HOME_REGION: &str = "us-east-1";
-/// Where the public key is written, beside `AWSLogs/`.
-pub const PUBLIC_KEYS_FILE: &str = "public-keys.json";
+pub use crate::verify::PUBLIC_KEYS_FILE;
 
 /// One log file written: its key from `AWSLogs/` on, delivery time, the
 /// SHA-256 of its uncompressed bytes and its oldest and newest event times.

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
 
+use crate::console::{run_sql, say, Sink};
 use crate::error::{Error, Result};
 
 /// Size and shape of a sample archive.
@@ -850,7 +851,7 @@ fn cache_dir() -> PathBuf {
 const SAMPLE_FORMAT: &str = "trailsql sample archive 2 (log files, signed digests)";
 
 /// `trailsql demo`.
-pub async fn demo(dir: Option<PathBuf>, cli: &crate::cli::Cli) -> Result<i32> {
+pub async fn demo(dir: Option<PathBuf>, sink: &Sink) -> Result<i32> {
     let dir = dir.unwrap_or_else(|| cache_dir().join("sample-archive"));
     let done = dir.join(".complete");
     // A sample written by an older trailsql (without digest files, say) is
@@ -882,17 +883,11 @@ pub async fn demo(dir: Option<PathBuf>, cli: &crate::cli::Cli) -> Result<i32> {
     engine
         .register_source(crate::session::DEFAULT_TABLE, &dir.display().to_string())
         .await?;
-    crate::cli::say(&format!(
+    say(&format!(
         "Who deleted the DynamoDB table, when, and from which IP?\n\n{DEMO_QUESTION};\n\n"
     ))?;
-    let sink = crate::cli::Sink {
-        format: cli.format,
-        output: cli.output.clone(),
-        timing: false,
-        stats: cli.stats,
-    };
-    crate::cli::run_sql(&engine, &sink, DEMO_QUESTION).await?;
-    crate::cli::say(&format!(
+    run_sql(&engine, sink, DEMO_QUESTION).await?;
+    say(&format!(
         "\nOpen the shell on this archive:\n  trailsql --source {0}\n\
          Run the saved compliance and forensic queries:\n  trailsql --source {0} run --all\n\
          Check that no log file was changed or removed:\n  trailsql verify {0}\n\

@@ -33,22 +33,20 @@ use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::scalar::ScalarValue;
 
-use crate::archive::Prune;
-use crate::convert::{
-    file_schema, Dataset, FileEntry, Place, BLOOM_COLUMNS, HOT_COLUMNS, NULL_PARTITION,
-};
+use crate::archive::{Prune, Source};
+use crate::dataset::{file_schema, Dataset, FileEntry, BLOOM_COLUMNS, HOT_COLUMNS, NULL_PARTITION};
+use crate::read::Report;
 use crate::record::canonical_schema;
-use crate::table::local_reads::InlineLocalReads;
-use crate::table::{filters, Report};
+use crate::table::filters;
 
 #[derive(Debug)]
 pub struct ConvertedTable {
-    place: Place,
+    place: Source,
     report: Arc<Report>,
 }
 
 impl ConvertedTable {
-    pub fn new(place: Place, report: Arc<Report>) -> Self {
+    pub fn new(place: Source, report: Arc<Report>) -> Self {
         ConvertedTable { place, report }
     }
 }
@@ -258,7 +256,7 @@ impl TableProvider for ConvertedTable {
 /// The Parquet scan of some of a dataset's files: the source (reader,
 /// options, predicate) and the store made once per query, for each part.
 struct FileScan<'a> {
-    place: &'a Place,
+    place: &'a Source,
     state: &'a dyn Session,
     url: datafusion::execution::object_store::ObjectStoreUrl,
     source: ParquetSource,
@@ -269,7 +267,7 @@ impl<'a> FileScan<'a> {
     /// `paged`: whether a file may have more than one page in a column
     /// chunk with statistics.
     fn new(
-        place: &'a Place,
+        place: &'a Source,
         state: &'a dyn Session,
         usable: &[Expr],
         paged: bool,
@@ -297,11 +295,7 @@ impl<'a> FileScan<'a> {
         // Footers (and page indexes) read once per session: the next query
         // on the dataset does not parse them again. A file is known by its
         // path, size and the time it was written, which the manifest keeps.
-        let url = place.scan_store(state.runtime_env())?;
-        let store: Arc<dyn object_store::ObjectStore> = match place {
-            Place::Local(_) => InlineLocalReads::new(),
-            Place::S3(_) => state.runtime_env().object_store(&url)?,
-        };
+        let (url, store) = place.scan_store(state.runtime_env())?;
         let footers = state.runtime_env().cache_manager.get_file_metadata_cache();
         source = source.with_parquet_file_reader_factory(Arc::new(
             CachedParquetFileReaderFactory::new(store, footers),

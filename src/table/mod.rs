@@ -1,16 +1,18 @@
 //! DataFusion table providers. [`CloudTrailTable`] serves a raw trail archive:
 //! at scan time it lists the location, keeps the log files the query's filters
-//! allow (see [`crate::archive::Prune`]), and streams decoded batches, several
-//! files in flight per partition. Problems with single files are reported to the
-//! shared [`Report`] and do not stop the query unless `strict` is set.
+//! allow (see [`crate::archive::Prune`]), and streams decoded batches through
+//! the read pipeline ([`crate::read`]), several files in flight per partition.
+//! Problems with single files are reported to the shared [`Report`] and do not
+//! stop the query unless `strict` is set. [`converted`] serves a converted
+//! dataset ([`crate::dataset`]) and [`integrity`] the `_integrity` tables
+//! ([`crate::verify`]).
+//!
+//! It imports `archive`, `read`, `dataset`, `verify` and `record`; `session`
+//! registers its providers.
 
 pub mod converted;
 pub mod filters;
-mod gunzip;
-pub mod local_reads;
-pub mod report;
-
-pub use gunzip::maybe_gunzip;
+pub mod integrity;
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -31,9 +33,10 @@ use futures::StreamExt;
 
 use crate::archive::s3::S3Options;
 use crate::archive::{LogFile, Source, DEFAULT_LATE_DAYS};
-use crate::record::decode::{Decoder, FileOutcome};
+pub use crate::read::Report;
+use crate::read::{chunks, decode_chunk};
+use crate::record::decode::FileOutcome;
 use crate::record::{canonical_schema, FileProblem};
-pub use report::Report;
 
 /// How a table reads.
 #[derive(Debug, Clone)]
@@ -59,6 +62,9 @@ impl Default for ReadOptions {
         }
     }
 }
+
+/// Chunks decoded at the same time in one partition.
+const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// A raw CloudTrail archive, local or in S3.
 #[derive(Debug)]
@@ -105,10 +111,7 @@ impl TableProvider for CloudTrailTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let prune = filters::prune_from(filters);
         let started = std::time::Instant::now();
-        let listing = match &self.source {
-            Source::S3(s3) => s3.list_for(&prune, self.options.late_days).await?,
-            Source::Local(_) => self.source.list().await?,
-        };
+        let listing = self.source.list_for(&prune, self.options.late_days).await?;
         self.report.listed(&listing);
         self.report.listing_us.fetch_add(
             started.elapsed().as_micros() as u64,
@@ -177,77 +180,6 @@ struct FilesPartition {
     report: Arc<Report>,
 }
 
-/// Compressed bytes of log files that one blocking task decodes in a row, into
-/// shared batches: a trail's files hold a few dozen records each, and a task, a
-/// set of column builders and a batch per file cost more than the records. A
-/// MiB of gzip is ~10 MB of JSON; a bigger file is a chunk of its own.
-const CHUNK_BYTES: u64 = 1 << 20;
-
-/// Chunks decoded at the same time in one partition.
-const CHUNKS_IN_FLIGHT: usize = 2;
-
-pub(crate) fn chunks(files: &[LogFile]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, f) in files.iter().enumerate() {
-        bytes += f.size;
-        if bytes >= CHUNK_BYTES {
-            out.push(start..i + 1);
-            (start, bytes) = (i + 1, 0);
-        }
-    }
-    if start < files.len() {
-        out.push(start..files.len());
-    }
-    out
-}
-
-/// What decoding one chunk gave: each file's outcome, and the rows.
-type ChunkOutcome = (Vec<Result<FileOutcome, FileProblem>>, Vec<RecordBatch>);
-
-/// The bytes of a run of log files from S3 (at most `--max-concurrency` GETs
-/// at once), or None for a local source, whose files the decoding task reads
-/// itself. An object S3 would not give after retries (denied, gone, expired
-/// credentials) is the error: it stops the query or conversion, as the answer
-/// would otherwise lack its events and the cause is rarely that one object.
-pub(crate) async fn fetch_run(
-    source: &Source,
-    files: &[LogFile],
-) -> Result<Option<Vec<Vec<u8>>>, FileProblem> {
-    match source {
-        Source::Local(_) => Ok(None),
-        Source::S3(s3) => futures::future::join_all(files.iter().map(|f| s3.fetch(f)))
-            .await
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-    }
-}
-
-/// Decode a chunk: the bytes fetched for it (from S3), or read here (local).
-pub(crate) fn decode_chunk(
-    files: &[LogFile],
-    fetched: Option<Vec<Vec<u8>>>,
-    projection: Option<&[usize]>,
-) -> ChunkOutcome {
-    let mut decoder = Decoder::new(projection);
-    let outcomes = match fetched {
-        None => files
-            .iter()
-            .map(|f| read_log_file(&mut decoder, &f.location))
-            .collect(),
-        Some(fetched) => files
-            .iter()
-            .zip(fetched)
-            .map(|(f, bytes)| {
-                let text = maybe_gunzip(bytes)?;
-                decoder.decode(&text, &f.location)
-            })
-            .collect(),
-    };
-    (outcomes, decoder.finish())
-}
-
 impl FilesPartition {
     /// Report each file of a decoded chunk; with --strict, the first problem is
     /// the query's error.
@@ -305,7 +237,7 @@ impl PartitionStream for FilesPartition {
                 async move {
                     // From S3 the chunk's objects are fetched at once (bounded
                     // by the source's permits), then decoded off the runtime.
-                    let fetched = match fetch_run(&part.source, &part.files[range.clone()]).await {
+                    let fetched = match part.source.fetch_run(&part.files[range.clone()]).await {
                         Ok(fetched) => fetched,
                         Err(problem) => {
                             return Ok((range, Err(DataFusionError::Execution(problem.0))));
@@ -340,36 +272,4 @@ impl PartitionStream for FilesPartition {
 fn static_schema() -> &'static SchemaRef {
     static S: std::sync::OnceLock<SchemaRef> = std::sync::OnceLock::new();
     S.get_or_init(canonical_schema)
-}
-
-/// Read, gunzip (detected by magic bytes, not the name) and decode one log
-/// file into `decoder`.
-pub fn read_log_file(decoder: &mut Decoder, location: &str) -> Result<FileOutcome, FileProblem> {
-    let bytes = std::fs::read(location).map_err(|e| FileProblem(format!("cannot read: {e}")))?;
-    let text = maybe_gunzip(bytes)?;
-    decoder.decode(&text, location)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_cover_every_file_once_and_close_at_the_byte_budget() {
-        let f = |size| LogFile {
-            location: String::new(),
-            size,
-            key: None,
-            version: None,
-        };
-        let files = vec![
-            f(CHUNK_BYTES * 3),
-            f(CHUNK_BYTES / 2),
-            f(CHUNK_BYTES / 2),
-            f(10),
-            f(10),
-        ];
-        assert_eq!(chunks(&files), vec![0..1, 1..3, 3..5]);
-        assert!(chunks(&[]).is_empty());
-    }
 }

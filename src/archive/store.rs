@@ -1,57 +1,23 @@
-//! Where a dataset is: a local folder or an S3 prefix, with the few
-//! operations a dataset needs. A local write goes to a hidden file, is
-//! synced, renamed into place and its folder synced, so it survives a kill
-//! or a power loss whole or not at all; an S3 PUT is atomic by itself.
+//! What a source offers beyond listing log files: reading, writing and
+//! deleting objects by their path below it, which a converted dataset (its
+//! manifest, its Parquet files) needs, and the object store a Parquet scan
+//! reads through. A local write goes to a hidden file, is synced, renamed
+//! into place and its folder synced, so it survives a kill or a power loss
+//! whole or not at all; an S3 PUT is atomic by itself.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-use crate::archive::s3::{S3Options, S3Source};
-use crate::archive::Source;
+use super::local_reads::InlineLocalReads;
+use super::Source;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone)]
-pub enum Place {
-    Local(PathBuf),
-    S3(S3Source),
-}
-
-impl Place {
-    /// `s3://bucket/prefix` or a local folder (which need not exist yet).
-    pub async fn open(location: &str, options: &S3Options) -> Result<Place> {
-        if location.starts_with("s3://") {
-            return Ok(Place::S3(S3Source::new(location, options).await?));
-        }
-        Ok(Place::Local(PathBuf::from(location)))
-    }
-
-    /// The same place as a source already opened.
-    pub fn of(source: &Source) -> Place {
-        match source {
-            Source::Local(p) => Place::Local(p.clone()),
-            Source::S3(s3) => Place::S3(s3.clone()),
-        }
-    }
-
-    pub fn display(&self) -> String {
-        match self {
-            Place::Local(p) => p.display().to_string(),
-            Place::S3(s3) => s3.url(""),
-        }
-    }
-
-    pub fn local(&self) -> Option<&Path> {
-        match self {
-            Place::Local(p) => Some(p),
-            Place::S3(_) => None,
-        }
-    }
-
-    /// [`Place::read`] of each of `names`, several at a time (on S3), in
+impl Source {
+    /// [`Source::read`] of each of `names`, several at a time (on S3), in
     /// their order.
     pub async fn read_many(&self, names: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
         use futures::StreamExt;
@@ -69,7 +35,7 @@ impl Place {
     /// An object's bytes, or None when there is no such object.
     pub async fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
         match self {
-            Place::Local(root) => {
+            Source::Local(root) => {
                 // Read in place: these are small manifest files, in the page
                 // cache, and tokio::fs would start a thread of the blocking
                 // pool for each one read at once (34 threads, a fifth of a
@@ -81,7 +47,7 @@ impl Place {
                     Err(e) => Err(Error::io(&path, e)),
                 }
             }
-            Place::S3(s3) => {
+            Source::S3(s3) => {
                 let key = s3.key(rel);
                 match s3.store().get(&ObjectPath::from(key.as_str())).await {
                     Ok(got) => Ok(Some(
@@ -97,8 +63,8 @@ impl Place {
     /// Whether there is an object `rel` (on S3 a HEAD request).
     pub async fn exists(&self, rel: &str) -> Result<bool> {
         match self {
-            Place::Local(root) => Ok(root.join(rel).is_file()),
-            Place::S3(s3) => {
+            Source::Local(root) => Ok(root.join(rel).is_file()),
+            Source::S3(s3) => {
                 let key = s3.key(rel);
                 match s3.store().head(&ObjectPath::from(key.as_str())).await {
                     Ok(_) => Ok(true),
@@ -110,10 +76,10 @@ impl Place {
     }
 
     /// Every object below `rel_prefix` (a folder, `""` for all), as paths
-    /// relative to the dataset.
-    pub async fn list(&self, rel_prefix: &str) -> Result<Vec<String>> {
+    /// relative to the source.
+    pub async fn list_under(&self, rel_prefix: &str) -> Result<Vec<String>> {
         match self {
-            Place::Local(root) => {
+            Source::Local(root) => {
                 let root = root.clone();
                 let start = root.join(rel_prefix);
                 tokio::task::spawn_blocking(move || {
@@ -140,7 +106,7 @@ impl Place {
                 .await
                 .map_err(|e| Error::Usage(e.to_string()))?
             }
-            Place::S3(s3) => {
+            Source::S3(s3) => {
                 let prefix = s3.key(rel_prefix);
                 let base = s3.key("");
                 let listed: Vec<_> = s3
@@ -168,13 +134,13 @@ impl Place {
     /// Store `bytes` as `rel`, whole or not at all.
     pub async fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
         match self {
-            Place::Local(root) => {
+            Source::Local(root) => {
                 let target = root.join(rel);
                 tokio::task::spawn_blocking(move || write_whole(&target, &bytes))
                     .await
                     .map_err(|e| Error::Usage(e.to_string()))?
             }
-            Place::S3(s3) => {
+            Source::S3(s3) => {
                 let key = s3.key(rel);
                 s3.store()
                     .put(&ObjectPath::from(key.as_str()), PutPayload::from(bytes))
@@ -187,7 +153,7 @@ impl Place {
 
     pub async fn delete(&self, rel: &str) -> Result<()> {
         match self {
-            Place::Local(root) => {
+            Source::Local(root) => {
                 let path = root.join(rel);
                 match std::fs::remove_file(&path) {
                     // Gone already is what was asked (as S3's DELETE has it).
@@ -195,7 +161,7 @@ impl Place {
                     _ => Ok(()),
                 }
             }
-            Place::S3(s3) => {
+            Source::S3(s3) => {
                 let key = s3.key(rel);
                 s3.store()
                     .delete(&ObjectPath::from(key.as_str()))
@@ -205,21 +171,28 @@ impl Place {
         }
     }
 
-    /// The object store a scan of this place reads through, registered
-    /// with `runtime` (once per scan, not per file).
+    /// The object store a Parquet scan of this source reads through, and
+    /// its URL, registered with `runtime` (once per scan, not per file). A
+    /// local source is read in the asking task (see [`InlineLocalReads`]).
     pub fn scan_store(
         &self,
         runtime: &datafusion::execution::runtime_env::RuntimeEnv,
-    ) -> Result<datafusion::execution::object_store::ObjectStoreUrl> {
+    ) -> Result<(
+        datafusion::execution::object_store::ObjectStoreUrl,
+        Arc<dyn ObjectStore>,
+    )> {
         use datafusion::execution::object_store::ObjectStoreUrl;
         match self {
-            Place::Local(_) => Ok(ObjectStoreUrl::local_filesystem()),
-            Place::S3(s3) => {
+            Source::Local(_) => {
+                let store: Arc<dyn ObjectStore> = InlineLocalReads::new();
+                Ok((ObjectStoreUrl::local_filesystem(), store))
+            }
+            Source::S3(s3) => {
                 let url = ObjectStoreUrl::parse(format!("s3://{}", s3.bucket))
                     .map_err(|e| Error::Usage(e.to_string()))?;
                 let store: Arc<dyn ObjectStore> = s3.store();
-                runtime.register_object_store(url.as_ref(), store);
-                Ok(url)
+                runtime.register_object_store(url.as_ref(), store.clone());
+                Ok((url, store))
             }
         }
     }
@@ -227,7 +200,7 @@ impl Place {
     /// The path of `rel` in the store `scan_store` gives.
     pub fn scan_path(&self, rel: &str) -> Result<String> {
         match self {
-            Place::Local(root) => {
+            Source::Local(root) => {
                 // A dataset given as a relative path is read from where it is
                 // now (object store paths are absolute).
                 let full = std::path::absolute(root.join(rel))
@@ -236,7 +209,7 @@ impl Place {
                     .map_err(|e| Error::Usage(e.to_string()))?;
                 Ok(path.to_string())
             }
-            Place::S3(s3) => Ok(s3.key(rel)),
+            Source::S3(s3) => Ok(s3.key(rel)),
         }
     }
 }

@@ -9,114 +9,27 @@
 //! signature is SHA256withRSA (RSASSA-PKCS1-v1_5) over four lines: the
 //! digest's end time, `bucket/key`, the hex SHA-256 of the digest's
 //! uncompressed bytes, and the previous digest's signature (or `null`).
+//!
+//! It reads through `archive` (listing, fetching) and `read` (gunzip); the
+//! keys, hashes and string to sign are [`crypto`]'s. `cli` prints its
+//! report and `table::integrity` serves it as a table.
+
+pub mod crypto;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
-use base64::Engine as _;
-use md5::{Digest as _, Md5};
-use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::pkcs8::DecodePublicKey;
 use rsa::signature::Verifier;
-use rsa::RsaPublicKey;
 use serde::Deserialize;
 use sha2::Sha256;
 
+pub use crypto::{data_to_sign, hex, load_keys, sha256_hex, PublicKeys, PUBLIC_KEYS_FILE};
+
 use crate::archive::{self, tail_key, Listing, LogFile, Source};
-use crate::error::{Error, Result};
-use crate::queries::Window;
-use crate::table::maybe_gunzip;
-
-/// Public keys by fingerprint (lower-case hex MD5 of the DER key), from the
-/// JSON `aws cloudtrail list-public-keys` prints.
-#[derive(Debug, Default)]
-pub struct PublicKeys {
-    keys: HashMap<String, RsaPublicKey>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyList {
-    public_key_list: Vec<KeyEntry>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyEntry {
-    value: String,
-    fingerprint: String,
-}
-
-impl PublicKeys {
-    /// Parse `list-public-keys` output. Each `Value` is a base64 DER RSA key,
-    /// PKCS#1 or SubjectPublicKeyInfo; its `Fingerprint` must be the MD5 of
-    /// those bytes, or the file is refused (a key that does not match its
-    /// fingerprint could make a forged digest look valid).
-    pub fn from_json(text: &str, origin: &str) -> Result<PublicKeys> {
-        let bad = |why: String| Error::Usage(format!("{origin}: {why}"));
-        let list: KeyList = serde_json::from_str(text)
-            .map_err(|e| bad(format!("not list-public-keys output ({e})")))?;
-        let mut keys = HashMap::new();
-        for (i, k) in list.public_key_list.iter().enumerate() {
-            let der = base64::engine::general_purpose::STANDARD
-                .decode(k.value.trim())
-                .map_err(|e| bad(format!("key {i}: Value is not base64 ({e})")))?;
-            let fingerprint = hex(&Md5::digest(&der));
-            if !fingerprint.eq_ignore_ascii_case(k.fingerprint.trim()) {
-                return Err(bad(format!(
-                    "key {i}: Fingerprint {} is not the MD5 of its Value ({fingerprint})",
-                    k.fingerprint
-                )));
-            }
-            let key = RsaPublicKey::from_pkcs1_der(&der)
-                .or_else(|_| RsaPublicKey::from_public_key_der(&der))
-                .map_err(|e| bad(format!("key {i}: not an RSA public key ({e})")))?;
-            keys.insert(fingerprint, key);
-        }
-        Ok(PublicKeys { keys })
-    }
-
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// The string a digest's signature is made over.
-pub fn data_to_sign(
-    end_time: &str,
-    bucket: &str,
-    object: &str,
-    digest_sha256: &str,
-    previous_signature: Option<&str>,
-) -> String {
-    format!(
-        "{end_time}\n{bucket}/{object}\n{digest_sha256}\n{}",
-        previous_signature.unwrap_or("null")
-    )
-}
+use crate::error::Result;
+use crate::read::maybe_gunzip;
+use crate::window::Window;
+use crypto::unhex;
 
 /// The fields of a digest file that validation reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -318,7 +231,7 @@ fn verify_signature(
         .body
         .digest_public_key_fingerprint
         .to_ascii_lowercase();
-    let Some(key) = keys.keys.get(&fp) else {
+    let Some(key) = keys.get(&fp) else {
         return Err((
             State::NoKey,
             format!("no key with fingerprint {fp} in the public keys given"),
@@ -358,45 +271,21 @@ where
         .await
 }
 
-/// How many local files are read at once.
-const LOCAL_READS: usize = 8;
-
 /// A digest's uncompressed bytes and, from S3, the object's user metadata.
 async fn read_digest(
     source: &Source,
     location: String,
 ) -> std::result::Result<(Vec<u8>, Option<BTreeMap<String, String>>), String> {
-    let (bytes, metadata) = match source {
-        Source::Local(_) => {
-            let bytes = tokio::task::spawn_blocking(move || std::fs::read(&location))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("cannot read: {e}"))?;
-            (bytes, None)
-        }
-        Source::S3(s3) => {
-            let (bytes, metadata) = s3
-                .get_with_metadata(s3.key_of(&location))
-                .await
-                .map_err(|e| e.0)?;
-            (bytes, Some(metadata))
-        }
-    };
+    let (bytes, metadata) = source
+        .fetch_with_metadata(location)
+        .await
+        .map_err(|e| e.0)?;
     Ok((maybe_gunzip(bytes).map_err(|e| e.0)?, metadata))
 }
 
 /// The SHA-256 (hex) of a log file's uncompressed bytes.
 async fn hash_log(source: &Source, file: LogFile) -> std::result::Result<String, String> {
-    let bytes = match source {
-        Source::Local(_) => {
-            let location = file.location;
-            tokio::task::spawn_blocking(move || std::fs::read(&location))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("cannot read: {e}"))?
-        }
-        Source::S3(s3) => s3.fetch(&file).await.map_err(|e| e.0)?,
-    };
+    let bytes = source.fetch(&file).await.map_err(|e| e.0)?;
     tokio::task::spawn_blocking(move || maybe_gunzip(bytes).map(|b| sha256_hex(&b)))
         .await
         .map_err(|e| e.to_string())?
@@ -406,14 +295,8 @@ async fn hash_log(source: &Source, file: LogFile) -> std::result::Result<String,
 /// Validate the archive `source` (a local copy, or a bucket and prefix).
 pub async fn verify(source: &Source, keys: &PublicKeys, window: &Window) -> Result<Report> {
     let listing: Listing = source.list().await?;
-    let reads = match source {
-        Source::Local(_) => LOCAL_READS,
-        Source::S3(s3) => s3.concurrency(),
-    };
-    let bucket = match source {
-        Source::Local(_) => None,
-        Source::S3(s3) => Some(s3.bucket.as_str()),
-    };
+    let reads = source.concurrency();
+    let bucket = source.bucket();
     let mut report = Report::default();
     // The digests whose end is within the window, read and grouped into
     // chains (account, region, trail, home region, backfill or not).
@@ -814,9 +697,9 @@ fn judge(
     }
 }
 
-/// The report as a result set: one row per finding (kind, file, state,
-/// digest, detail), for `--format csv|json` and SQL.
-pub fn as_table(report: &Report) -> Result<crate::session::StatementResult> {
+/// The report as rows: one per finding (kind, file, state, digest,
+/// detail), for `--format csv|json`.
+pub fn as_table(report: &Report) -> Result<datafusion::arrow::array::RecordBatch> {
     use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
     use std::sync::Arc;
@@ -843,128 +726,7 @@ pub fn as_table(report: &Report) -> Result<crate::session::StatementResult> {
             f.iter().map(|x| x.detail.as_str()),
         )),
     ];
-    let batch = RecordBatch::try_new(schema.clone(), columns)
-        .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(crate::session::StatementResult {
-        schema,
-        batches: vec![batch],
-    })
-}
-
-/// The keys in `file`, else (for a local copy) in `public-keys.json` at its
-/// top when there is one, else none; and which file they came from. Keys are
-/// never taken from the bucket being checked: whoever could change its log
-/// files could change a key file beside them.
-pub fn load_keys(
-    source: &Source,
-    file: Option<&Path>,
-) -> Result<(PublicKeys, Option<std::path::PathBuf>)> {
-    let default = source
-        .local_path()
-        .map(|root| root.join(crate::sample::PUBLIC_KEYS_FILE));
-    let file = match (file, default) {
-        (Some(f), _) => f.to_path_buf(),
-        (None, Some(d)) if d.is_file() => d,
-        _ => return Ok((PublicKeys::default(), None)),
-    };
-    let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-    let keys = PublicKeys::from_json(&text, &file.display().to_string())?;
-    Ok((keys, Some(file)))
-}
-
-/// `<source>_integrity` (`cloudtrail_integrity`): one row per log file of the
-/// source, with its state, the digest that lists it and that digest's state,
-/// computed by [`verify`] when the table is read. Its `log_object` is the
-/// source table's, so a join shows which file every event came from and
-/// whether that file is as CloudTrail wrote it.
-#[derive(Debug)]
-pub struct IntegrityTable {
-    source: Source,
-    keys: Option<std::path::PathBuf>,
-}
-
-impl IntegrityTable {
-    pub fn new(source: Source, keys: Option<std::path::PathBuf>) -> IntegrityTable {
-        IntegrityTable { source, keys }
-    }
-
-    fn schema_ref() -> datafusion::arrow::datatypes::SchemaRef {
-        use datafusion::arrow::datatypes::{DataType, Field, Schema};
-        std::sync::Arc::new(Schema::new(vec![
-            Field::new("log_object", DataType::Utf8, false),
-            Field::new("state", DataType::Utf8, false),
-            Field::new("digest", DataType::Utf8, true),
-            Field::new("digest_state", DataType::Utf8, true),
-            Field::new("detail", DataType::Utf8, false),
-        ]))
-    }
-
-    async fn rows(&self) -> Result<datafusion::arrow::array::RecordBatch> {
-        use datafusion::arrow::array::StringArray;
-        use std::sync::Arc;
-        let (keys, _) = load_keys(&self.source, self.keys.as_deref())?;
-        let report = verify(&self.source, &keys, &Window::default()).await?;
-        let digest_state: HashMap<&str, State> = report
-            .findings
-            .iter()
-            .filter(|f| f.kind == "digest" && f.digest.is_none())
-            .map(|f| (f.file.as_str(), f.state))
-            .collect();
-        let logs: Vec<&Finding> = report.findings.iter().filter(|f| f.kind == "log").collect();
-        let batch = datafusion::arrow::array::RecordBatch::try_new(
-            Self::schema_ref(),
-            vec![
-                Arc::new(StringArray::from_iter_values(
-                    logs.iter().map(|f| f.file.as_str()),
-                )),
-                Arc::new(StringArray::from_iter_values(
-                    logs.iter().map(|f| f.state.as_str()),
-                )),
-                Arc::new(StringArray::from_iter(
-                    logs.iter().map(|f| f.digest.as_deref()),
-                )),
-                Arc::new(StringArray::from_iter(logs.iter().map(|f| {
-                    f.digest
-                        .as_deref()
-                        .and_then(|d| digest_state.get(d))
-                        .map(|s| s.as_str())
-                }))),
-                Arc::new(StringArray::from_iter_values(
-                    logs.iter().map(|f| f.detail.as_str()),
-                )),
-            ],
-        )
-        .map_err(datafusion::error::DataFusionError::from)?;
-        Ok(batch)
-    }
-}
-
-#[async_trait::async_trait]
-impl datafusion::catalog::TableProvider for IntegrityTable {
-    fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {
-        Self::schema_ref()
-    }
-
-    fn table_type(&self) -> datafusion::datasource::TableType {
-        datafusion::datasource::TableType::Base
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn datafusion::catalog::Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[datafusion::logical_expr::Expr],
-        limit: Option<usize>,
-    ) -> datafusion::error::Result<std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>>
-    {
-        let batch = self
-            .rows()
-            .await
-            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
-        let table =
-            datafusion::datasource::MemTable::try_new(Self::schema_ref(), vec![vec![batch]])?;
-        table.scan(state, projection, filters, limit).await
-    }
+    Ok(RecordBatch::try_new(schema, columns).map_err(datafusion::error::DataFusionError::from)?)
 }
 
 #[cfg(test)]
