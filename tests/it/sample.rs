@@ -191,4 +191,20 @@ fn demo_answers_the_first_question() {
         .path()
         .join("trailsql/sample-archive/.complete")
         .exists());
+    // The hints work as printed: this binary is not on the PATH here, so
+    // they name it by its path; with its folder on the PATH, as `trailsql`.
+    let me = std::fs::canonicalize(env!("CARGO_BIN_EXE_trailsql")).unwrap();
+    assert!(
+        s.contains(&format!("\n  {} --source ", me.display())),
+        "{s}"
+    );
+    let on_path = bin()
+        .arg("demo")
+        .env("XDG_CACHE_HOME", cache.path())
+        .env("PATH", me.parent().unwrap())
+        .output()
+        .unwrap();
+    let s = text(&on_path.stdout);
+    assert!(s.contains("\n  trailsql --source "), "{s}");
+    assert!(s.contains("\n  trailsql verify "), "{s}");
 }

@@ -1,0 +1,152 @@
+//! The incidents planted in a sample archive (README, "The sample
+//! archive"): instances terminated by Auto Scaling and by a person, a burst
+//! of failed console logins, a DynamoDB table deleted from an unusual IP
+//! after someone else was denied, root activity without MFA, and logging
+//! stopped for some hours.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde_json::{json, Value};
+
+use super::traffic::{
+    actors, autoscaling_role, console_login, event, iam_user, instance_id, root, Actor, Event,
+    CONSOLE_AGENTS,
+};
+use super::{Rng, DELETED_TABLE, INCIDENT_ACCOUNT, INCIDENT_REGION, UNUSUAL_IP};
+
+/// The planted incidents, all in INCIDENT_ACCOUNT / INCIDENT_REGION unless said.
+pub(super) fn incidents(
+    rng: &mut Rng,
+    start: NaiveDate,
+    days: u32,
+    out: &mut Vec<Event>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let acct = INCIDENT_ACCOUNT;
+    let region = INCIDENT_REGION;
+    let people = actors(acct);
+    let alice = &people[0].1;
+    let bob = &people[1].1;
+    let jane = &people[3].1;
+    let at = |d: u32, h: u32, m: u32, s: u32| {
+        (start + Duration::days((d.min(days.saturating_sub(1))) as i64))
+            .and_hms_opt(h, m, s)
+            .expect("valid")
+            .and_utc()
+    };
+    // Auto Scaling scales in (not a person) on day 8; bob terminates one by hand on day 9.
+    for k in 0..2 {
+        let id = instance_id(rng);
+        out.push(event(rng, &autoscaling_role(acct), acct, region, at(7, 4, 10 + k, 3), "ec2.amazonaws.com", "TerminateInstances", false,
+            json!({"instancesSet":{"items":[{"instanceId":id}]}}),
+            json!({"instancesSet":{"items":[{"instanceId":id,"currentState":{"code":32,"name":"shutting-down"},"previousState":{"code":16,"name":"running"}}]}}), None));
+    }
+    let id = instance_id(rng);
+    out.push(event(rng, bob, acct, region, at(8, 15, 42, 9), "ec2.amazonaws.com", "TerminateInstances", false,
+        json!({"instancesSet":{"items":[{"instanceId":id}]}}),
+        json!({"instancesSet":{"items":[{"instanceId":id,"currentState":{"code":32,"name":"shutting-down"},"previousState":{"code":16,"name":"running"}}]}}), None));
+    // Burst of failed console logins for carol on day 12: 8 failures in under a minute.
+    let carol = iam_user(
+        acct,
+        "carol",
+        "2CAROLEXAMPLE3M",
+        &["192.0.2.44"],
+        CONSOLE_AGENTS,
+    );
+    for k in 0..8 {
+        out.push(console_login(
+            rng,
+            &carol,
+            acct,
+            at(11, 2, 17, 5 + k * 6),
+            "192.0.2.44",
+            false,
+            false,
+        ));
+    }
+    // Four failures spread over ten minutes (a near miss), then a success with MFA.
+    for k in 0..4 {
+        out.push(console_login(
+            rng,
+            alice,
+            acct,
+            at(11, 9, 0, 0) + Duration::seconds(150 * k),
+            "198.51.100.10",
+            false,
+            false,
+        ));
+    }
+    out.push(console_login(
+        rng,
+        alice,
+        acct,
+        at(11, 9, 11, 0),
+        "198.51.100.10",
+        true,
+        true,
+    ));
+    // Bob tries to delete the table and is denied; alice deletes it from an unusual IP.
+    out.push(event(rng, bob, acct, region, at(19, 3, 2, 41), "dynamodb.amazonaws.com", "DeleteTable", false,
+        json!({"tableName":DELETED_TABLE}), Value::Null,
+        Some(("AccessDeniedException", "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: dynamodb:DeleteTable"))));
+    let stranger = Actor {
+        ips: &[UNUSUAL_IP],
+        ..alice.clone()
+    };
+    out.push(event(
+        rng,
+        &stranger,
+        acct,
+        region,
+        at(19, 3, 14, 7),
+        "dynamodb.amazonaws.com",
+        "DeleteTable",
+        false,
+        json!({"tableName":DELETED_TABLE}),
+        json!({"tableDescription":{"tableName":DELETED_TABLE,"tableStatus":"DELETING","itemCount":0,
+               "tableArn":format!("arn:aws:dynamodb:{region}:{acct}:table/{DELETED_TABLE}")}}),
+        None,
+    ));
+    // Root signs in without MFA and creates an access key, day 25.
+    let r = root(acct);
+    out.push(console_login(
+        rng,
+        &r,
+        acct,
+        at(24, 21, 3, 0),
+        "203.0.113.200",
+        true,
+        false,
+    ));
+    out.push(event(rng, &r, acct, "us-east-1", at(24, 21, 5, 12), "iam.amazonaws.com", "CreateAccessKey", false,
+        json!({}), json!({"accessKey":{"accessKeyId":"AKIA2ROOTKEYEXAMPL","status":"Active","userName":"root"}}), None));
+    // jane stops the trail on day 27 at 22:05; logging resumes at 06:00 next day.
+    let stop = at(26, 22, 5, 31);
+    let resume = at(27, 6, 0, 12);
+    let trail = format!("arn:aws:cloudtrail:{region}:{acct}:trail/org-trail");
+    out.push(event(
+        rng,
+        jane,
+        acct,
+        region,
+        stop,
+        "cloudtrail.amazonaws.com",
+        "StopLogging",
+        false,
+        json!({"name":trail}),
+        Value::Null,
+        None,
+    ));
+    out.push(event(
+        rng,
+        jane,
+        acct,
+        region,
+        resume,
+        "cloudtrail.amazonaws.com",
+        "StartLogging",
+        false,
+        json!({"name":trail}),
+        Value::Null,
+        None,
+    ));
+    Some((stop, resume))
+}
