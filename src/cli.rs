@@ -46,6 +46,10 @@ pub struct Cli {
     /// type as an error instead of a warning.
     #[arg(long, global = true)]
     pub strict: bool,
+    /// Rows a table shows at most; 0 shows all. Default: as many as fit on
+    /// a terminal, all when the output is a file or a pipe.
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<usize>,
     /// After each statement, print on stderr how many log files were listed,
     /// pruned and read.
     #[arg(long, global = true)]
@@ -501,6 +505,7 @@ fn sink(cli: &Cli) -> Sink {
         output: cli.output.clone(),
         timing: false,
         stats: cli.stats,
+        max_rows: cli.max_rows,
     }
 }
 
@@ -585,12 +590,9 @@ async fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
             };
             let sink = Sink {
                 format,
-                output: cli.output.clone(),
-                timing: false,
-                stats: false,
+                ..sink(cli)
             };
-            let engine = Engine::new(ReadOptions::default());
-            sink.emit(&engine, &result, std::time::Duration::ZERO)?;
+            sink.emit(&result, None, std::time::Duration::ZERO).await?;
         }
     }
     Ok(if report.ok() { 0 } else { 1 })

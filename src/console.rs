@@ -8,11 +8,20 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use futures::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
-use crate::output::{write_batches, Format, TableStyle};
-use crate::session::{Engine, StatementResult};
+use crate::output::{BatchWriter, Format, TableStyle, Written};
+use crate::read::Report;
+use crate::session::{Engine, Running, StatementResult};
+
+/// Lines of a terminal a table leaves for its header, borders, the lines
+/// under it and the next prompt, when it shows as many rows as fit.
+const TERMINAL_MARGIN: usize = 10;
 
 /// Where results go and how they look.
 pub struct Sink {
@@ -20,62 +29,166 @@ pub struct Sink {
     pub output: Option<PathBuf>,
     pub timing: bool,
     pub stats: bool,
+    /// Rows a table shows at most (`--max-rows`, `\maxrows`): `Some(0)`
+    /// shows all; None shows as many as fit on a terminal, and all
+    /// elsewhere.
+    pub max_rows: Option<usize>,
 }
 
 impl Sink {
-    /// Print one statement's result.
-    pub fn emit(
+    fn to_terminal(&self) -> bool {
+        self.output.is_none() && std::io::stdout().is_terminal()
+    }
+
+    /// How a table looks here: cut to the terminal's width and, unless
+    /// told otherwise, to the rows that fit on it.
+    fn style(&self) -> TableStyle {
+        let size = if self.to_terminal() {
+            terminal_size::terminal_size()
+        } else {
+            None
+        };
+        let max_rows = match self.max_rows {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => size.map(|(_, h)| (h.0 as usize).saturating_sub(TERMINAL_MARGIN).max(10)),
+        };
+        TableStyle {
+            width: size.map(|(w, _)| w.0),
+            max_rows,
+        }
+    }
+
+    /// Print a statement's rows as they come (a table gathers what it
+    /// shows first), then, on stderr, what it read when asked or when it
+    /// had to skip something.
+    pub async fn stream(&self, running: Running, started: Instant) -> Result<()> {
+        let Running {
+            schema,
+            mut stream,
+            report,
+            mut progress,
+        } = running;
+        let to_stdout = self.output.is_none();
+        let streamed = self.format != Format::Table;
+        let printed = self
+            .print(&schema, &mut stream, || {
+                if to_stdout && streamed {
+                    // Rows are about to reach the terminal.
+                    progress = None;
+                }
+            })
+            .await;
+        drop(progress);
+        if let Some((out, written)) = printed? {
+            self.footer(out, written, started.elapsed())?;
+        }
+        self.counts(Some(&report));
+        Ok(())
+    }
+
+    /// Print a whole result (a saved query's, `\d`'s, verify's).
+    pub async fn emit(
         &self,
-        engine: &Engine,
         result: &StatementResult,
-        elapsed: std::time::Duration,
+        report: Option<&Report>,
+        elapsed: Duration,
     ) -> Result<()> {
-        let summary = engine.report.summary();
-        if self.stats || summary.has_problems() {
-            eprintln!("trailsql: {}", summary.line());
+        let mut batches = futures::stream::iter(result.batches.iter().cloned().map(Ok));
+        if let Some((out, written)) = self.print(&result.schema, &mut batches, || {}).await? {
+            self.footer(out, written, elapsed)?;
         }
-        if result.schema.fields().is_empty() {
-            return Ok(()); // DDL: nothing to show
+        self.counts(report);
+        Ok(())
+    }
+
+    /// What the statement read, on stderr: always with `--stats`, else
+    /// when something was skipped.
+    fn counts(&self, report: Option<&Report>) {
+        if let Some(report) = report {
+            let summary = report.summary();
+            if self.stats || summary.has_problems() {
+                eprintln!("trailsql: {}", summary.line());
+            }
         }
-        let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
-        if self.format == Format::Parquet && self.output.is_none() && to_terminal {
+    }
+
+    /// Write the rows of `batches` in the format; `first` is called before
+    /// the first batch is written. None for a statement without columns
+    /// (DDL), whose stream is run to its end all the same.
+    async fn print(
+        &self,
+        schema: &SchemaRef,
+        batches: &mut (impl Stream<Item = datafusion::error::Result<RecordBatch>> + Unpin),
+        mut first: impl FnMut(),
+    ) -> Result<Option<(Output, Written)>> {
+        if schema.fields().is_empty() {
+            while let Some(b) = batches.next().await {
+                b?;
+            }
+            return Ok(None);
+        }
+        if self.format == Format::Parquet && self.to_terminal() {
             return Err(Error::Usage("parquet output is binary: add -o FILE".into()));
         }
-        let style = TableStyle {
-            width: if to_terminal {
-                terminal_size::terminal_size().map(|(w, _)| w.0)
-            } else {
-                None
-            },
-        };
-        let mut out: Box<dyn Write> = match &self.output {
+        let out: Output = match &self.output {
             Some(p) => Box::new(std::io::BufWriter::new(
                 std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
             )),
-            None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            None => Box::new(std::io::BufWriter::new(std::io::stdout())),
         };
+        let mut writer = BatchWriter::new(self.format, schema, &self.style(), out)?;
+        let mut started = false;
+        while let Some(b) = batches.next().await {
+            let b = b?;
+            if !started {
+                first();
+                started = true;
+            }
+            writer.write(&b)?;
+        }
+        Ok(Some(writer.finish()?))
+    }
+
+    /// The lines under a table: rows not shown, then how many rows and
+    /// (with `\timing`, or on a terminal) how long it took; then the
+    /// output is flushed.
+    fn footer(&self, mut out: Output, written: Written, elapsed: Duration) -> Result<()> {
         let io = |e: std::io::Error| Error::Io {
             path: "output".into(),
             source: e,
         };
-        write_batches(
-            self.format,
-            &result.schema,
-            &result.batches,
-            &style,
-            &mut out,
-        )?;
         if self.format == Format::Table {
-            let rows = result.rows();
-            let noun = if rows == 1 { "row" } else { "rows" };
-            if self.timing || to_terminal {
+            if written.hidden > 0 {
+                writeln!(
+                    out,
+                    "... {} more {} not shown (--max-rows N, or \\maxrows N in the shell; 0 shows all)",
+                    written.hidden,
+                    plural(written.hidden, "row", "rows")
+                )
+                .map_err(io)?;
+            }
+            let rows = written.rows;
+            let noun = plural(rows, "row", "rows");
+            if self.timing || self.to_terminal() {
                 writeln!(out, "({rows} {noun}, {:.3}s)", elapsed.as_secs_f64()).map_err(io)?;
             } else {
                 writeln!(out, "({rows} {noun})").map_err(io)?;
             }
         }
-        out.flush().map_err(io)?;
-        Ok(())
+        out.flush().map_err(io)
+    }
+}
+
+/// Where a result is written: a file or standard output.
+type Output = Box<dyn Write + Send>;
+
+/// `one` or `many` as `n` asks.
+pub fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
     }
 }
 
@@ -91,14 +204,13 @@ pub fn say(text: &str) -> Result<()> {
         })
 }
 
-/// Run SQL text: every statement, printing each result.
+/// Run SQL text: each statement in turn, its result printed as it comes,
+/// before the next one starts.
 pub async fn run_sql(engine: &Engine, sink: &Sink, sql: &str) -> Result<()> {
-    engine.report.reset();
-    let started = Instant::now();
-    let results = engine.run(sql).await?;
-    let elapsed = started.elapsed();
-    for r in &results {
-        sink.emit(engine, r, elapsed)?;
+    for stmt in Engine::parse(sql)? {
+        let started = Instant::now();
+        let running = engine.start(stmt, None).await?;
+        sink.stream(running, started).await?;
     }
     Ok(())
 }

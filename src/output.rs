@@ -169,65 +169,172 @@ fn textual(batch: &RecordBatch) -> Result<RecordBatch> {
 pub struct TableStyle {
     /// Terminal width; long values are cut to fit. None: no limit.
     pub width: Option<u16>,
+    /// Rows the table shows at most (the rest are counted, not kept).
+    /// None: all of them.
+    pub max_rows: Option<usize>,
 }
 
-/// Write `batches` in `format`.
-pub fn write_batches(
-    format: Format,
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
-    style: &TableStyle,
-    w: &mut dyn Write,
-) -> Result<()> {
-    match format {
-        Format::Table => write_table(schema, batches, style, w),
-        Format::Csv => {
-            let mut writer = datafusion::arrow::csv::WriterBuilder::new()
-                .with_header(true)
-                .build(w);
-            if batches.is_empty() {
-                let empty = RecordBatch::new_empty(schema.clone());
-                writer.write(&textual(&empty)?)?;
+/// Rows written in parquet row groups of at most this many: the writer
+/// holds a row group's pages in memory until it is complete.
+const PARQUET_GROUP_ROWS: usize = 64 * 1024;
+
+/// A result written batch by batch as it arrives: CSV, JSON, NDJSON and
+/// Parquet hold no more than the batch at hand (and Parquet one row
+/// group); the table gathers what it shows, up to `max_rows`, and counts
+/// the rest.
+pub struct BatchWriter<W: Write + Send> {
+    out: Out<W>,
+    rows: usize,
+}
+
+enum Out<W: Write + Send> {
+    Table {
+        w: W,
+        schema: SchemaRef,
+        style: TableStyle,
+        kept: Vec<RecordBatch>,
+        shown: usize,
+    },
+    Csv(datafusion::arrow::csv::Writer<W>, SchemaRef, bool),
+    Json(W, bool),
+    Ndjson(W),
+    Parquet(datafusion::parquet::arrow::ArrowWriter<W>),
+}
+
+/// What a finished writer wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub rows: usize,
+    /// Rows the table did not show (its `max_rows`).
+    pub hidden: usize,
+}
+
+impl<W: Write + Send> BatchWriter<W> {
+    /// A writer of `format` for rows of `schema` into `w`.
+    pub fn new(format: Format, schema: &SchemaRef, style: &TableStyle, mut w: W) -> Result<Self> {
+        let out = match format {
+            Format::Table => Out::Table {
+                w,
+                schema: schema.clone(),
+                style: style.clone(),
+                kept: Vec::new(),
+                shown: 0,
+            },
+            Format::Csv => Out::Csv(
+                datafusion::arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(w),
+                schema.clone(),
+                false,
+            ),
+            Format::Json => {
+                w.write_all(b"[")?;
+                Out::Json(w, true)
             }
-            for b in batches {
+            Format::Ndjson => Out::Ndjson(w),
+            Format::Parquet => {
+                let props = datafusion::parquet::file::properties::WriterProperties::builder()
+                    .set_max_row_group_row_count(Some(PARQUET_GROUP_ROWS))
+                    .build();
+                Out::Parquet(datafusion::parquet::arrow::ArrowWriter::try_new(
+                    w,
+                    schema.clone(),
+                    Some(props),
+                )?)
+            }
+        };
+        Ok(BatchWriter { out, rows: 0 })
+    }
+
+    /// Write one batch.
+    pub fn write(&mut self, b: &RecordBatch) -> Result<()> {
+        self.rows += b.num_rows();
+        match &mut self.out {
+            Out::Table {
+                style, kept, shown, ..
+            } => {
+                let room = style.max_rows.map_or(usize::MAX, |m| m - *shown);
+                let take = b.num_rows().min(room);
+                if take > 0 {
+                    kept.push(b.slice(0, take));
+                    *shown += take;
+                }
+            }
+            Out::Csv(writer, _, wrote) => {
                 writer.write(&textual(b)?)?;
+                *wrote = true;
             }
-            Ok(())
-        }
-        Format::Json => {
-            w.write_all(b"[")?;
-            let mut first = true;
-            for b in batches {
+            Out::Json(w, first) => {
                 for row in 0..b.num_rows() {
-                    w.write_all(if first { b"\n" } else { b",\n" })?;
-                    first = false;
+                    w.write_all(if *first { b"\n" } else { b",\n" })?;
+                    *first = false;
                     serde_json::to_writer(&mut *w, &row_object(b, row)).map_err(io_err)?;
                 }
             }
-            w.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-            Ok(())
-        }
-        Format::Ndjson => {
-            for b in batches {
+            Out::Ndjson(w) => {
                 for row in 0..b.num_rows() {
                     serde_json::to_writer(&mut *w, &row_object(b, row)).map_err(io_err)?;
                     w.write_all(b"\n")?;
                 }
             }
-            Ok(())
+            Out::Parquet(writer) => writer.write(b)?,
         }
-        Format::Parquet => {
-            let mut buf = Vec::new();
-            let mut writer =
-                datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, schema.clone(), None)?;
-            for b in batches {
-                writer.write(b)?;
-            }
-            writer.close()?;
-            w.write_all(&buf)?;
-            Ok(())
-        }
+        Ok(())
     }
+
+    /// Close the output (the table is printed here, the Parquet footer
+    /// written) and give the writer back.
+    pub fn finish(self) -> Result<(W, Written)> {
+        let mut hidden = 0;
+        let w = match self.out {
+            Out::Table {
+                mut w,
+                schema,
+                style,
+                kept,
+                shown,
+            } => {
+                write_table(&schema, &kept, &style, &mut w)?;
+                hidden = self.rows - shown;
+                w
+            }
+            Out::Csv(mut writer, schema, wrote) => {
+                if !wrote {
+                    // The header alone.
+                    writer.write(&textual(&RecordBatch::new_empty(schema))?)?;
+                }
+                writer.into_inner()
+            }
+            Out::Json(mut w, first) => {
+                w.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+                w
+            }
+            Out::Ndjson(w) => w,
+            Out::Parquet(writer) => writer.into_inner()?,
+        };
+        Ok((
+            w,
+            Written {
+                rows: self.rows,
+                hidden,
+            },
+        ))
+    }
+}
+
+/// Write `batches` in `format`, all at once.
+pub fn write_batches(
+    format: Format,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    style: &TableStyle,
+    w: &mut (dyn Write + Send),
+) -> Result<Written> {
+    let mut writer = BatchWriter::new(format, schema, style, w)?;
+    for b in batches {
+        writer.write(b)?;
+    }
+    Ok(writer.finish()?.1)
 }
 
 fn io_err(e: serde_json::Error) -> DataFusionError {

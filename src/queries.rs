@@ -431,15 +431,11 @@ pub async fn run_queries<'q>(
             continue;
         }
         let values = q.values(given, window)?;
-        engine.report.reset();
         let started = Instant::now();
-        let mut results = engine
-            .run_with(&q.sql, Some(&values))
-            .await
-            .map_err(|e| Error::Usage(format!("saved query {}: {e}", q.name)))?;
-        let elapsed = started.elapsed();
-        let result = match (results.pop(), results.is_empty()) {
-            (Some(r), true) => r,
+        let failed = |e: Error| Error::Usage(format!("saved query {}: {e}", q.name));
+        let mut statements = Engine::parse(&q.sql).map_err(failed)?;
+        let stmt = match (statements.pop(), statements.is_empty()) {
+            (Some(s), true) => s,
             _ => {
                 return Err(Error::Usage(format!(
                     "saved query {} must be exactly one statement",
@@ -447,6 +443,10 @@ pub async fn run_queries<'q>(
                 )))
             }
         };
+        let running = engine.start(stmt, Some(&values)).await.map_err(failed)?;
+        let report = running.report.clone();
+        let result = running.collect().await.map_err(failed)?;
+        let elapsed = started.elapsed();
         let findings = result.rows();
         let noun = if findings == 1 { "finding" } else { "findings" };
         say(&format!(
@@ -456,7 +456,7 @@ pub async fn run_queries<'q>(
             q.title
         ))?;
         if findings > 0 {
-            sink.emit(engine, &result, elapsed)?;
+            sink.emit(&result, Some(&report), elapsed).await?;
         }
         if let Some(dir) = out_dir {
             let file = dir.join(format!("{}.csv", q.name));
@@ -470,8 +470,7 @@ pub async fn run_queries<'q>(
     let summary = summary(&outcomes)?;
     if outcomes.len() > 1 {
         say("== summary\n")?;
-        engine.report.reset();
-        sink.emit(engine, &summary, std::time::Duration::ZERO)?;
+        sink.emit(&summary, None, std::time::Duration::ZERO).await?;
     }
     if let Some(dir) = out_dir {
         write_csv(&dir.join("summary.csv"), &summary)?;

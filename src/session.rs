@@ -2,7 +2,11 @@
 //! archives (`cloudtrail` and its Athena name `cloudtrail_logs`, plus named
 //! sources), `CREATE EXTERNAL TABLE ... STORED AS CLOUDTRAIL`, and our SQL
 //! functions. The shell, `-e`, `-f` and stdin all run statements through
-//! [`Engine::run`].
+//! [`Engine::start`], which gives each statement its own [`Report`] (what it
+//! listed, pruned, read and skipped) and its rows as a stream.
+//!
+//! It imports `table`, `read`, `dataset`, `functions`, `record` and
+//! `progress`; `console` and the commands above it use it.
 
 use std::sync::Arc;
 
@@ -14,10 +18,12 @@ use datafusion::catalog::{Session, TableProvider, TableProviderFactory};
 use datafusion::common::ParamValues;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::CreateExternalTable;
-use datafusion::prelude::{SessionConfig, SessionContext};
-use datafusion::sql::parser::DFParser;
-use futures::StreamExt;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use datafusion::sql::parser::{DFParser, Statement};
+use futures::{StreamExt, TryStreamExt};
 
 use crate::archive::Source;
 use crate::error::Result;
@@ -46,10 +52,33 @@ pub const STANDARD_COLUMNS: &str = "recipientaccountid AS account, \
     useridentity.accesskeyid AS access_key_id, \
     eventid AS event_id";
 
-/// The result of one statement.
+/// The whole result of one statement.
 pub struct StatementResult {
     pub schema: SchemaRef,
     pub batches: Vec<RecordBatch>,
+}
+
+/// One statement running: its columns, its rows as they come, and what it
+/// has read so far.
+pub struct Running {
+    pub schema: SchemaRef,
+    pub stream: SendableRecordBatchStream,
+    /// This statement's counters, complete once the stream has ended.
+    pub report: Arc<Report>,
+    /// The progress line while it runs; dropping it clears the line
+    /// (before rows go to the terminal).
+    pub progress: Option<crate::progress::Progress>,
+}
+
+impl Running {
+    /// Every row, gathered.
+    pub async fn collect(self) -> Result<StatementResult> {
+        let batches = self.stream.try_collect().await?;
+        Ok(StatementResult {
+            schema: self.schema,
+            batches,
+        })
+    }
 }
 
 impl StatementResult {
@@ -141,7 +170,6 @@ fn type_name(t: &DataType) -> String {
 /// A session with trailsql's tables and functions.
 pub struct Engine {
     pub ctx: SessionContext,
-    pub report: Arc<Report>,
     options: ReadOptions,
     progress: crate::progress::ProgressMode,
 }
@@ -149,7 +177,6 @@ pub struct Engine {
 #[derive(Debug)]
 struct CloudTrailFactory {
     options: ReadOptions,
-    report: Arc<Report>,
 }
 
 #[async_trait]
@@ -171,13 +198,9 @@ impl TableProviderFactory for CloudTrailFactory {
             .await
             .map_err(DataFusionError::from)?
         {
-            return Ok(Arc::new(ConvertedTable::new(source, self.report.clone())));
+            return Ok(Arc::new(ConvertedTable::new(source)));
         }
-        Ok(Arc::new(CloudTrailTable::new(
-            source,
-            self.options.clone(),
-            self.report.clone(),
-        )))
+        Ok(Arc::new(CloudTrailTable::new(source, self.options.clone())))
     }
 }
 
@@ -189,7 +212,6 @@ impl Engine {
     }
 
     pub fn new(options: ReadOptions) -> Engine {
-        let report = Arc::new(Report::new());
         let config = SessionConfig::new().with_information_schema(true);
         let mut state = SessionStateBuilder::new()
             .with_config(config)
@@ -199,14 +221,12 @@ impl Engine {
             "CLOUDTRAIL".to_string(),
             Arc::new(CloudTrailFactory {
                 options: options.clone(),
-                report: report.clone(),
             }),
         );
         let ctx = SessionContext::new_with_state(state);
         crate::functions::register_all(&ctx);
         Engine {
             ctx,
-            report,
             options,
             progress: Default::default(),
         }
@@ -221,16 +241,9 @@ impl Engine {
         // digests are the raw archive's, so it has no _integrity table.
         let (table, integrity): (Arc<dyn TableProvider>, _) =
             match crate::dataset::dataset_at(&source).await? {
-                true => (
-                    Arc::new(ConvertedTable::new(source, self.report.clone())),
-                    None,
-                ),
+                true => (Arc::new(ConvertedTable::new(source)), None),
                 false => (
-                    Arc::new(CloudTrailTable::new(
-                        source.clone(),
-                        self.options.clone(),
-                        self.report.clone(),
-                    )),
+                    Arc::new(CloudTrailTable::new(source.clone(), self.options.clone())),
                     Some(IntegrityTable::new(
                         source,
                         self.options.public_keys.clone(),
@@ -271,42 +284,66 @@ impl Engine {
         })
     }
 
-    /// Run every statement in `sql`, returning each result in order.
+    /// The statements of `sql`, parsed.
+    pub fn parse(sql: &str) -> Result<Vec<Statement>> {
+        Ok(DFParser::parse_sql(sql)?.into_iter().collect())
+    }
+
+    /// Start one statement, with values for its `$name` placeholders. The
+    /// values replace the placeholders before planning goes on, so a
+    /// parameter limiting `eventtime` prunes files like a literal does.
+    /// The statement gets a [`Report`] of its own, which the tables it
+    /// scans count into (they find it in the session's config).
+    pub async fn start(&self, stmt: Statement, params: Option<&ParamValues>) -> Result<Running> {
+        let report = Arc::new(Report::new());
+        let progress = crate::progress::Progress::start(report.clone(), self.progress);
+        let mut state = self.ctx.state();
+        state.config_mut().set_extension(report.clone());
+        let mut plan = state.statement_to_plan(stmt).await?;
+        if let Some(params) = params {
+            plan = plan.replace_params_with_values(params)?;
+        }
+        // DDL (a view, an external table) changes the context here; what
+        // is left to run is planned with this statement's state.
+        let (_, plan) = self.ctx.execute_logical_plan(plan).await?.into_parts();
+        let df = DataFrame::new(state, plan);
+        let schema = display_schema(df.schema().as_arrow());
+        let renamed = schema.clone();
+        // Same columns under the display names.
+        let stream = df
+            .execute_stream()
+            .await?
+            .map(move |b| -> DfResult<RecordBatch> {
+                let b = b?;
+                let rows = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+                Ok(RecordBatch::try_new_with_options(
+                    renamed.clone(),
+                    b.columns().to_vec(),
+                    &rows,
+                )?)
+            });
+        Ok(Running {
+            stream: Box::pin(RecordBatchStreamAdapter::new(schema.clone(), stream)),
+            schema,
+            report,
+            progress: Some(progress),
+        })
+    }
+
+    /// Run every statement in `sql`, returning each whole result in order.
     pub async fn run(&self, sql: &str) -> Result<Vec<StatementResult>> {
         self.run_with(sql, None).await
     }
 
-    /// Run every statement in `sql` with values for its `$name` placeholders.
-    /// The values replace the placeholders before planning goes on, so a
-    /// parameter limiting `eventtime` prunes files like a literal does.
+    /// [`Engine::run`] with values for the statements' placeholders.
     pub async fn run_with(
         &self,
         sql: &str,
         params: Option<&ParamValues>,
     ) -> Result<Vec<StatementResult>> {
-        let statements = DFParser::parse_sql(sql)?;
-        let _progress = crate::progress::Progress::start(self.report.clone(), self.progress);
         let mut out = Vec::new();
-        for stmt in statements {
-            let state = self.ctx.state();
-            let mut plan = state.statement_to_plan(stmt).await?;
-            if let Some(params) = params {
-                plan = plan.replace_params_with_values(params)?;
-            }
-            let df = self.ctx.execute_logical_plan(plan).await?;
-            let schema = display_schema(df.schema().as_arrow());
-            let mut stream = df.execute_stream().await?;
-            let mut batches = Vec::new();
-            while let Some(b) = stream.next().await {
-                // Same columns under the display names.
-                let b = b?;
-                let rows = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
-                let renamed =
-                    RecordBatch::try_new_with_options(schema.clone(), b.columns().to_vec(), &rows)
-                        .map_err(DataFusionError::from)?;
-                batches.push(renamed);
-            }
-            out.push(StatementResult { schema, batches });
+        for stmt in Engine::parse(sql)? {
+            out.push(self.start(stmt, params).await?.collect().await?);
         }
         Ok(out)
     }

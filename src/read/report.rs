@@ -1,6 +1,7 @@
-//! What a query read and what it had to skip. Tables write into one shared
-//! [`Report`]; the command line resets it before a statement and prints its
-//! summary after, so a skipped file is never silent.
+//! What a statement (or a conversion) read and what it had to skip. Each
+//! statement has a [`Report`] of its own, made when it starts, which its
+//! table scans count into; its summary is printed after it, so a skipped
+//! file is never silent. Nothing resets one by hand.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -53,28 +54,6 @@ impl Report {
         let r = Report::default();
         r.warn.store(true, Relaxed);
         r
-    }
-
-    pub fn reset(&self) {
-        for c in [
-            &self.files_listed,
-            &self.files_pruned,
-            &self.files_read,
-            &self.files_failed,
-            &self.records,
-            &self.records_skipped,
-            &self.type_mismatches,
-            &self.bytes_read,
-            &self.parquet_listed,
-            &self.parquet_pruned,
-            &self.listing_us,
-        ] {
-            c.store(0, Relaxed);
-        }
-        self.non_logs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
     }
 
     pub fn listed(&self, listing: &Listing) {

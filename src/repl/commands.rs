@@ -18,6 +18,8 @@ pub enum Command {
     Timing(Option<bool>),
     /// `\format`: set it, or (None) say it.
     Format(Option<Format>),
+    /// `\maxrows`: rows a table shows at most (0: all), or (None) say it.
+    MaxRows(Option<usize>),
     /// `\o`: results to a file, or (None) back to the screen.
     Output(Option<PathBuf>),
     /// `\i FILE`: run the SQL in a file.
@@ -75,6 +77,18 @@ pub const SPECS: &[Spec] = &[
         parse: |w| match w.first() {
             None => Ok(Command::Format(None)),
             Some(f) => f.parse::<Format>().map(|f| Command::Format(Some(f))),
+        },
+    },
+    Spec {
+        names: &["\\maxrows"],
+        arg: "[N]",
+        help: "show at most N rows of a table (0: all; default: what fits)",
+        parse: |w| match w.first() {
+            None => Ok(Command::MaxRows(None)),
+            Some(n) => n
+                .parse()
+                .map(|n| Command::MaxRows(Some(n)))
+                .map_err(|_| format!("\\maxrows takes a number of rows, not {n:?}")),
         },
     },
     Spec {
@@ -167,6 +181,9 @@ mod tests {
             Ok(Command::Format(Some(Format::Csv)))
         );
         assert!(Command::parse("\\format xml").is_err());
+        assert_eq!(Command::parse("\\maxrows 0"), Ok(Command::MaxRows(Some(0))));
+        assert_eq!(Command::parse("\\maxrows"), Ok(Command::MaxRows(None)));
+        assert!(Command::parse("\\maxrows lots").is_err());
         assert_eq!(Command::parse("\\o"), Ok(Command::Output(None)));
         assert_eq!(
             Command::parse("\\o out.txt"),

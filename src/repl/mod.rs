@@ -89,6 +89,18 @@ async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: 
             println!("format is {f}");
         }
         Command::Format(None) => println!("format is {}", sink.format),
+        Command::MaxRows(Some(n)) => {
+            sink.max_rows = Some(n);
+            match n {
+                0 => println!("tables show every row"),
+                n => println!("tables show at most {n} rows"),
+            }
+        }
+        Command::MaxRows(None) => match sink.max_rows {
+            Some(0) => println!("tables show every row"),
+            Some(n) => println!("tables show at most {n} rows"),
+            None => println!("tables show as many rows as fit on the terminal"),
+        },
         Command::Output(file) => {
             sink.output = file;
             match &sink.output {
@@ -108,8 +120,7 @@ async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: 
         }
         Command::Describe(Some(t)) => match engine.describe(&t).await {
             Ok(r) => {
-                engine.report.reset();
-                if let Err(e) = sink.emit(engine, &r, std::time::Duration::ZERO) {
+                if let Err(e) = sink.emit(&r, None, std::time::Duration::ZERO).await {
                     eprintln!("error: {}", escape_control(&e.to_string()));
                 }
             }

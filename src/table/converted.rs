@@ -35,19 +35,17 @@ use datafusion::scalar::ScalarValue;
 
 use crate::archive::{Prune, Source};
 use crate::dataset::{file_schema, Dataset, FileEntry, BLOOM_COLUMNS, HOT_COLUMNS, NULL_PARTITION};
-use crate::read::Report;
 use crate::record::canonical_schema;
-use crate::table::filters;
+use crate::table::{filters, statement_report};
 
 #[derive(Debug)]
 pub struct ConvertedTable {
     place: Source,
-    report: Arc<Report>,
 }
 
 impl ConvertedTable {
-    pub fn new(place: Source, report: Arc<Report>) -> Self {
-        ConvertedTable { place, report }
+    pub fn new(place: Source) -> Self {
+        ConvertedTable { place }
     }
 }
 
@@ -180,10 +178,9 @@ impl TableProvider for ConvertedTable {
         let all: Vec<&FileEntry> = dataset.files().collect();
         let files: Vec<&FileEntry> = all.iter().copied().filter(|f| admits(f, &prune)).collect();
         use std::sync::atomic::Ordering::Relaxed;
-        self.report
-            .parquet_listed
-            .fetch_add(all.len() as u64, Relaxed);
-        self.report
+        let report = statement_report(state);
+        report.parquet_listed.fetch_add(all.len() as u64, Relaxed);
+        report
             .parquet_pruned
             .fetch_add((all.len() - files.len()) as u64, Relaxed);
 

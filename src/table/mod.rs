@@ -2,8 +2,8 @@
 //! at scan time it lists the location, keeps the log files the query's filters
 //! allow (see [`crate::archive::Prune`]), and streams decoded batches through
 //! the read pipeline ([`crate::read`]), several files in flight per partition.
-//! Problems with single files are reported to the shared [`Report`] and do not
-//! stop the query unless `strict` is set. [`converted`] serves a converted
+//! Problems with single files are reported to the statement's [`Report`]
+//! (see [`statement_report`]) and do not stop the query unless `strict` is set. [`converted`] serves a converted
 //! dataset ([`crate::dataset`]) and [`integrity`] the `_integrity` tables
 //! ([`crate::verify`]).
 //!
@@ -66,21 +66,26 @@ impl Default for ReadOptions {
 /// Chunks decoded at the same time in one partition.
 const CHUNKS_IN_FLIGHT: usize = 2;
 
+/// The [`Report`] of the statement a scan is part of, which
+/// `Engine::start` keeps in the session's config. A scan planned outside an
+/// engine counts into a report of its own that nobody reads.
+pub fn statement_report(state: &dyn Session) -> Arc<Report> {
+    state
+        .config()
+        .get_extension::<Report>()
+        .unwrap_or_else(|| Arc::new(Report::new()))
+}
+
 /// A raw CloudTrail archive, local or in S3.
 #[derive(Debug)]
 pub struct CloudTrailTable {
     source: Source,
     options: ReadOptions,
-    report: Arc<Report>,
 }
 
 impl CloudTrailTable {
-    pub fn new(source: Source, options: ReadOptions, report: Arc<Report>) -> Self {
-        CloudTrailTable {
-            source,
-            options,
-            report,
-        }
+    pub fn new(source: Source, options: ReadOptions) -> Self {
+        CloudTrailTable { source, options }
     }
 }
 
@@ -110,10 +115,11 @@ impl TableProvider for CloudTrailTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let prune = filters::prune_from(filters);
+        let report = statement_report(state);
         let started = std::time::Instant::now();
         let listing = self.source.list_for(&prune, self.options.late_days).await?;
-        self.report.listed(&listing);
-        self.report.listing_us.fetch_add(
+        report.listed(&listing);
+        report.listing_us.fetch_add(
             started.elapsed().as_micros() as u64,
             std::sync::atomic::Ordering::Relaxed,
         );
@@ -127,7 +133,7 @@ impl TableProvider for CloudTrailTable {
                     .is_none_or(|k| prune.admits(k, self.options.late_days))
             })
             .collect();
-        self.report.pruned(total - files.len());
+        report.pruned(total - files.len());
         // Biggest first, so partitions finish at about the same time.
         files.sort_by(|a, b| b.size.cmp(&a.size).then(a.location.cmp(&b.location)));
         let n = state
@@ -152,7 +158,7 @@ impl TableProvider for CloudTrailTable {
                         .cloned()
                         .map(Arc::new),
                     options: self.options.clone(),
-                    report: self.report.clone(),
+                    report: report.clone(),
                 }) as Arc<dyn PartitionStream>
             })
             .collect();

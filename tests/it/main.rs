@@ -6,6 +6,7 @@ mod cli;
 mod convert;
 mod corpus;
 mod history;
+mod results;
 mod s3;
 mod s3server;
 mod sample;
