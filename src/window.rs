@@ -61,7 +61,7 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<i64> {
             return Ok(now.timestamp_millis() - n.saturating_mul(unit));
         }
     }
-    crate::record::decode::parse_lenient_time(s).ok_or_else(|| {
+    crate::record::time::parse_lenient_time(s).ok_or_else(|| {
         Error::Usage(format!(
             "{s:?} is not a time: give 2025-10-20, 2025-10-20T14:00:00Z, or an age such as 7d, 24h, 30m"
         ))

@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod rebuild;
 pub mod schema;
+pub mod time;
 
 pub use decode::{decode_document, Decoder, FileOutcome, FileProblem};
 pub use schema::{canonical_schema, EXTRA_FIELDS, LOG_OBJECT};

@@ -9,7 +9,7 @@ use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
 use datafusion::scalar::ScalarValue;
 
 use crate::archive::Prune;
-use crate::record::decode::parse_lenient_time;
+use crate::record::time::parse_lenient_time;
 
 /// Conjunction of all filters as limits.
 pub fn prune_from(filters: &[Expr]) -> Prune {
