@@ -523,7 +523,7 @@ fn s3_options(cli: &Cli) -> crate::archive::s3::S3Options {
 
 /// `trailsql verify`: the report, and exit 1 when anything is not valid.
 async fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
-    use crate::verify::State;
+    use crate::verify::{Kind, State};
     let window = Window::parse(
         args.since.as_deref(),
         args.until.as_deref(),
@@ -572,7 +572,7 @@ async fn verify(cli: &Cli, args: &VerifyArgs) -> Result<i32> {
             if report
                 .findings
                 .iter()
-                .any(|f| f.kind == "digest" && f.state == State::Unverifiable)
+                .any(|f| f.kind == Kind::Digest && f.state == State::Unverifiable)
             {
                 out += "\nThe newest digest of each chain is checked only as far as a copy allows: \
                         its signature is in S3 object metadata, which a copy on disk does not keep.\n";

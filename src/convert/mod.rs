@@ -297,65 +297,15 @@ pub async fn convert(
     group_bytes: u64,
     report: &Arc<Report>,
 ) -> Result<Summary> {
-    let overlap = |a: &str, b: &str| {
-        let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
-        a == b || b.starts_with(&format!("{a}/")) || a.starts_with(&format!("{b}/"))
-    };
-    let (from, to) = (source.canonical(), dest.canonical());
-    if overlap(&from, &to) {
-        return Err(Error::Usage(format!(
-            "{from} and {to} overlap: write the dataset outside the archive"
-        )));
-    }
-    let _lock = lock(dest)?;
-    if !dataset_at(dest).await? {
-        write_info(dest, dedupe).await?;
-    }
-    let mut dataset = Dataset::open_with_objects(dest).await?;
-    if dedupe && !dataset.dedupe {
-        return Err(Error::Usage(format!(
-            "{} was made without --dedupe and may already hold duplicates: \
-             convert into a new folder with --dedupe",
-            dest.display()
-        )));
-    }
-    let mut summary = Summary {
-        leftovers_removed: remove_leftovers(&dataset).await?,
-        dedupe: dataset.dedupe,
-        ..Summary::default()
-    };
+    let (_lock, mut dataset, mut summary) = open_dest(source, dest, dedupe).await?;
     let listing = source.list().await?;
     summary.objects_listed = listing.logs.len();
     report.listed(&listing);
-    // The objects to convert by account, region and delivery day (files
-    // outside the layout under no account), then grouped.
-    let mut days: BTreeMap<(String, String, String), Vec<LogFile>> = BTreeMap::new();
-    {
-        let known = dataset.objects();
-        for file in listing.logs {
-            let entry = object_entry(&file);
-            match known.get(entry.key.as_str()) {
-                Some(old) if old.size == entry.size && old.version == entry.version => {
-                    summary.objects_already += 1;
-                }
-                Some(_) => summary.changed.push(file.location.clone()),
-                None => {
-                    let group = match &file.key {
-                        Some(k) => (k.account.clone(), k.region.clone(), k.date.to_string()),
-                        None => Default::default(),
-                    };
-                    days.entry(group).or_default().push(file);
-                }
-            }
-        }
-    }
+    let days = new_objects(&dataset, listing.logs, &mut summary);
     report.pruned(summary.objects_already + summary.changed.len());
     let groups = groups_of_days(days, group_bytes);
-    // With dedupe: the eventids of the partitions this run touches (the
-    // committed files' and those added since), for the current account
-    // and region.
-    let mut seen: HashMap<PartKey, std::collections::HashSet<String>> = HashMap::new();
-    let mut seen_for = (String::new(), String::new());
+    // With dedupe: the eventids of the partitions this run touches.
+    let mut seen = Seen::default();
     // Groups are read and encoded several at a time; their files are
     // stored and their commits written in order, each commit after its
     // files.
@@ -374,7 +324,7 @@ pub async fn convert(
             });
             async move {
                 task.await
-                    .map_err(|e| Error::Usage(format!("a conversion task failed: {e}")))?
+                    .map_err(|e| Error::Internal(format!("a conversion task failed: {e}")))?
             }
         })
         .buffered(groups_in_flight());
@@ -383,55 +333,159 @@ pub async fn convert(
         summary.events += group.stats.events;
         summary.records_skipped += group.stats.records_skipped;
         summary.bytes_in += group.stats.bytes_in;
-        let mut duplicates = 0;
-        let encoded = match group.encoded.take() {
-            Some(encoded) => encoded,
+        let (encoded, duplicates) = match group.encoded.take() {
+            Some(encoded) => (encoded, 0),
             None => {
-                if seen_for != group.account_region {
-                    seen.clear();
-                    seen_for = group.account_region.clone();
-                }
-                let mut parts = group.parts.take().expect("not encoded, so kept");
-                for (key, rows) in parts.rows.iter_mut() {
-                    if !seen.contains_key(key) {
-                        let ids = committed_ids(&dataset, key).await?;
-                        seen.insert(key.clone(), ids);
-                    }
-                    let ids = seen.get_mut(key).expect("just inserted");
-                    let (kept, dropped) = without_seen(&parts.batches, std::mem::take(rows), ids)?;
-                    *rows = kept;
-                    duplicates += dropped;
-                }
-                parts.rows.retain(|_, rows| !rows.is_empty());
-                encode(group.seq, parts).await?
+                let parts = group.parts.take().expect("not encoded, so kept");
+                seen.leave_out(&dataset, &group.account_region, parts, group.seq)
+                    .await?
             }
         };
         summary.duplicates += duplicates;
-        let (written, contents): (Vec<FileEntry>, Vec<Vec<u8>>) = encoded.into_iter().unzip();
-        let puts = written
-            .iter()
-            .zip(contents)
-            .map(|(entry, bytes)| dest.put(&entry.path, bytes));
-        for put in futures::future::join_all(puts).await {
-            put?;
-        }
-        summary.bytes_out += written.iter().map(|f| f.bytes).sum::<u64>();
-        summary.files_written += written.len();
-        summary.objects_converted += group.files.len() - group.unreadable.len();
-        summary.unreadable.extend(group.unreadable.iter().cloned());
-        let commit = Commit {
-            seq: group.seq,
-            objects: group.files.iter().map(object_entry).collect(),
-            files: written,
-            unreadable: group.unreadable,
-            duplicates,
-            replaces: Vec::new(),
-        };
-        write_commit(dest, &commit).await?;
-        summary.commits += 1;
+        let commit = store_group(dest, group, encoded, duplicates, &mut summary).await?;
         dataset.commits.push(commit);
     }
     Ok(summary)
+}
+
+/// The dataset at `dest`, locked, made if it is not there (with `dedupe`),
+/// and what a killed run left of it removed; refused when it overlaps
+/// `source` or was made without the `dedupe` asked for.
+async fn open_dest(
+    source: &Source,
+    dest: &Source,
+    dedupe: bool,
+) -> Result<(Option<std::fs::File>, Dataset, Summary)> {
+    let overlap = |a: &str, b: &str| {
+        let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
+        a == b || b.starts_with(&format!("{a}/")) || a.starts_with(&format!("{b}/"))
+    };
+    let (from, to) = (source.canonical(), dest.canonical());
+    if overlap(&from, &to) {
+        return Err(Error::Usage(format!(
+            "{from} and {to} overlap: write the dataset outside the archive"
+        )));
+    }
+    let lock = lock(dest)?;
+    if !dataset_at(dest).await? {
+        write_info(dest, dedupe).await?;
+    }
+    let dataset = Dataset::open_with_objects(dest).await?;
+    if dedupe && !dataset.dedupe {
+        return Err(Error::Usage(format!(
+            "{} was made without --dedupe and may already hold duplicates: \
+             convert into a new folder with --dedupe",
+            dest.display()
+        )));
+    }
+    let summary = Summary {
+        leftovers_removed: remove_leftovers(&dataset).await?,
+        dedupe: dataset.dedupe,
+        ..Summary::default()
+    };
+    Ok((lock, dataset, summary))
+}
+
+/// The listed objects the dataset does not hold yet, by account, region
+/// and delivery day (files outside the layout under no account); those it
+/// holds are counted in `summary`, as already converted or as changed.
+fn new_objects(
+    dataset: &Dataset,
+    listed: Vec<LogFile>,
+    summary: &mut Summary,
+) -> BTreeMap<(String, String, String), Vec<LogFile>> {
+    let mut days: BTreeMap<(String, String, String), Vec<LogFile>> = BTreeMap::new();
+    let known = dataset.objects();
+    for file in listed {
+        let entry = object_entry(&file);
+        match known.get(entry.key.as_str()) {
+            Some(old) if old.size == entry.size && old.version == entry.version => {
+                summary.objects_already += 1;
+            }
+            Some(_) => summary.changed.push(file.location.clone()),
+            None => {
+                let group = match &file.key {
+                    Some(k) => (k.account.clone(), k.region.clone(), k.date.to_string()),
+                    None => Default::default(),
+                };
+                days.entry(group).or_default().push(file);
+            }
+        }
+    }
+    days
+}
+
+/// The eventids of the partitions a deduplicating run touches (the
+/// committed files' and those added since), for one account and region at
+/// a time.
+#[derive(Default)]
+struct Seen {
+    ids: HashMap<PartKey, std::collections::HashSet<String>>,
+    of: (String, String),
+}
+
+impl Seen {
+    /// Leave out of `parts` the events whose eventid the dataset or this
+    /// run already holds, then encode what is left; and how many were left
+    /// out.
+    async fn leave_out(
+        &mut self,
+        dataset: &Dataset,
+        account_region: &(String, String),
+        mut parts: Parts,
+        seq: u64,
+    ) -> Result<(Encoded, u64)> {
+        if self.of != *account_region {
+            self.ids.clear();
+            self.of = account_region.clone();
+        }
+        let mut duplicates = 0;
+        for (key, rows) in parts.rows.iter_mut() {
+            if !self.ids.contains_key(key) {
+                let ids = committed_ids(dataset, key).await?;
+                self.ids.insert(key.clone(), ids);
+            }
+            let ids = self.ids.get_mut(key).expect("just inserted");
+            let (kept, dropped) = without_seen(&parts.batches, std::mem::take(rows), ids)?;
+            *rows = kept;
+            duplicates += dropped;
+        }
+        parts.rows.retain(|_, rows| !rows.is_empty());
+        Ok((encode(seq, parts).await?, duplicates))
+    }
+}
+
+/// Store a group's files, then its commit; count them in `summary`.
+async fn store_group(
+    dest: &Source,
+    group: Prepared,
+    encoded: Encoded,
+    duplicates: u64,
+    summary: &mut Summary,
+) -> Result<Commit> {
+    let (written, contents): (Vec<FileEntry>, Vec<Vec<u8>>) = encoded.into_iter().unzip();
+    let puts = written
+        .iter()
+        .zip(contents)
+        .map(|(entry, bytes)| dest.put(&entry.path, bytes));
+    for put in futures::future::join_all(puts).await {
+        put?;
+    }
+    summary.bytes_out += written.iter().map(|f| f.bytes).sum::<u64>();
+    summary.files_written += written.len();
+    summary.objects_converted += group.files.len() - group.unreadable.len();
+    summary.unreadable.extend(group.unreadable.iter().cloned());
+    let commit = Commit {
+        seq: group.seq,
+        objects: group.files.iter().map(object_entry).collect(),
+        files: written,
+        unreadable: group.unreadable,
+        duplicates,
+        replaces: Vec::new(),
+    };
+    write_commit(dest, &commit).await?;
+    summary.commits += 1;
+    Ok(commit)
 }
 
 #[cfg(test)]

@@ -13,25 +13,36 @@ use super::traffic::{
 };
 use super::{Rng, DELETED_TABLE, INCIDENT_ACCOUNT, INCIDENT_REGION, UNUSUAL_IP};
 
-/// The planted incidents, all in INCIDENT_ACCOUNT / INCIDENT_REGION unless said.
+/// When, by day of the sample (from 0) and time of day; a day past the
+/// sample's last is its last.
+type At = dyn Fn(u32, u32, u32, u32) -> DateTime<Utc>;
+
+/// The planted incidents, all in INCIDENT_ACCOUNT / INCIDENT_REGION unless
+/// said; and when logging was stopped and started again.
 pub(super) fn incidents(
     rng: &mut Rng,
     start: NaiveDate,
     days: u32,
     out: &mut Vec<Event>,
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let acct = INCIDENT_ACCOUNT;
-    let region = INCIDENT_REGION;
-    let people = actors(acct);
-    let alice = &people[0].1;
-    let bob = &people[1].1;
-    let jane = &people[3].1;
-    let at = |d: u32, h: u32, m: u32, s: u32| {
+    let at = move |d: u32, h: u32, m: u32, s: u32| {
         (start + Duration::days((d.min(days.saturating_sub(1))) as i64))
             .and_hms_opt(h, m, s)
             .expect("valid")
             .and_utc()
     };
+    terminations(rng, &at, out);
+    failed_logins(rng, &at, out);
+    table_deletion(rng, &at, out);
+    root_activity(rng, &at, out);
+    Some(stopped_trail(rng, &at, out))
+}
+
+/// Instances terminated by Auto Scaling, then one by a person.
+fn terminations(rng: &mut Rng, at: &At, out: &mut Vec<Event>) {
+    let (acct, region) = (INCIDENT_ACCOUNT, INCIDENT_REGION);
+    let people = actors(acct);
+    let bob = &people[1].1;
     // Auto Scaling scales in (not a person) on day 8; bob terminates one by hand on day 9.
     for k in 0..2 {
         let id = instance_id(rng);
@@ -43,6 +54,13 @@ pub(super) fn incidents(
     out.push(event(rng, bob, acct, region, at(8, 15, 42, 9), "ec2.amazonaws.com", "TerminateInstances", false,
         json!({"instancesSet":{"items":[{"instanceId":id}]}}),
         json!({"instancesSet":{"items":[{"instanceId":id,"currentState":{"code":32,"name":"shutting-down"},"previousState":{"code":16,"name":"running"}}]}}), None));
+}
+
+/// Failed console logins: a burst for carol, a near miss for alice.
+fn failed_logins(rng: &mut Rng, at: &At, out: &mut Vec<Event>) {
+    let acct = INCIDENT_ACCOUNT;
+    let people = actors(acct);
+    let alice = &people[0].1;
     // Burst of failed console logins for carol on day 12: 8 failures in under a minute.
     let carol = iam_user(
         acct,
@@ -83,6 +101,14 @@ pub(super) fn incidents(
         true,
         true,
     ));
+}
+
+/// The DynamoDB table deleted from an unusual IP, after a denied attempt.
+fn table_deletion(rng: &mut Rng, at: &At, out: &mut Vec<Event>) {
+    let (acct, region) = (INCIDENT_ACCOUNT, INCIDENT_REGION);
+    let people = actors(acct);
+    let alice = &people[0].1;
+    let bob = &people[1].1;
     // Bob tries to delete the table and is denied; alice deletes it from an unusual IP.
     out.push(event(rng, bob, acct, region, at(19, 3, 2, 41), "dynamodb.amazonaws.com", "DeleteTable", false,
         json!({"tableName":DELETED_TABLE}), Value::Null,
@@ -105,6 +131,11 @@ pub(super) fn incidents(
                "tableArn":format!("arn:aws:dynamodb:{region}:{acct}:table/{DELETED_TABLE}")}}),
         None,
     ));
+}
+
+/// Root signs in without MFA and makes an access key.
+fn root_activity(rng: &mut Rng, at: &At, out: &mut Vec<Event>) {
+    let acct = INCIDENT_ACCOUNT;
     // Root signs in without MFA and creates an access key, day 25.
     let r = root(acct);
     out.push(console_login(
@@ -118,6 +149,13 @@ pub(super) fn incidents(
     ));
     out.push(event(rng, &r, acct, "us-east-1", at(24, 21, 5, 12), "iam.amazonaws.com", "CreateAccessKey", false,
         json!({}), json!({"accessKey":{"accessKeyId":"AKIA2ROOTKEYEXAMPL","status":"Active","userName":"root"}}), None));
+}
+
+/// The trail stopped for some hours: when it stopped and started again.
+fn stopped_trail(rng: &mut Rng, at: &At, out: &mut Vec<Event>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (acct, region) = (INCIDENT_ACCOUNT, INCIDENT_REGION);
+    let people = actors(acct);
+    let jane = &people[3].1;
     // jane stops the trail on day 27 at 22:05; logging resumes at 06:00 next day.
     let stop = at(26, 22, 5, 31);
     let resume = at(27, 6, 0, 12);
@@ -148,5 +186,5 @@ pub(super) fn incidents(
         Value::Null,
         None,
     ));
-    Some((stop, resume))
+    (stop, resume)
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::archive::Source;
 use crate::error::Result;
-use crate::verify::{load_keys, verify, Finding, State};
+use crate::verify::{load_keys, verify, Finding, Kind, State};
 use crate::window::Window;
 
 /// `<source>_integrity` (`cloudtrail_integrity`): one row per log file of the
@@ -43,10 +43,14 @@ impl IntegrityTable {
         let digest_state: HashMap<&str, State> = report
             .findings
             .iter()
-            .filter(|f| f.kind == "digest" && f.digest.is_none())
+            .filter(|f| f.kind == Kind::Digest && f.digest.is_none())
             .map(|f| (f.file.as_str(), f.state))
             .collect();
-        let logs: Vec<&Finding> = report.findings.iter().filter(|f| f.kind == "log").collect();
+        let logs: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::Log)
+            .collect();
         let batch = datafusion::arrow::array::RecordBatch::try_new(
             Self::schema_ref(),
             vec![

@@ -136,11 +136,37 @@ impl State {
     }
 }
 
+/// What a finding is about. In the order reports list them (by name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// The link from a digest back to the one before it.
+    Chain,
+    /// A digest file.
+    Digest,
+    /// A log file.
+    Log,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Chain => "chain",
+            Kind::Digest => "digest",
+            Kind::Log => "log",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// `digest`, `log` or `chain`.
-    pub kind: &'static str,
+    pub kind: Kind,
     /// The file (local path; for a missing file, its S3 key).
     pub file: String,
     pub state: State,
@@ -156,7 +182,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn counts(&self) -> BTreeMap<(&'static str, State), usize> {
+    pub fn counts(&self) -> BTreeMap<(Kind, State), usize> {
         let mut m = BTreeMap::new();
         for f in &self.findings {
             *m.entry((f.kind, f.state)).or_insert(0) += 1;
@@ -316,7 +342,7 @@ pub async fn verify(source: &Source, keys: &PublicKeys, window: &Window) -> Resu
     let mut chains: BTreeMap<(String, String, String, String, bool), Vec<Digest>> = BTreeMap::new();
     for ((location, name), got) in wanted.into_iter().zip(read) {
         let unreadable = |why: String| Finding {
-            kind: "digest",
+            kind: Kind::Digest,
             file: location.clone(),
             state: State::Unreadable,
             digest: None,
@@ -495,171 +521,214 @@ fn judge(
         .filter(|l| l.key.is_some())
         .map(|l| (tail_key(&l.location), l.location.as_str()))
         .collect();
+    // Each listed log file's key, with the digest that lists it.
     let mut listed: HashMap<String, String> = HashMap::new();
     // Newest digest end per (account, region), for "not yet covered".
     let mut newest_end: HashMap<(String, String), String> = HashMap::new();
-
     for digests in chains.values() {
-        let by_key: HashMap<&str, usize> = digests
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (tail_key(&d.location), i))
-            .collect();
-        // Which digest names each one as its previous (and so holds its hash
-        // and signature).
-        let named_by: HashMap<&str, usize> = digests
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| Some((tail_key(d.body.previous_digest_s3_object.as_deref()?), i)))
-            .collect();
+        let chain = Chain::new(digests);
         for (i, d) in digests.iter().enumerate() {
-            let newest = i + 1 == digests.len();
             let entry = newest_end
                 .entry((d.name.account.clone(), d.name.region.clone()))
                 .or_default();
             if d.body.digest_end_time > *entry {
                 *entry = d.body.digest_end_time.clone();
             }
-            // The digest itself.
-            let finding = |state: State, detail: String| Finding {
-                kind: "digest",
-                file: d.location.clone(),
-                state,
-                digest: None,
-                detail,
-            };
-            if tail_key(&d.body.digest_s3_object) != tail_key(&d.location) {
-                report.findings.push(finding(
-                    State::Modified,
-                    format!(
-                        "says it is {} but is stored as {}: moved or renamed",
-                        d.body.digest_s3_object,
-                        tail_key(&d.location)
-                    ),
-                ));
-            } else if let Some(b) = bucket.filter(|b| *b != d.body.digest_s3_bucket) {
-                report.findings.push(finding(
-                    State::Modified,
-                    format!(
-                        "says it is in bucket {} but is stored in {b}: moved or copied",
-                        d.body.digest_s3_bucket
-                    ),
-                ));
-            } else {
-                let next = named_by.get(tail_key(&d.location)).map(|&n| &digests[n]);
-                let (state, detail) = judge_digest(d, next, newest, keys);
-                report.findings.push(finding(state, detail));
-            }
-            // The link to the previous digest.
-            let chain = |state: State, detail: String| Finding {
-                kind: "chain",
-                file: d.location.clone(),
-                state,
-                digest: Some(d.location.clone()),
-                detail,
-            };
-            match d.body.previous_digest_s3_object.as_deref() {
-                None if i > 0 => {
-                    let before = &digests[i - 1];
-                    report.findings.push(chain(
-                        State::Gap,
-                        format!(
-                            "the chain starts again: no digest between {} and {} \
-                             (logging or validation was off, or digests were removed)",
-                            before.body.digest_end_time, d.body.digest_start_time
-                        ),
-                    ));
-                }
-                None => {}
-                Some(prev) => match by_key.get(tail_key(prev)) {
-                    Some(&j) if i > 0 && j == i - 1 => {
-                        let before = &digests[j];
-                        if before.body.digest_end_time != d.body.digest_start_time {
-                            report.findings.push(chain(
-                                State::Gap,
-                                format!(
-                                    "no digest covers {} to {}",
-                                    before.body.digest_end_time, d.body.digest_start_time
-                                ),
-                            ));
-                        }
-                    }
-                    Some(&j) => {
-                        let skipped: Vec<&str> = digests[j + 1..i]
-                            .iter()
-                            .map(|s| tail_key(&s.location))
-                            .collect();
-                        report.findings.push(chain(
-                            State::Gap,
-                            format!(
-                                "points back to {} and skips {} digest(s) between ({}): \
-                                 a chain that skips a digest",
-                                tail_key(prev),
-                                skipped.len(),
-                                skipped.join(", ")
-                            ),
-                        ));
-                    }
-                    None if i == 0 => {
-                        // The copy (or the window) starts here; the previous
-                        // digest is before it.
-                    }
-                    None => {
-                        report.findings.push(Finding {
-                            kind: "digest",
-                            file: tail_key(prev).to_string(),
-                            state: State::Missing,
-                            digest: Some(d.location.clone()),
-                            detail: format!(
-                                "named as previous by {}, not in the archive: no digest \
-                                 covers {} to {}",
-                                tail_key(&d.location),
-                                digests[i - 1].body.digest_end_time,
-                                d.body.digest_start_time
-                            ),
-                        });
-                    }
-                },
-            }
-            // The log files it lists.
+            report.findings.push(chain.judge(i, bucket, keys));
+            report.findings.extend(chain.link(i));
             for log in &d.body.log_files {
                 let key = tail_key(&log.s3_object).to_string();
                 listed.insert(key.clone(), d.location.clone());
-                let Some(location) = logs.get(key.as_str()) else {
-                    report.findings.push(Finding {
-                        kind: "log",
-                        file: key.clone(),
-                        state: State::Missing,
-                        digest: Some(d.location.clone()),
-                        detail: "listed in the digest, not in the archive".into(),
-                    });
-                    continue;
-                };
-                let (state, detail) = match hashes.get(*location) {
-                    Some(Ok(actual)) if actual.eq_ignore_ascii_case(&log.hash_value) => {
-                        (State::Valid, "SHA-256 matches the digest".to_string())
-                    }
-                    Some(Ok(actual)) => (
-                        State::Modified,
-                        format!(
-                            "SHA-256 is {actual}, the digest recorded {}",
-                            log.hash_value
-                        ),
-                    ),
-                    Some(Err(e)) => (State::Unreadable, e.clone()),
-                    None => (State::Unreadable, "not read".to_string()),
-                };
-                report.findings.push(Finding {
-                    kind: "log",
-                    file: location.to_string(),
-                    state,
-                    digest: Some(d.location.clone()),
-                    detail,
-                });
+                report
+                    .findings
+                    .push(judge_listed(d, log, &key, &logs, hashes));
             }
         }
     }
-    // Log files no digest lists.
+    judge_unlisted(listing, &listed, &newest_end, window, report);
+}
+
+/// One chain of digests, oldest first, with where each sits in it.
+struct Chain<'d> {
+    digests: &'d [Digest],
+    /// Position by key.
+    by_key: HashMap<&'d str, usize>,
+    /// Which digest names each one as its previous (and so holds its hash
+    /// and signature).
+    named_by: HashMap<&'d str, usize>,
+}
+
+impl<'d> Chain<'d> {
+    fn new(digests: &'d [Digest]) -> Chain<'d> {
+        let by_key = digests
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (tail_key(&d.location), i))
+            .collect();
+        let named_by = digests
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| Some((tail_key(d.body.previous_digest_s3_object.as_deref()?), i)))
+            .collect();
+        Chain {
+            digests,
+            by_key,
+            named_by,
+        }
+    }
+
+    /// The finding for digest `i` itself: where it says it is, its hash
+    /// and its signature.
+    fn judge(&self, i: usize, bucket: Option<&str>, keys: &PublicKeys) -> Finding {
+        let d = &self.digests[i];
+        let (state, detail) = if tail_key(&d.body.digest_s3_object) != tail_key(&d.location) {
+            (
+                State::Modified,
+                format!(
+                    "says it is {} but is stored as {}: moved or renamed",
+                    d.body.digest_s3_object,
+                    tail_key(&d.location)
+                ),
+            )
+        } else if let Some(b) = bucket.filter(|b| *b != d.body.digest_s3_bucket) {
+            (
+                State::Modified,
+                format!(
+                    "says it is in bucket {} but is stored in {b}: moved or copied",
+                    d.body.digest_s3_bucket
+                ),
+            )
+        } else {
+            let next = self
+                .named_by
+                .get(tail_key(&d.location))
+                .map(|&n| &self.digests[n]);
+            let newest = i + 1 == self.digests.len();
+            judge_digest(d, next, newest, keys)
+        };
+        Finding {
+            kind: Kind::Digest,
+            file: d.location.clone(),
+            state,
+            digest: None,
+            detail,
+        }
+    }
+
+    /// The finding for the link from digest `i` back to the one before it,
+    /// when it is not as it should be.
+    fn link(&self, i: usize) -> Option<Finding> {
+        let d = &self.digests[i];
+        let gap = |detail: String| Finding {
+            kind: Kind::Chain,
+            file: d.location.clone(),
+            state: State::Gap,
+            digest: Some(d.location.clone()),
+            detail,
+        };
+        let Some(prev) = d.body.previous_digest_s3_object.as_deref() else {
+            if i == 0 {
+                return None;
+            }
+            let before = &self.digests[i - 1];
+            return Some(gap(format!(
+                "the chain starts again: no digest between {} and {} \
+                 (logging or validation was off, or digests were removed)",
+                before.body.digest_end_time, d.body.digest_start_time
+            )));
+        };
+        match self.by_key.get(tail_key(prev)) {
+            Some(&j) if i > 0 && j == i - 1 => {
+                let before = &self.digests[j];
+                (before.body.digest_end_time != d.body.digest_start_time).then(|| {
+                    gap(format!(
+                        "no digest covers {} to {}",
+                        before.body.digest_end_time, d.body.digest_start_time
+                    ))
+                })
+            }
+            Some(&j) => {
+                let skipped: Vec<&str> = self.digests[j + 1..i]
+                    .iter()
+                    .map(|s| tail_key(&s.location))
+                    .collect();
+                Some(gap(format!(
+                    "points back to {} and skips {} digest(s) between ({}): \
+                     a chain that skips a digest",
+                    tail_key(prev),
+                    skipped.len(),
+                    skipped.join(", ")
+                )))
+            }
+            // The copy (or the window) starts here; the previous digest is
+            // before it.
+            None if i == 0 => None,
+            None => Some(Finding {
+                kind: Kind::Digest,
+                file: tail_key(prev).to_string(),
+                state: State::Missing,
+                digest: Some(d.location.clone()),
+                detail: format!(
+                    "named as previous by {}, not in the archive: no digest \
+                     covers {} to {}",
+                    tail_key(&d.location),
+                    self.digests[i - 1].body.digest_end_time,
+                    d.body.digest_start_time
+                ),
+            }),
+        }
+    }
+}
+
+/// The finding for a log file digest `d` lists (as `key`): missing, or its
+/// hash against the one recorded.
+fn judge_listed(
+    d: &Digest,
+    log: &ListedLog,
+    key: &str,
+    logs: &HashMap<&str, &str>,
+    hashes: &HashMap<String, std::result::Result<String, String>>,
+) -> Finding {
+    let Some(location) = logs.get(key) else {
+        return Finding {
+            kind: Kind::Log,
+            file: key.to_string(),
+            state: State::Missing,
+            digest: Some(d.location.clone()),
+            detail: "listed in the digest, not in the archive".into(),
+        };
+    };
+    let (state, detail) = match hashes.get(*location) {
+        Some(Ok(actual)) if actual.eq_ignore_ascii_case(&log.hash_value) => {
+            (State::Valid, "SHA-256 matches the digest".to_string())
+        }
+        Some(Ok(actual)) => (
+            State::Modified,
+            format!(
+                "SHA-256 is {actual}, the digest recorded {}",
+                log.hash_value
+            ),
+        ),
+        Some(Err(e)) => (State::Unreadable, e.clone()),
+        None => (State::Unreadable, "not read".to_string()),
+    };
+    Finding {
+        kind: Kind::Log,
+        file: location.to_string(),
+        state,
+        digest: Some(d.location.clone()),
+        detail,
+    }
+}
+
+/// The findings for log files of the window that no digest lists.
+fn judge_unlisted(
+    listing: &Listing,
+    listed: &HashMap<String, String>,
+    newest_end: &HashMap<(String, String), String>,
+    window: &Window,
+    report: &mut Report,
+) {
     for log in &listing.logs {
         let Some(info) = &log.key else { continue };
         let key = tail_key(&log.location);
@@ -688,7 +757,7 @@ fn judge(
             ),
         };
         report.findings.push(Finding {
-            kind: "log",
+            kind: Kind::Log,
             file: log.location.clone(),
             state,
             digest: None,
@@ -712,7 +781,9 @@ pub fn as_table(report: &Report) -> Result<datafusion::arrow::array::RecordBatch
     ]));
     let f = &report.findings;
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(f.iter().map(|x| x.kind))),
+        Arc::new(StringArray::from_iter_values(
+            f.iter().map(|x| x.kind.as_str()),
+        )),
         Arc::new(StringArray::from_iter_values(
             f.iter().map(|x| x.file.as_str()),
         )),
