@@ -428,3 +428,25 @@ fn the_events_view_adds_the_standard_columns_and_prunes_like_the_table() {
     assert!(vs.contains("read 2 of 3 log files (1 pruned"), "{vs}");
     assert_eq!(vs, ts);
 }
+
+#[test]
+fn a_flag_a_subcommand_does_not_use_is_refused_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sample");
+    let out = out.to_str().unwrap();
+    assert_fails_saying(
+        &["sample", out, "--cache", "/tmp/c"],
+        "trailsql sample does not use --cache: leave it out",
+    );
+    assert_fails_saying(
+        &["--format", "csv", "-o", "x.csv", "compact", out],
+        "trailsql compact does not use --format, --output: leave them out",
+    );
+    assert_fails_saying(
+        &["convert", out, "elsewhere", "--strict"],
+        "trailsql convert does not use --strict",
+    );
+    // Nothing was written by the refused commands.
+    assert!(!dir.path().join("sample").exists());
+    assert!(!std::path::Path::new("elsewhere").exists());
+}

@@ -1,0 +1,357 @@
+//! What each command does with the settings the flags resolved to: the
+//! subcommands' drivers, and SQL from `-e`, `-f`, standard input or the
+//! shell.
+
+use std::io::{IsTerminal, Read};
+use std::time::Instant;
+
+use super::{AthenaDdlArgs, CompactArgs, ConvertArgs, LookupArgs, RunArgs, Settings, VerifyArgs};
+use crate::archive::Source;
+use crate::console::{run_sql, say, Sink};
+use crate::error::{Error, Result};
+use crate::output::Format;
+use crate::queries::Catalogue;
+use crate::session::{Engine, StatementResult};
+use crate::window::Window;
+
+/// `trailsql sample DIR`.
+pub fn sample(dir: &std::path::Path, options: &crate::sample::SampleOptions) -> Result<i32> {
+    let stats = crate::sample::write_archive(dir, options)?;
+    eprintln!(
+        "trailsql: wrote {} events in {} log files, {} digest files and {} to {}",
+        stats.events,
+        stats.files,
+        stats.digests,
+        crate::sample::PUBLIC_KEYS_FILE,
+        dir.display()
+    );
+    Ok(0)
+}
+
+/// `trailsql athena-ddl DEST`.
+pub async fn athena_ddl(settings: &Settings, args: &AthenaDdlArgs) -> Result<i32> {
+    let place = Source::at(&args.dest, &settings.read.s3).await?;
+    let dataset = crate::dataset::Dataset::open(&place).await?;
+    let location = match (&args.location, place.s3_url()) {
+        (Some(l), _) => l.clone(),
+        (None, Some(url)) => url,
+        (None, None) => {
+            return Err(Error::Usage(
+                "athena-ddl needs --location s3://BUCKET/PREFIX: where the dataset \
+                 is (or will be copied to) in S3"
+                    .into(),
+            ))
+        }
+    };
+    say(&crate::dataset::athena_ddl(
+        &dataset,
+        &location,
+        &args.table,
+    )?)?;
+    Ok(0)
+}
+
+/// An engine with the `--source` tables registered.
+pub async fn engine(settings: &Settings) -> Result<Engine> {
+    let engine = Engine::new(settings.read.clone()).with_progress(settings.progress);
+    // The footers a query read stay cached until the process ends, and are
+    // not freed one by one at its end: for a query over a few hundred files
+    // that took a tenth of its time, all after the answer was out.
+    std::mem::forget(
+        engine
+            .ctx
+            .runtime_env()
+            .cache_manager
+            .get_file_metadata_cache(),
+    );
+    for (name, path) in &settings.sources {
+        engine.register_source(name, path).await?;
+    }
+    Ok(engine)
+}
+
+/// `trailsql lookup`: the Event history attributes as SQL, run.
+pub async fn lookup(engine: &Engine, settings: &Settings, args: &LookupArgs) -> Result<i32> {
+    if settings.sources.is_empty() {
+        return Err(Error::Usage(
+            "lookup needs events to look in: add --source PATH".into(),
+        ));
+    }
+    let window = Window::parse(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        chrono::Utc::now(),
+    )?;
+    let sql = crate::lookup::sql(args, &window, "cloudtrail")?;
+    if args.show_sql {
+        say(&format!("{sql};\n"))?;
+    }
+    run_sql(engine, &settings.sink(), &sql).await?;
+    Ok(0)
+}
+
+/// SQL from `-e` and `-f`, else standard input when it is not a
+/// terminal, else the shell.
+pub async fn sql(engine: &Engine, settings: &Settings) -> Result<i32> {
+    let sink = settings.sink();
+    if !settings.execute.is_empty() || !settings.files.is_empty() {
+        for sql in &settings.execute {
+            run_sql(engine, &sink, sql).await?;
+        }
+        for f in &settings.files {
+            let sql = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
+            run_sql(engine, &sink, &sql).await?;
+        }
+        return Ok(0);
+    }
+    if !std::io::stdin().is_terminal() {
+        let mut sql = String::new();
+        std::io::stdin()
+            .read_to_string(&mut sql)
+            .map_err(|e| Error::Io {
+                path: "stdin".into(),
+                source: e,
+            })?;
+        run_sql(engine, &sink, &sql).await?;
+        return Ok(0);
+    }
+    let catalogue = Catalogue::load(settings.queries.as_deref())?;
+    crate::repl::run(engine, sink, &catalogue).await?;
+    Ok(0)
+}
+
+/// `trailsql convert`: convert what is new, then say what was done.
+pub async fn convert(settings: &Settings, args: &ConvertArgs) -> Result<i32> {
+    let started = Instant::now();
+    let source = Source::open(&args.source, &settings.read.s3).await?;
+    let dest = Source::at(&args.dest, &settings.read.s3).await?;
+    let report = std::sync::Arc::new(crate::read::Report::new());
+    let s = {
+        let _progress = crate::progress::Progress::start(report.clone(), settings.progress);
+        crate::convert::convert(&source, &dest, args.dedupe, args.group_kib << 10, &report).await?
+    };
+    let mut out = format!(
+        "converted {} of {} objects ({} converted before) into {}: {} events, \
+         {} MB in, {} MB of Parquet in {} files, {:.1} s\n",
+        s.objects_converted,
+        s.objects_listed,
+        s.objects_already,
+        dest.display(),
+        s.events,
+        s.bytes_in / 1_000_000,
+        s.bytes_out / 1_000_000,
+        s.files_written,
+        started.elapsed().as_secs_f64()
+    );
+    if s.leftovers_removed > 0 {
+        out += &format!(
+            "removed {} files an interrupted run had left\n",
+            s.leftovers_removed
+        );
+    }
+    if s.dedupe {
+        out += &format!(
+            "{} events left out as duplicates (an eventid the dataset already holds)\n",
+            s.duplicates
+        );
+    }
+    if s.records_skipped > 0 {
+        out += &format!("{} records skipped (see the warnings)\n", s.records_skipped);
+    }
+    for (object, why) in &s.unreadable {
+        out += &format!(
+            "skipped {}: {}\n",
+            crate::output::escape_control(object),
+            crate::output::escape_control(why)
+        );
+    }
+    for object in &s.changed {
+        out += &format!(
+            "changed since it was converted, not converted again: {}\n",
+            crate::output::escape_control(object)
+        );
+    }
+    eprint!("{out}");
+    if args.compact {
+        compact_and_say(&dest, crate::convert::compact::FILE_MIB).await?;
+    }
+    Ok(0)
+}
+
+/// `trailsql compact`: merge, then say what was done.
+pub async fn compact(settings: &Settings, args: &CompactArgs) -> Result<i32> {
+    let dest = Source::at(&args.dest, &settings.read.s3).await?;
+    compact_and_say(&dest, args.file_mib).await?;
+    Ok(0)
+}
+
+/// Compact `dest` (files of up to `file_mib`), then say what was done.
+async fn compact_and_say(dest: &Source, file_mib: u64) -> Result<()> {
+    let started = Instant::now();
+    let s = crate::convert::compact::compact(dest, file_mib << 20).await?;
+    let mut out = String::new();
+    if s.leftovers_removed > 0 {
+        out += &format!(
+            "removed {} files an interrupted run had left\n",
+            s.leftovers_removed
+        );
+    }
+    if s.partitions > 0 {
+        out += &format!(
+            "compacted {} files into {} in {} partitions of {}: {} events, \
+             {:.1} MB of Parquet into {:.1} MB, {:.1} s\n",
+            s.files_before,
+            s.files_after,
+            s.partitions,
+            dest.display(),
+            s.rows,
+            s.bytes_in as f64 / 1e6,
+            s.bytes_out as f64 / 1e6,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if s.commits_folded > 0 {
+        out += &format!(
+            "folded the {} commits of {} into a checkpoint\n",
+            s.commits_folded,
+            dest.display()
+        );
+    }
+    if s.partitions == 0 && s.commits_folded == 0 {
+        out += &format!(
+            "nothing to compact in {}: no partition has two files under {} MiB, \
+             and its manifest is one checkpoint\n",
+            dest.display(),
+            file_mib
+        );
+    }
+    eprint!("{out}");
+    Ok(())
+}
+
+/// `trailsql verify`: the report, and exit 1 when anything is not valid.
+pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
+    use crate::verify::{Kind, State};
+    let window = Window::parse(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        chrono::Utc::now(),
+    )?;
+    let source = Source::open(&args.source, &settings.read.s3).await?;
+    let (keys, from) = crate::verify::load_keys(&source, settings.read.public_keys.as_deref())?;
+    match from {
+        Some(f) if settings.read.public_keys.is_none() => eprintln!(
+            "trailsql: public keys from {} (--public-keys FILE to choose)",
+            f.display()
+        ),
+        Some(_) => {}
+        None => eprintln!(
+            "trailsql: no public keys given (--public-keys FILE, the output of \
+             `aws cloudtrail list-public-keys`): signatures cannot be checked"
+        ),
+    }
+    let report = crate::verify::verify(&source, &keys, &window).await?;
+    match settings.format {
+        Format::Table => {
+            let mut out = String::new();
+            for ((kind, state), n) in report.counts() {
+                out += &format!("{kind:<6} {:<22} {n}\n", state.as_str());
+            }
+            let problems: Vec<_> = report
+                .findings
+                .iter()
+                .filter(|f| f.state.is_problem())
+                .collect();
+            if problems.is_empty() {
+                out +=
+                    "\nno problems: every digest and log file checked is as CloudTrail wrote it\n";
+            } else {
+                out += &format!("\n{} problems:\n", problems.len());
+                for f in problems {
+                    out += &format!(
+                        "{} {}: {}: {}\n",
+                        f.kind,
+                        f.state.as_str(),
+                        f.file,
+                        crate::output::escape_control(&f.detail)
+                    );
+                }
+            }
+            if report
+                .findings
+                .iter()
+                .any(|f| f.kind == Kind::Digest && f.state == State::Unverifiable)
+            {
+                out += "\nThe newest digest of each chain is checked only as far as a copy allows: \
+                        its signature is in S3 object metadata, which a copy on disk does not keep.\n";
+            }
+            match &settings.output {
+                Some(path) => std::fs::write(path, out).map_err(|e| Error::io(path, e))?,
+                None => say(&out)?,
+            }
+        }
+        format => {
+            let batch = crate::verify::as_table(&report)?;
+            let result = StatementResult {
+                schema: batch.schema(),
+                batches: vec![batch],
+            };
+            let sink = Sink {
+                format,
+                ..settings.sink()
+            };
+            sink.emit(&result, None, std::time::Duration::ZERO).await?;
+        }
+    }
+    Ok(if report.ok() { 0 } else { 1 })
+}
+
+/// `trailsql run`: saved queries over the registered sources.
+pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> Result<i32> {
+    if settings.sources.is_empty() {
+        return Err(Error::Usage(
+            "run needs an archive: add --source PATH".into(),
+        ));
+    }
+    if settings.output.is_some() {
+        return Err(Error::Usage(
+            "run writes one result per query: use --out-dir DIR instead of -o".into(),
+        ));
+    }
+    let catalogue = Catalogue::load(settings.queries.as_deref())?;
+    let picked = if args.all {
+        let all = catalogue.all(args.area.as_deref());
+        if all.is_empty() {
+            return Err(Error::Usage(format!(
+                "no saved queries in area {:?}",
+                args.area.as_deref().unwrap_or("")
+            )));
+        }
+        all
+    } else if args.names.is_empty() {
+        return Err(Error::Usage(
+            "name the queries to run, or give --all; `trailsql run --list` lists them".into(),
+        ));
+    } else {
+        catalogue.pick(&args.names)?
+    };
+    let given = crate::queries::parse_pairs(args.params.iter().map(String::as_str))?;
+    let window = Window::parse(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        chrono::Utc::now(),
+    )?;
+    let outcomes = crate::queries::run_queries(
+        engine,
+        &settings.sink(),
+        &picked,
+        &given,
+        &window,
+        args.out_dir.as_deref(),
+    )
+    .await?;
+    let found = outcomes
+        .iter()
+        .any(|o| matches!(o.findings, Ok(n) if n > 0));
+    Ok(if args.fail_on_findings && found { 1 } else { 0 })
+}
