@@ -27,7 +27,9 @@ const TERMINAL_MARGIN: usize = 10;
 pub struct Sink {
     pub format: Format,
     pub output: Option<PathBuf>,
-    pub timing: bool,
+    /// Whether a table says how long its statement took (`\\timing`);
+    /// None: on a terminal it does.
+    pub timing: Option<bool>,
     pub stats: bool,
     /// Rows a table shows at most (`--max-rows`, `\maxrows`): `Some(0)`
     /// shows all; None shows as many as fit on a terminal, and all
@@ -38,6 +40,11 @@ pub struct Sink {
 impl Sink {
     fn to_terminal(&self) -> bool {
         self.output.is_none() && std::io::stdout().is_terminal()
+    }
+
+    /// Whether a table says how long its statement took, as things are.
+    pub fn timing_on(&self) -> bool {
+        self.timing.unwrap_or_else(|| self.to_terminal())
     }
 
     /// How a table looks here: cut to the terminal's width and, unless
@@ -151,7 +158,7 @@ impl Sink {
     }
 
     /// The lines under a table: rows not shown, then how many rows and
-    /// (with `\timing`, or on a terminal) how long it took; then the
+    /// (when timing is on) how long it took; then the
     /// output is flushed.
     fn footer(&self, mut out: Output, written: Written, elapsed: Duration) -> Result<()> {
         let io = |e: std::io::Error| Error::Io {
@@ -170,7 +177,7 @@ impl Sink {
             }
             let rows = written.rows;
             let noun = plural(rows, "row", "rows");
-            if self.timing || self.to_terminal() {
+            if self.timing_on() {
                 writeln!(out, "({rows} {noun}, {:.3}s)", elapsed.as_secs_f64()).map_err(io)?;
             } else {
                 writeln!(out, "({rows} {noun})").map_err(io)?;

@@ -1,5 +1,7 @@
 //! The one error type. Every I/O error carries the path it concerns; `main`
 //! turns errors into exit code 2.
+//!
+//! It imports nothing of trailsql.
 
 use std::path::Path;
 

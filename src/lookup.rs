@@ -3,6 +3,8 @@
 //! console takes one at a time); the events print newest first, with the
 //! console's columns. `--show-sql` prints the SQL that ran, which is plain
 //! SQL to paste into the shell and change.
+//!
+//! Of trailsql it imports `error`, `window`.
 
 use chrono::{DateTime, SecondsFormat};
 
@@ -115,7 +117,7 @@ pub fn sql(args: &LookupArgs, window: &Window, table: &str) -> Result<String> {
         conditions.push(format!("readonly = {ro}"));
     }
     if let Some(t) = &args.resource_type {
-        let json = serde_json::to_string(t).map_err(|e| Error::Usage(e.to_string()))?;
+        let json = serde_json::to_string(t).map_err(|e| Error::Internal(e.to_string()))?;
         conditions.push(format!(
             "(strpos(to_json(resources), {}) > 0 \
              OR strpos(json_extract_scalar(extra_fields, '$[\"Resource type\"]'), {}) > 0)",
@@ -124,7 +126,7 @@ pub fn sql(args: &LookupArgs, window: &Window, table: &str) -> Result<String> {
         ));
     }
     if let Some(n) = &args.resource_name {
-        let json = serde_json::to_string(n).map_err(|e| Error::Usage(e.to_string()))?;
+        let json = serde_json::to_string(n).map_err(|e| Error::Internal(e.to_string()))?;
         let quoted = regex_escape(&json[1..json.len() - 1]);
         conditions.push(format!(
             "(regexp_like(to_json(resources), {}) \

@@ -3,6 +3,8 @@
 //! people), CSV (RFC 4180, header row), JSON (an array of objects), NDJSON and
 //! Parquet (for tools). Text meant for a terminal never carries raw control
 //! characters: they are shown escaped.
+//!
+//! Of trailsql it imports `record`.
 
 use std::fmt;
 use std::io::Write;

@@ -4,6 +4,8 @@
 //! only when stderr is a terminal and the statement has run for half a
 //! second, and is cleared before the result prints, so piped output and short
 //! queries get nothing extra.
+//!
+//! Of trailsql it imports `read`.
 
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering::Relaxed;

@@ -23,6 +23,8 @@
 //! (timestamps, `--since` and `--until`, all time by default) are given to
 //! every query, and every saved query limits `eventtime` with them, which
 //! also prunes the files read.
+//!
+//! Of trailsql it imports `console`, `error`, `output`, `record`, `session`, `window`.
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -1,6 +1,8 @@
 //! The time window `run`, `lookup`, `verify` and the shell's `\run` look at,
 //! from `--since` / `--until`: absolute times or ages before now. It depends on
 //! nothing of trailsql but the lenient time parser and the error type.
+//!
+//! Of trailsql it imports `error`, `record`.
 
 use chrono::{DateTime, Utc};
 

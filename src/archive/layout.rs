@@ -2,6 +2,8 @@
 //! `[prefix/]AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>`.
 //! [`classify`] tells a log file (and what its key says) from everything else a
 //! trail bucket holds: digests, Insights, Config, probes, folder markers.
+//!
+//! It imports nothing of trailsql outside `archive/`.
 
 use chrono::NaiveDate;
 

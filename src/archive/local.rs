@@ -1,4 +1,6 @@
 //! Listing a local folder (any level of a trail archive) or a single file.
+//!
+//! Of trailsql it imports `error`.
 
 use std::collections::HashMap;
 use std::fs::Metadata;

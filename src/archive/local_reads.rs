@@ -8,6 +8,8 @@
 //! threads. The files of a dataset just converted or queried sit in the page
 //! cache and a read of them takes microseconds, so [`InlineLocalReads`]
 //! reads ranges directly; everything else goes to `LocalFileSystem`.
+//!
+//! It imports nothing of trailsql outside `archive/`.
 
 use std::fmt;
 use std::fs::File;

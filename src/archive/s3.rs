@@ -9,6 +9,8 @@
 //! public buckets unsigned. Region from `--region`, else the SDK's (profile,
 //! `AWS_REGION`), else us-east-1; `--endpoint-url` (or `AWS_ENDPOINT_URL`) for
 //! S3-compatible stores.
+//!
+//! Of trailsql it imports `error`, `record`.
 
 use std::sync::Arc;
 

@@ -4,6 +4,8 @@
 //! reads through. A local write goes to a hidden file, is synced, renamed
 //! into place and its folder synced, so it survives a kill or a power loss
 //! whole or not at all; an S3 PUT is atomic by itself.
+//!
+//! Of trailsql it imports `error`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -104,7 +106,7 @@ impl Source {
                     Ok(out)
                 })
                 .await
-                .map_err(|e| Error::Usage(e.to_string()))?
+                .map_err(|e| Error::Internal(e.to_string()))?
             }
             Source::S3(s3) => {
                 let prefix = s3.key(rel_prefix);
@@ -138,7 +140,7 @@ impl Source {
                 let target = root.join(rel);
                 tokio::task::spawn_blocking(move || write_whole(&target, &bytes))
                     .await
-                    .map_err(|e| Error::Usage(e.to_string()))?
+                    .map_err(|e| Error::Internal(e.to_string()))?
             }
             Source::S3(s3) => {
                 let key = s3.key(rel);
@@ -189,7 +191,7 @@ impl Source {
             }
             Source::S3(s3) => {
                 let url = ObjectStoreUrl::parse(format!("s3://{}", s3.bucket))
-                    .map_err(|e| Error::Usage(e.to_string()))?;
+                    .map_err(|e| Error::Internal(e.to_string()))?;
                 let store: Arc<dyn ObjectStore> = s3.store();
                 runtime.register_object_store(url.as_ref(), store.clone());
                 Ok((url, store))
@@ -206,7 +208,7 @@ impl Source {
                 let full = std::path::absolute(root.join(rel))
                     .map_err(|e| Error::io(&root.join(rel), e))?;
                 let path = ObjectPath::from_absolute_path(&full)
-                    .map_err(|e| Error::Usage(e.to_string()))?;
+                    .map_err(|e| Error::Internal(e.to_string()))?;
                 Ok(path.to_string())
             }
             Source::S3(s3) => Ok(s3.key(rel)),

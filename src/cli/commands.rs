@@ -1,6 +1,8 @@
 //! What each command does with the settings the flags resolved to: the
 //! subcommands' drivers, and SQL from `-e`, `-f`, standard input or the
 //! shell.
+//!
+//! Of trailsql it imports `archive`, `console`, `convert`, `dataset`, `error`, `lookup`, `output`, `progress`, `queries`, `read`, `repl`, `sample`, `session`, `verify`, `window`.
 
 use std::io::{IsTerminal, Read};
 use std::time::Instant;
@@ -251,6 +253,23 @@ pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
         ),
     }
     let report = crate::verify::verify(&source, &keys, &window).await?;
+    // Nothing checked is no all-clear.
+    if report.digests_listed == 0 {
+        return Err(Error::Usage(format!(
+            "no CloudTrail-Digest files under {}: is log file validation on for this \
+             trail, and is this the folder (or prefix) above AWSLogs/?",
+            source.display()
+        )));
+    }
+    if report.digests_in_window == 0 {
+        return Err(Error::Usage(format!(
+            "none of the {} digest files under {} ends between {} and {}",
+            report.digests_listed,
+            source.display(),
+            args.since.as_deref().unwrap_or("the beginning"),
+            args.until.as_deref().unwrap_or("now")
+        )));
+    }
     match settings.format {
         Format::Table => {
             let mut out = String::new();
@@ -266,7 +285,8 @@ pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
                 out +=
                     "\nno problems: every digest and log file checked is as CloudTrail wrote it\n";
             } else {
-                out += &format!("\n{} problems:\n", problems.len());
+                let noun = crate::console::plural(problems.len(), "problem", "problems");
+                out += &format!("\n{} {noun}:\n", problems.len());
                 for f in problems {
                     out += &format!(
                         "{} {}: {}: {}\n",

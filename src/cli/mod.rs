@@ -291,7 +291,7 @@ impl Settings {
         Sink {
             format: self.format,
             output: self.output.clone(),
-            timing: false,
+            timing: None,
             stats: self.stats,
             max_rows: self.max_rows,
         }
@@ -381,13 +381,22 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {
-            eprintln!(
-                "trailsql: error: {}",
-                crate::output::escape_control(&e.to_string())
-            );
+            eprintln!("trailsql: error: {}", message(&e));
             2
         }
     }
+}
+
+/// An error as printed: each line with its control characters escaped
+/// (text from a log cannot act on the terminal), lines after the first
+/// indented (DataFusion's "Did you mean ...?" stays on a line of its own,
+/// and no line passes for a message of its own).
+fn message(e: &Error) -> String {
+    e.to_string()
+        .lines()
+        .map(crate::output::escape_control)
+        .collect::<Vec<_>>()
+        .join("\n  ")
 }
 
 /// Split `NAME=PATH` (NAME a plain identifier) from a bare path.

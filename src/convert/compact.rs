@@ -15,6 +15,8 @@
 //! that a query does not read one file per run of the dataset's history.
 //! The commits it holds are removed after it is stored (or, if the run is
 //! killed first, as leftovers by the next one).
+//!
+//! Of trailsql it imports `archive`, `dataset`, `error`.
 
 use datafusion::arrow::array::RecordBatch;
 
@@ -127,7 +129,7 @@ pub async fn compact(dest: &Source, max_bytes: u64) -> Result<Summary> {
             let task = tokio::spawn(async move { merge(&dest, seq, key, old).await });
             async move {
                 task.await
-                    .map_err(|e| Error::Usage(format!("a compaction task failed: {e}")))?
+                    .map_err(|e| Error::Internal(format!("a compaction task failed: {e}")))?
             }
         })
         .buffered(groups_in_flight());
@@ -236,7 +238,7 @@ async fn merge(dest: &Source, seq: u64, key: PartKey, old: Vec<FileEntry>) -> Re
         written.map(|w| (key, w))
     })
     .await
-    .map_err(|e| Error::Usage(format!("a compaction task failed: {e}")))??;
+    .map_err(|e| Error::Internal(format!("a compaction task failed: {e}")))??;
     Ok(Merged {
         seq,
         key,

@@ -32,7 +32,7 @@ async fn committed_ids(
 ) -> Result<std::collections::HashSet<String>> {
     let at = file_schema()
         .index_of("eventid")
-        .map_err(|e| Error::Usage(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     let mut ids = std::collections::HashSet::new();
     for f in dataset
         .files()
@@ -139,7 +139,7 @@ async fn decode(
     for task in tasks {
         let (run, (outcomes, decoded)) = task
             .await
-            .map_err(|e| Error::Usage(format!("a decoding task failed: {e}")))?;
+            .map_err(|e| Error::Internal(format!("a decoding task failed: {e}")))?;
         for (file, outcome) in run.iter().zip(outcomes) {
             stats.bytes_in += file.size;
             report.bytes(file.size);
@@ -198,7 +198,7 @@ async fn encode(seq: u64, parts: Parts) -> Result<Encoded> {
         .collect();
     let mut out = Vec::new();
     for t in futures::future::join_all(tasks).await {
-        out.push(t.map_err(|e| Error::Usage(format!("a writing task failed: {e}")))??);
+        out.push(t.map_err(|e| Error::Internal(format!("a writing task failed: {e}")))??);
     }
     Ok(out)
 }

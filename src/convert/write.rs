@@ -2,6 +2,8 @@
 //! where it pays, page statistics, bloom filters on the lookup columns; and
 //! a group's rows split by partition. `convert` and `compact` write through
 //! here.
+//!
+//! Of trailsql it imports `dataset`, `error`, `record`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -65,7 +67,7 @@ pub fn partition(batches: &[RecordBatch]) -> Result<BTreeMap<PartKey, Vec<Row>>>
         let times = column(batch, "eventtime")?
             .as_any()
             .downcast_ref::<TimestampMillisecondArray>()
-            .ok_or_else(|| Error::Usage("eventtime is not a millisecond timestamp".into()))?;
+            .ok_or_else(|| Error::Internal("eventtime is not a millisecond timestamp".into()))?;
         for i in 0..batch.num_rows() {
             let key = (
                 accounts.is_valid(i).then(|| accounts.value(i)),
@@ -97,7 +99,7 @@ fn leaf_columns() -> Result<&'static [(ColumnPath, usize)]> {
     }
     let parquet = ArrowSchemaConverter::new()
         .convert(&file_schema())
-        .map_err(|e| Error::Usage(format!("the Parquet schema: {e}")))?;
+        .map_err(|e| Error::Internal(format!("the Parquet schema: {e}")))?;
     let leaves = (0..parquet.num_columns())
         .map(|i| {
             (
@@ -115,10 +117,10 @@ fn writer_properties(batch: &RecordBatch) -> Result<WriterProperties> {
     let schema = file_schema();
     let eventtime = schema
         .index_of("eventtime")
-        .map_err(|e| Error::Usage(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     // Level 1: a file 4% bigger than at level 3, for a third of the time
     // zstd took.
-    let zstd = ZstdLevel::try_new(1).map_err(|e| Error::Usage(e.to_string()))?;
+    let zstd = ZstdLevel::try_new(1).map_err(|e| Error::Internal(e.to_string()))?;
     let mut b = WriterProperties::builder()
         .set_compression(Compression::UNCOMPRESSED)
         .set_statistics_enabled(EnabledStatistics::Page)
@@ -189,7 +191,7 @@ pub fn parquet_file(
             column(b, "eventtime")?
                 .as_any()
                 .downcast_ref::<TimestampMillisecondArray>()
-                .ok_or_else(|| Error::Usage("eventtime is not a millisecond timestamp".into()))
+                .ok_or_else(|| Error::Internal("eventtime is not a millisecond timestamp".into()))
         })
         .collect::<Result<_>>()?;
     let ids: Vec<&StringArray> = batches
@@ -245,7 +247,7 @@ pub fn parquet_file(
     let (min_ms, max_ms) = (valid.iter().min().copied(), valid.iter().max().copied());
     let refs: Vec<&RecordBatch> = batches.iter().collect();
     let sorted = datafusion::arrow::compute::interleave_record_batch(&refs, &rows)
-        .map_err(|e| Error::Usage(format!("gathering rows: {e}")))?;
+        .map_err(|e| Error::Internal(format!("gathering rows: {e}")))?;
     let failed = |e: &dyn std::fmt::Display| Error::Usage(format!("{path}: {e}"));
     // Without the Arrow schema in the footer: every reader would decode it
     // (base64, then flatbuffers) for each file it opens, a tenth of the

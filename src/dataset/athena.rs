@@ -1,5 +1,7 @@
 //! `trailsql athena-ddl`: the `CREATE EXTERNAL TABLE` that lets Athena,
 //! Trino or Spark read a converted dataset once it is in S3.
+//!
+//! Of trailsql it imports `error`.
 
 use datafusion::arrow::datatypes::DataType;
 

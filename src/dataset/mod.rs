@@ -362,9 +362,9 @@ pub async fn store_commit(place: &Source, commit: &Commit, path: &str) -> Result
         seq: commit.seq,
         objects: std::borrow::Cow::Borrowed(&commit.objects),
     })
-    .map_err(|e| Error::Usage(e.to_string()))?;
+    .map_err(|e| Error::Internal(e.to_string()))?;
     place.put(&objects_path(commit.seq), objects).await?;
-    let text = serde_json::to_vec(commit).map_err(|e| Error::Usage(e.to_string()))?;
+    let text = serde_json::to_vec(commit).map_err(|e| Error::Internal(e.to_string()))?;
     place.put(path, text).await
 }
 
@@ -440,7 +440,7 @@ pub async fn write_info(place: &Source, dedupe: bool) -> Result<()> {
         version: FORMAT_VERSION,
         dedupe,
     })
-    .map_err(|e| Error::Usage(e.to_string()))?;
+    .map_err(|e| Error::Internal(e.to_string()))?;
     place.put(&info_path(), text).await
 }
 

@@ -2,6 +2,8 @@
 //! copies of the nested identity fields people look events up by as
 //! top-level columns (DataFusion 55 prunes on top-level columns only), and
 //! which columns carry bloom filters.
+//!
+//! Of trailsql it imports `error`, `record`.
 
 use std::sync::Arc;
 
@@ -55,7 +57,7 @@ pub fn file_schema() -> SchemaRef {
 pub fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
     batch
         .column_by_name(name)
-        .ok_or_else(|| Error::Usage(format!("no column {name} in a decoded batch")))
+        .ok_or_else(|| Error::Internal(format!("no column {name} in a decoded batch")))
 }
 
 /// The batch with the hot columns added (copies of nested identity fields).
@@ -80,7 +82,7 @@ pub fn with_hot_columns(batch: &RecordBatch) -> Result<RecordBatch> {
         columns.push(child);
     }
     RecordBatch::try_new(file_schema(), columns)
-        .map_err(|e| Error::Usage(format!("adding the hot columns: {e}")))
+        .map_err(|e| Error::Internal(format!("adding the hot columns: {e}")))
 }
 
 #[cfg(test)]

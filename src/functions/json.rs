@@ -6,6 +6,8 @@
 //! `json_extract`, `[*]` takes every element of an array and gives the JSON
 //! array of what the rest of the path finds in each
 //! (`$.instancesSet.items[*].instanceId` gives `["i-1","i-2"]`).
+//!
+//! It imports nothing of trailsql outside `functions/`.
 
 use std::sync::Arc;
 

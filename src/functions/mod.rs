@@ -1,5 +1,7 @@
 //! SQL functions trailsql adds to DataFusion, with the names and meaning Athena
 //! users know.
+//!
+//! It imports nothing of trailsql outside `functions/`.
 
 pub mod json;
 

@@ -11,6 +11,8 @@
 //! Bytes after the last member that are not another member are an error: the
 //! file is not what it claims to be, and reading only its first part would
 //! drop events without saying so.
+//!
+//! Of trailsql it imports `record`.
 
 use std::cell::RefCell;
 use std::ptr::NonNull;

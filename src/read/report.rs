@@ -2,6 +2,8 @@
 //! statement has a [`Report`] of its own, made when it starts, which its
 //! table scans count into; its summary is printed after it, so a skipped
 //! file is never silent. Nothing resets one by hand.
+//!
+//! Of trailsql it imports `archive`, `output`, `record`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

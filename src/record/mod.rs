@@ -4,6 +4,8 @@
 //!
 //! Everything that reads events (tables, conversion, tests) goes through here,
 //! so a fix in decoding fixes every command.
+//!
+//! It imports nothing of trailsql outside `record/`.
 
 pub mod decode;
 pub mod rebuild;

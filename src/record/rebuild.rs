@@ -2,6 +2,8 @@
 //! fields they carry (NULL means absent), `extra_fields` is merged over them, and
 //! the result is the record as it was delivered. Used to prove that nothing is
 //! lost, and to export rows as CloudTrail JSON again.
+//!
+//! It imports nothing of trailsql outside `record/`.
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StructArray};
 use datafusion::arrow::datatypes::{DataType, TimestampMillisecondType};

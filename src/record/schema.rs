@@ -6,6 +6,8 @@
 //!
 //! The schema is described once, as a tree of [`Spec`]s; the decoder, the Arrow
 //! schema and the rebuild all walk that tree.
+//!
+//! It imports nothing of trailsql outside `record/`.
 
 use std::sync::{Arc, OnceLock};
 

@@ -2,6 +2,8 @@
 //! exactly by the decoder) and as people type them (`2025-10-20`,
 //! `2025-10-20 14:00:00.5`, with or without a zone), parsed leniently for
 //! `--since`, `--until` and a query's limits.
+//!
+//! It imports nothing of trailsql outside `record/`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 

@@ -2,6 +2,8 @@
 //! of them (names, aliases, argument, help): `\?` prints it, completion
 //! offers its names, and [`Command::parse`] reads a line against it, so a
 //! command cannot be listed and not understood, or the other way round.
+//!
+//! Of trailsql it imports `output`.
 
 use std::path::PathBuf;
 

@@ -2,6 +2,8 @@
 //! commands, columns and nested fields (`useridentity.` offers its fields,
 //! `useridentity.sessioncontext.` the next level). Matching ignores case;
 //! candidates come back in the case the user is typing.
+//!
+//! Of trailsql it imports `record`.
 
 use std::sync::{Arc, Mutex};
 

@@ -2,6 +2,8 @@
 //! with `;`; backslash commands are one enum ([`commands`]) whose table `\?` prints;
 //! history is kept across sessions; Ctrl-C cancels the running query (or the
 //! line being typed) and keeps the shell; Ctrl-D leaves.
+//!
+//! Of trailsql it imports `console`, `error`, `output`, `queries`, `session`, `window`.
 
 use std::path::PathBuf;
 
@@ -81,8 +83,9 @@ async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: 
         Command::Quit => return false,
         Command::Help => print!("{}", commands::help()),
         Command::Timing(on) => {
-            sink.timing = on.unwrap_or(!sink.timing);
-            println!("timing is {}", if sink.timing { "on" } else { "off" });
+            let now = on.unwrap_or(!sink.timing_on());
+            sink.timing = Some(now);
+            println!("timing is {}", if now { "on" } else { "off" });
         }
         Command::Format(Some(f)) => {
             sink.format = f;
@@ -93,12 +96,18 @@ async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: 
             sink.max_rows = Some(n);
             match n {
                 0 => println!("tables show every row"),
-                n => println!("tables show at most {n} rows"),
+                n => println!(
+                    "tables show at most {n} {}",
+                    crate::console::plural(n, "row", "rows")
+                ),
             }
         }
         Command::MaxRows(None) => match sink.max_rows {
             Some(0) => println!("tables show every row"),
-            Some(n) => println!("tables show at most {n} rows"),
+            Some(n) => println!(
+                "tables show at most {n} {}",
+                crate::console::plural(n, "row", "rows")
+            ),
             None => println!("tables show as many rows as fit on the terminal"),
         },
         Command::Output(file) => {
@@ -160,7 +169,7 @@ fn refresh_tables(engine: &Engine, words: &Words) {
 /// The interactive loop.
 pub async fn run(engine: &Engine, mut sink: Sink, catalogue: &Catalogue) -> Result<()> {
     let mut rl: Editor<ShellHelper, rustyline::history::DefaultHistory> =
-        Editor::new().map_err(|e| Error::Usage(format!("cannot start the shell: {e}")))?;
+        Editor::new().map_err(|e| Error::Internal(format!("cannot start the shell: {e}")))?;
     let words = Words::new();
     rl.set_helper(Some(ShellHelper {
         words: words.clone(),
@@ -206,7 +215,7 @@ pub async fn run(engine: &Engine, mut sink: Sink, catalogue: &Catalogue) -> Resu
             }
             Err(ReadlineError::Interrupted) => buffer.clear(),
             Err(ReadlineError::Eof) => break,
-            Err(e) => return Err(Error::Usage(format!("shell input failed: {e}"))),
+            Err(e) => return Err(Error::Internal(format!("shell input failed: {e}"))),
         }
     }
     if let Some(h) = &history {

@@ -1,5 +1,7 @@
 //! `trailsql demo`: the sample archive made once in a cache folder, and
 //! the question every incident starts with asked of it, then how to go on.
+//!
+//! Of trailsql it imports `console`, `error`, `session`, `table`.
 
 use std::path::PathBuf;
 

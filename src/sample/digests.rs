@@ -10,6 +10,8 @@
 //! 1024-bit key where AWS's are 2048-bit: the sample signs one digest per
 //! account, region and hour (8,784 for the default archive), and at 2048 bits
 //! that took 14 s of the sample's time. Verification takes either size.
+//!
+//! Of trailsql it imports `error`, `verify`.
 
 use std::path::Path;
 
@@ -53,11 +55,11 @@ pub struct SampleKey {
 impl SampleKey {
     pub fn load() -> Result<SampleKey> {
         let private = RsaPrivateKey::from_pkcs8_pem(KEY_PEM)
-            .map_err(|e| Error::Usage(format!("sample key: {e}")))?;
+            .map_err(|e| Error::Internal(format!("sample key: {e}")))?;
         let public_der = private
             .to_public_key()
             .to_pkcs1_der()
-            .map_err(|e| Error::Usage(format!("sample key: {e}")))?
+            .map_err(|e| Error::Internal(format!("sample key: {e}")))?
             .as_bytes()
             .to_vec();
         Ok(SampleKey {
@@ -164,7 +166,7 @@ pub fn write_chain(
             "previousDigestSignature": prev_signature,
             "logFiles": logs,
         });
-        let body = serde_json::to_vec(&doc).map_err(|e| Error::Usage(e.to_string()))?;
+        let body = serde_json::to_vec(&doc).map_err(|e| Error::Internal(e.to_string()))?;
         let sha = sha256_hex(&body);
         let signature = signer.sign(&data_to_sign(
             &time(end),

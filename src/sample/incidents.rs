@@ -3,6 +3,8 @@
 //! of failed console logins, a DynamoDB table deleted from an unusual IP
 //! after someone else was denied, root activity without MFA, and logging
 //! stopped for some hours.
+//!
+//! It imports nothing of trailsql outside `sample/`.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{json, Value};

@@ -9,6 +9,8 @@
 //! attempt by someone else), a burst of failed console logins, root activity,
 //! instances terminated by Auto Scaling and by a person, and logging stopped
 //! for some hours.
+//!
+//! Of trailsql it imports `error`, `verify`.
 
 mod demo;
 mod digests;
@@ -117,7 +119,7 @@ impl Rng {
 /// Write a log file; the SHA-256 of its uncompressed bytes, for its digest.
 fn write_gz(path: &Path, records: &[&Value]) -> Result<String> {
     let body = serde_json::to_vec(&json!({ "Records": records }))
-        .map_err(|e| Error::Usage(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     write_gz_bytes(path, &body)?;
     Ok(crate::verify::sha256_hex(&body))
 }

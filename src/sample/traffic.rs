@@ -1,6 +1,8 @@
 //! The sample's routine traffic: who calls (IAM users, SSO sessions, root,
 //! AWS services and service-linked roles), which APIs with which
 //! parameters, in bursts over each day, some of them denied.
+//!
+//! It imports nothing of trailsql outside `sample/`.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{json, Value};

@@ -12,6 +12,8 @@
 //! whole time span they admit (the manifest keeps each file's earliest and
 //! latest time) is read without them, and without its `eventtime` column
 //! if the query does not show it.
+//!
+//! Of trailsql it imports `archive`, `dataset`, `record`.
 
 use std::sync::Arc;
 

@@ -2,6 +2,8 @@
 //! `eventtime`, and the sets of `awsregion` and `recipientaccountid` values.
 //! Anything not understood simply does not prune (files are read, rows are still
 //! filtered by DataFusion), so this can only make a query cheaper, never wrong.
+//!
+//! Of trailsql it imports `archive`, `record`.
 
 use std::collections::BTreeSet;
 

@@ -1,5 +1,7 @@
 //! `<source>_integrity` tables: the verifier's findings for every log file
 //! of a raw archive, as rows a query can join to the events.
+//!
+//! Of trailsql it imports `archive`, `error`, `verify`, `window`.
 
 use std::collections::HashMap;
 

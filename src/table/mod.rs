@@ -119,6 +119,21 @@ impl TableProvider for CloudTrailTable {
         let started = std::time::Instant::now();
         let listing = self.source.list_for(&prune, self.options.late_days).await?;
         report.listed(&listing);
+        // A whole listing without one log file: the wrong folder, most
+        // likely, which must not pass for an archive with no matches. (A
+        // pruned S3 listing may hold none because the limits rule all out.)
+        if listing.logs.is_empty() && (self.source.local_path().is_some() || prune.is_empty()) {
+            let msg = format!(
+                "{} holds no CloudTrail log files (AWSLogs/<account>/CloudTrail/<region>/\
+                 YYYY/MM/DD/<account>_CloudTrail_<region>_..._<id>.json.gz, an Event \
+                 history file, or one log file)",
+                self.source.display()
+            );
+            if self.options.strict {
+                return Err(DataFusionError::Execution(format!("{msg} (--strict)")));
+            }
+            eprintln!("warning: {}", crate::output::escape_control(&msg));
+        }
         report.listing_us.fetch_add(
             started.elapsed().as_micros() as u64,
             std::sync::atomic::Ordering::Relaxed,

@@ -450,3 +450,51 @@ fn a_flag_a_subcommand_does_not_use_is_refused_not_ignored() {
     assert!(!dir.path().join("sample").exists());
     assert!(!std::path::Path::new("elsewhere").exists());
 }
+
+#[test]
+fn an_error_of_several_lines_prints_them_as_lines() {
+    let out = run(
+        &["--source", &src(), "-e", "SELECT to_timestam('2025-10-20')"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(!err.contains("\\n"), "{err}");
+    assert!(err.contains("\n  Did you mean 'to_timestamp'?"), "{err}");
+}
+
+#[test]
+fn a_source_without_log_files_is_said_on_every_query() {
+    let empty = tempfile::tempdir().unwrap();
+    let path = empty.path().to_str().unwrap();
+    let out = run(
+        &[
+            "--source",
+            path,
+            "--format",
+            "csv",
+            "-e",
+            "SELECT count(*) AS n FROM cloudtrail; SELECT count(*) AS m FROM cloudtrail",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "n\n0\nm\n0\n");
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.matches(&format!("warning: {path} holds no CloudTrail log files"))
+            .count(),
+        2,
+        "{err}"
+    );
+    assert_fails_saying(
+        &[
+            "--source",
+            path,
+            "--strict",
+            "-e",
+            "SELECT count(*) FROM cloudtrail",
+        ],
+        "holds no CloudTrail log files",
+    );
+}

@@ -31,6 +31,8 @@ fn shell_in_a_terminal() {
     assert!(t.contains("still here"), "{t}");
     assert!(t.contains("forensics/data-store-deletions  [high]"), "{t}");
     assert!(t.contains("denied or failed"), "{t}");
+    assert!(t.contains("timing is off"), "{t}");
+    assert!(t.contains("... 2 more rows not shown"), "{t}");
     assert!(t.trim_end().ends_with("EXIT 0"), "{t}");
     let h = std::fs::read_to_string(&history).expect("history saved");
     assert!(h.contains("useridentity.username AS who"), "{h}");

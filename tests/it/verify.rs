@@ -363,6 +363,7 @@ fn the_sample_archive_shows_its_stopped_trail() {
         1,
         "{report}"
     );
+    assert!(report.contains("\n1 problem:\n"), "{report}");
 }
 
 #[test]
@@ -681,4 +682,43 @@ fn in_s3_keys_must_be_given() {
         text(&out.stderr)
     );
     assert!(text(&out.stdout).contains("digest no public key"));
+}
+
+#[test]
+fn nothing_to_check_is_an_error_not_an_all_clear() {
+    // A folder with log files but no digests (validation off), and one
+    // with nothing at all.
+    let src = crate::util::fixture_archive();
+    let no_digests = tempfile::tempdir().unwrap();
+    let logs = src.join("AWSLogs/111122223333/CloudTrail");
+    let copy = no_digests.path().join("AWSLogs/111122223333/CloudTrail");
+    std::fs::create_dir_all(&copy).unwrap();
+    for f in crate::util::files_under(&logs) {
+        let to = copy.join(f.strip_prefix(&logs).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &to).unwrap();
+    }
+    let empty = tempfile::tempdir().unwrap();
+    for dir in [no_digests.path(), empty.path()] {
+        let out = bin().arg("verify").arg(dir).output().unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("no CloudTrail-Digest files under"), "{err}");
+        assert!(!text(&out.stdout).contains("no problems"));
+    }
+    // Digests there, none in the window asked for.
+    let archive = sample();
+    let out = bin()
+        .arg("verify")
+        .arg(archive.path())
+        .args(["--since", "2001-01-01", "--until", "2001-01-02"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("digest files under")
+            && err.contains("ends between 2001-01-01 and 2001-01-02"),
+        "{err}"
+    );
 }

@@ -2,6 +2,8 @@
 //! canonical schema (structs and lists of structs with their own children),
 //! each a serde seed shaped by the schema, so a value goes straight from
 //! the document into its builder; and the batch they make.
+//!
+//! It imports nothing of trailsql outside `record/`.
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,5 +1,7 @@
 //! The console's Event history CSV download: its columns, read by their
 //! names, each value written into the record field it is.
+//!
+//! It imports nothing of trailsql outside `record/`.
 
 use serde::de::DeserializeSeed;
 use serde_json::{Map, Value};

@@ -20,6 +20,8 @@
 //!
 //! `columns` holds the builders values go into, `history` the Event history
 //! CSV; `tests` the unit tests.
+//!
+//! It imports nothing of trailsql outside `record/`.
 
 use std::borrow::Cow;
 use std::fmt;
