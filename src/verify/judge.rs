@@ -12,7 +12,7 @@ use rsa::signature::Verifier;
 use sha2::Sha256;
 
 use super::crypto::{data_to_sign, unhex, PublicKeys};
-use super::{in_window, log_delivery_time, Digest, Finding, Kind, ListedLog, Report, State};
+use super::{in_window, log_delivery_time, Digest, Finding, Kind, ListedLog, Read, Report, State};
 use crate::archive::{tail_key, Listing};
 use crate::window::Window;
 
@@ -141,7 +141,7 @@ fn judge_digest(
 pub(super) fn judge(
     listing: &Listing,
     chains: &BTreeMap<(String, String, String, String, bool), Vec<Digest>>,
-    hashes: &HashMap<String, std::result::Result<String, String>>,
+    hashes: &HashMap<String, Read<String>>,
     bucket: Option<&str>,
     keys: &PublicKeys,
     window: &Window,
@@ -319,7 +319,7 @@ fn judge_listed(
     log: &ListedLog,
     key: &str,
     logs: &HashMap<&str, &str>,
-    hashes: &HashMap<String, std::result::Result<String, String>>,
+    hashes: &HashMap<String, Read<String>>,
 ) -> Finding {
     let Some(location) = logs.get(key) else {
         return Finding {
@@ -341,7 +341,7 @@ fn judge_listed(
                 log.hash_value
             ),
         ),
-        Some(Err(e)) => (State::Unreadable, e.clone()),
+        Some(Err(e)) => (State::Unreadable, e.0.clone()),
         None => (State::Unreadable, "not read".to_string()),
     };
     Finding {

@@ -14,7 +14,7 @@
 //! keys, hashes and string to sign are [`crypto`]'s. `cli` prints its
 //! report and `table::integrity` serves it as a table.
 //!
-//! Of trailsql it imports `archive`, `error`, `read`, `window`.
+//! Of trailsql it imports `archive`, `error`, `read`, `record`, `window`.
 
 pub mod crypto;
 mod judge;
@@ -28,6 +28,7 @@ pub use crypto::{data_to_sign, hex, load_keys, sha256_hex, PublicKeys, PUBLIC_KE
 use crate::archive::{self, tail_key, Listing, LogFile, Source};
 use crate::error::Result;
 use crate::read::maybe_gunzip;
+use crate::record::FileProblem;
 use crate::window::Window;
 use judge::judge;
 
@@ -265,25 +266,24 @@ where
         .await
 }
 
+/// What one file gave: its content, or why it could not be read.
+type Read<T> = std::result::Result<T, FileProblem>;
+
 /// A digest's uncompressed bytes and, from S3, the object's user metadata.
 async fn read_digest(
     source: &Source,
     location: String,
-) -> std::result::Result<(Vec<u8>, Option<BTreeMap<String, String>>), String> {
-    let (bytes, metadata) = source
-        .fetch_with_metadata(location)
-        .await
-        .map_err(|e| e.0)?;
-    Ok((maybe_gunzip(bytes).map_err(|e| e.0)?, metadata))
+) -> Read<(Vec<u8>, Option<BTreeMap<String, String>>)> {
+    let (bytes, metadata) = source.fetch_with_metadata(location).await?;
+    Ok((maybe_gunzip(bytes)?, metadata))
 }
 
 /// The SHA-256 (hex) of a log file's uncompressed bytes.
-async fn hash_log(source: &Source, file: LogFile) -> std::result::Result<String, String> {
-    let bytes = source.fetch(&file).await.map_err(|e| e.0)?;
+async fn hash_log(source: &Source, file: LogFile) -> Read<String> {
+    let bytes = source.fetch(&file).await?;
     tokio::task::spawn_blocking(move || maybe_gunzip(bytes).map(|b| sha256_hex(&b)))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.0)
+        .map_err(|e| FileProblem(e.to_string()))?
 }
 
 /// Validate the archive `source` (a local copy, or a bucket and prefix).
@@ -324,7 +324,7 @@ pub async fn verify(source: &Source, keys: &PublicKeys, window: &Window) -> Resu
         let (bytes, metadata) = match got {
             Ok(got) => got,
             Err(e) => {
-                report.findings.push(unreadable(e));
+                report.findings.push(unreadable(e.0));
                 continue;
             }
         };
@@ -375,8 +375,7 @@ pub async fn verify(source: &Source, keys: &PublicKeys, window: &Window) -> Resu
         .collect();
     let locations: Vec<String> = to_hash.iter().map(|f| f.location.clone()).collect();
     let hashed = read_all(to_hash, reads, |file| hash_log(source, file)).await;
-    let hashes: HashMap<String, std::result::Result<String, String>> =
-        locations.into_iter().zip(hashed).collect();
+    let hashes: HashMap<String, Read<String>> = locations.into_iter().zip(hashed).collect();
     judge(
         &listing,
         &chains,
