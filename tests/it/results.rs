@@ -128,13 +128,16 @@ fn every_row_reaches_the_output_file_in_each_format() {
             "csv" => csv::Reader::from_path(&file)
                 .unwrap()
                 .records()
-                .map(|r| r.unwrap())
-                .count(),
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap()
+                .len(),
             "ndjson" => std::fs::read_to_string(&file)
                 .unwrap()
                 .lines()
-                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-                .count(),
+                .map(serde_json::from_str::<serde_json::Value>)
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap()
+                .len(),
             "json" => {
                 let v: serde_json::Value =
                     serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
