@@ -199,6 +199,16 @@ pub fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     }
 }
 
+/// `printed`, with a closed output pipe taken as done: for the commands
+/// whose exit code says what they found, which a reader that stopped
+/// reading (`| head`) must not turn into 0.
+pub fn unless_closed(printed: Result<()>) -> Result<()> {
+    match printed {
+        Err(e) if e.is_broken_pipe() => Ok(()),
+        other => other,
+    }
+}
+
 /// Write text to standard output; a closed pipe comes back as an error that
 /// `main` turns into a quiet exit instead of a panic.
 pub fn say(text: &str) -> Result<()> {

@@ -37,7 +37,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::error::DataFusionError;
 
-use crate::console::{say, Sink};
+use crate::console::{say, unless_closed, Sink};
 use crate::error::{Error, Result};
 use crate::output::{write_batches, Format, TableStyle};
 use crate::record::schema::UTC;
@@ -387,7 +387,9 @@ pub struct Outcome<'q> {
 /// Run `picked` over the engine's tables, printing each query's title and
 /// findings through `sink` and, with `out_dir`, writing one CSV per query
 /// (`DIR/<area>/<name>.csv`, header only when nothing was found) plus
-/// `DIR/summary.csv`. `given` holds KEY=VALUE parameters; a key no picked
+/// `DIR/summary.csv`. A closed output pipe stops the printing, not the
+/// queries: what they found still decides the exit code and the files.
+/// `given` holds KEY=VALUE parameters; a key no picked
 /// query takes is an error (a typo would otherwise be silently ignored). A
 /// query missing a required parameter is an error when it is the only one
 /// picked; among several (`--all`) it is skipped, and the output and the
@@ -418,13 +420,13 @@ pub async fn run_queries<'q>(
                 .iter()
                 .map(|m| format!("--param {m}=VALUE"))
                 .collect();
-            say(&format!(
+            unless_closed(say(&format!(
                 "== {} [{}] {}: not run, needs {}\n",
                 q.name,
                 q.severity.as_str(),
                 q.title,
                 needs.join(" ")
-            ))?;
+            )))?;
             let note = format!("not run: needs {}", needs.join(" "));
             outcomes.push(Outcome {
                 query: q,
@@ -451,14 +453,14 @@ pub async fn run_queries<'q>(
         let elapsed = started.elapsed();
         let findings = result.rows();
         let noun = if findings == 1 { "finding" } else { "findings" };
-        say(&format!(
+        unless_closed(say(&format!(
             "== {} [{}] {}: {findings} {noun}\n",
             q.name,
             q.severity.as_str(),
             q.title
-        ))?;
+        )))?;
         if findings > 0 {
-            sink.emit(&result, Some(&report), elapsed).await?;
+            unless_closed(sink.emit(&result, Some(&report), elapsed).await)?;
         }
         if let Some(dir) = out_dir {
             let file = dir.join(format!("{}.csv", q.name));
@@ -471,8 +473,8 @@ pub async fn run_queries<'q>(
     }
     let summary = summary(&outcomes)?;
     if outcomes.len() > 1 {
-        say("== summary\n")?;
-        sink.emit(&summary, None, std::time::Duration::ZERO).await?;
+        unless_closed(say("== summary\n"))?;
+        unless_closed(sink.emit(&summary, None, std::time::Duration::ZERO).await)?;
     }
     if let Some(dir) = out_dir {
         write_csv(&dir.join("summary.csv"), &summary)?;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::{AthenaDdlArgs, CompactArgs, ConvertArgs, LookupArgs, RunArgs, Settings, VerifyArgs};
 use crate::archive::Source;
-use crate::console::{run_sql, say, Sink};
+use crate::console::{run_sql, say, unless_closed, Sink};
 use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::queries::Catalogue;
@@ -233,7 +233,6 @@ async fn compact_and_say(dest: &Source, file_mib: u64) -> Result<()> {
 
 /// `trailsql verify`: the report, and exit 1 when anything is not valid.
 pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
-    use crate::verify::{Kind, State};
     let window = Window::parse(
         args.since.as_deref(),
         args.until.as_deref(),
@@ -270,6 +269,16 @@ pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
             args.until.as_deref().unwrap_or("now")
         )));
     }
+    // The exit code says what was found, whatever became of the output
+    // (`trailsql verify ... | head` in a cron job with pipefail).
+    let code = if report.ok() { 0 } else { 1 };
+    unless_closed(print_report(settings, &report).await)?;
+    Ok(code)
+}
+
+/// The report in the format asked for.
+async fn print_report(settings: &Settings, report: &crate::verify::Report) -> Result<()> {
+    use crate::verify::{Kind, State};
     match settings.format {
         Format::Table => {
             let mut out = String::new();
@@ -323,7 +332,7 @@ pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
             sink.emit(&result, None, std::time::Duration::ZERO).await?;
         }
     }
-    Ok(if report.ok() { 0 } else { 1 })
+    Ok(())
 }
 
 /// `trailsql run`: saved queries over the registered sources.

@@ -722,3 +722,50 @@ fn nothing_to_check_is_an_error_not_an_all_clear() {
         "{err}"
     );
 }
+
+/// Run `cmd` with its standard output a pipe already closed (a reader that
+/// stopped before it printed anything); its exit code.
+fn exit_with_stdout_closed(cmd: &mut std::process::Command) -> Option<i32> {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+    out.status.code()
+}
+
+#[test]
+fn a_closed_output_pipe_does_not_turn_findings_into_success() {
+    let archive = sample();
+    // One log file changed: verify finds it.
+    let log = files_under(&archive.path().join("AWSLogs"))
+        .into_iter()
+        .find(|f| f.to_string_lossy().contains("/CloudTrail/"))
+        .unwrap();
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend_from_slice(b"tampered");
+    std::fs::write(&log, bytes).unwrap();
+    assert_eq!(
+        exit_with_stdout_closed(bin().arg("verify").arg(archive.path())),
+        Some(1)
+    );
+    // Saved queries with findings, --fail-on-findings.
+    let source = archive.path().to_str().unwrap();
+    assert_eq!(
+        exit_with_stdout_closed(bin().args([
+            "--source",
+            source,
+            "run",
+            "--all",
+            "--fail-on-findings"
+        ])),
+        Some(1)
+    );
+}
