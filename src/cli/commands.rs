@@ -320,7 +320,7 @@ async fn print_report(settings: &Settings, report: &crate::verify::Report) -> Re
             }
         }
         format => {
-            let batch = crate::verify::as_table(&report)?;
+            let batch = crate::verify::as_table(report)?;
             let result = StatementResult {
                 schema: batch.schema(),
                 batches: vec![batch],

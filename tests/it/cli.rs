@@ -328,24 +328,14 @@ fn one_log_file_as_source() {
 /// Read one line of stdout, close the pipe, and return the exit code.
 fn exit_after_one_line(cmd: &mut std::process::Command) -> Option<i32> {
     use std::io::BufRead;
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn_piped(cmd);
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     assert!(!line.is_empty());
     // The reader is dropped here: the pipe is closed, as `| head -1` does.
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        !crate::util::text(&out.stderr).contains("panicked"),
-        "{}",
-        crate::util::text(&out.stderr)
-    );
-    out.status.code()
+    crate::util::exit_code(child)
 }
 
 #[test]

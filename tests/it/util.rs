@@ -45,6 +45,23 @@ pub fn run(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("trailsql finishes")
 }
 
+/// Start `cmd` with its standard output and error piped.
+pub fn spawn_piped(cmd: &mut Command) -> std::process::Child {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("trailsql runs")
+}
+
+/// Wait for `child` (its standard output taken or not); its exit code,
+/// once it is seen that it did not panic.
+pub fn exit_code(child: std::process::Child) -> Option<i32> {
+    let out = child.wait_with_output().expect("trailsql finishes");
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    out.status.code()
+}
+
 /// `trailsql --source SOURCE run --all --area AREA --out-dir DIR` into a new
 /// temporary DIR; the folder (kept while it lives) and the output.
 pub fn run_area(source: &str, area: &str) -> (tempfile::TempDir, Output) {

@@ -726,19 +726,9 @@ fn nothing_to_check_is_an_error_not_an_all_clear() {
 /// Run `cmd` with its standard output a pipe already closed (a reader that
 /// stopped before it printed anything); its exit code.
 fn exit_with_stdout_closed(cmd: &mut std::process::Command) -> Option<i32> {
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn_piped(cmd);
     drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        !text(&out.stderr).contains("panicked"),
-        "{}",
-        text(&out.stderr)
-    );
-    out.status.code()
+    crate::util::exit_code(child)
 }
 
 #[test]
