@@ -18,7 +18,10 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = e.expect("entry").path();
         if p.is_dir() {
             files_under(&p, out);
-        } else if p.to_string_lossy().ends_with(".json.gz") {
+        } else if p.to_string_lossy().ends_with(".json.gz")
+            && !p.to_string_lossy().contains("/CloudTrail-Digest/")
+        {
+            // Log files only: the sample's digest files are .json.gz too.
             out.push(p);
         }
     }
