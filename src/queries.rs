@@ -37,7 +37,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::error::DataFusionError;
 
-use crate::console::{say, unless_closed, Sink};
+use crate::console::{plural, say, unless_closed, Sink};
 use crate::error::{Error, Result};
 use crate::output::{write_batches, Format, TableStyle};
 use crate::record::schema::UTC;
@@ -452,7 +452,7 @@ pub async fn run_queries<'q>(
         let result = running.collect().await.map_err(failed)?;
         let elapsed = started.elapsed();
         let findings = result.rows();
-        let noun = if findings == 1 { "finding" } else { "findings" };
+        let noun = plural(findings, "finding", "findings");
         unless_closed(say(&format!(
             "== {} [{}] {}: {findings} {noun}\n",
             q.name,

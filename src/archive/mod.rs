@@ -43,12 +43,11 @@ const LOCAL_READS: usize = 8;
 impl Source {
     /// `s3://bucket/prefix`, or a local path, which must exist.
     pub async fn open(location: &str, s3_options: &s3::S3Options) -> Result<Source> {
-        if location.starts_with("s3://") {
-            return Ok(Source::S3(s3::S3Source::new(location, s3_options).await?));
+        let source = Source::at(location, s3_options).await?;
+        if let Source::Local(path) = &source {
+            std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         }
-        let path = PathBuf::from(location);
-        std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(Source::Local(path))
+        Ok(source)
     }
 
     /// `s3://bucket/prefix`, or a local folder that need not exist yet
