@@ -35,9 +35,29 @@ pub struct Sink {
     /// shows all; None shows as many as fit on a terminal, and all
     /// elsewhere.
     pub max_rows: Option<usize>,
+    /// What `output` holds so far in this run (or since `\o FILE`).
+    pub begun: Begun,
+}
+
+/// The results already in the output file: the first result of a run
+/// replaces the file, the next ones are added to it.
+#[derive(Default)]
+pub struct Begun(std::sync::Mutex<Option<FileBegun>>);
+
+struct FileBegun {
+    path: PathBuf,
+    format: Format,
+    columns: Vec<String>,
 }
 
 impl Sink {
+    /// Send results to `file` from now on (None: the screen); the next
+    /// result starts it afresh.
+    pub fn set_output(&mut self, file: Option<PathBuf>) {
+        self.output = file;
+        self.begun = Begun::default();
+    }
+
     fn to_terminal(&self) -> bool {
         self.output.is_none() && std::io::stdout().is_terminal()
     }
@@ -138,13 +158,15 @@ impl Sink {
         if self.format == Format::Parquet && self.to_terminal() {
             return Err(Error::Usage("parquet output is binary: add -o FILE".into()));
         }
-        let out: Output = match &self.output {
-            Some(p) => Box::new(std::io::BufWriter::new(
-                std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
-            )),
-            None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+        let (out, header) = match &self.output {
+            Some(p) => {
+                let continues = self.continues(p, schema)?;
+                let header = !continues;
+                (Output::aside(p, continues, column_names(schema))?, header)
+            }
+            None => (Output::stdout(), true),
         };
-        let mut writer = BatchWriter::new(self.format, schema, &self.style(), out)?;
+        let mut writer = BatchWriter::with_header(self.format, schema, &self.style(), out, header)?;
         let mut started = false;
         while let Some(b) = batches.next().await {
             let b = b?;
@@ -183,12 +205,150 @@ impl Sink {
                 writeln!(out, "({rows} {noun})").map_err(io)?;
             }
         }
-        out.flush().map_err(io)
+        out.flush().map_err(io)?;
+        if let Some(file) = out.done()? {
+            if let Some(p) = &self.output {
+                let mut begun = self.begun.0.lock().unwrap_or_else(|e| e.into_inner());
+                *begun = Some(FileBegun {
+                    path: p.clone(),
+                    format: self.format,
+                    columns: file,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a result of `schema` continues the output file `p` (an
+    /// earlier result of this run is in it), or refused when the format
+    /// cannot hold two results: a JSON array or a Parquet file holds one;
+    /// a CSV file one table, so a second result must have the same
+    /// columns, and its rows follow the first's without a second header.
+    fn continues(&self, p: &std::path::Path, schema: &SchemaRef) -> Result<bool> {
+        let begun = self.begun.0.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(before) = begun
+            .as_ref()
+            .filter(|b| b.path == p && b.format == self.format)
+        else {
+            return Ok(false);
+        };
+        let refuse = |why: String| {
+            Error::Usage(format!(
+                "{}: {why}; the results before this one are in it (give each \
+                 statement its own -o, or use --format ndjson or table)",
+                p.display()
+            ))
+        };
+        match self.format {
+            Format::Json => Err(refuse("a JSON file holds one result".into())),
+            Format::Parquet => Err(refuse("a Parquet file holds one result".into())),
+            Format::Csv if before.columns != column_names(schema) => Err(refuse(format!(
+                "a CSV file holds one table, and this result's columns ({}) are not \
+                 those of the one before ({})",
+                column_names(schema).join(", "),
+                before.columns.join(", ")
+            ))),
+            _ => Ok(true),
+        }
     }
 }
 
-/// Where a result is written: a file or standard output.
-type Output = Box<dyn Write + Send>;
+fn column_names(schema: &SchemaRef) -> Vec<String> {
+    schema.fields().iter().map(|f| f.name().clone()).collect()
+}
+
+/// Where a result is written: standard output, or a file, written aside
+/// (`.NAME.partial` beside it) and moved into place only once the result
+/// is whole, so a statement that fails leaves the file as it was: the
+/// first result of a run is renamed over it, a later one appended to it.
+/// Dropped before [`Output::done`], the aside file is removed.
+struct Output {
+    w: std::io::BufWriter<Box<dyn Write + Send>>,
+    file: Option<Aside>,
+}
+
+struct Aside {
+    aside: PathBuf,
+    dest: PathBuf,
+    append: bool,
+    columns: Vec<String>,
+}
+
+impl Output {
+    fn stdout() -> Output {
+        Output {
+            w: std::io::BufWriter::new(Box::new(std::io::stdout())),
+            file: None,
+        }
+    }
+
+    fn aside(dest: &std::path::Path, append: bool, columns: Vec<String>) -> Result<Output> {
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| Error::Usage(format!("{}: not a file name", dest.display())))?;
+        let aside = dest.with_file_name(format!(".{name}.partial"));
+        let file = std::fs::File::create(&aside).map_err(|e| Error::io(&aside, e))?;
+        Ok(Output {
+            w: std::io::BufWriter::new(Box::new(file)),
+            file: Some(Aside {
+                aside,
+                dest: dest.to_path_buf(),
+                append,
+                columns,
+            }),
+        })
+    }
+
+    /// The result is whole: move it into place. Gives the file's columns
+    /// when it went to a file.
+    fn done(mut self) -> Result<Option<Vec<String>>> {
+        let Some(file) = self.file.take() else {
+            return Ok(None);
+        };
+        let Aside {
+            aside,
+            dest,
+            append,
+            columns,
+        } = &file;
+        let moved = if *append {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(dest)
+                .and_then(|mut to| {
+                    let mut from = std::fs::File::open(aside)?;
+                    std::io::copy(&mut from, &mut to)?;
+                    to.sync_all()
+                })
+                .and_then(|_| std::fs::remove_file(aside))
+        } else {
+            std::fs::rename(aside, dest)
+        };
+        if let Err(e) = moved {
+            let _ = std::fs::remove_file(aside);
+            return Err(Error::io(dest, e));
+        }
+        Ok(Some(columns.clone()))
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Some(file) = &self.file {
+            let _ = std::fs::remove_file(&file.aside);
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.w.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
 
 /// `one` or `many` as `n` asks.
 pub fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {

@@ -213,7 +213,19 @@ pub struct Written {
 
 impl<W: Write + Send> BatchWriter<W> {
     /// A writer of `format` for rows of `schema` into `w`.
-    pub fn new(format: Format, schema: &SchemaRef, style: &TableStyle, mut w: W) -> Result<Self> {
+    pub fn new(format: Format, schema: &SchemaRef, style: &TableStyle, w: W) -> Result<Self> {
+        Self::with_header(format, schema, style, w, true)
+    }
+
+    /// As [`BatchWriter::new`]; `header` false leaves out the CSV header
+    /// (rows that continue a CSV file already begun).
+    pub fn with_header(
+        format: Format,
+        schema: &SchemaRef,
+        style: &TableStyle,
+        mut w: W,
+        header: bool,
+    ) -> Result<Self> {
         let out = match format {
             Format::Table => Out::Table {
                 w,
@@ -224,10 +236,10 @@ impl<W: Write + Send> BatchWriter<W> {
             },
             Format::Csv => Out::Csv(
                 datafusion::arrow::csv::WriterBuilder::new()
-                    .with_header(true)
+                    .with_header(header)
                     .build(w),
                 schema.clone(),
-                false,
+                !header,
             ),
             Format::Json => {
                 w.write_all(b"[")?;

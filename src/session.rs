@@ -121,6 +121,49 @@ fn display_schema(schema: &datafusion::arrow::datatypes::Schema) -> SchemaRef {
     ))
 }
 
+/// Where a `COPY ... TO 'FILE'` writes before its file is whole.
+struct Aside {
+    aside: std::path::PathBuf,
+    dest: std::path::PathBuf,
+}
+
+/// A `COPY ... TO` one local file is written aside (`.NAME.partial` beside
+/// it) and renamed over it once whole, so a COPY that fails leaves no empty
+/// or partial file where its output should be (S3 completes an upload only
+/// when it is whole; a folder of partitions is written file by file).
+fn write_aside(plan: &mut datafusion::logical_expr::LogicalPlan) -> Option<Aside> {
+    let datafusion::logical_expr::LogicalPlan::Copy(copy) = plan else {
+        return None;
+    };
+    let url = copy.output_url.as_str();
+    if !copy.partition_by.is_empty() || url.ends_with('/') || url.contains("://") {
+        return None;
+    }
+    let dest = std::path::PathBuf::from(url);
+    let name = dest.file_name()?.to_str()?;
+    if dest.is_dir() || !name.contains('.') {
+        // DataFusion writes a folder of files for a name without extension.
+        return None;
+    }
+    let aside = dest.with_file_name(format!(".{name}.partial"));
+    copy.output_url = aside.to_str()?.to_string();
+    Some(Aside { aside, dest })
+}
+
+impl Aside {
+    fn finish(self, done: DfResult<Vec<RecordBatch>>) -> Result<Vec<RecordBatch>> {
+        let moved = done.map_err(crate::error::Error::from).and_then(|batches| {
+            std::fs::rename(&self.aside, &self.dest)
+                .map_err(|e| crate::error::Error::io(&self.dest, e))?;
+            Ok(batches)
+        });
+        if moved.is_err() {
+            let _ = std::fs::remove_file(&self.aside);
+        }
+        moved
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::display_name;
@@ -303,25 +346,36 @@ impl Engine {
         if let Some(params) = params {
             plan = plan.replace_params_with_values(params)?;
         }
+        let aside = write_aside(&mut plan);
         // DDL (a view, an external table) changes the context here; what
         // is left to run is planned with this statement's state.
         let (_, plan) = self.ctx.execute_logical_plan(plan).await?.into_parts();
         let df = DataFrame::new(state, plan);
         let schema = display_schema(df.schema().as_arrow());
         let renamed = schema.clone();
+        let stream = match aside {
+            None => df.execute_stream().await?,
+            Some(aside) => {
+                // COPY's result is its row count: run it here, and move
+                // the file into place only when it is whole.
+                let out_schema = df.schema().inner().clone();
+                let done = aside.finish(df.collect().await)?;
+                Box::pin(RecordBatchStreamAdapter::new(
+                    out_schema,
+                    futures::stream::iter(done.into_iter().map(Ok)),
+                ))
+            }
+        };
         // Same columns under the display names.
-        let stream = df
-            .execute_stream()
-            .await?
-            .map(move |b| -> DfResult<RecordBatch> {
-                let b = b?;
-                let rows = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
-                Ok(RecordBatch::try_new_with_options(
-                    renamed.clone(),
-                    b.columns().to_vec(),
-                    &rows,
-                )?)
-            });
+        let stream = stream.map(move |b| -> DfResult<RecordBatch> {
+            let b = b?;
+            let rows = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+            Ok(RecordBatch::try_new_with_options(
+                renamed.clone(),
+                b.columns().to_vec(),
+                &rows,
+            )?)
+        });
         Ok(Running {
             stream: Box::pin(RecordBatchStreamAdapter::new(schema.clone(), stream)),
             schema,

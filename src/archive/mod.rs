@@ -138,7 +138,9 @@ impl Source {
     /// The bytes of a run of log files from S3 (at most `--max-concurrency`
     /// GETs at once), or None for a local source, whose files the decoding
     /// task reads itself (see [`read_local`]).
-    pub async fn fetch_run(&self, files: &[LogFile]) -> Result<Option<Vec<Vec<u8>>>, FileProblem> {
+    /// A failure is the source's, not one file's (S3 would not give an
+    /// object after retries), and stops the reader.
+    pub async fn fetch_run(&self, files: &[LogFile]) -> Result<Option<Vec<Vec<u8>>>> {
         match self {
             Source::Local(_) => Ok(None),
             Source::S3(s3) => futures::future::join_all(files.iter().map(|f| s3.fetch(f)))
@@ -154,7 +156,7 @@ impl Source {
     pub async fn fetch(&self, file: &LogFile) -> Result<Vec<u8>, FileProblem> {
         match self {
             Source::Local(_) => read_blocking(file.location.clone()).await,
-            Source::S3(s3) => s3.fetch(file).await,
+            Source::S3(s3) => s3.fetch(file).await.map_err(|e| FileProblem(e.to_string())),
         }
     }
 
@@ -168,7 +170,10 @@ impl Source {
         match self {
             Source::Local(_) => Ok((read_blocking(location).await?, None)),
             Source::S3(s3) => {
-                let (bytes, metadata) = s3.get_with_metadata(s3.key_of(&location)).await?;
+                let (bytes, metadata) = s3
+                    .get_with_metadata(s3.key_of(&location))
+                    .await
+                    .map_err(|e| FileProblem(e.to_string()))?;
                 Ok((bytes, Some(metadata)))
             }
         }

@@ -24,8 +24,7 @@ use tokio::sync::Semaphore;
 use chrono::Days;
 
 use super::{classify, day_of, Classified, Listing, LogFile, Prune};
-use crate::error::{Error, Result};
-use crate::record::FileProblem;
+use crate::error::{Error, Result, S3Problem};
 
 /// How many GETs run at once by default: enough to hide a ~20 ms request
 /// latency behind decoding on 2 cores.
@@ -327,7 +326,7 @@ impl S3Source {
     /// a kept copy of the version the listing shows (ETag, else size and
     /// time) is read instead, and what is fetched is kept (written aside,
     /// then renamed; the version file is written last, so a copy is whole).
-    pub async fn fetch(&self, file: &LogFile) -> Result<Vec<u8>, FileProblem> {
+    pub async fn fetch(&self, file: &LogFile) -> Result<Vec<u8>> {
         let key = self.key_of(&file.location);
         // A key that could climb out of the cache folder is never kept.
         let safe = !key.split('/').any(|part| part == ".." || part == ".");
@@ -350,13 +349,17 @@ impl S3Source {
         }
         let bytes = self.get(key).await?;
         if let (Some((path, tag)), Some(version)) = (&kept, &file.version) {
-            keep(path, tag, &bytes, version)
-                .map_err(|e| FileProblem(format!("cannot keep it in the cache: {e}")))?;
+            keep(path, tag, &bytes, version).map_err(|e| {
+                Error::io(
+                    path,
+                    std::io::Error::new(e.kind(), format!("cannot keep it in the cache: {e}")),
+                )
+            })?;
         }
         Ok(bytes)
     }
 
-    async fn get(&self, key: &str) -> Result<Vec<u8>, FileProblem> {
+    async fn get(&self, key: &str) -> Result<Vec<u8>> {
         Ok(self.get_with_metadata(key).await?.0)
     }
 
@@ -379,17 +382,17 @@ impl S3Source {
     pub async fn get_with_metadata(
         &self,
         key: &str,
-    ) -> Result<(Vec<u8>, std::collections::BTreeMap<String, String>), FileProblem> {
+    ) -> Result<(Vec<u8>, std::collections::BTreeMap<String, String>)> {
         let _permit = self
             .permits
             .acquire()
             .await
-            .map_err(|e| FileProblem(e.to_string()))?;
+            .map_err(|e| Error::Internal(format!("S3 request permits: {e}")))?;
         let got = self
             .store
             .get(&ObjectPath::from(key))
             .await
-            .map_err(|e| FileProblem(self.error(key, &e).to_string()))?;
+            .map_err(|e| self.error(key, &e))?;
         let metadata = got
             .attributes
             .iter()
@@ -400,61 +403,62 @@ impl S3Source {
                 _ => None,
             })
             .collect();
-        let bytes = got
-            .bytes()
-            .await
-            .map_err(|e| FileProblem(self.error(key, &e).to_string()))?;
+        let bytes = got.bytes().await.map_err(|e| self.error(key, &e))?;
         Ok((bytes.to_vec(), metadata))
     }
 
-    /// An error that names the bucket and key and says what to check.
+    /// An error that names the bucket and key, sorted by what to check.
     pub fn error(&self, key: &str, e: &object_store::Error) -> Error {
-        let at = format!("s3://{}/{key}", self.bucket);
         let text = e.to_string();
-        let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
-        // S3 names the bucket's region when a request was signed for another.
-        let region = ["expecting '", "<Region>"].iter().find_map(|start| {
-            let rest = &text[text.find(start)? + start.len()..];
-            let end = rest.find(['\'', '<'])?;
-            let region = &rest[..end];
-            (!region.is_empty() && region.len() < 32).then(|| region.to_string())
-        });
-        let in_region;
-        let hint = if let Some(r) = &region {
-            in_region = format!("the bucket is in {r}: give --region {r}");
-            in_region.as_str()
-        } else if has(&["no AWS credentials"]) {
-            "no AWS credentials were found"
-        } else if has(&["NoSuchBucket"]) {
-            "no such bucket: check the bucket name (and the endpoint)"
-        } else if matches!(e, object_store::Error::NotFound { .. })
-            || has(&["NoSuchKey", "404 Not Found"])
-        {
-            "not found: check the prefix, or whether the object was deleted"
-        } else if has(&["ExpiredToken", "TokenRefreshRequired"]) {
-            "the credentials have expired: refresh them (aws sso login, a new session)"
-        } else if has(&[
-            "PermanentRedirect",
-            "AuthorizationHeaderMalformed",
-            "301 Moved",
-        ]) {
-            "the bucket is in another region: give it with --region"
-        } else if matches!(
-            e,
-            object_store::Error::PermissionDenied { .. }
-                | object_store::Error::Unauthenticated { .. }
-        ) || has(&[
-            "AccessDenied",
-            "SignatureDoesNotMatch",
-            "InvalidAccessKeyId",
-            "403 Forbidden",
-        ]) {
-            "access denied: check the credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID), \
-             the bucket policy and the region"
-        } else {
-            "check the endpoint, the region and the network"
-        };
-        Error::Usage(format!("{at}: {hint} ({})", clean(&text)))
+        Error::S3 {
+            at: format!("s3://{}/{key}", self.bucket),
+            problem: problem_of(e, &text),
+            detail: clean(&text),
+        }
+    }
+}
+
+/// What kind of failure an object_store error is: by its variant where it
+/// has one, else by the S3 error code in its text.
+fn problem_of(e: &object_store::Error, text: &str) -> S3Problem {
+    let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
+    // S3 names the bucket's region when a request was signed for another.
+    let region = ["expecting '", "<Region>"].iter().find_map(|start| {
+        let rest = &text[text.find(start)? + start.len()..];
+        let end = rest.find(['\'', '<'])?;
+        let region = &rest[..end];
+        (!region.is_empty() && region.len() < 32).then(|| region.to_string())
+    });
+    if region.is_some() {
+        S3Problem::WrongRegion(region)
+    } else if has(&["no AWS credentials"]) {
+        S3Problem::NoCredentials
+    } else if has(&["NoSuchBucket"]) {
+        S3Problem::NoSuchBucket
+    } else if matches!(e, object_store::Error::NotFound { .. })
+        || has(&["NoSuchKey", "404 Not Found"])
+    {
+        S3Problem::NotFound
+    } else if has(&["ExpiredToken", "TokenRefreshRequired"]) {
+        S3Problem::ExpiredCredentials
+    } else if has(&[
+        "PermanentRedirect",
+        "AuthorizationHeaderMalformed",
+        "301 Moved",
+    ]) {
+        S3Problem::WrongRegion(None)
+    } else if matches!(
+        e,
+        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }
+    ) || has(&[
+        "AccessDenied",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "403 Forbidden",
+    ]) {
+        S3Problem::AccessDenied
+    } else {
+        S3Problem::Unreachable
     }
 }
 
@@ -556,6 +560,60 @@ mod tests {
         assert_eq!(
             clean("GET https://b.s3.amazonaws.com/k?X-Amz-Signature=abc failed"),
             "GET https://b.s3.amazonaws.com/k?… failed"
+        );
+    }
+
+    fn generic(text: &str) -> object_store::Error {
+        object_store::Error::Generic {
+            store: "S3",
+            source: text.to_string().into(),
+        }
+    }
+
+    #[test]
+    fn failures_are_sorted_by_what_to_do_about_them() {
+        let missing = object_store::Error::NotFound {
+            path: "k".into(),
+            source: "404".to_string().into(),
+        };
+        let cases = [
+            (missing, S3Problem::NotFound),
+            (generic("Error code NoSuchKey"), S3Problem::NotFound),
+            (
+                generic("<Code>NoSuchBucket</Code>"),
+                S3Problem::NoSuchBucket,
+            ),
+            (
+                generic("the region 'us-east-1' is wrong; expecting 'eu-west-1'"),
+                S3Problem::WrongRegion(Some("eu-west-1".into())),
+            ),
+            (
+                generic("301 Moved Permanently"),
+                S3Problem::WrongRegion(None),
+            ),
+            (
+                generic("<Code>ExpiredToken</Code>"),
+                S3Problem::ExpiredCredentials,
+            ),
+            (
+                generic("<Code>AccessDenied</Code>"),
+                S3Problem::AccessDenied,
+            ),
+            (generic("connection refused"), S3Problem::Unreachable),
+        ];
+        for (e, want) in cases {
+            let text = e.to_string();
+            assert_eq!(problem_of(&e, &text), want, "{text}");
+        }
+        let e = Error::S3 {
+            at: "s3://b/k".into(),
+            problem: S3Problem::NotFound,
+            detail: "404".into(),
+        };
+        assert!(e.is_not_found());
+        assert_eq!(
+            e.to_string(),
+            "s3://b/k: not found: check the prefix, or whether the object was deleted (404)"
         );
     }
 }

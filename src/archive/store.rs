@@ -55,8 +55,10 @@ impl Source {
                     Ok(got) => Ok(Some(
                         got.bytes().await.map_err(|e| s3.error(&key, &e))?.to_vec(),
                     )),
-                    Err(object_store::Error::NotFound { .. }) => Ok(None),
-                    Err(e) => Err(s3.error(&key, &e)),
+                    Err(e) => match s3.error(&key, &e) {
+                        missing if missing.is_not_found() => Ok(None),
+                        other => Err(other),
+                    },
                 }
             }
         }
@@ -70,8 +72,10 @@ impl Source {
                 let key = s3.key(rel);
                 match s3.store().head(&ObjectPath::from(key.as_str())).await {
                     Ok(_) => Ok(true),
-                    Err(object_store::Error::NotFound { .. }) => Ok(false),
-                    Err(e) => Err(s3.error(&key, &e)),
+                    Err(e) => match s3.error(&key, &e) {
+                        missing if missing.is_not_found() => Ok(false),
+                        other => Err(other),
+                    },
                 }
             }
         }

@@ -294,6 +294,7 @@ impl Settings {
             timing: None,
             stats: self.stats,
             max_rows: self.max_rows,
+            begun: Default::default(),
         }
     }
 }
@@ -382,7 +383,7 @@ pub fn main() -> i32 {
         Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {
             eprintln!("trailsql: error: {}", message(&e));
-            2
+            e.exit_code()
         }
     }
 }

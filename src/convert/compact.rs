@@ -28,7 +28,7 @@ use crate::dataset::{
     remove_leftovers, store_commit, write_commit, write_info, Commit, Dataset, FileEntry, PartKey,
     FORMAT_VERSION,
 };
-use crate::error::{Error, Result};
+use crate::error::{DatasetProblem, Error, Result};
 
 /// The Parquet a compacted file is made of at most, in MiB, by default
 /// (`compact --file-mib`). A partition with more is compacted into several
@@ -96,10 +96,7 @@ pub fn plan(files: &[&FileEntry], max_bytes: u64) -> Vec<(PartKey, Vec<FileEntry
 pub async fn compact(dest: &Source, max_bytes: u64) -> Result<Summary> {
     // Checked before the lock, which would make the dataset's folder.
     if !dataset_at(dest).await? {
-        return Err(Error::Usage(format!(
-            "{}: not a dataset written by trailsql convert",
-            dest.display()
-        )));
+        return Err(Error::dataset(dest.display(), DatasetProblem::NotADataset));
     }
     let _lock = lock(dest)?;
     let mut dataset = Dataset::open_with_objects(dest).await?;
@@ -144,13 +141,15 @@ pub async fn compact(dest: &Source, max_bytes: u64) -> Result<Summary> {
         } = run?;
         let rows_before: u64 = old.iter().map(|f| f.rows).sum();
         if entry.rows != rows_before {
-            return Err(Error::Usage(format!(
-                "{}: compacting {} files read {} rows where their commits say {rows_before}; \
-                 their partition was left as it was",
+            return Err(Error::dataset(
                 dest.display(),
-                old.len(),
-                entry.rows
-            )));
+                DatasetProblem::Damaged(format!(
+                    "compacting {} files read {} rows where their commits say {rows_before}; \
+                     their partition was left as it was",
+                    old.len(),
+                    entry.rows
+                )),
+            ));
         }
         dest.put(&entry.path, bytes).await?;
         partitions.insert(key);

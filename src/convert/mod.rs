@@ -21,7 +21,7 @@ use crate::dataset::{
     data_file_path, dataset_at, file_schema, lock, read_file, remove_leftovers, with_hot_columns,
     write_commit, write_info, Commit, Dataset, FileEntry, ObjectEntry, PartKey,
 };
-use crate::error::{Error, Result};
+use crate::error::{DatasetProblem, Error, Result};
 use crate::read::Report;
 use write::{parquet_file, partition, Row};
 
@@ -125,10 +125,7 @@ async fn decode(
         let run: Vec<LogFile> = files[range].to_vec();
         // What S3 would not give after retries stops the conversion (as it
         // stops a query): the run can be repeated once it is fixed.
-        let fetched = source
-            .fetch_run(&run)
-            .await
-            .map_err(|problem| Error::Usage(problem.0))?;
+        let fetched = source.fetch_run(&run).await?;
         tasks.push(tokio::task::spawn_blocking(move || {
             let outcome = crate::read::decode_chunk(&run, fetched, None);
             (run, outcome)
@@ -372,11 +369,14 @@ async fn open_dest(
     }
     let dataset = Dataset::open_with_objects(dest).await?;
     if dedupe && !dataset.dedupe {
-        return Err(Error::Usage(format!(
-            "{} was made without --dedupe and may already hold duplicates: \
-             convert into a new folder with --dedupe",
-            dest.display()
-        )));
+        return Err(Error::dataset(
+            dest.display(),
+            DatasetProblem::Refused(
+                "made without --dedupe, it may already hold duplicates: \
+                 convert into a new folder with --dedupe"
+                    .into(),
+            ),
+        ));
     }
     let summary = Summary {
         leftovers_removed: remove_leftovers(&dataset).await?,

@@ -248,7 +248,7 @@ pub fn parquet_file(
     let refs: Vec<&RecordBatch> = batches.iter().collect();
     let sorted = datafusion::arrow::compute::interleave_record_batch(&refs, &rows)
         .map_err(|e| Error::Internal(format!("gathering rows: {e}")))?;
-    let failed = |e: &dyn std::fmt::Display| Error::Usage(format!("{path}: {e}"));
+    let failed = |e: &dyn std::fmt::Display| Error::Internal(format!("writing {path}: {e}"));
     // Without the Arrow schema in the footer: every reader would decode it
     // (base64, then flatbuffers) for each file it opens, a tenth of the
     // time to open one; the Parquet types say the same.

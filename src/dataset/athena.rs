@@ -6,7 +6,7 @@
 use datafusion::arrow::datatypes::DataType;
 
 use super::{file_schema, Dataset, FileEntry, NULL_PARTITION};
-use crate::error::{Error, Result};
+use crate::error::{DatasetProblem, Error, Result};
 
 /// The Hive/Athena type of an Arrow type in the dataset's files.
 fn hive_type(t: &DataType) -> Result<String> {
@@ -24,7 +24,7 @@ fn hive_type(t: &DataType) -> Result<String> {
         }
         DataType::List(item) => format!("array<{}>", hive_type(item.data_type())?),
         other => {
-            return Err(Error::Usage(format!(
+            return Err(Error::Internal(format!(
                 "no Athena type for {other} (a column of the dataset)"
             )))
         }
@@ -69,10 +69,10 @@ pub fn athena_ddl(dataset: &Dataset, location: &str, table: &str) -> Result<Stri
         .filter(|d| *d != NULL_PARTITION)
         .min()
         .ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: the dataset holds no events yet",
-                dataset.place.display()
-            ))
+            Error::dataset(
+                dataset.place.display(),
+                DatasetProblem::Refused("the dataset holds no events yet".into()),
+            )
         })?;
     Ok(format!(
         "CREATE EXTERNAL TABLE IF NOT EXISTS {table} (\n{}\n)\n\

@@ -37,7 +37,7 @@ pub use athena::athena_ddl;
 pub use schema::{file_schema, with_hot_columns, BLOOM_COLUMNS, HOT_COLUMNS};
 
 use crate::archive::Source;
-use crate::error::{Error, Result};
+use crate::error::{DatasetProblem, Error, Result};
 
 /// The folder of a dataset's own files, beside the partition folders.
 pub const DATASET_DIR: &str = "_trailsql";
@@ -201,23 +201,21 @@ impl Dataset {
     /// files they name (what a query needs).
     pub async fn open(place: &Source) -> Result<Dataset> {
         let at = || format!("{}/{}", place.display(), info_path());
-        let text = place.read(&info_path()).await?.ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: not a dataset written by trailsql convert",
-                place.display()
-            ))
-        })?;
-        let info: DatasetInfo =
-            serde_json::from_slice(&text).map_err(|e| Error::Usage(format!("{}: {e}", at())))?;
+        let text = place
+            .read(&info_path())
+            .await?
+            .ok_or_else(|| Error::dataset(place.display(), DatasetProblem::NotADataset))?;
+        let info: DatasetInfo = serde_json::from_slice(&text)
+            .map_err(|e| Error::dataset(at(), DatasetProblem::Damaged(e.to_string())))?;
         if info.format != FORMAT || !READABLE_VERSIONS.contains(&info.version) {
-            return Err(Error::Usage(format!(
-                "{}: a {} version {} dataset; this trailsql reads {FORMAT} versions \
-                 {READABLE_VERSIONS:?} (convert the archive again into a new folder, \
-                 or use the trailsql that wrote it)",
+            return Err(Error::dataset(
                 place.display(),
-                info.format,
-                info.version
-            )));
+                DatasetProblem::OtherVersion {
+                    format: info.format,
+                    version: info.version,
+                    readable: format!("{FORMAT} versions {READABLE_VERSIONS:?}"),
+                },
+            ));
         }
         let mut commits = Vec::new();
         for attempt in 1.. {
@@ -239,18 +237,15 @@ impl Dataset {
                 if attempt < 5 {
                     continue;
                 }
-                return Err(Error::Usage(format!(
-                    "{}: its commits kept changing while they were read",
-                    place.display()
-                )));
+                return Err(Error::dataset(place.display(), DatasetProblem::Changing));
             }
             for (name, bytes) in read {
                 let bytes = bytes.expect("checked above");
                 let commit: Commit = serde_json::from_slice(&bytes).map_err(|e| {
-                    Error::Usage(format!(
-                        "{}/{name}: not a trailsql commit ({e})",
-                        place.display()
-                    ))
+                    Error::dataset(
+                        format!("{}/{name}", place.display()),
+                        DatasetProblem::Damaged(format!("not a trailsql commit ({e})")),
+                    )
                 })?;
                 commits.push(commit);
             }
@@ -276,25 +271,25 @@ impl Dataset {
             .collect();
         let read = place.read_many(names).await?;
         for (commit, (name, bytes)) in dataset.commits.iter_mut().zip(read) {
+            let damaged = |why: String| {
+                Error::dataset(
+                    format!("{}/{name}", place.display()),
+                    DatasetProblem::Damaged(why),
+                )
+            };
             let bytes = bytes.ok_or_else(|| {
-                Error::Usage(format!(
-                    "{}/{name}: missing, yet its commit is there: the dataset was changed \
-                     by something other than trailsql convert",
-                    place.display()
-                ))
+                damaged(
+                    "missing, yet its commit is there: the dataset was changed \
+                     by something other than trailsql convert"
+                        .into(),
+                )
             })?;
-            let objects: CommitObjects = serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Usage(format!(
-                    "{}/{name}: not a trailsql objects file ({e})",
-                    place.display()
-                ))
-            })?;
+            let objects: CommitObjects = serde_json::from_slice(&bytes)
+                .map_err(|e| damaged(format!("not a trailsql objects file ({e})")))?;
             if objects.seq != commit.seq {
-                return Err(Error::Usage(format!(
-                    "{}/{name}: names commit {}, not {}",
-                    place.display(),
-                    objects.seq,
-                    commit.seq
+                return Err(damaged(format!(
+                    "names commit {}, not {}",
+                    objects.seq, commit.seq
                 )));
             }
             commit.objects = objects.objects.into_owned();
@@ -412,13 +407,14 @@ pub async fn read_file(
         ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
     };
     use datafusion::parquet::arrow::ProjectionMask;
-    let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{}: {e}", f.path));
+    let at = || format!("{}/{}", place.display(), f.path);
+    let bad =
+        |e: &dyn std::fmt::Display| Error::dataset(at(), DatasetProblem::Damaged(e.to_string()));
     let bytes = place.read(&f.path).await?.ok_or_else(|| {
-        Error::Usage(format!(
-            "{}/{}: named by a commit but not there",
-            place.display(),
-            f.path
-        ))
+        Error::dataset(
+            at(),
+            DatasetProblem::Damaged("named by a commit but not there".into()),
+        )
     })?;
     let options = ArrowReaderOptions::new().with_schema(file_schema());
     let mut builder =
@@ -463,12 +459,8 @@ pub fn lock(dest: &Source) -> Result<Option<std::fs::File>> {
             crate::archive::create_dirs_durably(&meta)?;
             let lock_path = meta.join("lock");
             let lock = std::fs::File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
-            lock.try_lock().map_err(|_| {
-                Error::Usage(format!(
-                    "{}: another trailsql convert or compact is writing this dataset",
-                    dir.display()
-                ))
-            })?;
+            lock.try_lock()
+                .map_err(|_| Error::dataset(dir.display(), DatasetProblem::Locked))?;
             Ok(Some(lock))
         }
         None => Ok(None),

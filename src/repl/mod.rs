@@ -111,7 +111,7 @@ async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: 
             None => println!("tables show as many rows as fit on the terminal"),
         },
         Command::Output(file) => {
-            sink.output = file;
+            sink.set_output(file);
             match &sink.output {
                 Some(p) => println!("results go to {}", p.display()),
                 None => println!("results go to the screen"),

@@ -260,9 +260,7 @@ impl PartitionStream for FilesPartition {
                     // by the source's permits), then decoded off the runtime.
                     let fetched = match part.source.fetch_run(&part.files[range.clone()]).await {
                         Ok(fetched) => fetched,
-                        Err(problem) => {
-                            return Ok((range, Err(DataFusionError::Execution(problem.0))));
-                        }
+                        Err(e) => return Ok((range, Err(DataFusionError::from(e)))),
                     };
                     tokio::task::spawn_blocking(move || {
                         let projection = part.projection.as_ref().map(|p| p.as_slice());

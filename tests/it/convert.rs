@@ -694,6 +694,61 @@ fn convert_refuses_a_dataset_inside_its_archive() {
     );
 }
 
+/// While another run holds a dataset's lock, convert and compact say so and
+/// exit 75 (try again later: what a cron job's wrapper can tell from a
+/// failure); a damaged manifest is an error (2) that names the file.
+#[test]
+fn a_locked_dataset_exits_75_and_a_damaged_one_names_its_file() {
+    let (raw, dest) = converted_sample(1);
+    let lock = std::fs::File::create(dest.path().join("_trailsql/lock")).unwrap();
+    lock.try_lock().unwrap();
+    let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
+    for args in [vec!["convert", r, d], vec!["compact", d]] {
+        let out = run(&args, "");
+        assert_eq!(
+            out.status.code(),
+            Some(75),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr)
+                .contains("another trailsql convert or compact is writing this dataset"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // Queries do not take the lock.
+    let out = run(
+        &[
+            "--source",
+            d,
+            "--format",
+            "csv",
+            "-e",
+            "SELECT count(*) > 0 FROM cloudtrail",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    drop(lock);
+    let commit = files_under(&dest.path().join("_trailsql/commits"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "commit"))
+        .unwrap();
+    std::fs::write(&commit, "{").unwrap();
+    let out = run(
+        &["--source", d, "-e", "SELECT count(*) FROM cloudtrail"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains(&format!("{}: not a trailsql commit", commit.display())),
+        "{said}"
+    );
+}
+
 #[test]
 fn dedupe_keeps_each_eventid_once_across_runs() {
     let raw = sample(2);
