@@ -350,14 +350,7 @@ impl Write for Output {
     }
 }
 
-/// `one` or `many` as `n` asks.
-pub fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
-}
+pub use crate::output::plural;
 
 /// `printed`, with a closed output pipe taken as done: for the commands
 /// whose exit code says what they found, which a reader that stopped

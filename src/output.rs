@@ -52,6 +52,15 @@ impl fmt::Display for Format {
     }
 }
 
+/// `one` or `many` as `n` asks.
+pub fn plural<N: TryInto<u64>>(n: N, one: &'static str, many: &'static str) -> &'static str {
+    if n.try_into().is_ok_and(|n| n == 1) {
+        one
+    } else {
+        many
+    }
+}
+
 /// Show control characters (and bidirectional overrides) as escapes, so text
 /// from a log cannot move the cursor, recolour or hide itself on a terminal.
 pub fn escape_control(s: &str) -> String {

@@ -42,11 +42,67 @@ fn is_json_name(name: &str) -> bool {
 
 /// Why a digest file is not read as a log file; `verify` looks for it.
 pub const DIGEST_FILE: &str = "digest file";
+const FOLDER_MARKER: &str = "folder marker";
+const INSIGHTS_FILE: &str = "Insights file";
+const PUBLIC_KEYS_FILE: &str = "public keys file (list-public-keys output, for trailsql verify)";
+const CSV_IN_FOLDER: &str =
+    "CSV file in a folder (name it in --source to read an Event history download)";
+const NOT_JSON: &str = "file that is not .json or .json.gz";
+const NOT_UNDER_AWSLOGS: &str = "object not under AWSLogs/<account>/";
+const NETWORK_ACTIVITY_FILE: &str = "network activity file";
+const AGGREGATED_FILE: &str = "aggregated events file";
+const LAKE_EXPORT: &str = "CloudTrail Lake export";
+const OTHER_SERVICE: &str = "file of another service (not in a CloudTrail folder)";
+const OUTSIDE_LAYOUT: &str = "file outside the CloudTrail/<region>/YYYY/MM/DD/ layout";
+const BAD_DATE_FOLDERS: &str = "file in date folders that are not YYYY/MM/DD";
+
+/// Each reason [`classify`] gives for skipping an object (a singular noun
+/// phrase), with its plural, for counts ("726 digest files").
+const REASONS: &[(&str, &str)] = &[
+    (DIGEST_FILE, "digest files"),
+    (FOLDER_MARKER, "folder markers"),
+    (INSIGHTS_FILE, "Insights files"),
+    (
+        PUBLIC_KEYS_FILE,
+        "public keys files (list-public-keys output, for trailsql verify)",
+    ),
+    (
+        CSV_IN_FOLDER,
+        "CSV files in a folder (name one in --source to read an Event history download)",
+    ),
+    (NOT_JSON, "files that are not .json or .json.gz"),
+    (NOT_UNDER_AWSLOGS, "objects not under AWSLogs/<account>/"),
+    (NETWORK_ACTIVITY_FILE, "network activity files"),
+    (AGGREGATED_FILE, "aggregated events files"),
+    (LAKE_EXPORT, "CloudTrail Lake exports"),
+    (
+        OTHER_SERVICE,
+        "files of another service (not in a CloudTrail folder)",
+    ),
+    (
+        OUTSIDE_LAYOUT,
+        "files outside the CloudTrail/<region>/YYYY/MM/DD/ layout",
+    ),
+    (
+        BAD_DATE_FOLDERS,
+        "files in date folders that are not YYYY/MM/DD",
+    ),
+];
+
+/// `n` objects skipped for `reason`, as a count reads: "1 digest file",
+/// "726 digest files".
+pub fn counted(n: u64, reason: &str) -> String {
+    let many = REASONS
+        .iter()
+        .find(|(one, _)| *one == reason)
+        .map_or(reason, |(_, many)| many);
+    format!("{n} {}", if n == 1 { reason } else { many })
+}
 
 /// Classify a path or key (with `/` separators).
 pub fn classify(path: &str) -> Classified {
     if path.ends_with('/') {
-        return Classified::Skip("folder marker");
+        return Classified::Skip(FOLDER_MARKER);
     }
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     let name = parts.last().copied().unwrap_or("");
@@ -56,10 +112,10 @@ pub fn classify(path: &str) -> Classified {
             return Classified::Skip(DIGEST_FILE);
         }
         if name.contains("_CloudTrail-Insight_") {
-            return Classified::Skip("Insights file");
+            return Classified::Skip(INSIGHTS_FILE);
         }
         if name.ends_with("public-keys.json") {
-            return Classified::Skip("public keys (list-public-keys output, for trailsql verify)");
+            return Classified::Skip(PUBLIC_KEYS_FILE);
         }
         // Outside the trail layout: exports and Event history downloads. A
         // CSV in a folder is more likely a result someone saved there than
@@ -67,11 +123,9 @@ pub fn classify(path: &str) -> Classified {
         return if is_json_name(name) {
             Classified::Loose
         } else if name.ends_with(".csv") || name.ends_with(".csv.gz") {
-            Classified::Skip(
-                "a CSV file in a folder (name it in --source to read an Event history download)",
-            )
+            Classified::Skip(CSV_IN_FOLDER)
         } else {
-            Classified::Skip("not a .json or .json.gz file")
+            Classified::Skip(NOT_JSON)
         };
     };
     let mut rest = &parts[at + 1..];
@@ -83,24 +137,24 @@ pub fn classify(path: &str) -> Classified {
         }
     }
     if rest.len() < 2 || !is_account(rest[0]) {
-        return Classified::Skip("not under AWSLogs/<account>/");
+        return Classified::Skip(NOT_UNDER_AWSLOGS);
     }
     let service = rest[1];
     match service {
         "CloudTrail" => {}
         "CloudTrail-Digest" => return Classified::Skip(DIGEST_FILE),
-        "CloudTrail-Insight" => return Classified::Skip("Insights file"),
-        "CloudTrail-NetworkActivity" => return Classified::Skip("network activity file"),
-        "CloudTrail-Aggregated" => return Classified::Skip("aggregated events file"),
-        "CloudTrail-Lake" => return Classified::Skip("CloudTrail Lake export"),
-        _ => return Classified::Skip("not a CloudTrail folder (another service's logs)"),
+        "CloudTrail-Insight" => return Classified::Skip(INSIGHTS_FILE),
+        "CloudTrail-NetworkActivity" => return Classified::Skip(NETWORK_ACTIVITY_FILE),
+        "CloudTrail-Aggregated" => return Classified::Skip(AGGREGATED_FILE),
+        "CloudTrail-Lake" => return Classified::Skip(LAKE_EXPORT),
+        _ => return Classified::Skip(OTHER_SERVICE),
     }
     // <region>/YYYY/MM/DD/<file>
     if rest.len() != 7 {
-        return Classified::Skip("not a log file in the CloudTrail/<region>/YYYY/MM/DD/ layout");
+        return Classified::Skip(OUTSIDE_LAYOUT);
     }
     if !is_json_name(name) {
-        return Classified::Skip("not a .json or .json.gz file");
+        return Classified::Skip(NOT_JSON);
     }
     let date = match (rest[3].parse(), rest[4].parse(), rest[5].parse()) {
         (Ok(y), Ok(m), Ok(d)) if rest[4].len() == 2 && rest[5].len() == 2 => {
@@ -109,7 +163,7 @@ pub fn classify(path: &str) -> Classified {
         _ => None,
     };
     let Some(date) = date else {
-        return Classified::Skip("date folders are not YYYY/MM/DD");
+        return Classified::Skip(BAD_DATE_FOLDERS);
     };
     Classified::Log(KeyInfo {
         org,
@@ -174,5 +228,42 @@ mod tests {
             classify("AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/15/x.csv"),
             Classified::Skip(_)
         ));
+    }
+
+    #[test]
+    fn every_reason_has_a_plural_for_counts() {
+        let paths = [
+            "AWSLogs/",
+            "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2023/10/15/x.json.gz",
+            "AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2023/10/15/x.json.gz",
+            "AWSLogs/111122223333/CloudTrail-NetworkActivity/us-east-1/2023/10/15/x.json.gz",
+            "AWSLogs/111122223333/CloudTrail-Aggregated/us-east-1/2023/10/15/x.json.gz",
+            "AWSLogs/111122223333/CloudTrail-Lake/us-east-1/2023/10/15/x.json.gz",
+            "AWSLogs/111122223333/Config/us-east-1/2023/10/15/x.json.gz",
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/x.json.gz",
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2023/10/15/x.txt",
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2023/1/155/x.json.gz",
+            "AWSLogs/notanaccount/CloudTrail/us-east-1/2023/10/15/x.json.gz",
+            "x_CloudTrail-Digest_y.json.gz",
+            "x_CloudTrail-Insight_y.json.gz",
+            "keys/public-keys.json",
+            "downloads/event_history.csv",
+            "notes.txt",
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for path in paths {
+            let Classified::Skip(reason) = classify(path) else {
+                panic!("{path} is read");
+            };
+            let (one, many) = (counted(1, reason), counted(2, reason));
+            assert_eq!(one, format!("1 {reason}"));
+            assert!(
+                REASONS.iter().any(|(r, _)| *r == reason) && many != format!("2 {reason}"),
+                "{path}: {reason:?} has no plural"
+            );
+            seen.insert(reason);
+        }
+        assert_eq!(seen.len(), REASONS.len(), "{seen:?}");
+        assert_eq!(counted(726, DIGEST_FILE), "726 digest files");
     }
 }

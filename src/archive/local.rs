@@ -18,7 +18,7 @@ pub fn list(root: &Path) -> Result<Listing> {
         // A file named explicitly is read even outside the layout.
         let key = match classify(&slashed(&location)) {
             Classified::Log(k) => Some(k),
-            Classified::Skip(reason) if reason.contains("digest") => {
+            Classified::Skip(reason) if reason == super::layout::DIGEST_FILE => {
                 listing.skipped.push((location, reason));
                 return Ok(listing);
             }

@@ -27,6 +27,12 @@ pub fn sample(dir: &std::path::Path, options: &crate::sample::SampleOptions) -> 
         crate::sample::PUBLIC_KEYS_FILE,
         dir.display()
     );
+    for incident in &stats.left_out {
+        eprintln!(
+            "trailsql: left out, as a sample under {} days is too short for it: {incident}",
+            crate::sample::INCIDENT_DAYS
+        );
+    }
     Ok(0)
 }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use crate::archive::Listing;
-use crate::output::escape_control;
+use crate::output::{escape_control, plural};
 use crate::record::decode::FileOutcome;
 use crate::record::FileProblem;
 
@@ -138,15 +138,21 @@ impl Summary {
         let mut parts = Vec::new();
         if self.files_listed > 0 || self.parquet_listed == 0 {
             parts.push(format!(
-                "read {} of {} log files ({} pruned by the query's limits), {} events",
-                self.files_read, self.files_listed, self.files_pruned, self.records
+                "read {} of {} {} ({} pruned by the query's limits), {} {}",
+                self.files_read,
+                self.files_listed,
+                plural(self.files_listed, "log file", "log files"),
+                self.files_pruned,
+                self.records,
+                plural(self.records, "event", "events")
             ));
         }
         if self.parquet_listed > 0 {
             parts.push(format!(
-                "scanned {} of {} Parquet files ({} pruned by the query's limits)",
+                "scanned {} of {} {} ({} pruned by the query's limits)",
                 self.parquet_listed - self.parquet_pruned,
                 self.parquet_listed,
+                plural(self.parquet_listed, "Parquet file", "Parquet files"),
                 self.parquet_pruned
             ));
         }
@@ -158,15 +164,24 @@ impl Summary {
         }
         let mut s = parts.join("; ");
         if self.files_failed > 0 {
-            s += &format!("; {} files skipped as unreadable", self.files_failed);
+            s += &format!(
+                "; {} {} skipped as unreadable",
+                self.files_failed,
+                plural(self.files_failed, "file", "files")
+            );
         }
         if self.records_skipped > 0 {
-            s += &format!("; {} records skipped", self.records_skipped);
+            s += &format!(
+                "; {} {} skipped",
+                self.records_skipped,
+                plural(self.records_skipped, "record", "records")
+            );
         }
         if self.type_mismatches > 0 {
             s += &format!(
-                "; {} values of an unexpected type kept in extra_fields",
-                self.type_mismatches
+                "; {} {} of an unexpected type kept in extra_fields",
+                self.type_mismatches,
+                plural(self.type_mismatches, "value", "values")
             );
         }
         let non: u64 = self.non_logs.values().sum();
@@ -174,10 +189,15 @@ impl Summary {
             let why: Vec<String> = self
                 .non_logs
                 .iter()
-                .map(|(r, n)| format!("{n} {r}"))
+                .map(|(r, n)| crate::archive::layout::counted(*n, r))
                 .collect();
             s += &format!(
-                "; {non} objects that are not log files ignored ({})",
+                "; {non} {} ignored ({})",
+                plural(
+                    non,
+                    "object that is not a log file",
+                    "objects that are not log files"
+                ),
                 why.join(", ")
             );
         }

@@ -15,9 +15,20 @@ use super::traffic::{
 };
 use super::{Rng, DELETED_TABLE, INCIDENT_ACCOUNT, INCIDENT_REGION, UNUSUAL_IP};
 
-/// When, by day of the sample (from 0) and time of day; a day past the
-/// sample's last is its last.
+/// When, by day of the incidents' calendar (0 to [`SPAN`] - 1) and time
+/// of day.
 type At = dyn Fn(u32, u32, u32, u32) -> DateTime<Utc>;
+
+/// The days the incidents are laid out over. A sample with fewer days holds
+/// them all the same but the stopped trail, each day scaled into the days
+/// it has, so they keep their order of days (some then share a day); a
+/// sample with as many or more has them on these days.
+pub const SPAN: u32 = 28;
+
+/// The incident a short sample leaves out, as `sample` names it: a trail
+/// stopped for hours breaks the digest chain, and a sample of a few days is
+/// mostly made to practise on a clean one.
+pub const STOPPED_TRAIL: &str = "the trail stopped for 8 hours (StopLogging, StartLogging)";
 
 /// The planted incidents, all in INCIDENT_ACCOUNT / INCIDENT_REGION unless
 /// said; and when logging was stopped and started again.
@@ -28,7 +39,12 @@ pub(super) fn incidents(
     out: &mut Vec<Event>,
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let at = move |d: u32, h: u32, m: u32, s: u32| {
-        (start + Duration::days((d.min(days.saturating_sub(1))) as i64))
+        let day = if days >= SPAN {
+            d
+        } else {
+            d * days.saturating_sub(1) / (SPAN - 1)
+        };
+        (start + Duration::days(day as i64))
             .and_hms_opt(h, m, s)
             .expect("valid")
             .and_utc()
@@ -37,7 +53,7 @@ pub(super) fn incidents(
     failed_logins(rng, &at, out);
     table_deletion(rng, &at, out);
     root_activity(rng, &at, out);
-    Some(stopped_trail(rng, &at, out))
+    (days >= SPAN).then(|| stopped_trail(rng, &at, out))
 }
 
 /// Instances terminated by Auto Scaling, then one by a person.

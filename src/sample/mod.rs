@@ -28,6 +28,8 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use incidents::incidents;
+/// How many days a sample needs to hold every planted incident.
+pub use incidents::SPAN as INCIDENT_DAYS;
 use traffic::{routine, Event};
 
 /// Size and shape of a sample archive.
@@ -59,11 +61,13 @@ impl Default for SampleOptions {
 }
 
 /// What was written.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct SampleStats {
     pub events: u64,
     pub files: u64,
     pub digests: u64,
+    /// The planted incidents this sample is too short to hold.
+    pub left_out: Vec<&'static str>,
 }
 
 pub const ACCOUNTS: [&str; 2] = ["111122223333", "444455556666"];
@@ -143,6 +147,9 @@ pub fn write_archive(dir: &Path, opts: &SampleOptions) -> Result<SampleStats> {
     let mut planted = Vec::new();
     let gap = incidents(&mut rng, opts.start, opts.days.max(1), &mut planted);
     let mut stats = SampleStats::default();
+    if gap.is_none() {
+        stats.left_out.push(incidents::STOPPED_TRAIL);
+    }
     let mut delivered: std::collections::BTreeMap<(&str, &str), Vec<digests::Delivered>> =
         std::collections::BTreeMap::new();
     for d in 0..opts.days {

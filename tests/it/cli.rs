@@ -262,7 +262,7 @@ fn bad_files_are_reported_counted_and_skipped() {
             .any(|l| l.contains("badrecord0000000") && l.contains("record 0 skipped")),
         "{err}"
     );
-    assert!(err.contains("5 files skipped as unreadable; 1 records skipped; 1 values of an unexpected type kept in extra_fields"), "{err}");
+    assert!(err.contains("5 files skipped as unreadable; 1 record skipped; 1 value of an unexpected type kept in extra_fields"), "{err}");
 }
 
 #[test]
@@ -487,4 +487,40 @@ fn a_source_without_log_files_is_said_on_every_query() {
         ],
         "holds no CloudTrail log files",
     );
+}
+
+/// An event delivered two days after it happened (its file is in a later
+/// day folder) is found with the default `--late-days 2` and `--late-days 1`
+/// (reach the folder of the 3rd from limits that end on the 2nd), and not
+/// with `--late-days 0`, which prunes that folder: what the flag trades.
+#[test]
+fn late_days_sets_how_far_past_its_limits_a_query_looks() {
+    let raw = tempfile::tempdir().unwrap();
+    let day = raw
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/03");
+    std::fs::create_dir_all(&day).unwrap();
+    std::fs::write(
+        day.join("111122223333_CloudTrail_us-east-1_20251003T0005Z_lateLATElateLATE.json"),
+        r#"{"Records":[{"eventVersion":"1.08","eventTime":"2025-10-01T23:50:00Z",
+            "eventSource":"s3.amazonaws.com","eventName":"DeleteBucket","awsRegion":"us-east-1",
+            "eventID":"late-1","recipientAccountId":"111122223333"}]}"#,
+    )
+    .unwrap();
+    let source = raw.path().to_str().unwrap();
+    let sql = "SELECT count(*) AS n FROM cloudtrail \
+               WHERE eventtime >= '2025-10-01T00:00:00Z' AND eventtime < '2025-10-02T00:00:00Z'";
+    let count = |extra: &[&str]| {
+        let mut args = vec!["--source", source, "--format", "csv", "--stats"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-e", sql]);
+        let out = run(&args, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    assert_eq!(count(&[]).0, "n\n1\n");
+    assert_eq!(count(&["--late-days", "1"]).0, "n\n1\n");
+    let (answer, stats) = count(&["--late-days", "0"]);
+    assert_eq!(answer, "n\n0\n");
+    assert!(stats.contains("read 0 of 1 log file (1 pruned"), "{stats}");
 }

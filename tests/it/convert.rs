@@ -4,7 +4,7 @@
 //! uninterrupted one gives.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::util::{
     assert_fails_saying, bin, csv_answer, files_in, files_under, fixture_archive, run, run_area,
@@ -335,22 +335,33 @@ fn next_fraction(seed: &mut u64) -> f64 {
     (*seed >> 33) as f64 / (1u64 << 31) as f64
 }
 
-/// Run trailsql with `args` and SIGKILL it `after` that long, unless it
-/// ended first: whether it was killed.
-fn killed_after(args: &[&str], after: Duration) -> bool {
+/// Run trailsql with `args` and SIGKILL it as soon as `progress()` (what
+/// it has done so far, e.g. commits on disk) reaches `at`, unless it ended
+/// first: whether it was killed. Kill points are counted in work done, not
+/// in time, so a loaded machine moves them no more than a quiet one.
+fn killed_at(args: &[&str], at: usize, progress: impl Fn() -> usize) -> bool {
     let mut child = bin()
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(after);
-    let killed = child.try_wait().unwrap().is_none();
-    if killed {
-        child.kill().unwrap();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if progress() >= at {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
-    child.wait().unwrap();
-    killed
+}
+
+/// How many files the folder holds (0 when there is none yet).
+fn count_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
 }
 
 /// `trailsql convert SOURCE DEST --group-kib 1`: groups of a log file or
@@ -532,18 +543,17 @@ fn a_compaction_killed_at_any_moment_loses_and_duplicates_nothing() {
     // What an uninterrupted compaction gives.
     let whole = tempfile::tempdir().unwrap();
     crate::s3::copy_tree(small.path(), whole.path());
-    let started = Instant::now();
     compact(whole.path());
-    let took = started.elapsed();
     let files = parquet_files(whole.path()).len();
     let commits = |dir: &Path| files_in(&dir.join("_trailsql/commits"));
     let first_commits = commits(small.path()).len();
     let checkpoint = commits(whole.path());
     assert_eq!(checkpoint.len(), 1);
 
-    // Each time from the dataset before compaction: killed at a point
-    // spread over the time a whole run took (a fixed pseudo-random
-    // sequence, so a failure can be repeated), then run again to the end.
+    // Each time from the dataset before compaction: killed once it has
+    // written a number of commits spread over the partitions it merges (at
+    // most one commit each; a fixed pseudo-random sequence, so a failure
+    // can be repeated), then run again to the end.
     let mut seed: u64 = 0xc0a1_e5ce;
     let (mut kills, mut midway) = (0, 0);
     for _ in 0..8 {
@@ -551,7 +561,9 @@ fn a_compaction_killed_at_any_moment_loses_and_duplicates_nothing() {
         let dest = tempfile::tempdir().unwrap();
         crate::s3::copy_tree(small.path(), dest.path());
         let args = ["compact", dest.path().to_str().unwrap()];
-        if killed_after(&args, took.mul_f64(fraction)) {
+        let at = first_commits + (fraction * (files + 1) as f64) as usize;
+        let commits_dir = dest.path().join("_trailsql/commits");
+        if killed_at(&args, at, || count_in(&commits_dir)) {
             kills += 1;
         }
         // Wherever it stopped, the dataset holds every row once.
@@ -583,21 +595,25 @@ fn a_compaction_killed_at_any_moment_loses_and_duplicates_nothing() {
     );
 }
 
-/// Convert `raw` whole; then again into another folder, killing runs at
-/// points spread over the time the whole run took (a fixed pseudo-random
-/// sequence, so a failure can be repeated), each carrying on from what the
-/// killed one left, and letting the last one finish: the two datasets must
-/// hold the same rows and as many files, and nothing else.
+/// Convert `raw` whole; then again into another folder, killing runs once
+/// they have committed a number of groups spread over what is left (a
+/// fixed pseudo-random sequence, so a failure can be repeated), each
+/// carrying on from what the killed one left, and letting the last one
+/// finish: the two datasets must hold the same rows and as many files, and
+/// nothing else.
 fn killed_runs_give_the_whole_dataset(raw: &Path, args: &[&str]) {
     let source = raw.to_str().unwrap();
     let whole = tempfile::tempdir().unwrap();
-    let started = Instant::now();
     let out = run(
         &[&["convert", source, whole.path().to_str().unwrap()], args].concat(),
         "",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let took = started.elapsed();
+    let all_commits = count_in(&whole.path().join("_trailsql/commits"));
+    assert!(
+        all_commits > 12,
+        "{all_commits} commits: too few to kill between"
+    );
     let expected = content(whole.path());
     if args.contains(&"--dedupe") {
         let counts = csv_answer(
@@ -613,7 +629,10 @@ fn killed_runs_give_the_whole_dataset(raw: &Path, args: &[&str]) {
     for _ in 0..12 {
         let fraction = next_fraction(&mut seed);
         let convert = [&["convert", source, dest.path().to_str().unwrap()], args].concat();
-        if killed_after(&convert, took.mul_f64(fraction)) {
+        let commits_dir = dest.path().join("_trailsql/commits");
+        let done = count_in(&commits_dir);
+        let at = done + (fraction * (all_commits.saturating_sub(done) + 1) as f64) as usize;
+        if killed_at(&convert, at, || count_in(&commits_dir)) {
             kills += 1;
         }
     }
@@ -966,6 +985,38 @@ fn athena_ddl_matches_the_files_written() {
             "/tmp/x",
         ],
         "Athena reads datasets in S3",
+    );
+    // --table names the table; the default is cloudtrail_parquet; a name
+    // that is not letters, digits and _ is refused.
+    assert!(
+        ddl.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS cloudtrail_parquet ("),
+        "{ddl}"
+    );
+    let named = |table: &str| {
+        run(
+            &[
+                "athena-ddl",
+                dest.path().to_str().unwrap(),
+                "--location",
+                "s3://audit-bucket/ct-parquet/",
+                "--table",
+                table,
+            ],
+            "",
+        )
+    };
+    let out = named("audit_trail_2025");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        ddl.replacen("cloudtrail_parquet", "audit_trail_2025", 1)
+    );
+    let out = named("audit; DROP TABLE x");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("a table name is letters, digits and _"),
+        "{}",
+        text(&out.stderr)
     );
 }
 

@@ -1,6 +1,6 @@
 """Drive the trailsql shell in a pseudo-terminal, as a person at a keyboard.
 
-Usage: pty_shell.py BINARY SOURCE
+Usage: pty_shell.py BINARY SOURCE WORK_DIR
 Prints a transcript; the Rust test (tests/it/shell.rs) checks it. Each step
 waits for expected output with a deadline, so a hang fails instead of blocking.
 """
@@ -9,7 +9,7 @@ import time
 
 from pty_term import Shell
 
-binary, source = sys.argv[1], sys.argv[2]
+binary, source, work = sys.argv[1], sys.argv[2], sys.argv[3]
 shell = Shell(binary, source)
 wait_for, send = shell.wait_for, shell.send
 
@@ -60,6 +60,30 @@ wait_for("trailsql> ")
 send("SELECT * FROM (VALUES (1), (2), (3)) AS t(n);\r")
 wait_for("... 2 more rows not shown")
 wait_for("(3 rows)")
+wait_for("trailsql> ")
+# \timing on: the row count and the time.
+send("\\timing on\r")
+wait_for("timing is on")
+wait_for("trailsql> ")
+send("SELECT 8 AS eight;\r")
+wait_for("(1 row, ")
+wait_for("trailsql> ")
+# \o FILE: every result goes into the file (the test reads it), then \o
+# alone brings them back to the screen.
+send(f"\\o {work}/out.txt\r")
+wait_for("results go to")
+wait_for("trailsql> ")
+send("SELECT 'first' AS a;\r")
+wait_for("trailsql> ")
+send("SELECT 'second' AS b;\r")
+wait_for("trailsql> ")
+send("\\o\r")
+wait_for("results go to the screen")
+wait_for("trailsql> ")
+# \i FILE runs the statements of a file, each result in turn.
+send(f"\\i {work}/two.sql\r")
+wait_for("from-include-1")
+wait_for("from-include-2")
 wait_for("trailsql> ")
 send("\\format csv\r")
 wait_for("format is csv")

@@ -375,6 +375,64 @@ fn credentials_come_from_the_sdk_chain_profiles_and_credential_process() {
     );
 }
 
+/// `--no-sign-request` reads a public bucket without any credentials; a
+/// private one refuses it (access denied, said as such); without the flag
+/// and without credentials the error names the flag.
+#[test]
+fn no_sign_request_reads_a_public_bucket_without_credentials() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&fixture_archive(), &root.path().join("trail-bucket"));
+    let public = Faults {
+        public: true,
+        ..Faults::default()
+    };
+    let (public_addr, _) = start_faulty_server(root.path(), public);
+    let private_addr = start_server(root.path());
+    let local = csv_answer(fixture_archive().to_str().unwrap(), QUESTION);
+    let anonymous = |addr: SocketAddr, extra: &[&str]| {
+        let nowhere = tempfile::tempdir().unwrap();
+        bin()
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.path().join("none"))
+            .env("AWS_CONFIG_FILE", nowhere.path().join("none"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args([
+                "--endpoint-url",
+                &format!("http://{addr}"),
+                "--region",
+                "us-east-1",
+            ])
+            .args(extra)
+            .args([
+                "--source",
+                "s3://trail-bucket",
+                "--format",
+                "csv",
+                "-e",
+                QUESTION,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = anonymous(public_addr, &["--no-sign-request"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), local);
+    let out = anonymous(public_addr, &[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--no-sign-request"), "{err}");
+    let out = anonymous(private_addr, &["--no-sign-request"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("s3://trail-bucket") && err.contains("access denied"),
+        "{err}"
+    );
+}
+
 #[test]
 fn with_a_cache_the_second_query_downloads_nothing() {
     let root = tempfile::tempdir().unwrap();

@@ -64,6 +64,19 @@ pub struct Faults {
     /// the benchmark machine), which S3 does not; for the benchmark, whose
     /// folder does not change.
     pub cache_lists: bool,
+    /// The bucket is public: requests without a signature may list and
+    /// read it (as the public trail datasets people practise on).
+    pub public: bool,
+}
+
+/// Lets anonymous requests through (a public bucket's policy).
+struct Public;
+
+#[async_trait::async_trait]
+impl s3s::access::S3Access for Public {
+    async fn check(&self, _cx: &mut s3s::access::S3AccessContext<'_>) -> s3s::S3Result<()> {
+        Ok(())
+    }
 }
 
 pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter) {
@@ -73,6 +86,9 @@ pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter)
     let service = {
         let mut b = s3s::service::S3ServiceBuilder::new(fs);
         b.set_auth(s3s::auth::SimpleAuth::from_single(KEY, SECRET));
+        if faults.public {
+            b.set_access(Public);
+        }
         b.build()
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -208,3 +208,73 @@ fn demo_answers_the_first_question() {
     assert!(s.contains("\n  trailsql --source "), "{s}");
     assert!(s.contains("\n  trailsql verify "), "{s}");
 }
+
+/// A sample shorter than the incidents' 28 days holds every one of them
+/// but the stopped trail, which it says it left out, in their order of
+/// days, within its days.
+#[test]
+fn a_short_sample_holds_the_incidents_in_order_and_names_what_it_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = bin()
+        .args(["sample", d, "--days", "5", "--events-per-day", "10"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        text(&out.stderr)
+            .contains("left out, as a sample under 28 days is too short for it: the trail stopped"),
+        "{}",
+        text(&out.stderr)
+    );
+    let planted = csv_answer(
+        d,
+        "SELECT eventname, CAST(eventtime AS DATE) AS day FROM cloudtrail \
+         WHERE (eventname IN ('TerminateInstances', 'DeleteTable', 'StopLogging', 'StartLogging', 'CreateAccessKey') \
+                AND recipientaccountid = '111122223333' AND awsregion = 'us-east-1' \
+                AND (eventname <> 'TerminateInstances' OR useridentity.username = 'bob' \
+                     OR useridentity.invokedby = 'autoscaling.amazonaws.com') \
+                AND (eventname <> 'CreateAccessKey' OR useridentity.type = 'Root')) \
+            OR (eventname = 'ConsoleLogin' AND errormessage = 'Failed authentication') \
+         ORDER BY eventtime",
+    );
+    let rows: Vec<(&str, &str)> = planted
+        .lines()
+        .skip(1)
+        .map(|l| l.split_once(',').unwrap())
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    let count = |name: &str| names.iter().filter(|n| **n == name).count();
+    let first = |name: &str| names.iter().position(|n| *n == name).unwrap();
+    let last = |name: &str| names.iter().rposition(|n| *n == name).unwrap();
+    assert_eq!(
+        [
+            count("TerminateInstances"),
+            count("ConsoleLogin"),
+            count("DeleteTable"),
+            count("CreateAccessKey"),
+            count("StopLogging") + count("StartLogging")
+        ],
+        [3, 12, 2, 1, 0],
+        "{planted}"
+    );
+    assert!(
+        last("TerminateInstances") < first("DeleteTable"),
+        "{planted}"
+    );
+    assert!(last("ConsoleLogin") < first("DeleteTable"), "{planted}");
+    assert!(last("DeleteTable") < first("CreateAccessKey"), "{planted}");
+    // The days as scaled: terminations and logins on the 2nd, deletions on
+    // the 3rd, root on the 4th.
+    let day_of = |name: &str| rows[first(name)].1;
+    assert_eq!(
+        [
+            day_of("TerminateInstances"),
+            day_of("ConsoleLogin"),
+            day_of("DeleteTable"),
+            day_of("CreateAccessKey")
+        ],
+        ["2025-10-02", "2025-10-02", "2025-10-03", "2025-10-04"],
+        "{planted}"
+    );
+}

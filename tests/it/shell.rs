@@ -1,6 +1,7 @@
 //! The interactive shell in a pseudo-terminal (driven by tests/it/pty_shell.py,
 //! with Python's standard pty module): completion, multi-line statements,
-//! Ctrl-C cancelling a query, \format, \queries and \run, \q and history.
+//! Ctrl-C cancelling a query, \format, \queries and \run, \timing, \maxrows,
+//! \o and \i, \q and history.
 
 use std::process::Command;
 
@@ -10,11 +11,17 @@ use crate::util::{fixture_archive, repo, text};
 fn shell_in_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history");
+    std::fs::write(
+        dir.path().join("two.sql"),
+        "SELECT 'from-include-1' AS x;\nSELECT 'from-include-2' AS y;\n",
+    )
+    .unwrap();
     let script = repo().join("tests/it/pty_shell.py");
     let out = Command::new("python3")
         .arg(&script)
         .arg(env!("CARGO_BIN_EXE_trailsql"))
         .arg(fixture_archive())
+        .arg(dir.path())
         .env("TRAILSQL_HISTORY", &history)
         .env("TERM", "xterm")
         .output()
@@ -34,6 +41,18 @@ fn shell_in_a_terminal() {
     assert!(t.contains("timing is off"), "{t}");
     assert!(t.contains("... 2 more rows not shown"), "{t}");
     assert!(t.trim_end().ends_with("EXIT 0"), "{t}");
+    // \timing on shows the time; \o kept both results, in order, and none
+    // reached the screen; \i ran the file's statements in order.
+    assert!(t.contains("(1 row, 0."), "{t}");
+    let o = std::fs::read_to_string(dir.path().join("out.txt")).expect("\\o wrote its file");
+    let (first, second) = (o.find("| first").unwrap(), o.find("| second").unwrap());
+    assert!(first < second, "{o}");
+    assert_eq!(o.matches("(1 row").count(), 2, "{o}");
+    assert!(!t.contains("| first") && !t.contains("| second"), "{t}");
+    assert!(
+        t.find("from-include-1").unwrap() < t.rfind("from-include-2").unwrap(),
+        "{t}"
+    );
     let h = std::fs::read_to_string(&history).expect("history saved");
     assert!(h.contains("useridentity.username AS who"), "{h}");
     assert!(h.contains("SELECT 40 +"), "{h}");
