@@ -52,6 +52,15 @@ impl fmt::Display for Format {
     }
 }
 
+/// `n` and the noun, as the count asks: "1 file", "2 files".
+pub fn count<N: TryInto<u64> + fmt::Display + Copy>(
+    n: N,
+    one: &'static str,
+    many: &'static str,
+) -> String {
+    format!("{n} {}", plural(n, one, many))
+}
+
 /// `one` or `many` as `n` asks.
 pub fn plural<N: TryInto<u64>>(n: N, one: &'static str, many: &'static str) -> &'static str {
     if n.try_into().is_ok_and(|n| n == 1) {

@@ -11,7 +11,7 @@ use super::{AthenaDdlArgs, CompactArgs, ConvertArgs, LookupArgs, RunArgs, Settin
 use crate::archive::Source;
 use crate::console::{run_sql, say, unless_closed, Sink};
 use crate::error::{Error, Result};
-use crate::output::Format;
+use crate::output::{count, Format};
 use crate::queries::Catalogue;
 use crate::session::{Engine, StatementResult};
 use crate::window::Window;
@@ -139,32 +139,35 @@ pub async fn convert(settings: &Settings, args: &ConvertArgs) -> Result<i32> {
         crate::convert::convert(&source, &dest, args.dedupe, args.group_kib << 10, &report).await?
     };
     let mut out = format!(
-        "converted {} of {} objects ({} converted before) into {}: {} events, \
-         {} MB in, {} MB of Parquet in {} files, {:.1} s\n",
+        "converted {} of {} ({} converted before) into {}: {}, \
+         {} MB in, {} MB of Parquet in {}, {:.1} s\n",
         s.objects_converted,
-        s.objects_listed,
+        count(s.objects_listed, "object", "objects"),
         s.objects_already,
         dest.display(),
-        s.events,
+        count(s.events, "event", "events"),
         s.bytes_in / 1_000_000,
         s.bytes_out / 1_000_000,
-        s.files_written,
+        count(s.files_written, "file", "files"),
         started.elapsed().as_secs_f64()
     );
     if s.leftovers_removed > 0 {
         out += &format!(
-            "removed {} files an interrupted run had left\n",
-            s.leftovers_removed
+            "removed {} an interrupted run had left\n",
+            count(s.leftovers_removed, "file", "files")
         );
     }
     if s.dedupe {
         out += &format!(
-            "{} events left out as duplicates (an eventid the dataset already holds)\n",
-            s.duplicates
+            "{} left out as duplicates (an eventid the dataset already holds)\n",
+            count(s.duplicates, "event", "events")
         );
     }
     if s.records_skipped > 0 {
-        out += &format!("{} records skipped (see the warnings)\n", s.records_skipped);
+        out += &format!(
+            "{} skipped (see the warnings)\n",
+            count(s.records_skipped, "record", "records")
+        );
     }
     for (object, why) in &s.unreadable {
         out += &format!(
@@ -200,19 +203,19 @@ async fn compact_and_say(dest: &Source, file_mib: u64) -> Result<()> {
     let mut out = String::new();
     if s.leftovers_removed > 0 {
         out += &format!(
-            "removed {} files an interrupted run had left\n",
-            s.leftovers_removed
+            "removed {} an interrupted run had left\n",
+            count(s.leftovers_removed, "file", "files")
         );
     }
     if s.partitions > 0 {
         out += &format!(
-            "compacted {} files into {} in {} partitions of {}: {} events, \
+            "compacted {} into {} in {} of {}: {}, \
              {:.1} MB of Parquet into {:.1} MB, {:.1} s\n",
-            s.files_before,
+            count(s.files_before, "file", "files"),
             s.files_after,
-            s.partitions,
+            count(s.partitions, "partition", "partitions"),
             dest.display(),
-            s.rows,
+            count(s.rows, "event", "events"),
             s.bytes_in as f64 / 1e6,
             s.bytes_out as f64 / 1e6,
             started.elapsed().as_secs_f64()
@@ -220,8 +223,8 @@ async fn compact_and_say(dest: &Source, file_mib: u64) -> Result<()> {
     }
     if s.commits_folded > 0 {
         out += &format!(
-            "folded the {} commits of {} into a checkpoint\n",
-            s.commits_folded,
+            "folded the {} of {} into a checkpoint\n",
+            count(s.commits_folded, "commit", "commits"),
             dest.display()
         );
     }
@@ -268,8 +271,8 @@ pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
     }
     if report.digests_in_window == 0 {
         return Err(Error::Usage(format!(
-            "none of the {} digest files under {} ends between {} and {}",
-            report.digests_listed,
+            "none of the {} under {} ends between {} and {}",
+            count(report.digests_listed, "digest file", "digest files"),
             source.display(),
             args.since.as_deref().unwrap_or("the beginning"),
             args.until.as_deref().unwrap_or("now")

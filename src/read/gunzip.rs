@@ -12,7 +12,7 @@
 //! file is not what it claims to be, and reading only its first part would
 //! drop events without saying so.
 //!
-//! Of trailsql it imports `record`.
+//! Of trailsql it imports `record` and `output` (to count in words).
 
 use std::cell::RefCell;
 use std::ptr::NonNull;
@@ -83,8 +83,8 @@ fn gunzip_members(
         let rest = &input[at..];
         if !is_gzip(rest) {
             return Err(FileProblem(format!(
-                "corrupt gzip: {} bytes after the end of the gzip data",
-                rest.len()
+                "corrupt gzip: {} after the end of the gzip data",
+                crate::output::count(rest.len(), "byte", "bytes")
             )));
         }
         let consumed = loop {

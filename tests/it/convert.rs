@@ -478,7 +478,7 @@ fn compaction_leaves_a_file_per_partition_and_the_same_rows() {
     assert_eq!(parquet_files(d).len(), parts + 1);
     let said = compact(d);
     assert!(
-        said.starts_with("compacted 2 files into 1 in 1 partitions"),
+        said.starts_with("compacted 2 files into 1 in 1 partition"),
         "{said}"
     );
     assert_eq!(content(d), content(raw.path()));
@@ -506,7 +506,7 @@ fn compaction_leaves_a_file_per_partition_and_the_same_rows() {
     assert!(out.status.success(), "{said}");
     assert!(
         said.starts_with("converted 1 of ")
-            && said.contains("compacted 2 files into 1 in 1 partitions")
+            && said.contains("compacted 2 files into 1 in 1 partition")
             && said.contains("folded the 3 commits of "),
         "{said}"
     );

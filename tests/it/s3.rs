@@ -732,7 +732,7 @@ fn convert_reads_from_and_writes_to_s3() {
     let again = convert();
     assert!(again.starts_with("converted 0 of"), "{again}");
     assert!(
-        again.contains("removed 1 files an interrupted run had left"),
+        again.contains("removed 1 file an interrupted run had left"),
         "{again}"
     );
     assert!(!stray.exists());
