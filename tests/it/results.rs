@@ -265,36 +265,26 @@ fn a_failed_statement_leaves_the_output_file_as_it_was() {
     let o = out_file.to_str().unwrap();
     // Fails at run time, after the plan (and the file) would be made.
     let failing = "SELECT CAST(eventname AS INT) AS n FROM cloudtrail";
-    let out = run(
-        &[
-            "--source",
-            &src(),
-            "--format",
-            "csv",
-            "-o",
-            o,
-            "-e",
-            failing,
-        ],
-        "",
-    );
+    let fail = || {
+        run(
+            &[
+                "--source",
+                &src(),
+                "--format",
+                "csv",
+                "-o",
+                o,
+                "-e",
+                failing,
+            ],
+            "",
+        )
+    };
+    let out = fail();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(!out_file.exists(), "a failed first result made the file");
     std::fs::write(&out_file, "kept\n").unwrap();
-    let out = run(
-        &[
-            "--source",
-            &src(),
-            "--format",
-            "csv",
-            "-o",
-            o,
-            "-e",
-            failing,
-        ],
-        "",
-    );
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(fail().status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "kept\n");
     assert_eq!(crate::util::files_in(dir.path()), vec![out_file.clone()]);
 }
