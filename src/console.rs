@@ -15,7 +15,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use futures::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
-use crate::output::{BatchWriter, Format, TableStyle, Written};
+use crate::output::{BatchWriter, Cells, Format, TableStyle, Written};
 use crate::read::Report;
 use crate::session::{Engine, Running, StatementResult};
 
@@ -35,6 +35,9 @@ pub struct Sink {
     /// shows all; None shows as many as fit on a terminal, and all
     /// elsewhere.
     pub max_rows: Option<usize>,
+    /// CSV text cells exactly as they are (`--csv-raw`, `\\csvraw`), not
+    /// guarded against spreadsheet formulas.
+    pub csv_raw: bool,
     /// What `output` holds so far in this run (or since `\o FILE`).
     pub begun: Begun,
 }
@@ -65,6 +68,15 @@ impl Sink {
     /// Whether a table says how long its statement took, as things are.
     pub fn timing_on(&self) -> bool {
         self.timing.unwrap_or_else(|| self.to_terminal())
+    }
+
+    /// How text cells are written here: escaped on a terminal, guarded
+    /// against spreadsheet formulas in CSV unless `csv_raw`.
+    pub fn cells(&self) -> Cells {
+        Cells {
+            escape: self.to_terminal(),
+            csv_safe: !self.csv_raw,
+        }
     }
 
     /// How a table looks here: cut to the terminal's width and, unless
@@ -166,7 +178,8 @@ impl Sink {
             }
             None => (Output::stdout(), true),
         };
-        let mut writer = BatchWriter::with_header(self.format, schema, &self.style(), out, header)?;
+        let mut writer = BatchWriter::with_header(self.format, schema, &self.style(), out, header)?
+            .with_cells(self.cells());
         let mut started = false;
         while let Some(b) = batches.next().await {
             let b = b?;

@@ -205,6 +205,20 @@ const PARQUET_GROUP_ROWS: usize = 64 * 1024;
 pub struct BatchWriter<W: Write + Send> {
     out: Out<W>,
     rows: usize,
+    cells: Cells,
+    neutralised: usize,
+}
+
+/// How text cells are written, beyond their format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cells {
+    /// For a terminal: control characters, ESC sequences and bidirectional
+    /// overrides in the data shown escaped (CSV, JSON, NDJSON; the table
+    /// always escapes).
+    pub escape: bool,
+    /// For a spreadsheet: a CSV text cell that it would run as a formula
+    /// is written with a leading `'` ([`formula_safe`]).
+    pub csv_safe: bool,
 }
 
 enum Out<W: Write + Send> {
@@ -227,6 +241,8 @@ pub struct Written {
     pub rows: usize,
     /// Rows the table did not show (its `max_rows`).
     pub hidden: usize,
+    /// CSV cells written with a leading `'` (see [`Cells::csv_safe`]).
+    pub neutralised: usize,
 }
 
 impl<W: Write + Send> BatchWriter<W> {
@@ -275,7 +291,18 @@ impl<W: Write + Send> BatchWriter<W> {
                 )?)
             }
         };
-        Ok(BatchWriter { out, rows: 0 })
+        Ok(BatchWriter {
+            out,
+            rows: 0,
+            cells: Cells::default(),
+            neutralised: 0,
+        })
+    }
+
+    /// Write text cells as `cells` says (before the first batch).
+    pub fn with_cells(mut self, cells: Cells) -> Self {
+        self.cells = cells;
+        self
     }
 
     /// Write one batch.
@@ -293,19 +320,23 @@ impl<W: Write + Send> BatchWriter<W> {
                 }
             }
             Out::Csv(writer, _, wrote) => {
-                writer.write(&textual(b)?)?;
+                let (text, neutralised) = guarded(textual(b)?, self.cells)?;
+                self.neutralised += neutralised;
+                writer.write(&text)?;
                 *wrote = true;
             }
             Out::Json(w, first) => {
                 for row in 0..b.num_rows() {
                     w.write_all(if *first { b"\n" } else { b",\n" })?;
                     *first = false;
-                    serde_json::to_writer(&mut *w, &row_object(b, row)).map_err(io_err)?;
+                    let row = guard_json(row_object(b, row), self.cells);
+                    serde_json::to_writer(&mut *w, &row).map_err(io_err)?;
                 }
             }
             Out::Ndjson(w) => {
                 for row in 0..b.num_rows() {
-                    serde_json::to_writer(&mut *w, &row_object(b, row)).map_err(io_err)?;
+                    let row = guard_json(row_object(b, row), self.cells);
+                    serde_json::to_writer(&mut *w, &row).map_err(io_err)?;
                     w.write_all(b"\n")?;
                 }
             }
@@ -333,7 +364,9 @@ impl<W: Write + Send> BatchWriter<W> {
             Out::Csv(mut writer, schema, wrote) => {
                 if !wrote {
                     // The header alone.
-                    writer.write(&textual(&RecordBatch::new_empty(schema))?)?;
+                    let (header, _) =
+                        guarded(textual(&RecordBatch::new_empty(schema))?, self.cells)?;
+                    writer.write(&header)?;
                 }
                 writer.into_inner()
             }
@@ -349,24 +382,134 @@ impl<W: Write + Send> BatchWriter<W> {
             Written {
                 rows: self.rows,
                 hidden,
+                neutralised: self.neutralised,
             },
         ))
     }
 }
 
-/// Write `batches` in `format`, all at once.
+/// Write `batches` in `format`, all at once, text cells as `cells` says.
 pub fn write_batches(
     format: Format,
     schema: &SchemaRef,
     batches: &[RecordBatch],
     style: &TableStyle,
+    cells: Cells,
     w: &mut (dyn Write + Send),
 ) -> Result<Written> {
-    let mut writer = BatchWriter::new(format, schema, style, w)?;
+    let mut writer = BatchWriter::new(format, schema, style, w)?.with_cells(cells);
     for b in batches {
         writer.write(b)?;
     }
     Ok(writer.finish()?.1)
+}
+
+/// `text` (every column text, as [`textual`] makes it) with its names and
+/// cells as `cells` says, and how many cells were neutralised.
+fn guarded(text: RecordBatch, cells: Cells) -> Result<(RecordBatch, usize)> {
+    if !cells.escape && !cells.csv_safe {
+        return Ok((text, 0));
+    }
+    let mut neutralised = 0;
+    let mut fields = Vec::new();
+    let mut cols: Vec<ArrayRef> = Vec::new();
+    for (f, c) in text.schema().fields().iter().zip(text.columns()) {
+        let name = if cells.escape {
+            escape_control(f.name())
+        } else {
+            f.name().clone()
+        };
+        let is_text = matches!(
+            f.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        );
+        if !is_text {
+            fields.push(Field::new(name, f.data_type().clone(), f.is_nullable()));
+            cols.push(c.clone());
+            continue;
+        }
+        let c = cast(c, &DataType::Utf8)?;
+        let strings = c.as_string::<i32>();
+        let out: StringArray = strings
+            .iter()
+            .map(|v| {
+                v.map(|v| {
+                    let v = if cells.escape {
+                        std::borrow::Cow::Owned(escape_control(v))
+                    } else {
+                        std::borrow::Cow::Borrowed(v)
+                    };
+                    match cells.csv_safe.then(|| formula_safe(&v)).flatten() {
+                        Some(safe) => {
+                            neutralised += 1;
+                            safe
+                        }
+                        None => v.into_owned(),
+                    }
+                })
+            })
+            .collect();
+        fields.push(Field::new(name, DataType::Utf8, true));
+        cols.push(Arc::new(out));
+    }
+    let batch = RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        cols,
+        &datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(text.num_rows())),
+    )?;
+    Ok((batch, neutralised))
+}
+
+/// A text cell a spreadsheet would run as a formula, with a leading `'`
+/// (the convention OWASP describes for CSV injection; spreadsheets show
+/// the cell without it): one that begins with `=`, `@`, a tab or a carriage
+/// return, or with `+` or `-` and is not a plain number ("-", "-12.5" and
+/// "+1e3" stay as they are). None for a cell that is safe as it is.
+pub fn formula_safe(cell: &str) -> Option<String> {
+    let risky = match cell.chars().next()? {
+        '=' | '@' | '\t' | '\r' => true,
+        '+' | '-' => cell.len() > 1 && !is_plain_number(&cell[1..]),
+        _ => false,
+    };
+    risky.then(|| format!("'{cell}"))
+}
+
+/// Digits with at most one `.` and an optional exponent (`e`/`E`, a sign,
+/// digits): what follows the sign of a plain number.
+fn is_plain_number(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(at) => (&s[..at], Some(&s[at + 1..])),
+        None => (s, None),
+    };
+    let digits = mantissa.bytes().filter(u8::is_ascii_digit).count();
+    let mantissa_ok = digits > 0
+        && mantissa.bytes().filter(|b| *b == b'.').count() <= 1
+        && mantissa.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// A JSON row with its strings (keys and values, at any depth) escaped for
+/// a terminal when `cells` says so.
+fn guard_json(v: Value, cells: Cells) -> Value {
+    if !cells.escape {
+        return v;
+    }
+    match v {
+        Value::String(s) => Value::String(escape_control(&s)),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|i| guard_json(i, cells)).collect())
+        }
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (escape_control(&k), guard_json(v, cells)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 fn io_err(e: serde_json::Error) -> DataFusionError {
@@ -453,6 +596,7 @@ mod tests {
             &batch.schema(),
             std::slice::from_ref(&batch),
             &TableStyle::default(),
+            Cells::default(),
             &mut out,
         )
         .unwrap();
@@ -460,6 +604,101 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "v\n\"a,b\"\n\"say \"\"hi\"\"\"\n\"\"\n"
+        );
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_and_plain_text_are_not() {
+        for risky in [
+            "=HYPERLINK(\"http://203.0.113.9/x\",\"click\")",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1:A9)",
+            "\t=1",
+            "\r=1",
+            "-inf",
+            "+",
+        ] {
+            let safe = formula_safe(risky);
+            if risky == "+" {
+                assert_eq!(safe, None, "a lone sign is text");
+            } else {
+                assert_eq!(safe, Some(format!("'{risky}")), "{risky:?}");
+            }
+        }
+        for plain in [
+            "-",
+            "-12.5",
+            "+1e3",
+            "-4E-2",
+            "alice",
+            "arn:aws:iam::1:user/x",
+            "",
+            "2025-10-01",
+        ] {
+            assert_eq!(formula_safe(plain), None, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn csv_cells_are_guarded_as_asked() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("who\u{1b}[2J", DataType::Utf8, true),
+            Field::new("n", DataType::Int64, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![
+                    Some("=1+1"),
+                    Some("a\u{1b}]0;x\u{7}b"),
+                    None,
+                ])),
+                Arc::new(datafusion::arrow::array::Int64Array::from(vec![-1, 2, 3])),
+            ],
+        )
+        .unwrap();
+        let write = |cells: Cells| {
+            let mut out = Vec::new();
+            let written = write_batches(
+                Format::Csv,
+                &schema,
+                &[batch.clone()],
+                &TableStyle::default(),
+                cells,
+                &mut out,
+            )
+            .unwrap();
+            (String::from_utf8(out).unwrap(), written.neutralised)
+        };
+        assert_eq!(
+            write(Cells::default()),
+            (
+                "who\u{1b}[2J,n\n=1+1,-1\na\u{1b}]0;x\u{7}b,2\n,3\n".to_string(),
+                0
+            )
+        );
+        let safe = Cells {
+            csv_safe: true,
+            escape: false,
+        };
+        assert_eq!(
+            write(safe),
+            (
+                "who\u{1b}[2J,n\n'=1+1,-1\na\u{1b}]0;x\u{7}b,2\n,3\n".to_string(),
+                1
+            )
+        );
+        let both = Cells {
+            csv_safe: true,
+            escape: true,
+        };
+        assert_eq!(
+            write(both),
+            (
+                "who\\u{001b}[2J,n\n'=1+1,-1\na\\u{001b}]0;x\\u{0007}b,2\n,3\n".to_string(),
+                1
+            )
         );
     }
 }

@@ -39,7 +39,7 @@ use datafusion::error::DataFusionError;
 
 use crate::console::{plural, say, unless_closed, Sink};
 use crate::error::{Error, Result};
-use crate::output::{write_batches, Format, TableStyle};
+use crate::output::{write_batches, Cells, Format, TableStyle};
 use crate::record::schema::UTC;
 use crate::session::{Engine, StatementResult};
 use crate::window::Window;
@@ -412,7 +412,23 @@ pub async fn run_queries<'q>(
             )));
         }
     }
+    // Query packs are others' SQL: each may only read, checked for all of
+    // them before any runs.
+    for q in picked {
+        engine.check_read_only(&q.sql).await.map_err(|e| {
+            Error::Usage(format!(
+                "saved query {} ({}) may only read, and is not run: {e}",
+                q.name, q.origin
+            ))
+        })?;
+    }
     let mut outcomes = Vec::new();
+    // The CSV files are for spreadsheets and scripts, never a terminal.
+    let files_cells = Cells {
+        escape: false,
+        csv_safe: !sink.csv_raw,
+    };
+    let mut neutralised = 0;
     for q in picked {
         let missing = q.missing(given);
         if picked.len() > 1 && !missing.is_empty() {
@@ -464,7 +480,7 @@ pub async fn run_queries<'q>(
         }
         if let Some(dir) = out_dir {
             let file = dir.join(format!("{}.csv", q.name));
-            write_csv(&file, &result)?;
+            neutralised += write_csv(&file, &result, files_cells)?;
         }
         outcomes.push(Outcome {
             query: q,
@@ -477,7 +493,16 @@ pub async fn run_queries<'q>(
         unless_closed(sink.emit(&summary, None, std::time::Duration::ZERO).await)?;
     }
     if let Some(dir) = out_dir {
-        write_csv(&dir.join("summary.csv"), &summary)?;
+        neutralised += write_csv(&dir.join("summary.csv"), &summary, files_cells)?;
+        if neutralised > 0 {
+            unless_closed(say(&format!(
+                "{} in the CSV files of {} began like a spreadsheet formula and {} written \
+                 with a leading ' (--csv-raw writes cells as they are)\n",
+                crate::output::count(neutralised, "cell", "cells"),
+                dir.display(),
+                plural(neutralised, "was", "were")
+            )))?;
+        }
     }
     Ok(outcomes)
 }
@@ -518,20 +543,24 @@ fn summary(outcomes: &[Outcome]) -> Result<StatementResult> {
     })
 }
 
-fn write_csv(file: &Path, result: &StatementResult) -> Result<()> {
+/// Write `result` as CSV to `file`, cells as `cells` says; how many were
+/// neutralised.
+fn write_csv(file: &Path, result: &StatementResult, cells: Cells) -> Result<usize> {
     if let Some(parent) = file.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
     let mut out =
         std::io::BufWriter::new(std::fs::File::create(file).map_err(|e| Error::io(file, e))?);
-    write_batches(
+    let written = write_batches(
         Format::Csv,
         &result.schema,
         &result.batches,
         &TableStyle::default(),
+        cells,
         &mut out,
     )?;
-    out.flush().map_err(|e| Error::io(file, e))
+    out.flush().map_err(|e| Error::io(file, e))?;
+    Ok(written.neutralised)
 }
 
 #[cfg(test)]

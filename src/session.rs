@@ -5,8 +5,9 @@
 //! [`Engine::start`], which gives each statement its own [`Report`] (what it
 //! listed, pruned, read and skipped) and its rows as a stream.
 //!
-//! It imports `table`, `read`, `dataset`, `functions`, `record` and
-//! `progress`; `console` and the commands above it use it.
+//! It imports `table`, `read`, `dataset`, `functions`, `record`, `output`
+//! (the CSV cell guard) and `progress`; `console` and the commands above it
+//! use it.
 
 use std::sync::Arc;
 
@@ -121,6 +122,65 @@ fn display_schema(schema: &datafusion::arrow::datatypes::Schema) -> SchemaRef {
     ))
 }
 
+/// A `COPY ... TO` a CSV file gets its text cells guarded as `-o` does
+/// (`output::formula_safe`): a projection over its input puts a leading
+/// `'` before a cell a spreadsheet would run as a formula. Other formats
+/// and partition columns (folder names) are left as they are.
+fn guard_csv_copy(plan: &mut datafusion::logical_expr::LogicalPlan) -> Result<()> {
+    use datafusion::logical_expr::{cast, Expr, LogicalPlanBuilder};
+    let datafusion::logical_expr::LogicalPlan::Copy(copy) = plan else {
+        return Ok(());
+    };
+    if !copy.file_type.get_ext().eq_ignore_ascii_case("csv") {
+        return Ok(());
+    }
+    let udf = Arc::new(csv_cell_udf());
+    let input = copy.input.as_ref().clone();
+    let exprs: Vec<Expr> = input
+        .schema()
+        .iter()
+        .map(|(qualifier, field)| {
+            let column = Expr::Column(datafusion::common::Column::new(
+                qualifier.cloned(),
+                field.name(),
+            ));
+            let text = matches!(
+                field.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            );
+            if text && !copy.partition_by.contains(field.name()) {
+                udf.call(vec![cast(column, DataType::Utf8)])
+                    .alias(field.name())
+            } else {
+                column
+            }
+        })
+        .collect();
+    copy.input = Arc::new(LogicalPlanBuilder::from(input).project(exprs)?.build()?);
+    Ok(())
+}
+
+/// The guard of one CSV text cell, as a function the plan can call.
+fn csv_cell_udf() -> datafusion::logical_expr::ScalarUDF {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::logical_expr::{create_udf, ColumnarValue, Volatility};
+    create_udf(
+        "trailsql_csv_cell",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let cells = arrays[0].as_string::<i32>();
+            let guarded: StringArray = cells
+                .iter()
+                .map(|v| v.map(|v| crate::output::formula_safe(v).unwrap_or_else(|| v.to_string())))
+                .collect();
+            Ok(ColumnarValue::Array(Arc::new(guarded)))
+        }),
+    )
+}
+
 /// Where a `COPY ... TO 'FILE'` writes before its file is whole.
 struct Aside {
     aside: std::path::PathBuf,
@@ -215,6 +275,9 @@ pub struct Engine {
     pub ctx: SessionContext,
     options: ReadOptions,
     progress: crate::progress::ProgressMode,
+    /// `COPY ... TO` a CSV file writes text cells as they are (`--csv-raw`,
+    /// the shell's `\csvraw`), not guarded against spreadsheet formulas.
+    csv_raw: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -272,7 +335,14 @@ impl Engine {
             ctx,
             options,
             progress: Default::default(),
+            csv_raw: Default::default(),
         }
+    }
+
+    /// Whether `COPY ... TO` a CSV file writes text cells exactly as they are.
+    pub fn set_csv_raw(&self, raw: bool) {
+        self.csv_raw
+            .store(raw, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Register the archive at `path` as table `name` (and, for the default
@@ -332,6 +402,25 @@ impl Engine {
         Ok(DFParser::parse_sql(sql)?.into_iter().collect())
     }
 
+    /// Refuse `sql` unless every statement in it only reads: no `COPY ...
+    /// TO`, no `CREATE`, `INSERT`, `DROP`, no `SET` (DataFusion's
+    /// [`SQLOptions`] checks the plan, subqueries included). For SQL
+    /// written by others (saved query packs); nothing is run.
+    ///
+    /// [`SQLOptions`]: datafusion::execution::context::SQLOptions
+    pub async fn check_read_only(&self, sql: &str) -> Result<()> {
+        let options = datafusion::execution::context::SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let state = self.ctx.state();
+        for stmt in Engine::parse(sql)? {
+            let plan = state.statement_to_plan(stmt).await?;
+            options.verify_plan(&plan)?;
+        }
+        Ok(())
+    }
+
     /// Start one statement, with values for its `$name` placeholders. The
     /// values replace the placeholders before planning goes on, so a
     /// parameter limiting `eventtime` prunes files like a literal does.
@@ -345,6 +434,9 @@ impl Engine {
         let mut plan = state.statement_to_plan(stmt).await?;
         if let Some(params) = params {
             plan = plan.replace_params_with_values(params)?;
+        }
+        if !self.csv_raw.load(std::sync::atomic::Ordering::Relaxed) {
+            guard_csv_copy(&mut plan)?;
         }
         let aside = write_aside(&mut plan);
         // DDL (a view, an external table) changes the context here; what

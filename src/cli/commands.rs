@@ -62,6 +62,7 @@ pub async fn athena_ddl(settings: &Settings, args: &AthenaDdlArgs) -> Result<i32
 /// An engine with the `--source` tables registered.
 pub async fn engine(settings: &Settings) -> Result<Engine> {
     let engine = Engine::new(settings.read.clone()).with_progress(settings.progress);
+    engine.set_csv_raw(settings.csv_raw);
     // The footers a query read stay cached until the process ends, and are
     // not freed one by one at its end: for a query over a few hundred files
     // that took a tenth of its time, all after the answer was out.

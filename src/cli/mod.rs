@@ -42,6 +42,11 @@ pub struct Cli {
     /// Write results to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE", global = true)]
     pub output: Option<PathBuf>,
+    /// Write CSV text cells exactly as they are. By default a cell that a
+    /// spreadsheet would run as a formula (it begins with =, +, -, @, a tab
+    /// or a carriage return, and is not a number) gets a leading '.
+    #[arg(long, global = true)]
+    pub csv_raw: bool,
     /// Treat an unreadable file, a skipped record or a value of an unexpected
     /// type as an error instead of a warning.
     #[arg(long, global = true)]
@@ -242,6 +247,7 @@ pub struct Settings {
     pub read: ReadOptions,
     pub format: Format,
     pub output: Option<PathBuf>,
+    pub csv_raw: bool,
     pub stats: bool,
     pub max_rows: Option<usize>,
     pub queries: Option<PathBuf>,
@@ -279,6 +285,7 @@ impl Settings {
             },
             format: cli.format,
             output: cli.output.clone(),
+            csv_raw: cli.csv_raw,
             stats: cli.stats,
             max_rows: cli.max_rows,
             queries: cli.queries.clone(),
@@ -294,6 +301,7 @@ impl Settings {
             timing: None,
             stats: self.stats,
             max_rows: self.max_rows,
+            csv_raw: self.csv_raw,
             begun: Default::default(),
         }
     }
@@ -312,7 +320,7 @@ const S3_FLAGS: &[&str] = &[
 /// The flags of the top level (by clap id) a subcommand uses; any other
 /// given with it is refused, so that nothing typed is silently ignored.
 fn flags_used(command: &Command) -> Vec<&'static str> {
-    let output = ["format", "output", "stats", "max_rows"];
+    let output = ["format", "output", "csv_raw", "stats", "max_rows"];
     let query = [
         "sources",
         "strict",
@@ -328,7 +336,7 @@ fn flags_used(command: &Command) -> Vec<&'static str> {
         Command::Lookup(_) => [&output[..], &query[..]].concat(),
         Command::Convert(_) => vec!["cache", "progress"],
         Command::Compact(_) | Command::AthenaDdl(_) => Vec::new(),
-        Command::Verify(_) => vec!["format", "output", "public_keys", "cache"],
+        Command::Verify(_) => vec!["format", "output", "csv_raw", "public_keys", "cache"],
     };
     used.extend(S3_FLAGS);
     used

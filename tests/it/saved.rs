@@ -334,3 +334,85 @@ fn saved_queries_fire_on_real_attack_logs() {
         );
     }
 }
+
+/// A query pack is someone else's SQL: a saved query that would write a
+/// file, make a table or change a setting is refused, naming its file,
+/// before any query of the run is run (no file written, no finding shown).
+#[test]
+fn saved_queries_may_only_read() {
+    let fixture = saved_fixture("forensics/root-account-activity");
+    let header = "-- title: T\n-- severity: low\n-- description: d\n";
+    let writes = |dir: &std::path::Path| dir.join("stolen.csv");
+    for (name, sql) in [
+        (
+            "copy",
+            format!("COPY (SELECT * FROM cloudtrail) TO '{}'", "{OUT}"),
+        ),
+        (
+            "ddl",
+            "CREATE TABLE t AS SELECT eventname FROM cloudtrail".to_string(),
+        ),
+        (
+            "external",
+            "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'".to_string(),
+        ),
+        ("set", "SET datafusion.execution.batch_size = 1".to_string()),
+        (
+            "into",
+            "SELECT eventname INTO t2 FROM cloudtrail".to_string(),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let pack = dir.path().join("pack");
+        std::fs::create_dir_all(pack.join("forensics")).unwrap();
+        // A harmless query first in the run's order: it must not run either.
+        std::fs::write(
+            pack.join("forensics/a-first.sql"),
+            format!("{header}SELECT eventname FROM cloudtrail\n"),
+        )
+        .unwrap();
+        let file = pack.join(format!("forensics/z-{name}.sql"));
+        let out_file = writes(dir.path());
+        let sql = sql.replace("{OUT}", out_file.to_str().unwrap());
+        std::fs::write(&file, format!("{header}{sql}\n")).unwrap();
+        let out = run(
+            &[
+                "--source",
+                fixture.to_str().unwrap(),
+                "--queries",
+                pack.to_str().unwrap(),
+                "run",
+                "--all",
+                "--area",
+                "forensics",
+            ],
+            "",
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(&format!("forensics/z-{name}")) && err.contains("may only read"),
+            "{name}: {err}"
+        );
+        assert!(err.contains(file.to_str().unwrap()), "{name}: {err}");
+        assert!(!text(&out.stdout).contains("=="), "{name}: a query ran");
+        assert!(!out_file.exists(), "{name}");
+    }
+    // -e keeps full SQL: the user's own.
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = writes(dir.path());
+    let out = run(
+        &[
+            "--source",
+            fixture.to_str().unwrap(),
+            "-e",
+            &format!(
+                "COPY (SELECT eventname FROM cloudtrail) TO '{}'",
+                out_file.display()
+            ),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out_file.exists());
+}
