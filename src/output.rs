@@ -663,7 +663,7 @@ mod tests {
             let written = write_batches(
                 Format::Csv,
                 &schema,
-                &[batch.clone()],
+                std::slice::from_ref(&batch),
                 &TableStyle::default(),
                 cells,
                 &mut out,
