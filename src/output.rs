@@ -213,8 +213,9 @@ pub struct BatchWriter<W: Write + Send> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cells {
     /// For a terminal: control characters, ESC sequences and bidirectional
-    /// overrides in the data shown escaped (CSV, JSON, NDJSON; the table
-    /// always escapes).
+    /// overrides in the data shown escaped in CSV (the table always
+    /// escapes; JSON and NDJSON always write them as `\uXXXX`, which is the
+    /// same data).
     pub escape: bool,
     /// For a spreadsheet: a CSV text cell that it would run as a formula
     /// is written with a leading `'` ([`formula_safe`]).
@@ -329,14 +330,12 @@ impl<W: Write + Send> BatchWriter<W> {
                 for row in 0..b.num_rows() {
                     w.write_all(if *first { b"\n" } else { b",\n" })?;
                     *first = false;
-                    let row = guard_json(row_object(b, row), self.cells);
-                    serde_json::to_writer(&mut *w, &row).map_err(io_err)?;
+                    w.write_all(inert_json(&row_object(b, row))?.as_bytes())?;
                 }
             }
             Out::Ndjson(w) => {
                 for row in 0..b.num_rows() {
-                    let row = guard_json(row_object(b, row), self.cells);
-                    serde_json::to_writer(&mut *w, &row).map_err(io_err)?;
+                    w.write_all(inert_json(&row_object(b, row))?.as_bytes())?;
                     w.write_all(b"\n")?;
                 }
             }
@@ -492,24 +491,25 @@ fn is_plain_number(s: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
-/// A JSON row with its strings (keys and values, at any depth) escaped for
-/// a terminal when `cells` says so.
-fn guard_json(v: Value, cells: Cells) -> Value {
-    if !cells.escape {
-        return v;
+/// A row as JSON text that cannot act on a terminal: serde_json escapes
+/// the C0 controls (ESC, BEL) itself; the C1 controls and bidirectional
+/// overrides it leaves raw are written as `\uXXXX` escapes too. The JSON
+/// means the same (a reader gets the exact string back), so files get it
+/// this way as well.
+fn inert_json(row: &Value) -> Result<String> {
+    let text = serde_json::to_string(row).map_err(io_err)?;
+    if !text.chars().any(needs_escape) {
+        return Ok(text);
     }
-    match v {
-        Value::String(s) => Value::String(escape_control(&s)),
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|i| guard_json(i, cells)).collect())
+    let mut out = String::with_capacity(text.len() + 12);
+    for c in text.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
         }
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| (escape_control(&k), guard_json(v, cells)))
-                .collect(),
-        ),
-        other => other,
     }
+    Ok(out)
 }
 
 fn io_err(e: serde_json::Error) -> DataFusionError {
@@ -700,5 +700,17 @@ mod tests {
                 1
             )
         );
+    }
+
+    #[test]
+    fn json_text_is_inert_and_means_the_same() {
+        let v = serde_json::json!({"a\u{202e}": "x\u{1b}[2J\u{85}\u{7}\u{2066}y"});
+        let text = inert_json(&v).unwrap();
+        assert!(!text.chars().any(needs_escape), "{text:?}");
+        assert!(
+            text.contains("\\u202e") && text.contains("\\u0085"),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
     }
 }

@@ -22,6 +22,9 @@ pub enum Command {
     Format(Option<Format>),
     /// `\maxrows`: rows a table shows at most (0: all), or (None) say it.
     MaxRows(Option<usize>),
+    /// `\csvraw`: CSV cells exactly as they are (on) or guarded against
+    /// spreadsheet formulas (off), or (None) say which.
+    CsvRaw(Option<bool>),
     /// `\o`: results to a file, or (None) back to the screen.
     Output(Option<PathBuf>),
     /// `\i FILE`: run the SQL in a file.
@@ -91,6 +94,17 @@ pub const SPECS: &[Spec] = &[
                 .parse()
                 .map(|n| Command::MaxRows(Some(n)))
                 .map_err(|_| format!("\\maxrows takes a number of rows, not {n:?}")),
+        },
+    },
+    Spec {
+        names: &["\\csvraw"],
+        arg: "[on|off]",
+        help: "CSV cells as they are (on), or formulas guarded with a leading ' (off, default)",
+        parse: |w| match w.first().copied() {
+            None => Ok(Command::CsvRaw(None)),
+            Some("on") => Ok(Command::CsvRaw(Some(true))),
+            Some("off") => Ok(Command::CsvRaw(Some(false))),
+            Some(other) => Err(format!("\\csvraw takes on or off, not {other:?}")),
         },
     },
     Spec {

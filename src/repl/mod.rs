@@ -92,6 +92,20 @@ async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: 
             println!("format is {f}");
         }
         Command::Format(None) => println!("format is {}", sink.format),
+        Command::CsvRaw(raw) => {
+            if let Some(raw) = raw {
+                sink.csv_raw = raw;
+                engine.set_csv_raw(raw);
+            }
+            println!(
+                "{}",
+                if sink.csv_raw {
+                    "CSV cells are written as they are"
+                } else {
+                    "CSV cells that begin like a formula get a leading '"
+                }
+            );
+        }
         Command::MaxRows(Some(n)) => {
             sink.max_rows = Some(n);
             match n {

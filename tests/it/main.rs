@@ -6,6 +6,7 @@ mod cli;
 mod convert;
 mod corpus;
 mod history;
+mod hostile;
 mod results;
 mod s3;
 mod s3server;

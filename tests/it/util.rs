@@ -144,3 +144,24 @@ pub fn corpus() -> Option<PathBuf> {
     eprintln!("NOTE: ../shared/corpus not found; the corpus tests check nothing in this checkout");
     None
 }
+
+/// Run trailsql with `args` in a pseudo-terminal (Python's pty module), as
+/// a person at a terminal would: what reached the terminal, stdout and
+/// stderr together, byte for byte.
+pub fn run_in_terminal(args: &[&str]) -> Vec<u8> {
+    let script = "import os, pty, sys\n\
+                  pid, fd = pty.fork()\n\
+                  if pid == 0:\n    os.execv(sys.argv[1], sys.argv[1:])\n\
+                  out = b''\n\
+                  while True:\n    try:\n        chunk = os.read(fd, 4096)\n    \
+                  except OSError:\n        break\n    if not chunk:\n        break\n    out += chunk\n\
+                  os.waitpid(pid, 0)\n\
+                  sys.stdout.buffer.write(out)\n";
+    let out = Command::new("python3")
+        .args(["-c", script, env!("CARGO_BIN_EXE_trailsql")])
+        .args(args)
+        .env("TERM", "xterm")
+        .output()
+        .expect("python3 runs (it is on the machine image)");
+    out.stdout
+}
