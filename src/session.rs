@@ -360,6 +360,7 @@ impl Engine {
                     Some(IntegrityTable::new(
                         source,
                         self.options.public_keys.clone(),
+                        self.options.max_file_bytes,
                     )),
                 ),
             };

@@ -140,14 +140,26 @@ impl Source {
     /// task reads itself (see [`read_local`]).
     /// A failure is the source's, not one file's (S3 would not give an
     /// object after retries), and stops the reader.
-    pub async fn fetch_run(&self, files: &[LogFile]) -> Result<Option<Vec<Vec<u8>>>> {
+    /// An object listed as larger than `max_bytes` is not fetched (its bytes
+    /// are left empty: the decoder says why).
+    pub async fn fetch_run(
+        &self,
+        files: &[LogFile],
+        max_bytes: u64,
+    ) -> Result<Option<Vec<Vec<u8>>>> {
         match self {
             Source::Local(_) => Ok(None),
-            Source::S3(s3) => futures::future::join_all(files.iter().map(|f| s3.fetch(f)))
-                .await
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
+            Source::S3(s3) => futures::future::join_all(files.iter().map(|f| async move {
+                if f.size > max_bytes {
+                    Ok(Vec::new())
+                } else {
+                    s3.fetch(f).await
+                }
+            }))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
         }
     }
 

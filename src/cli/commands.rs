@@ -137,7 +137,15 @@ pub async fn convert(settings: &Settings, args: &ConvertArgs) -> Result<i32> {
     let report = std::sync::Arc::new(crate::read::Report::new());
     let s = {
         let _progress = crate::progress::Progress::start(report.clone(), settings.progress);
-        crate::convert::convert(&source, &dest, args.dedupe, args.group_kib << 10, &report).await?
+        crate::convert::convert(
+            &source,
+            &dest,
+            args.dedupe,
+            args.group_kib << 10,
+            settings.read.max_file_bytes,
+            &report,
+        )
+        .await?
     };
     let mut out = format!(
         "converted {} of {} ({} converted before) into {}: {}, \
@@ -261,7 +269,8 @@ pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
              `aws cloudtrail list-public-keys`): signatures cannot be checked"
         ),
     }
-    let report = crate::verify::verify(&source, &keys, &window).await?;
+    let report =
+        crate::verify::verify(&source, &keys, &window, settings.read.max_file_bytes).await?;
     // Nothing checked is no all-clear.
     if report.digests_listed == 0 {
         return Err(Error::Usage(format!(

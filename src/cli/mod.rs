@@ -59,6 +59,11 @@ pub struct Cli {
     /// pruned and read.
     #[arg(long, global = true)]
     pub stats: bool,
+    /// A log file that holds more than this many MiB (gzip inflated) is
+    /// skipped unread, with a warning (an error under --strict): a planted
+    /// gzip bomb cannot take the machine's memory.
+    #[arg(long, value_name = "MIB", default_value_t = crate::read::DEFAULT_MAX_FILE_MIB, global = true)]
+    pub max_file_mib: u64,
     /// Days after an event's day within which its log file may have been
     /// delivered (for pruning by eventtime).
     #[arg(long, value_name = "DAYS", default_value_t = crate::archive::DEFAULT_LATE_DAYS, global = true)]
@@ -273,6 +278,7 @@ impl Settings {
             read: ReadOptions {
                 strict: cli.strict,
                 late_days: cli.late_days,
+                max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
                 public_keys: cli.public_keys.clone(),
                 s3: S3Options {
                     profile: cli.profile.clone(),
@@ -324,6 +330,7 @@ fn flags_used(command: &Command) -> Vec<&'static str> {
     let query = [
         "sources",
         "strict",
+        "max_file_mib",
         "late_days",
         "public_keys",
         "cache",
@@ -334,9 +341,16 @@ fn flags_used(command: &Command) -> Vec<&'static str> {
         Command::Demo { .. } => return output.to_vec(),
         Command::Run(_) => [&output[..], &query[..], &["queries"]].concat(),
         Command::Lookup(_) => [&output[..], &query[..]].concat(),
-        Command::Convert(_) => vec!["cache", "progress"],
+        Command::Convert(_) => vec!["cache", "progress", "max_file_mib"],
         Command::Compact(_) | Command::AthenaDdl(_) => Vec::new(),
-        Command::Verify(_) => vec!["format", "output", "csv_raw", "public_keys", "cache"],
+        Command::Verify(_) => vec![
+            "format",
+            "output",
+            "csv_raw",
+            "public_keys",
+            "cache",
+            "max_file_mib",
+        ],
     };
     used.extend(S3_FLAGS);
     used

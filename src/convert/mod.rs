@@ -118,6 +118,7 @@ async fn decode(
     files: &[LogFile],
     stats: &mut GroupStats,
     report: &Report,
+    max_file_bytes: u64,
 ) -> Result<(Vec<RecordBatch>, Vec<(String, String)>)> {
     let runs = crate::read::chunks(files);
     let mut tasks = Vec::new();
@@ -125,9 +126,9 @@ async fn decode(
         let run: Vec<LogFile> = files[range].to_vec();
         // What S3 would not give after retries stops the conversion (as it
         // stops a query): the run can be repeated once it is fixed.
-        let fetched = source.fetch_run(&run).await?;
+        let fetched = source.fetch_run(&run, max_file_bytes).await?;
         tasks.push(tokio::task::spawn_blocking(move || {
-            let outcome = crate::read::decode_chunk(&run, fetched, None);
+            let outcome = crate::read::decode_chunk(&run, fetched, None, max_file_bytes);
             (run, outcome)
         }));
     }
@@ -209,9 +210,10 @@ async fn prepare(
     files: Vec<LogFile>,
     encode_now: bool,
     report: &Report,
+    max_file_bytes: u64,
 ) -> Result<Prepared> {
     let mut stats = GroupStats::default();
-    let (batches, unreadable) = decode(source, &files, &mut stats, report).await?;
+    let (batches, unreadable) = decode(source, &files, &mut stats, report, max_file_bytes).await?;
     let rows = partition(&batches)?;
     let mut parts = Some(Parts {
         batches: Arc::new(batches),
@@ -292,6 +294,7 @@ pub async fn convert(
     dest: &Source,
     dedupe: bool,
     group_bytes: u64,
+    max_file_bytes: u64,
     report: &Arc<Report>,
 ) -> Result<Summary> {
     let (_lock, mut dataset, mut summary) = open_dest(source, dest, dedupe).await?;
@@ -317,7 +320,17 @@ pub async fn convert(
             let (source, report) = (source.clone(), report.clone());
             let task = tokio::spawn(async move {
                 let seq = first_seq + i as u64;
-                prepare(&source, seq, (account, region), files, !dedupe, &report).await
+                let files_of = (account, region);
+                prepare(
+                    &source,
+                    seq,
+                    files_of,
+                    files,
+                    !dedupe,
+                    &report,
+                    max_file_bytes,
+                )
+                .await
             });
             async move {
                 task.await

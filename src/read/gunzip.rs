@@ -51,9 +51,14 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 }
 
 /// Inflate gzip data (detected by its magic bytes, not a file name); other
-/// bytes are returned as they are.
-pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, FileProblem> {
+/// bytes are returned as they are. More than `max_bytes` inflated (a gzip
+/// bomb: a few MB that inflate to GBs) is a problem, found before more than
+/// `max_bytes` of memory is taken.
+pub fn maybe_gunzip(bytes: Vec<u8>, max_bytes: u64) -> Result<Vec<u8>, FileProblem> {
     if !is_gzip(&bytes) {
+        if bytes.len() as u64 > max_bytes {
+            return Err(too_big(max_bytes));
+        }
         return Ok(bytes);
     }
     DECOMPRESSOR.with(|cell| {
@@ -66,18 +71,32 @@ pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, FileProblem> {
             *slot = Some(Decompressor(d));
         }
         let d = slot.as_ref().map(|d| d.0).expect("set just above");
-        gunzip_members(d, &bytes)
+        gunzip_members(d, &bytes, usize::try_from(max_bytes).unwrap_or(usize::MAX))
     })
+}
+
+/// A file that holds (or inflates to) more than `max_bytes`.
+pub fn too_big(max_bytes: u64) -> FileProblem {
+    FileProblem(format!(
+        "holds more than {} MiB (inflated): over --max-file-mib, skipped unread \
+         (no CloudTrail log file is near that size; raise the limit to read it)",
+        max_bytes >> 20
+    ))
 }
 
 fn gunzip_members(
     d: NonNull<libdeflate_decompressor>,
     input: &[u8],
+    max_bytes: usize,
 ) -> Result<Vec<u8>, FileProblem> {
     let trailer = input.len().checked_sub(4).map(|at| {
         u32::from_le_bytes([input[at], input[at + 1], input[at + 2], input[at + 3]]) as usize
     });
-    let mut out: Vec<u8> = Vec::with_capacity(trailer.unwrap_or(0).clamp(64, MAX_FIRST_GUESS));
+    let mut out: Vec<u8> = Vec::with_capacity(
+        trailer
+            .unwrap_or(0)
+            .clamp(64, MAX_FIRST_GUESS.min(max_bytes.max(64))),
+    );
     let mut at = 0;
     while at < input.len() {
         let rest = &input[at..];
@@ -117,8 +136,11 @@ fn gunzip_members(
                 // inflate it again from its start.
                 // (reserve counts from the length, so ask for the room
                 // already spare plus as much again as the whole buffer.)
-                let spare = out.capacity() - out.len();
-                out.reserve(spare + out.capacity().max(64 << 10));
+                if out.capacity() >= max_bytes {
+                    return Err(too_big(max_bytes as u64));
+                }
+                let grown = (out.capacity() * 2).max(64 << 10).min(max_bytes);
+                out.reserve_exact(grown - out.len());
                 continue;
             }
             return Err(FileProblem(
@@ -149,9 +171,21 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_inflates_past_the_limit_is_refused_without_taking_more() {
+        // 8 MiB of spaces: a few KB of gzip.
+        let bomb = gz(&vec![b' '; 8 << 20]);
+        assert!(bomb.len() < 64 << 10, "{}", bomb.len());
+        let err = maybe_gunzip(bomb.clone(), 1 << 20).unwrap_err();
+        assert!(err.0.contains("more than 1 MiB"), "{}", err.0);
+        assert_eq!(maybe_gunzip(bomb, 8 << 20).unwrap().len(), 8 << 20);
+        // Plain bytes over the limit too.
+        assert!(maybe_gunzip(vec![b'{'; 2 << 20], 1 << 20).is_err());
+    }
+
+    #[test]
     fn inflates_one_member() {
         let data = text(100_000, 1);
-        assert_eq!(maybe_gunzip(gz(&data)).unwrap(), data);
+        assert_eq!(maybe_gunzip(gz(&data), u64::MAX).unwrap(), data);
     }
 
     #[test]
@@ -164,7 +198,7 @@ mod tests {
         // The trailer names only the last member's size; the first is
         // smaller, the second larger than the room first made, so the
         // buffer has to grow in the middle of the file.
-        assert_eq!(maybe_gunzip(both).unwrap(), want);
+        assert_eq!(maybe_gunzip(both, u64::MAX).unwrap(), want);
     }
 
     #[test]
@@ -175,23 +209,23 @@ mod tests {
         g[n - 4..].copy_from_slice(&10u32.to_le_bytes());
         // libdeflate checks the stored size against what it inflated, so a
         // wrong ISIZE is reported as corruption, after the buffer grew.
-        let err = maybe_gunzip(g).unwrap_err();
+        let err = maybe_gunzip(g, u64::MAX).unwrap_err();
         assert!(err.0.contains("corrupt or truncated gzip"), "{}", err.0);
     }
 
     #[test]
     fn an_empty_member_inflates_to_nothing() {
-        assert_eq!(maybe_gunzip(gz(b"")).unwrap(), Vec::<u8>::new());
+        assert_eq!(maybe_gunzip(gz(b""), u64::MAX).unwrap(), Vec::<u8>::new());
         let mut two = gz(b"");
         two.extend(gz(b"xyz"));
-        assert_eq!(maybe_gunzip(two).unwrap(), b"xyz");
+        assert_eq!(maybe_gunzip(two, u64::MAX).unwrap(), b"xyz");
     }
 
     #[test]
     fn truncated_data_is_an_error() {
         let g = gz(&text(50_000, 5));
         for cut in [3, 10, g.len() / 2, g.len() - 1] {
-            let err = maybe_gunzip(g[..cut].to_vec()).unwrap_err();
+            let err = maybe_gunzip(g[..cut].to_vec(), u64::MAX).unwrap_err();
             assert!(
                 err.0.contains("corrupt or truncated gzip"),
                 "cut {cut}: {}",
@@ -205,14 +239,14 @@ mod tests {
         let mut g = gz(&text(50_000, 6));
         let mid = g.len() / 2;
         g[mid] ^= 0x40;
-        assert!(maybe_gunzip(g).is_err());
+        assert!(maybe_gunzip(g, u64::MAX).is_err());
     }
 
     #[test]
     fn bytes_after_the_last_member_are_an_error_not_ignored() {
         let mut g = gz(b"{\"Records\":[]}");
         g.extend(b"\0\0\0junk");
-        let err = maybe_gunzip(g).unwrap_err();
+        let err = maybe_gunzip(g, u64::MAX).unwrap_err();
         assert_eq!(
             err.0,
             "corrupt gzip: 7 bytes after the end of the gzip data"
@@ -222,7 +256,7 @@ mod tests {
     #[test]
     fn bytes_that_are_not_gzip_pass_through() {
         for plain in [&b""[..], b"{", b"{\"Records\":[]}", b"\x1f"] {
-            assert_eq!(maybe_gunzip(plain.to_vec()).unwrap(), plain);
+            assert_eq!(maybe_gunzip(plain.to_vec(), u64::MAX).unwrap(), plain);
         }
     }
 
@@ -232,7 +266,7 @@ mod tests {
         let g = gz(&data);
         std::thread::scope(|s| {
             let hs: Vec<_> = (0..4)
-                .map(|_| s.spawn(|| maybe_gunzip(g.clone()).unwrap()))
+                .map(|_| s.spawn(|| maybe_gunzip(g.clone(), u64::MAX).unwrap()))
                 .collect();
             for h in hs {
                 assert_eq!(h.join().unwrap(), data);

@@ -19,7 +19,13 @@ use std::ops::Range;
 
 use datafusion::arrow::array::RecordBatch;
 
-pub use gunzip::maybe_gunzip;
+pub use gunzip::{maybe_gunzip, too_big};
+
+/// What a log file may hold, inflated, unless `--max-file-mib` says
+/// otherwise: far above any CloudTrail log file (a five-minute file of a
+/// busy account is some MB; an event is at most 256 KB), low enough that a
+/// planted file cannot take the machine's memory.
+pub const DEFAULT_MAX_FILE_MIB: u64 = 512;
 pub use report::Report;
 
 use crate::archive::LogFile;
@@ -54,22 +60,28 @@ pub fn chunks(files: &[LogFile]) -> Vec<Range<usize>> {
 pub type ChunkOutcome = (Vec<Result<FileOutcome, FileProblem>>, Vec<RecordBatch>);
 
 /// Decode a chunk: the bytes fetched for it (from S3), or read here (local).
+/// A file whose listed size, or inflated size, is over `max_file_bytes` is
+/// a problem of its own, never read whole.
 pub fn decode_chunk(
     files: &[LogFile],
     fetched: Option<Vec<Vec<u8>>>,
     projection: Option<&[usize]>,
+    max_file_bytes: u64,
 ) -> ChunkOutcome {
     let mut decoder = Decoder::new(projection);
     let outcomes = match fetched {
         None => files
             .iter()
-            .map(|f| read_log_file(&mut decoder, &f.location))
+            .map(|f| read_log_file(&mut decoder, f, max_file_bytes))
             .collect(),
         Some(fetched) => files
             .iter()
             .zip(fetched)
             .map(|(f, bytes)| {
-                let text = maybe_gunzip(bytes)?;
+                if f.size > max_file_bytes {
+                    return Err(too_big(max_file_bytes));
+                }
+                let text = maybe_gunzip(bytes, max_file_bytes)?;
                 decoder.decode(&text, &f.location)
             })
             .collect(),
@@ -79,10 +91,17 @@ pub fn decode_chunk(
 
 /// Read, gunzip (detected by magic bytes, not the name) and decode one log
 /// file into `decoder`.
-pub fn read_log_file(decoder: &mut Decoder, location: &str) -> Result<FileOutcome, FileProblem> {
-    let bytes = crate::archive::read_local(location)?;
-    let text = maybe_gunzip(bytes)?;
-    decoder.decode(&text, location)
+pub fn read_log_file(
+    decoder: &mut Decoder,
+    file: &LogFile,
+    max_file_bytes: u64,
+) -> Result<FileOutcome, FileProblem> {
+    if file.size > max_file_bytes {
+        return Err(too_big(max_file_bytes));
+    }
+    let bytes = crate::archive::read_local(&file.location)?;
+    let text = maybe_gunzip(bytes, max_file_bytes)?;
+    decoder.decode(&text, &file.location)
 }
 
 #[cfg(test)]

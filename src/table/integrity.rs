@@ -19,11 +19,20 @@ use crate::window::Window;
 pub struct IntegrityTable {
     source: Source,
     keys: Option<std::path::PathBuf>,
+    max_file_bytes: u64,
 }
 
 impl IntegrityTable {
-    pub fn new(source: Source, keys: Option<std::path::PathBuf>) -> IntegrityTable {
-        IntegrityTable { source, keys }
+    pub fn new(
+        source: Source,
+        keys: Option<std::path::PathBuf>,
+        max_file_bytes: u64,
+    ) -> IntegrityTable {
+        IntegrityTable {
+            source,
+            keys,
+            max_file_bytes,
+        }
     }
 
     fn schema_ref() -> datafusion::arrow::datatypes::SchemaRef {
@@ -41,7 +50,7 @@ impl IntegrityTable {
         use datafusion::arrow::array::StringArray;
         use std::sync::Arc;
         let (keys, _) = load_keys(&self.source, self.keys.as_deref())?;
-        let report = verify(&self.source, &keys, &Window::default()).await?;
+        let report = verify(&self.source, &keys, &Window::default(), self.max_file_bytes).await?;
         let digest_state: HashMap<&str, State> = report
             .findings
             .iter()

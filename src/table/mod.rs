@@ -50,6 +50,9 @@ pub struct ReadOptions {
     pub public_keys: Option<PathBuf>,
     /// For `s3://` sources.
     pub s3: S3Options,
+    /// A log file that holds more than this, inflated, is skipped unread
+    /// (`--max-file-mib`).
+    pub max_file_bytes: u64,
 }
 
 impl Default for ReadOptions {
@@ -59,6 +62,7 @@ impl Default for ReadOptions {
             late_days: DEFAULT_LATE_DAYS,
             public_keys: None,
             s3: S3Options::default(),
+            max_file_bytes: crate::read::DEFAULT_MAX_FILE_MIB << 20,
         }
     }
 }
@@ -258,13 +262,19 @@ impl PartitionStream for FilesPartition {
                 async move {
                     // From S3 the chunk's objects are fetched at once (bounded
                     // by the source's permits), then decoded off the runtime.
-                    let fetched = match part.source.fetch_run(&part.files[range.clone()]).await {
+                    let max_file = part.options.max_file_bytes;
+                    let fetched = match part
+                        .source
+                        .fetch_run(&part.files[range.clone()], max_file)
+                        .await
+                    {
                         Ok(fetched) => fetched,
                         Err(e) => return Ok((range, Err(DataFusionError::from(e)))),
                     };
                     tokio::task::spawn_blocking(move || {
                         let projection = part.projection.as_ref().map(|p| p.as_slice());
-                        let outcome = decode_chunk(&part.files[range.clone()], fetched, projection);
+                        let outcome =
+                            decode_chunk(&part.files[range.clone()], fetched, projection, max_file);
                         (range, Ok(outcome))
                     })
                     .await

@@ -275,19 +275,29 @@ async fn read_digest(
     location: String,
 ) -> Read<(Vec<u8>, Option<BTreeMap<String, String>>)> {
     let (bytes, metadata) = source.fetch_with_metadata(location).await?;
-    Ok((maybe_gunzip(bytes)?, metadata))
+    // A digest file is a few KB: a MiB is far more than any holds.
+    Ok((maybe_gunzip(bytes, 1 << 20)?, metadata))
 }
 
-/// The SHA-256 (hex) of a log file's uncompressed bytes.
-async fn hash_log(source: &Source, file: LogFile) -> Read<String> {
+/// The SHA-256 (hex) of a log file's uncompressed bytes; a file listed as,
+/// or inflating to, more than `max_bytes` is not read whole.
+async fn hash_log(source: &Source, file: LogFile, max_bytes: u64) -> Read<String> {
+    if file.size > max_bytes {
+        return Err(crate::read::too_big(max_bytes));
+    }
     let bytes = source.fetch(&file).await?;
-    tokio::task::spawn_blocking(move || maybe_gunzip(bytes).map(|b| sha256_hex(&b)))
+    tokio::task::spawn_blocking(move || maybe_gunzip(bytes, max_bytes).map(|b| sha256_hex(&b)))
         .await
         .map_err(|e| FileProblem(e.to_string()))?
 }
 
 /// Validate the archive `source` (a local copy, or a bucket and prefix).
-pub async fn verify(source: &Source, keys: &PublicKeys, window: &Window) -> Result<Report> {
+pub async fn verify(
+    source: &Source,
+    keys: &PublicKeys,
+    window: &Window,
+    max_file_bytes: u64,
+) -> Result<Report> {
     let listing: Listing = source.list().await?;
     let reads = source.concurrency();
     let bucket = source.bucket();
@@ -374,7 +384,10 @@ pub async fn verify(source: &Source, keys: &PublicKeys, window: &Window) -> Resu
         .cloned()
         .collect();
     let locations: Vec<String> = to_hash.iter().map(|f| f.location.clone()).collect();
-    let hashed = read_all(to_hash, reads, |file| hash_log(source, file)).await;
+    let hashed = read_all(to_hash, reads, |file| {
+        hash_log(source, file, max_file_bytes)
+    })
+    .await;
     let hashes: HashMap<String, Read<String>> = locations.into_iter().zip(hashed).collect();
     judge(
         &listing,

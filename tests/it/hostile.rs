@@ -225,3 +225,121 @@ fn csv_files_guard_formulas_unless_raw_and_keep_everything_else_exact() {
     assert_eq!(row["bucket"], BUCKET);
     assert_eq!(row["useragent"], AGENT);
 }
+
+/// gzip of `data`.
+fn gz(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A gzip bomb (a log file of a few KB that inflates to 40 MiB: spaces
+/// inside `Records`) beside an ordinary log file, and a file holding one
+/// record with a 20 MB user agent.
+#[test]
+fn a_file_over_the_size_limit_is_skipped_and_named_and_its_neighbours_are_read() {
+    let raw = tempfile::tempdir().unwrap();
+    let day = raw
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    std::fs::create_dir_all(&day).unwrap();
+    let record = |id: &str, agent: &str| {
+        serde_json::json!({
+            "eventVersion": "1.08", "eventTime": "2025-10-01T10:00:00Z",
+            "eventName": "ListBuckets", "awsRegion": "us-east-1", "eventID": id,
+            "recipientAccountId": "111122223333", "userAgent": agent
+        })
+        .to_string()
+    };
+    let mut bomb = b"{\"Records\":[".to_vec();
+    bomb.extend(std::iter::repeat_n(b' ', 40 << 20));
+    bomb.extend(format!("{}]}}", record("in-the-bomb", "x")).bytes());
+    let bomb_name = "111122223333_CloudTrail_us-east-1_20251001T1005Z_bombBOMBbombBOMB.json.gz";
+    std::fs::write(day.join(bomb_name), gz(&bomb)).unwrap();
+    assert!(std::fs::metadata(day.join(bomb_name)).unwrap().len() < 1 << 20);
+    std::fs::write(
+        day.join("111122223333_CloudTrail_us-east-1_20251001T1010Z_goodGOODgoodGOOD.json.gz"),
+        gz(format!("{{\"Records\":[{}]}}", record("good", "aws-cli")).as_bytes()),
+    )
+    .unwrap();
+    let long = "a".repeat(20 << 20);
+    std::fs::write(
+        day.join("111122223333_CloudTrail_us-east-1_20251001T1015Z_longLONGlongLONG.json.gz"),
+        gz(format!("{{\"Records\":[{}]}}", record("long", &long)).as_bytes()),
+    )
+    .unwrap();
+    let source = raw.path().to_str().unwrap();
+    let sql = "SELECT eventid, length(useragent) AS n FROM cloudtrail ORDER BY eventid";
+    // Under a 32 MiB limit: the bomb (40 MiB inflated) is skipped, named and
+    // counted; the file with the 20 MB record, under it, is answered.
+    let out = run(
+        &[
+            "--source",
+            source,
+            "--max-file-mib",
+            "32",
+            "--format",
+            "csv",
+            "-e",
+            sql,
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("eventid,n\ngood,7\nlong,{}\n", 20 << 20)
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.contains(bomb_name) && l.contains("more than 32 MiB")),
+        "{err}"
+    );
+    assert!(err.contains("1 file skipped as unreadable"), "{err}");
+    // --strict: an error naming it.
+    let out = run(
+        &[
+            "--source",
+            source,
+            "--max-file-mib",
+            "32",
+            "--strict",
+            "-e",
+            sql,
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(bomb_name),
+        "{}",
+        text(&out.stderr)
+    );
+    // The default limit (512 MiB) reads all three.
+    let out = run(&["--source", source, "--format", "csv", "-e", sql], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("eventid,n\ngood,7\nin-the-bomb,1\nlong,{}\n", 20 << 20)
+    );
+    // convert and verify keep the limit too: convert names the file it left.
+    let dest = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "convert",
+            source,
+            dest.path().to_str().unwrap(),
+            "--max-file-mib",
+            "32",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("skipped {}", day.join(bomb_name).display())),
+        "{}",
+        text(&out.stderr)
+    );
+}
