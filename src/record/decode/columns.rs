@@ -28,10 +28,14 @@ use super::{compact_json, to_value, Text};
 
 /// A column under construction.
 pub(super) enum Col {
-    /// A column the query does not read: all NULL, nothing built.
+    /// A column the query does not read: all NULL, nothing built. The
+    /// NULL array of the last batch is kept and given again to the next of
+    /// the same length (a file of a million records makes a hundred
+    /// batches; one NULL array per column serves them all).
     Unread {
         data_type: DataType,
         len: usize,
+        last: Option<ArrayRef>,
     },
     Str(StringBuilder),
     Json(StringBuilder),
@@ -452,7 +456,21 @@ impl Col {
 
     pub(super) fn finish(&mut self) -> ArrayRef {
         match self {
-            Col::Unread { data_type, len } => new_null_array(data_type, std::mem::take(len)),
+            Col::Unread {
+                data_type,
+                len,
+                last,
+            } => {
+                let len = std::mem::take(len);
+                match last {
+                    Some(nulls) if nulls.len() == len => nulls.clone(),
+                    _ => {
+                        let nulls = new_null_array(data_type, len);
+                        *last = Some(nulls.clone());
+                        nulls
+                    }
+                }
+            }
             Col::Str(b) | Col::Json(b) => Arc::new(b.finish()),
             Col::Bool(b) => Arc::new(b.finish()),
             Col::Time(b) => Arc::new(b.finish()),
@@ -477,7 +495,12 @@ pub(super) struct BatchBuilder {
     pub(super) wanted: Option<Vec<bool>>,
     pub(super) cols: Vec<Col>,
     pub(super) extra: StringBuilder,
-    pub(super) log_object: StringBuilder,
+    /// The log file of each row; None when the query does not read it (a
+    /// file's name repeated on each of a million rows is 100 MB): the
+    /// column is then empty strings (it is not nullable), the last array
+    /// kept for the next batch of the same length.
+    pub(super) log_object: Option<StringBuilder>,
+    blank_log_objects: Option<ArrayRef>,
     pub(super) rows: usize,
 }
 
@@ -501,15 +524,18 @@ impl BatchBuilder {
                 Some(w) if !w[i] => Col::Unread {
                     data_type: data_type(&s.kind),
                     len: 0,
+                    last: None,
                 },
                 _ => Col::new(&s.kind),
             })
             .collect();
+        let log_object_read = projection.is_none_or(|p| p.contains(&(RECORD.len() + 1)));
         BatchBuilder {
             wanted,
             cols,
             extra: StringBuilder::new(),
-            log_object: StringBuilder::new(),
+            log_object: log_object_read.then(StringBuilder::new),
+            blank_log_objects: None,
             rows: 0,
         }
     }
@@ -541,7 +567,9 @@ impl BatchBuilder {
             let text = serde_json::to_string(&extra).expect("a map of JSON values serializes");
             self.extra.append_value(text);
         }
-        self.log_object.append_value(log_object);
+        if let Some(b) = &mut self.log_object {
+            b.append_value(log_object);
+        }
         self.rows += 1;
         Ok(())
     }
@@ -550,7 +578,21 @@ impl BatchBuilder {
         let rows = std::mem::take(&mut self.rows);
         let mut arrays: Vec<ArrayRef> = self.cols.iter_mut().map(|c| c.finish_at(rows)).collect();
         arrays.push(Arc::new(self.extra.finish()));
-        arrays.push(Arc::new(self.log_object.finish()));
+        arrays.push(match &mut self.log_object {
+            Some(b) => Arc::new(b.finish()),
+            None => match &self.blank_log_objects {
+                Some(blank) if blank.len() == rows => blank.clone(),
+                _ => {
+                    let blank: ArrayRef = Arc::new(datafusion::arrow::array::StringArray::new(
+                        OffsetBuffer::new_zeroed(rows),
+                        Default::default(),
+                        None,
+                    ));
+                    self.blank_log_objects = Some(blank.clone());
+                    blank
+                }
+            },
+        });
         debug_assert!(arrays.iter().all(|a| a.len() == rows));
         RecordBatch::try_new(canonical_schema(), arrays)
             .expect("decoder builds arrays of the canonical schema")

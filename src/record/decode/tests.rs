@@ -398,3 +398,44 @@ fn canonical_time() {
     assert_eq!(parse_canonical_time("1970-13-01T00:00:01Z"), None);
     assert_eq!(parse_lenient_time("1970-01-01 00:00:01.5"), Some(1500));
 }
+
+/// A query that reads neither `log_object` nor most columns: a file of
+/// many records makes many batches, which share one array per unread
+/// column (and blank log objects) instead of building one each.
+#[test]
+fn unread_columns_share_one_array_across_batches() {
+    let records: Vec<String> = (0..BATCH_ROWS * 3)
+        .map(|i| format!(r#"{{"eventID":"e{i}","eventTime":"2025-10-01T10:00:00Z"}}"#))
+        .collect();
+    let doc = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+    let schema = canonical_schema();
+    let eventid = schema.index_of("eventid").unwrap();
+    let useragent = schema.index_of("useragent").unwrap();
+    let log_object = schema.index_of("log_object").unwrap();
+    let mut decoder = Decoder::new(Some(&[eventid]));
+    decoder.decode(doc.as_bytes(), "AWSLogs/x.json").unwrap();
+    let batches = decoder.finish();
+    assert_eq!(batches.len(), 3);
+    for (k, b) in batches.iter().enumerate() {
+        let ids = b.column(eventid).as_string::<i32>();
+        assert_eq!(ids.value(5), format!("e{}", k * BATCH_ROWS + 5));
+        assert_eq!(b.column(useragent).null_count(), BATCH_ROWS);
+        assert_eq!(b.column(log_object).as_string::<i32>().value(0), "");
+        assert_eq!(b.column(log_object).null_count(), 0);
+    }
+    let same = |col: usize| {
+        batches.windows(2).all(|w| {
+            w[0].column(col).to_data().buffers()[0].as_ptr()
+                == w[1].column(col).to_data().buffers()[0].as_ptr()
+        })
+    };
+    assert!(same(useragent) && same(log_object));
+    // Read, log_object names the file.
+    let mut decoder = Decoder::new(Some(&[eventid, log_object]));
+    decoder.decode(doc.as_bytes(), "AWSLogs/x.json").unwrap();
+    let batches = decoder.finish();
+    assert_eq!(
+        batches[2].column(log_object).as_string::<i32>().value(9),
+        "AWSLogs/x.json"
+    );
+}
