@@ -343,3 +343,60 @@ fn a_file_over_the_size_limit_is_skipped_and_named_and_its_neighbours_are_read()
         text(&out.stderr)
     );
 }
+
+/// Valid JSON of awkward shapes is answered, not skipped: arrays nested
+/// 200,000 deep, an object of 200,000 members, 100,000 tiny records.
+#[test]
+fn awkward_but_valid_json_is_answered() {
+    let raw = tempfile::tempdir().unwrap();
+    let day = raw
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    std::fs::create_dir_all(&day).unwrap();
+    let head = r#"{"eventVersion":"1.08","eventTime":"2025-10-01T10:00:00Z","eventName":"X","awsRegion":"us-east-1","recipientAccountId":"111122223333""#;
+    let deep = format!(
+        r#"{{"Records":[{head},"eventID":"deep","requestParameters":{{"a":{}{}}}}}]}}"#,
+        "[".repeat(200_000),
+        "]".repeat(200_000)
+    );
+    let members: Vec<String> = (0..200_000).map(|i| format!(r#""m{i}":{i}"#)).collect();
+    let wide = format!(
+        r#"{{"Records":[{head},"eventID":"wide","requestParameters":{{{}}}}}]}}"#,
+        members.join(",")
+    );
+    let tiny: Vec<String> = (0..100_000)
+        .map(|i| format!(r#"{{"eventID":"t{i}","eventTime":"2025-10-01T10:00:00Z"}}"#))
+        .collect();
+    let many = format!(r#"{{"Records":[{}]}}"#, tiny.join(","));
+    for (name, doc) in [("deep", deep), ("wide", wide), ("many", many)] {
+        std::fs::write(
+            day.join(format!(
+                "111122223333_CloudTrail_us-east-1_20251001T1005Z_{name}{}.json.gz",
+                "X".repeat(16 - name.len())
+            )),
+            gz(doc.as_bytes()),
+        )
+        .unwrap();
+    }
+    let out = run(
+        &[
+            "--source",
+            raw.path().to_str().unwrap(),
+            "--strict",
+            "--format",
+            "csv",
+            "-e",
+            "SELECT count(*) AS events, \
+             max(length(requestparameters)) FILTER (WHERE eventid = 'deep') AS deep, \
+             max(length(requestparameters)) FILTER (WHERE eventid = 'wide') AS wide \
+             FROM cloudtrail",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let wide_len = 2 + members.iter().map(|m| m.len()).sum::<usize>() + members.len() - 1;
+    assert_eq!(
+        text(&out.stdout),
+        format!("events,deep,wide\n100002,{},{wide_len}\n", 400_006)
+    );
+}
