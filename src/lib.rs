@@ -33,6 +33,7 @@ pub mod record;
 pub mod repl;
 pub mod sample;
 pub mod session;
+pub mod sigma;
 pub mod table;
 pub mod verify;
 pub mod window;

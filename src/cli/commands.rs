@@ -7,7 +7,9 @@
 use std::io::{IsTerminal, Read};
 use std::time::Instant;
 
-use super::{AthenaDdlArgs, CompactArgs, ConvertArgs, LookupArgs, RunArgs, Settings, VerifyArgs};
+use super::{
+    AthenaDdlArgs, CompactArgs, ConvertArgs, HuntArgs, LookupArgs, RunArgs, Settings, VerifyArgs,
+};
 use crate::archive::Source;
 use crate::console::{run_sql, say, unless_closed, Sink};
 use crate::error::{Error, Result};
@@ -402,4 +404,78 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
         .iter()
         .any(|o| matches!(o.findings, Ok(n) if n > 0));
     Ok(if args.fail_on_findings && found { 1 } else { 0 })
+}
+
+/// `trailsql hunt --sigma PATH`: the Sigma rules for CloudTrail under the
+/// paths, in one query over the registered archive.
+pub async fn hunt(engine: &Engine, settings: &Settings, args: &HuntArgs) -> Result<i32> {
+    if settings.sources.is_empty() {
+        return Err(Error::Usage(
+            "hunt needs an archive: add --source PATH".into(),
+        ));
+    }
+    let min_level = match &args.min_level {
+        None => crate::sigma::Level::Informational,
+        Some(l) => crate::sigma::Level::parse(l).ok_or_else(|| {
+            Error::Usage(format!(
+                "--min-level {l:?}: one of informational, low, medium, high, critical"
+            ))
+        })?,
+    };
+    let window = Window::parse(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        chrono::Utc::now(),
+    )?;
+    let mut loaded = crate::sigma::load(&args.sigma)?;
+    for (file, why) in &loaded.refused {
+        eprintln!(
+            "trailsql: sigma rule {}: not run: {}",
+            crate::output::escape_control(file),
+            crate::output::escape_control(why)
+        );
+    }
+    if settings.read.strict && !loaded.refused.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} cannot be run (--strict)",
+            count(loaded.refused.len(), "Sigma rule", "Sigma rules")
+        )));
+    }
+    let below = loaded.rules.len();
+    loaded.rules.retain(|(r, _)| r.level >= min_level);
+    let below = below - loaded.rules.len();
+    eprintln!(
+        "trailsql: {} read: {} to run, {} for other log sources, {} refused{}",
+        count(loaded.files, "rule file", "rule files"),
+        loaded.rules.len(),
+        loaded.other_source,
+        loaded.refused.len(),
+        if below > 0 {
+            format!(", {below} below --min-level")
+        } else {
+            String::new()
+        }
+    );
+    if loaded.rules.is_empty() {
+        return Ok(0);
+    }
+    let sql = crate::sigma::hunt_sql(&loaded.rules, &window);
+    let stmt = Engine::parse(&sql)?
+        .pop()
+        .ok_or_else(|| Error::Internal("the hunt query parsed to nothing".into()))?;
+    let started = Instant::now();
+    let running = engine.start(stmt, None).await?;
+    let report = running.report.clone();
+    let result = running.collect().await?;
+    let findings = result.rows();
+    settings
+        .sink()
+        .emit(&result, Some(&report), started.elapsed())
+        .await?;
+    eprintln!("trailsql: {}", count(findings, "finding", "findings"));
+    Ok(if args.fail_on_findings && findings > 0 {
+        1
+    } else {
+        0
+    })
 }

@@ -124,6 +124,9 @@ pub enum Command {
     },
     /// Run saved compliance and forensic queries over the sources.
     Run(RunArgs),
+    /// Run Sigma rules for CloudTrail over the archive in one pass: one
+    /// finding per (rule, event), on a timeline.
+    Hunt(HuntArgs),
     /// Look events up by the console's Event history attributes, newest first.
     Lookup(LookupArgs),
     /// Convert an archive to a partitioned Parquet dataset, or bring one up
@@ -242,6 +245,26 @@ pub struct RunArgs {
     pub list: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct HuntArgs {
+    /// A Sigma rule file, or a folder searched recursively for .yml and
+    /// .yaml files (a checkout of SigmaHQ's rules, say). Repeatable.
+    #[arg(long = "sigma", value_name = "PATH", required = true)]
+    pub sigma: Vec<PathBuf>,
+    /// Only rules of this level or above: informational, low, medium, high, critical.
+    #[arg(long, value_name = "LEVEL")]
+    pub min_level: Option<String>,
+    /// Look at events from this time on: 2025-10-20, 2025-10-20T14:00:00Z, or an age (7d, 24h).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Look at events before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Exit with code 1 when any rule finds anything (for cron and CI).
+    #[arg(long)]
+    pub fail_on_findings: bool,
+}
+
 /// The flags, resolved once: what the commands take their options from.
 pub struct Settings {
     /// `--source` as (table, path), each table once.
@@ -340,6 +363,7 @@ fn flags_used(command: &Command) -> Vec<&'static str> {
         Command::Sample { .. } => return Vec::new(),
         Command::Demo { .. } => return output.to_vec(),
         Command::Run(_) => [&output[..], &query[..], &["queries"]].concat(),
+        Command::Hunt(_) => [&output[..], &query[..]].concat(),
         Command::Lookup(_) => [&output[..], &query[..]].concat(),
         Command::Convert(_) => vec!["cache", "progress", "max_file_mib"],
         Command::Compact(_) | Command::AthenaDdl(_) => Vec::new(),
@@ -456,6 +480,10 @@ async fn run(matches: &clap::ArgMatches, cli: Cli) -> Result<i32> {
         Some(Command::Lookup(args)) => {
             let engine = commands::engine(&settings).await?;
             commands::lookup(&engine, &settings, args).await
+        }
+        Some(Command::Hunt(args)) => {
+            let engine = commands::engine(&settings).await?;
+            commands::hunt(&engine, &settings, args).await
         }
         None => {
             let engine = commands::engine(&settings).await?;

@@ -4,12 +4,13 @@
 //! It imports nothing of trailsql outside `functions/`.
 
 pub mod json;
+pub mod net;
 
 use datafusion::prelude::SessionContext;
 
 /// Register every trailsql function on a session.
 pub fn register_all(ctx: &SessionContext) {
-    for udf in json::udfs() {
+    for udf in json::udfs().into_iter().chain(net::udfs()) {
         ctx.register_udf(udf);
     }
 }

@@ -8,6 +8,7 @@ mod corpus;
 mod fuzz;
 mod history;
 mod hostile;
+mod hunt;
 mod results;
 mod s3;
 mod s3server;

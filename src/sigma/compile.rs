@@ -1,0 +1,519 @@
+//! A Sigma rule's detection as one SQL condition over the `cloudtrail`
+//! table.
+//!
+//! Fields are named as CloudTrail spells them: a top-level field is its
+//! column (`eventName` -> `eventname`), a field inside `userIdentity` a
+//! struct field (`userIdentity.sessionContext.sessionIssuer.userName`), a
+//! field inside a JSON-text column (`requestParameters.bucketName`) a JSON
+//! path (`json_extract_scalar`). Values match as the Sigma specification
+//! says: case-insensitively unless `|cased`, `*` and `?` as wildcards
+//! (`\*`, `\?`, `\\` escape them), a list as any-of (`|all`: all-of),
+//! `null` as a missing or null field. Modifiers: `contains`, `startswith`,
+//! `endswith`, `all`, `cased`, `re` (with `i`, `m`, `s`), `exists`, `gt`,
+//! `gte`, `lt`, `lte`, `cidr`. Conditions: `and`, `or`, `not`, parentheses,
+//! `1 of X*`, `all of X*`, `1 of them`, `all of them`.
+//!
+//! What it cannot run (another modifier, a keyword search, an array field,
+//! a field it cannot map) is a refusal with the reason, never a condition
+//! that matches something else. Every value reaches SQL as a quoted
+//! literal: a rule file cannot add SQL of its own.
+
+use yaml_serde::Value;
+
+use crate::record::schema::{Kind, Spec, RECORD};
+
+/// The SQL condition of `detection` (its named searches and `condition`).
+pub fn compile(detection: &yaml_serde::Mapping) -> Result<String, String> {
+    let mut searches = Vec::new();
+    let mut condition = None;
+    for (k, v) in detection {
+        let name = k.as_str().ok_or("a detection key that is not text")?;
+        match name {
+            "condition" => condition = Some(v),
+            "timeframe" => return Err("timeframe: trailsql does not run it yet".into()),
+            _ => searches.push((
+                name.to_string(),
+                search(v).map_err(|e| format!("{name}: {e}"))?,
+            )),
+        }
+    }
+    let condition = match condition {
+        Some(Value::String(c)) => c.clone(),
+        Some(Value::Sequence(cs)) => {
+            let all: Option<Vec<&str>> = cs.iter().map(|c| c.as_str()).collect();
+            let all = all.ok_or("a condition that is not text")?;
+            all.iter()
+                .map(|c| format!("({c})"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        }
+        _ => return Err("no condition".into()),
+    };
+    Condition::new(&condition, &searches)?.expr()
+}
+
+/// One named search: a map (every field matches), a list of maps (any map
+/// matches), or a list of keywords (refused: CloudTrail has no message
+/// field to search).
+fn search(v: &Value) -> Result<String, String> {
+    match v {
+        Value::Mapping(m) => map(m),
+        Value::Sequence(items) if items.iter().all(|i| i.is_mapping()) => {
+            let parts: Result<Vec<String>, String> = items
+                .iter()
+                .map(|i| map(i.as_mapping().expect("checked")))
+                .collect();
+            Ok(any(parts?))
+        }
+        Value::Sequence(_) | Value::String(_) => {
+            Err("keyword searches (values without a field): trailsql does not run them yet".into())
+        }
+        _ => Err("a search that is neither a map nor a list".into()),
+    }
+}
+
+fn map(m: &yaml_serde::Mapping) -> Result<String, String> {
+    let mut parts = Vec::new();
+    for (k, v) in m {
+        let key = k.as_str().ok_or("a field name that is not text")?;
+        parts.push(field(key, v)?);
+    }
+    if parts.is_empty() {
+        return Err("an empty search".into());
+    }
+    Ok(all(parts))
+}
+
+fn any(parts: Vec<String>) -> String {
+    format!("({})", parts.join(" OR "))
+}
+
+fn all(parts: Vec<String>) -> String {
+    format!("({})", parts.join(" AND "))
+}
+
+/// A SQL string literal.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The modifiers trailsql applies.
+#[derive(Default)]
+struct Mods {
+    how: How,
+    all: bool,
+    cased: bool,
+    re_flags: String,
+}
+
+#[derive(Default, PartialEq)]
+enum How {
+    #[default]
+    Equals,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Re,
+    Exists,
+    Compare(&'static str),
+    Cidr,
+}
+
+/// `field|mod|mod: value(s)`.
+fn field(key: &str, v: &Value) -> Result<String, String> {
+    let mut words = key.split('|');
+    let name = words.next().unwrap_or("");
+    let mut mods = Mods::default();
+    for m in words {
+        match m {
+            "contains" => mods.how = How::Contains,
+            "startswith" => mods.how = How::StartsWith,
+            "endswith" => mods.how = How::EndsWith,
+            "re" => mods.how = How::Re,
+            "i" | "m" | "s" if mods.how == How::Re => mods.re_flags.push_str(m),
+            "exists" => mods.how = How::Exists,
+            "gt" => mods.how = How::Compare(">"),
+            "gte" => mods.how = How::Compare(">="),
+            "lt" => mods.how = How::Compare("<"),
+            "lte" => mods.how = How::Compare("<="),
+            "cidr" => mods.how = How::Cidr,
+            "all" => mods.all = true,
+            "cased" => mods.cased = true,
+            other => {
+                return Err(format!(
+                    "{key}: the modifier {other:?} is not supported yet"
+                ))
+            }
+        }
+    }
+    let (column, text) = column(name)?;
+    let values: Vec<&Value> = match v {
+        Value::Sequence(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    if values.is_empty() {
+        return Err(format!("{key}: an empty list of values"));
+    }
+    let parts: Result<Vec<String>, String> = values
+        .iter()
+        .map(|v| one_value(&column, text, &mods, v).map_err(|e| format!("{key}: {e}")))
+        .collect();
+    Ok(if mods.all { all(parts?) } else { any(parts?) })
+}
+
+/// The SQL expression of a CloudTrail field, and whether it is text (else
+/// boolean or time).
+fn column(name: &str) -> Result<(String, bool), String> {
+    let mut parts = name.split('.');
+    let first = parts.next().unwrap_or("");
+    let spec = RECORD
+        .iter()
+        .find(|s| s.json.eq_ignore_ascii_case(first))
+        .ok_or_else(|| format!("{name}: not a CloudTrail field"))?;
+    let mut expr = spec.json.to_ascii_lowercase();
+    let mut kind = &spec.kind;
+    let rest: Vec<&str> = parts.collect();
+    for (i, part) in rest.iter().enumerate() {
+        match kind {
+            Kind::Struct(fields) => {
+                let f: &Spec = fields
+                    .iter()
+                    .find(|f| f.json.eq_ignore_ascii_case(part))
+                    .ok_or_else(|| format!("{name}: {part} is not a field of {expr}"))?;
+                expr = format!("{expr}.{}", f.json.to_ascii_lowercase());
+                kind = &f.kind;
+            }
+            Kind::Json => {
+                let path = &rest[i..];
+                if let Some(bad) = path.iter().find(|p| {
+                    p.is_empty()
+                        || !p
+                            .chars()
+                            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                }) {
+                    return Err(format!("{name}: the key {bad:?} cannot be looked up yet"));
+                }
+                let path: String = path.iter().map(|p| format!("['{p}']")).collect();
+                let path = lit(&format!("${path}"));
+                return Ok((format!("json_extract_scalar({expr}, {path})"), true));
+            }
+            _ => {
+                return Err(format!(
+                    "{name}: {expr} has no fields (or is a list: not yet)"
+                ))
+            }
+        }
+    }
+    match kind {
+        Kind::Str | Kind::Json => Ok((expr, true)),
+        Kind::Bool | Kind::Time => Ok((expr, false)),
+        Kind::Struct(_) | Kind::ListOfStruct(_) => Err(format!(
+            "{name}: a whole object or list cannot be compared yet"
+        )),
+    }
+}
+
+/// One value against the field.
+fn one_value(column: &str, text: bool, mods: &Mods, v: &Value) -> Result<String, String> {
+    if mods.how == How::Exists {
+        return match v.as_bool() {
+            Some(true) => Ok(format!("{column} IS NOT NULL")),
+            Some(false) => Ok(format!("{column} IS NULL")),
+            None => Err("exists takes true or false".into()),
+        };
+    }
+    let value = match v {
+        Value::Null => return Ok(format!("{column} IS NULL")),
+        Value::Bool(b) if !text => return Ok(format!("{column} = {b}")),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return Err("a value that is not text, a number, a boolean or null".into()),
+    };
+    let as_text = if text {
+        column.to_string()
+    } else {
+        format!("CAST({column} AS VARCHAR)")
+    };
+    match &mods.how {
+        How::Compare(op) => {
+            let n: f64 = value
+                .parse()
+                .map_err(|_| format!("{value:?} is not a number"))?;
+            Ok(format!("TRY_CAST({as_text} AS DOUBLE) {op} {n}"))
+        }
+        How::Re => {
+            let flags = if mods.re_flags.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", lit(&mods.re_flags))
+            };
+            Ok(format!("regexp_like({as_text}, {}{flags})", lit(&value)))
+        }
+        How::Cidr => Ok(format!("cidr_match({as_text}, {})", lit(&value))),
+        how => {
+            let pattern = match how {
+                How::Contains => format!("*{value}*"),
+                How::StartsWith => format!("{value}*"),
+                How::EndsWith => format!("*{value}"),
+                _ => value,
+            };
+            Ok(matching(&as_text, &pattern, mods.cased))
+        }
+    }
+}
+
+/// A Sigma value (with `*`, `?` and their escapes) against text: equality
+/// when it has no wildcard, else LIKE; ILIKE and a lower-cased equality
+/// unless `cased`.
+fn matching(expr: &str, pattern: &str, cased: bool) -> String {
+    let mut like = String::new();
+    let mut plain = String::new();
+    let mut wild = false;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if matches!(chars.peek(), Some('*' | '?' | '\\')) => {
+                let e = chars.next().expect("peeked");
+                plain.push(e);
+                like.push_str(&like_escape(e));
+            }
+            '*' => {
+                wild = true;
+                like.push('%');
+            }
+            '?' => {
+                wild = true;
+                like.push('_');
+            }
+            c => {
+                plain.push(c);
+                like.push_str(&like_escape(c));
+            }
+        }
+    }
+    match (wild, cased) {
+        (false, true) => format!("{expr} = {}", lit(&plain)),
+        (false, false) => format!("lower({expr}) = {}", lit(&plain.to_lowercase())),
+        (true, true) => format!("{expr} LIKE {}", lit(&like)),
+        (true, false) => format!("{expr} ILIKE {}", lit(&like)),
+    }
+}
+
+fn like_escape(c: char) -> String {
+    match c {
+        '%' | '_' | '\\' => format!("\\{c}"),
+        c => c.to_string(),
+    }
+}
+
+/// The condition, parsed over the named searches.
+struct Condition<'a> {
+    tokens: Vec<String>,
+    at: usize,
+    searches: &'a [(String, String)],
+}
+
+impl<'a> Condition<'a> {
+    fn new(text: &str, searches: &'a [(String, String)]) -> Result<Condition<'a>, String> {
+        if text.contains('|') {
+            return Err("a condition with | (aggregation): not supported".into());
+        }
+        let spaced = text.replace('(', " ( ").replace(')', " ) ");
+        Ok(Condition {
+            tokens: spaced.split_whitespace().map(str::to_string).collect(),
+            at: 0,
+            searches,
+        })
+    }
+
+    fn expr(mut self) -> Result<String, String> {
+        let e = self.or()?;
+        match self.tokens.get(self.at) {
+            None => Ok(e),
+            Some(t) => Err(format!("condition: {t:?} where the condition should end")),
+        }
+    }
+
+    fn peek(&self) -> Option<String> {
+        self.tokens.get(self.at).map(|t| t.to_ascii_lowercase())
+    }
+
+    fn or(&mut self) -> Result<String, String> {
+        let mut parts = vec![self.and()?];
+        while self.peek().as_deref() == Some("or") {
+            self.at += 1;
+            parts.push(self.and()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            any(parts)
+        })
+    }
+
+    fn and(&mut self) -> Result<String, String> {
+        let mut parts = vec![self.not()?];
+        while self.peek().as_deref() == Some("and") {
+            self.at += 1;
+            parts.push(self.not()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            all(parts)
+        })
+    }
+
+    fn not(&mut self) -> Result<String, String> {
+        if self.peek().as_deref() == Some("not") {
+            self.at += 1;
+            // NOT of a NULL comparison is NULL: coalesce so that "not x"
+            // holds where x does not.
+            return Ok(format!("(NOT coalesce({}, false))", self.not()?));
+        }
+        self.atom()
+    }
+
+    fn atom(&mut self) -> Result<String, String> {
+        let token = self
+            .tokens
+            .get(self.at)
+            .cloned()
+            .ok_or("condition: ends where a search is expected")?;
+        self.at += 1;
+        match token.to_ascii_lowercase().as_str() {
+            "(" => {
+                let e = self.or()?;
+                if self.peek().as_deref() != Some(")") {
+                    return Err("condition: a ( without its )".into());
+                }
+                self.at += 1;
+                Ok(e)
+            }
+            "1" | "all" | "any" => {
+                let quantifier = token.to_ascii_lowercase();
+                if self.peek().as_deref() != Some("of") {
+                    return Err(format!("condition: {token} not followed by of"));
+                }
+                self.at += 1;
+                let pattern = self
+                    .tokens
+                    .get(self.at)
+                    .cloned()
+                    .ok_or("condition: of without a name")?;
+                self.at += 1;
+                let matched: Vec<String> = self
+                    .searches
+                    .iter()
+                    .filter(|(name, _)| pattern == "them" || glob(&pattern, name))
+                    .map(|(_, e)| e.clone())
+                    .collect();
+                if matched.is_empty() {
+                    return Err(format!("condition: no search is named {pattern}"));
+                }
+                Ok(if quantifier == "all" {
+                    all(matched)
+                } else {
+                    any(matched)
+                })
+            }
+            _ => self
+                .searches
+                .iter()
+                .find(|(name, _)| *name == token)
+                .map(|(_, e)| e.clone())
+                .ok_or_else(|| format!("condition: no search is named {token}")),
+        }
+    }
+}
+
+/// `pattern` (with `*`) matches `name`.
+fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            name.starts_with(head)
+                && (head.len()..=name.len())
+                    .filter(|&j| name.is_char_boundary(j))
+                    .any(|j| glob(rest, &name[j..]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detection(yaml: &str) -> yaml_serde::Mapping {
+        yaml_serde::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn fields_map_to_columns_struct_fields_and_json_paths() {
+        assert_eq!(column("eventName").unwrap().0, "eventname");
+        assert_eq!(
+            column("userIdentity.sessionContext.sessionIssuer.userName")
+                .unwrap()
+                .0,
+            "useridentity.sessioncontext.sessionissuer.username"
+        );
+        assert_eq!(
+            column("requestParameters.policy.Statement").unwrap().0,
+            "json_extract_scalar(requestparameters, '$[''policy''][''Statement'']')"
+        );
+        assert!(column("nosuchField").is_err());
+        assert!(column("requestParameters.a'b").is_err());
+        assert!(column("resources.ARN").is_err());
+    }
+
+    #[test]
+    fn values_wildcards_and_modifiers() {
+        assert_eq!(matching("x", "Del*Bucket", false), "x ILIKE 'Del%Bucket'");
+        assert_eq!(matching("x", "a\\*b_c", false), "lower(x) = 'a*b_c'");
+        assert_eq!(matching("x", "50%?", true), "x LIKE '50\\%_'");
+        assert_eq!(matching("x", "O'Brien", true), "x = 'O''Brien'");
+        let sql = compile(&detection(
+            "sel:\n  eventName|contains|all: [Put, Policy]\n  errorCode: null\n  readOnly: false\ncondition: sel",
+        ))
+        .unwrap();
+        assert_eq!(
+            sql,
+            "((eventname ILIKE '%Put%' AND eventname ILIKE '%Policy%') AND (errorcode IS NULL) AND (readonly = false))"
+        );
+    }
+
+    #[test]
+    fn conditions_and_what_is_refused() {
+        let d = "a1:\n  eventName: A\na2:\n  eventName: B\nb:\n  eventSource: s\ncondition: 1 of a* and not b";
+        assert_eq!(
+            compile(&detection(d)).unwrap(),
+            "((((lower(eventname) = 'a')) OR ((lower(eventname) = 'b'))) AND (NOT coalesce(((lower(eventsource) = 's')), false)))"
+        );
+        for (bad, why) in [
+            ("sel:\n  eventName|base64: x\ncondition: sel", "base64"),
+            ("sel:\n  - evil\ncondition: sel", "keyword"),
+            (
+                "sel:\n  eventName: x\ncondition: sel | count() > 5",
+                "aggregation",
+            ),
+            (
+                "sel:\n  eventName: x\ncondition: other",
+                "no search is named other",
+            ),
+            ("sel:\n  eventName: x\ncondition: (sel", "without its )"),
+        ] {
+            let err = compile(&detection(bad)).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("sel*", "selection"));
+        assert!(glob("*tion", "selection"));
+        assert!(glob("s*c*n", "selection"));
+        assert!(!glob("a*", "selection"));
+        assert!(glob("selection", "selection"));
+    }
+}

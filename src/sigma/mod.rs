@@ -1,0 +1,152 @@
+//! Sigma rules over the archive (`trailsql hunt --sigma PATH`): rules are
+//! read from files or folders ([`load`]), their detections compiled to SQL
+//! conditions ([`compile`]), and all of them run as one query over
+//! `cloudtrail` ([`hunt_sql`]): one scan, each event tested against every
+//! rule, one finding per (rule, event), on a timeline.
+//!
+//! Of trailsql it imports `record` (the field names), `window` and `error`.
+
+pub mod compile;
+pub mod rule;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::window::Window;
+pub use rule::{Level, Rule};
+
+/// What reading the rule paths gave.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Rules for CloudTrail that compiled, with their SQL condition.
+    pub rules: Vec<(Rule, String)>,
+    /// Files read (`.yml`, `.yaml`).
+    pub files: usize,
+    /// Rules for other log sources, skipped.
+    pub other_source: usize,
+    /// Rules that cannot run: the file and why.
+    pub refused: Vec<(String, String)>,
+}
+
+/// Read every rule under `paths` (a file, or a folder searched
+/// recursively for `.yml` and `.yaml` files, in name order).
+pub fn load(paths: &[PathBuf]) -> Result<Loaded> {
+    let mut files = Vec::new();
+    for p in paths {
+        if !p.exists() {
+            return Err(Error::Usage(format!(
+                "{}: no such file or folder of Sigma rules",
+                p.display()
+            )));
+        }
+        collect(p, &mut files)?;
+    }
+    let mut loaded = Loaded {
+        files: files.len(),
+        ..Loaded::default()
+    };
+    for file in files {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                loaded
+                    .refused
+                    .push((file.display().to_string(), format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        match rule::read(&text, &file) {
+            rule::Read::OtherSource => loaded.other_source += 1,
+            rule::Read::Refused(why) => loaded.refused.push((file.display().to_string(), why)),
+            rule::Read::Rule(r) => match compile::compile(&r.detection) {
+                Ok(sql) => loaded.rules.push((*r, sql)),
+                Err(why) => loaded.refused.push((r.origin.clone(), why)),
+            },
+        }
+    }
+    Ok(loaded)
+}
+
+fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    if p.is_file() {
+        out.push(p.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+        .map_err(|e| Error::io(p, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        let is_rule = e.extension().is_some_and(|x| x == "yml" || x == "yaml");
+        if e.is_dir() {
+            collect(&e, out)?;
+        } else if is_rule {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+/// A SQL string literal.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The one query of a hunt: every event in `window` that some rule
+/// matches, once per rule it matches, with the timeline's columns, sorted
+/// by time.
+pub fn hunt_sql(rules: &[(Rule, String)], window: &Window) -> String {
+    let time = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+            .unwrap_or_default()
+    };
+    let values: Vec<String> = rules
+        .iter()
+        .map(|(r, _)| {
+            format!(
+                "({}, {}, {}, {})",
+                lit(&r.id),
+                lit(&r.title),
+                lit(r.level.as_str()),
+                lit(&r.tags.join(", "))
+            )
+        })
+        .collect();
+    let cases: Vec<String> = rules
+        .iter()
+        .map(|(r, sql)| format!("CASE WHEN {sql} THEN {} END", lit(&r.id)))
+        .collect();
+    let any: Vec<String> = rules
+        .iter()
+        .map(|(_, sql)| format!("coalesce({sql}, false)"))
+        .collect();
+    // The window's ends, when it has them (its defaults are all time).
+    let all_time = Window::default();
+    let mut limits = Vec::new();
+    if window.since_ms != all_time.since_ms {
+        limits.push(format!("eventtime >= {} AND ", lit(&time(window.since_ms))));
+    }
+    if window.until_ms != all_time.until_ms {
+        limits.push(format!("eventtime < {} AND ", lit(&time(window.until_ms))));
+    }
+    format!(
+        "WITH rules (rule_id, rule_title, level, tags) AS (VALUES {values}), \
+         hits AS (SELECT eventtime, recipientaccountid AS account, awsregion AS region, \
+           coalesce(useridentity.arn, useridentity.principalid, useridentity.invokedby) AS actor, \
+           sourceipaddress AS source_ip, eventsource AS event_source, eventname AS event_name, \
+           get_field(array_element(resources, 1), 'arn') AS target, errorcode AS error_code, \
+           eventid AS event_id, unnest(make_array({cases})) AS rule_id \
+           FROM cloudtrail \
+           WHERE {limits}({any})) \
+         SELECT h.eventtime, h.account, h.region, h.actor, h.source_ip, h.event_source, \
+           h.event_name, h.target, h.error_code, h.rule_id, r.rule_title, r.level, r.tags, h.event_id \
+         FROM hits h JOIN rules r ON h.rule_id = r.rule_id \
+         ORDER BY h.eventtime, h.rule_id, h.event_id",
+        values = values.join(", "),
+        cases = cases.join(", "),
+        any = any.join(" OR "),
+        limits = limits.concat(),
+    )
+}
