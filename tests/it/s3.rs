@@ -477,20 +477,10 @@ fn with_a_cache_the_second_query_downloads_nothing() {
 /// Everything `args` writes, run in a pseudo-terminal (stdout and stderr both
 /// the terminal), against the server at `addr`.
 fn run_s3_in_terminal(addr: SocketAddr, args: &[&str]) -> String {
-    let script = "import os, pty, sys\n\
-                  pid, fd = pty.fork()\n\
-                  if pid == 0:\n    os.execv(sys.argv[1], sys.argv[1:])\n\
-                  out = b''\n\
-                  while True:\n    try:\n        chunk = os.read(fd, 4096)\n    \
-                  except OSError:\n        break\n    if not chunk:\n        break\n    out += chunk\n\
-                  os.waitpid(pid, 0)\n\
-                  sys.stdout.buffer.write(out)\n";
     let endpoint = format!("http://{addr}");
-    let out = s3_env(std::process::Command::new("python3"), SECRET)
-        .args(["-c", script, env!("CARGO_BIN_EXE_trailsql")])
+    let out = s3_env(crate::util::in_terminal(), SECRET)
         .args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
         .args(args)
-        .env("TERM", "xterm")
         .output()
         .expect("python3 runs (it is on the machine image)");
     text(&out.stdout)

@@ -145,10 +145,11 @@ pub fn corpus() -> Option<PathBuf> {
     None
 }
 
-/// Run trailsql with `args` in a pseudo-terminal (Python's pty module), as
-/// a person at a terminal would: what reached the terminal, stdout and
-/// stderr together, byte for byte.
-pub fn run_in_terminal(args: &[&str]) -> Vec<u8> {
+/// A command that runs trailsql in a pseudo-terminal (Python's pty
+/// module), as a person at a terminal would; its stdout is what reached the
+/// terminal, trailsql's stdout and stderr together, byte for byte. Add
+/// trailsql's arguments (and any environment) to it.
+pub fn in_terminal() -> Command {
     let script = "import os, pty, sys\n\
                   pid, fd = pty.fork()\n\
                   if pid == 0:\n    os.execv(sys.argv[1], sys.argv[1:])\n\
@@ -157,11 +158,17 @@ pub fn run_in_terminal(args: &[&str]) -> Vec<u8> {
                   except OSError:\n        break\n    if not chunk:\n        break\n    out += chunk\n\
                   os.waitpid(pid, 0)\n\
                   sys.stdout.buffer.write(out)\n";
-    let out = Command::new("python3")
-        .args(["-c", script, env!("CARGO_BIN_EXE_trailsql")])
+    let mut c = Command::new("python3");
+    c.args(["-c", script, env!("CARGO_BIN_EXE_trailsql")])
+        .env("TERM", "xterm");
+    c
+}
+
+/// Run trailsql with `args` in a pseudo-terminal: what reached it.
+pub fn run_in_terminal(args: &[&str]) -> Vec<u8> {
+    in_terminal()
         .args(args)
-        .env("TERM", "xterm")
         .output()
-        .expect("python3 runs (it is on the machine image)");
-    out.stdout
+        .expect("python3 runs (it is on the machine image)")
+        .stdout
 }
