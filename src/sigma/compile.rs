@@ -104,6 +104,45 @@ struct Mods {
     all: bool,
     cased: bool,
     re_flags: String,
+    encode: Encode,
+    fieldref: bool,
+}
+
+/// How the value is encoded before it is matched.
+#[derive(Default, PartialEq)]
+enum Encode {
+    #[default]
+    Plain,
+    /// `base64`: the value's base64.
+    Base64,
+    /// `base64offset`: the three base64 forms the value takes at the three
+    /// offsets it can start at inside longer encoded text.
+    Base64Offset,
+}
+
+/// The texts a value is matched as, once encoded.
+fn encoded(value: &str, encode: &Encode) -> Vec<String> {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    match encode {
+        Encode::Plain => vec![value.to_string()],
+        Encode::Base64 => vec![b64(value.as_bytes())],
+        Encode::Base64Offset => {
+            // Shifted by 0, 1 or 2 bytes, the encoding's first 0, 2 or 3
+            // and (by the length) last 0, 3 or 2 characters depend on the
+            // bytes around it: they are left off.
+            let (starts, ends) = ([0usize, 2, 3], [0usize, 3, 2]);
+            (0..3)
+                .map(|i| {
+                    let mut shifted = vec![b' '; i];
+                    shifted.extend_from_slice(value.as_bytes());
+                    let e = b64(&shifted);
+                    let end = e.len() - ends[(value.len() + i) % 3];
+                    e[starts[i].min(end)..end].to_string()
+                })
+                .collect()
+        }
+    }
 }
 
 #[derive(Default, PartialEq)]
@@ -137,6 +176,9 @@ fn field(key: &str, v: &Value) -> Result<String, String> {
             "lt" => mods.how = How::Compare("<"),
             "lte" => mods.how = How::Compare("<="),
             "cidr" => mods.how = How::Cidr,
+            "base64" => mods.encode = Encode::Base64,
+            "base64offset" => mods.encode = Encode::Base64Offset,
+            "fieldref" => mods.fieldref = true,
             "all" => mods.all = true,
             "cased" => mods.cased = true,
             other => {
@@ -145,6 +187,14 @@ fn field(key: &str, v: &Value) -> Result<String, String> {
                 ))
             }
         }
+    }
+    if mods.encode == Encode::Base64Offset && mods.how != How::Contains {
+        return Err(format!("{key}: base64offset goes with contains"));
+    }
+    if mods.fieldref && (mods.how != How::Equals || mods.encode != Encode::Plain) {
+        return Err(format!(
+            "{key}: fieldref with other modifiers is not supported yet"
+        ));
     }
     let (column, text) = column(name)?;
     let values: Vec<&Value> = match v {
@@ -222,6 +272,11 @@ fn one_value(column: &str, text: bool, mods: &Mods, v: &Value) -> Result<String,
             None => Err("exists takes true or false".into()),
         };
     }
+    if mods.fieldref {
+        let other = v.as_str().ok_or("fieldref takes a field name")?;
+        let (other, _) = self::column(other)?;
+        return Ok(format!("{column} = {other}"));
+    }
     let value = match v {
         Value::Null => return Ok(format!("{column} IS NULL")),
         Value::Bool(b) if !text => return Ok(format!("{column} = {b}")),
@@ -252,13 +307,30 @@ fn one_value(column: &str, text: bool, mods: &Mods, v: &Value) -> Result<String,
         }
         How::Cidr => Ok(format!("cidr_match({as_text}, {})", lit(&value))),
         how => {
-            let pattern = match how {
-                How::Contains => format!("*{value}*"),
-                How::StartsWith => format!("{value}*"),
-                How::EndsWith => format!("*{value}"),
-                _ => value,
-            };
-            Ok(matching(&as_text, &pattern, mods.cased))
+            // An encoded value is matched as it is: its characters are not
+            // Sigma's wildcards (base64 has none of * ? \).
+            let parts: Vec<String> = encoded(&value, &mods.encode)
+                .into_iter()
+                .map(|value| {
+                    let pattern = match how {
+                        How::Contains => format!("*{value}*"),
+                        How::StartsWith => format!("{value}*"),
+                        How::EndsWith => format!("*{value}"),
+                        _ => value,
+                    };
+                    // Encoded text is case-sensitive.
+                    matching(
+                        &as_text,
+                        &pattern,
+                        mods.cased || mods.encode != Encode::Plain,
+                    )
+                })
+                .collect();
+            Ok(if parts.len() == 1 {
+                parts.into_iter().next().expect("one")
+            } else {
+                any(parts)
+            })
         }
     }
 }
@@ -491,7 +563,11 @@ mod tests {
             "((((lower(eventname) = 'a')) OR ((lower(eventname) = 'b'))) AND (NOT coalesce(((lower(eventsource) = 's')), false)))"
         );
         for (bad, why) in [
-            ("sel:\n  eventName|base64: x\ncondition: sel", "base64"),
+            ("sel:\n  eventName|windash: x\ncondition: sel", "windash"),
+            (
+                "sel:\n  eventName|base64offset: x\ncondition: sel",
+                "goes with contains",
+            ),
             ("sel:\n  - evil\ncondition: sel", "keyword"),
             (
                 "sel:\n  eventName: x\ncondition: sel | count() > 5",
@@ -515,5 +591,30 @@ mod tests {
         assert!(glob("s*c*n", "selection"));
         assert!(!glob("a*", "selection"));
         assert!(glob("selection", "selection"));
+    }
+
+    #[test]
+    fn encoded_values_and_field_references() {
+        assert_eq!(
+            encoded("/bin/bash", &Encode::Base64Offset),
+            ["L2Jpbi9iYXNo", "9iaW4vYmFza", "vYmluL2Jhc2"]
+        );
+        assert_eq!(encoded("evil", &Encode::Base64), ["ZXZpbA=="]);
+        let sql = compile(&detection(
+            "sel:\n  userAgent|base64offset|contains: /bin/bash\ncondition: sel",
+        ))
+        .unwrap();
+        assert_eq!(
+            sql,
+            "(((useragent LIKE '%L2Jpbi9iYXNo%' OR useragent LIKE '%9iaW4vYmFza%' OR useragent LIKE '%vYmluL2Jhc2%')))"
+        );
+        let sql = compile(&detection(
+            "sel:\n  userIdentity.userName|fieldref: userIdentity.sessionContext.sessionIssuer.userName\ncondition: sel",
+        ))
+        .unwrap();
+        assert_eq!(
+            sql,
+            "((useridentity.username = useridentity.sessioncontext.sessionissuer.username))"
+        );
     }
 }
