@@ -61,6 +61,11 @@ impl Sink {
         self.begun = Begun::default();
     }
 
+    /// Whether results go to a terminal (standard output, no `-o`).
+    pub fn shows_on_terminal(&self) -> bool {
+        self.to_terminal()
+    }
+
     fn to_terminal(&self) -> bool {
         self.output.is_none() && std::io::stdout().is_terminal()
     }

@@ -24,6 +24,7 @@ pub mod convert;
 pub mod dataset;
 pub mod error;
 pub mod functions;
+pub mod hunt;
 pub mod lookup;
 pub mod output;
 pub mod progress;

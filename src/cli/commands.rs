@@ -427,52 +427,18 @@ pub async fn hunt(engine: &Engine, settings: &Settings, args: &HuntArgs) -> Resu
         args.until.as_deref(),
         chrono::Utc::now(),
     )?;
-    let mut loaded = crate::sigma::load(&args.sigma)?;
-    for (file, why) in &loaded.refused {
-        eprintln!(
-            "trailsql: sigma rule {}: not run: {}",
-            crate::output::escape_control(file),
-            crate::output::escape_control(why)
-        );
-    }
-    if settings.read.strict && !loaded.refused.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} cannot be run (--strict)",
-            count(loaded.refused.len(), "Sigma rule", "Sigma rules")
-        )));
-    }
-    let below = loaded.rules.len();
-    loaded.rules.retain(|(r, _)| r.level >= min_level);
-    let below = below - loaded.rules.len();
-    eprintln!(
-        "trailsql: {} read: {} to run, {} for other log sources, {} refused{}",
-        count(loaded.files, "rule file", "rule files"),
-        loaded.rules.len(),
-        loaded.other_source,
-        loaded.refused.len(),
-        if below > 0 {
-            format!(", {below} below --min-level")
-        } else {
-            String::new()
-        }
-    );
-    if loaded.rules.is_empty() {
-        return Ok(0);
-    }
-    let sql = crate::sigma::hunt_sql(&loaded.rules, &window);
-    let stmt = Engine::parse(&sql)?
-        .pop()
-        .ok_or_else(|| Error::Internal("the hunt query parsed to nothing".into()))?;
-    let started = Instant::now();
-    let running = engine.start(stmt, None).await?;
-    let report = running.report.clone();
-    let result = running.collect().await?;
-    let findings = result.rows();
-    settings
-        .sink()
-        .emit(&result, Some(&report), started.elapsed())
-        .await?;
-    eprintln!("trailsql: {}", count(findings, "finding", "findings"));
+    let findings = crate::hunt::hunt(
+        engine,
+        &settings.sink(),
+        &crate::hunt::Hunt {
+            rules: &args.sigma,
+            min_level,
+            window,
+            strict: settings.read.strict,
+            out_dir: args.out_dir.as_deref(),
+        },
+    )
+    .await?;
     Ok(if args.fail_on_findings && findings > 0 {
         1
     } else {

@@ -260,6 +260,10 @@ pub struct HuntArgs {
     /// Look at events before this time (same forms as --since).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Write timeline.csv, one CSV per detection that fired (detections/)
+    /// and summary.csv into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
     /// Exit with code 1 when any rule finds anything (for cron and CI).
     #[arg(long)]
     pub fail_on_findings: bool,

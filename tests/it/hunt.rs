@@ -168,3 +168,75 @@ fn a_converted_dataset_gives_the_same_findings() {
     assert_eq!(pairs(&raw).len(), 8);
     assert_eq!(on(d.to_str().unwrap()), raw);
 }
+
+/// On a terminal: the summary first (detections by level, top actors and
+/// addresses, ATT&CK tactics, findings per day), then the timeline; in a
+/// pipe the timeline alone. `--out-dir` writes the timeline, one file per
+/// detection and the summary.
+#[test]
+fn a_summary_on_a_terminal_and_files_in_out_dir() {
+    let rules = repo().join("tests/data/sigma");
+    let shown = text(&crate::util::run_in_terminal(&[
+        "--source",
+        fixture_archive().to_str().unwrap(),
+        "--progress",
+        "never",
+        "hunt",
+        "--sigma",
+        rules.to_str().unwrap(),
+    ]));
+    let at = |heading: &str| {
+        shown
+            .find(heading)
+            .unwrap_or_else(|| panic!("{heading}: {shown}"))
+    };
+    let order = [
+        at("== detections that fired"),
+        at("== top actors"),
+        at("== top source addresses"),
+        at("== ATT&CK tactics"),
+        at("== findings per day"),
+        at("== timeline"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{shown}");
+    // Levels highest first; alice's three findings top the actors; a
+    // technique tag (attack.t1485) is not a tactic.
+    assert!(at("| critical ") < at("| informational "), "{shown}");
+    assert!(
+        shown.contains("| arn:aws:iam::111122223333:user/alice "),
+        "{shown}"
+    );
+    assert!(shown.contains("| attack.defense-evasion ") && !shown.contains("| attack.t1485 "));
+    assert!(
+        shown.contains("| 2023-10-15 | 6 ") && shown.contains("| 2023-10-17 | 2 "),
+        "{shown}"
+    );
+    // In a pipe: the timeline only.
+    let out = hunt(&[]);
+    assert!(!text(&out.stdout).contains("== "), "{}", text(&out.stdout));
+    // --out-dir.
+    let dir = tempfile::tempdir().unwrap();
+    let out = hunt(&["--out-dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let timeline = std::fs::read_to_string(dir.path().join("timeline.csv")).unwrap();
+    assert_eq!(timeline, text(&out.stdout));
+    let per_rule = crate::util::files_in(&dir.path().join("detections"));
+    assert_eq!(per_rule.len(), 8, "{per_rule:?}");
+    let deleted = std::fs::read_to_string(
+        dir.path()
+            .join("detections/0b1f7d3e-0000-4000-8000-00000000a001.csv"),
+    )
+    .unwrap();
+    assert_eq!(deleted.lines().count(), 2, "{deleted}");
+    assert!(
+        deleted.contains("e0000000-0000-4000-8000-000000000001"),
+        "{deleted}"
+    );
+    let summary = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
+    assert!(
+        summary.starts_with(
+            "level,rule_title,findings,first_seen,last_seen,actors\ncritical,Root used,1,"
+        ),
+        "{summary}"
+    );
+}

@@ -1,0 +1,225 @@
+//! `trailsql hunt`: Sigma rules over the registered archive, and what is
+//! shown of their findings. The rules are read and compiled by `sigma`;
+//! here they run (one query, one pass), the findings become the table
+//! `detections`, and they are printed: on a terminal a summary first (each
+//! detection that fired, by level, with its count, first and last seen;
+//! the top actors and source addresses; the ATT&CK tactics touched; the
+//! findings per day), then the timeline; elsewhere the timeline alone.
+//! `--out-dir` writes the timeline, one file per detection and the summary.
+//!
+//! Of trailsql it imports `sigma`, `session`, `console`, `output`, `window`
+//! and `error`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::console::{say, unless_closed, Sink};
+use crate::error::{Error, Result};
+use crate::output::{count, write_batches, Cells, Format, TableStyle};
+use crate::session::{Engine, StatementResult};
+use crate::sigma::Level;
+use crate::window::Window;
+
+/// What to hunt with.
+pub struct Hunt<'a> {
+    pub rules: &'a [PathBuf],
+    pub min_level: Level,
+    pub window: Window,
+    pub strict: bool,
+    pub out_dir: Option<&'a Path>,
+}
+
+/// Run the hunt; how many findings there were.
+pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
+    let mut loaded = crate::sigma::load(h.rules)?;
+    for (file, why) in &loaded.refused {
+        eprintln!(
+            "trailsql: sigma rule {}: not run: {}",
+            crate::output::escape_control(file),
+            crate::output::escape_control(why)
+        );
+    }
+    if h.strict && !loaded.refused.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} cannot be run (--strict)",
+            count(loaded.refused.len(), "Sigma rule", "Sigma rules")
+        )));
+    }
+    let before = loaded.rules.len();
+    loaded.rules.retain(|(r, _)| r.level >= h.min_level);
+    let below = before - loaded.rules.len();
+    eprintln!(
+        "trailsql: {} read: {} to run, {} for other log sources, {} refused{}",
+        count(loaded.files, "rule file", "rule files"),
+        loaded.rules.len(),
+        loaded.other_source,
+        loaded.refused.len(),
+        if below > 0 {
+            format!(", {below} below --min-level")
+        } else {
+            String::new()
+        }
+    );
+    if loaded.rules.is_empty() {
+        return Ok(0);
+    }
+    let sql = crate::sigma::hunt_sql(&loaded.rules, &h.window);
+    let stmt = Engine::parse(&sql)?
+        .pop()
+        .ok_or_else(|| Error::Internal("the hunt query parsed to nothing".into()))?;
+    let started = Instant::now();
+    let running = engine.start(stmt, None).await?;
+    let report = running.report.clone();
+    let timeline = running.collect().await?;
+    let findings = timeline.rows();
+    let table = datafusion::datasource::MemTable::try_new(
+        timeline.schema.clone(),
+        vec![timeline.batches.clone()],
+    )?;
+    engine.ctx.deregister_table("detections")?;
+    engine.ctx.register_table("detections", Arc::new(table))?;
+    if findings > 0 && sink.format == Format::Table && sink.shows_on_terminal() {
+        unless_closed(summary(engine, sink).await)?;
+        unless_closed(say("== timeline\n"))?;
+    }
+    sink.emit(&timeline, Some(&report), started.elapsed())
+        .await?;
+    if let Some(dir) = h.out_dir {
+        write_out_dir(engine, sink, dir, &timeline).await?;
+    }
+    eprintln!("trailsql: {}", count(findings, "finding", "findings"));
+    Ok(findings)
+}
+
+/// How a level sorts, highest first, in SQL.
+const LEVEL_RANK: &str = "CASE level WHEN 'critical' THEN 5 WHEN 'high' THEN 4 \
+    WHEN 'medium' THEN 3 WHEN 'low' THEN 2 ELSE 1 END";
+
+/// The summary's questions over `detections`, with their headings.
+fn summary_questions() -> [(&'static str, String); 5] {
+    [
+        (
+            "detections that fired",
+            format!(
+                "SELECT level, rule_title, count(*) AS findings, min(eventtime) AS first_seen, \
+                 max(eventtime) AS last_seen, count(DISTINCT actor) AS actors \
+                 FROM detections GROUP BY level, rule_title \
+                 ORDER BY {LEVEL_RANK} DESC, findings DESC, rule_title"
+            ),
+        ),
+        (
+            "top actors",
+            "SELECT coalesce(actor, '-') AS actor, count(*) AS findings, \
+             count(DISTINCT rule_id) AS detections FROM detections \
+             GROUP BY 1 ORDER BY findings DESC, actor LIMIT 5"
+                .into(),
+        ),
+        (
+            "top source addresses",
+            "SELECT coalesce(source_ip, '-') AS source_ip, count(*) AS findings \
+             FROM detections GROUP BY 1 ORDER BY findings DESC, source_ip LIMIT 5"
+                .into(),
+        ),
+        (
+            "ATT&CK tactics",
+            // Tags like attack.defense-evasion (a tactic), not attack.t1562
+            // (a technique) or attack.g0016 (a group).
+            "SELECT tactic, count(*) AS findings FROM (\
+               SELECT unnest(string_to_array(tags, ', ')) AS tactic FROM detections) \
+             WHERE tactic LIKE 'attack.%' AND NOT regexp_like(tactic, '^attack\\.[tgs][0-9]') \
+             GROUP BY tactic ORDER BY findings DESC, tactic"
+                .into(),
+        ),
+        (
+            "findings per day",
+            "SELECT CAST(date_trunc('day', eventtime) AS DATE) AS day, count(*) AS findings \
+             FROM detections GROUP BY 1 ORDER BY 1"
+                .into(),
+        ),
+    ]
+}
+
+/// The summary, as tables.
+async fn summary(engine: &Engine, sink: &Sink) -> Result<()> {
+    for (heading, sql) in summary_questions() {
+        let result = engine.run(&sql).await?.pop().expect("one statement");
+        if result.rows() == 0 {
+            continue;
+        }
+        say(&format!("== {heading}\n"))?;
+        sink.emit(&result, None, std::time::Duration::ZERO).await?;
+    }
+    Ok(())
+}
+
+/// `--out-dir DIR`: `timeline.csv`, one `detections/<rule id>.csv` per rule
+/// that fired, and `summary.csv` (the detections that fired).
+async fn write_out_dir(
+    engine: &Engine,
+    sink: &Sink,
+    dir: &Path,
+    timeline: &StatementResult,
+) -> Result<()> {
+    let cells = Cells {
+        escape: false,
+        csv_safe: !sink.csv_raw,
+    };
+    let per_rule = dir.join("detections");
+    std::fs::create_dir_all(&per_rule).map_err(|e| Error::io(&per_rule, e))?;
+    write_csv(&dir.join("timeline.csv"), timeline, cells)?;
+    let ids = engine
+        .run("SELECT DISTINCT rule_id FROM detections ORDER BY rule_id")
+        .await?
+        .pop()
+        .expect("one statement");
+    for batch in &ids.batches {
+        let column = datafusion::arrow::compute::cast(
+            batch.column(0),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )
+        .map_err(datafusion::error::DataFusionError::from)?;
+        let column = datafusion::arrow::array::AsArray::as_string::<i32>(&column);
+        for id in column.iter().flatten() {
+            // A rule id is the rule's own text: only its safe characters
+            // make the file name.
+            let name: String = id
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let rows = engine
+                .run(&format!(
+                    "SELECT * FROM detections WHERE rule_id = '{}' ORDER BY eventtime, event_id",
+                    id.replace('\'', "''")
+                ))
+                .await?
+                .pop()
+                .expect("one statement");
+            write_csv(&per_rule.join(format!("{name}.csv")), &rows, cells)?;
+        }
+    }
+    let (_, sql) = &summary_questions()[0];
+    let summary = engine.run(sql).await?.pop().expect("one statement");
+    write_csv(&dir.join("summary.csv"), &summary, cells)
+}
+
+fn write_csv(file: &Path, result: &StatementResult, cells: Cells) -> Result<()> {
+    use std::io::Write;
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(file).map_err(|e| Error::io(file, e))?);
+    write_batches(
+        Format::Csv,
+        &result.schema,
+        &result.batches,
+        &TableStyle::default(),
+        cells,
+        &mut out,
+    )?;
+    out.flush().map_err(|e| Error::io(file, e))
+}
