@@ -33,6 +33,8 @@ pub enum Command {
     Queries(Option<String>),
     /// `\run NAME [KEY=VALUE ...]`: the words after `\run`.
     Run(Vec<String>),
+    /// `\hunt PATH ... [KEY=VALUE ...]`: the words after `\hunt`.
+    Hunt(Vec<String>),
 }
 
 /// What the table says of a command.
@@ -133,6 +135,12 @@ pub const SPECS: &[Spec] = &[
         arg: "NAME [KEY=VALUE ...]",
         help: "run a saved query (since=7d, until=... set the window)",
         parse: |w| Ok(Command::Run(w.iter().map(|s| s.to_string()).collect())),
+    },
+    Spec {
+        names: &["\\hunt"],
+        arg: "PATH ... [min-level=L since=T until=T]",
+        help: "run the Sigma rules under PATH; the findings become the table detections",
+        parse: |w| Ok(Command::Hunt(w.iter().map(|s| s.to_string()).collect())),
     },
 ];
 

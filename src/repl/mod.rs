@@ -70,6 +70,52 @@ async fn run_saved(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &
     }
 }
 
+/// `\hunt PATH ... [min-level=L since=T until=T]`: Sigma rules, as `hunt`
+/// runs them; the findings stay as the table `detections`.
+async fn hunt(engine: &Engine, sink: &Sink, words: &[&str]) {
+    let result = async {
+        let (pairs, paths): (Vec<&str>, Vec<&str>) = words.iter().partition(|w| w.contains('='));
+        if paths.is_empty() {
+            return Err(Error::Usage(
+                "\\hunt needs a PATH: a Sigma rule file or a folder of them".into(),
+            ));
+        }
+        let mut given = parse_pairs(pairs.iter().copied())?;
+        let window = Window::parse(
+            given.remove("since").as_deref(),
+            given.remove("until").as_deref(),
+            chrono::Utc::now(),
+        )?;
+        let min_level = match given.remove("min-level") {
+            None => crate::sigma::Level::Informational,
+            Some(l) => crate::sigma::Level::parse(&l)
+                .ok_or_else(|| Error::Usage(format!("min-level={l}: not a Sigma level")))?,
+        };
+        if let Some(key) = given.keys().next() {
+            return Err(Error::Usage(format!(
+                "\\hunt takes min-level, since and until, not {key}"
+            )));
+        }
+        let rules: Vec<std::path::PathBuf> = paths.iter().map(std::path::PathBuf::from).collect();
+        let h = crate::hunt::Hunt {
+            rules: &rules,
+            min_level,
+            window,
+            strict: false,
+            out_dir: None,
+        };
+        crate::hunt::hunt(engine, sink, &h).await
+    };
+    tokio::select! {
+        r = result => {
+            if let Err(e) = r {
+                eprintln!("error: {}", escape_control(&e.to_string()));
+            }
+        }
+        _ = tokio::signal::ctrl_c() => eprintln!("query cancelled"),
+    }
+}
+
 /// Handle one backslash command. Returns false to quit.
 async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: &str) -> bool {
     let command = match Command::parse(line) {
@@ -153,6 +199,10 @@ async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: 
         Command::Run(words) => {
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
             run_saved(engine, sink, catalogue, &words).await
+        }
+        Command::Hunt(words) => {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            hunt(engine, sink, &words).await
         }
     }
     true

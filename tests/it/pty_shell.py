@@ -4,6 +4,7 @@ Usage: pty_shell.py BINARY SOURCE WORK_DIR
 Prints a transcript; the Rust test (tests/it/shell.rs) checks it. Each step
 waits for expected output with a deadline, so a hang fails instead of blocking.
 """
+import os
 import sys
 import time
 
@@ -84,6 +85,15 @@ wait_for("trailsql> ")
 send(f"\\i {work}/two.sql\r")
 wait_for("from-include-1")
 wait_for("from-include-2")
+wait_for("trailsql> ")
+# \hunt: Sigma rules; the findings become the table detections, which
+# joins with cloudtrail.
+rules = os.path.join(os.path.dirname(source.rstrip("/")), "sigma")
+send(f"\\hunt {rules} min-level=high\r")
+wait_for("3 findings")
+wait_for("trailsql> ")
+send("SELECT count(*) AS joined FROM detections d JOIN cloudtrail c ON d.event_id = c.eventid;\r")
+wait_for("| 3 ")
 wait_for("trailsql> ")
 send("\\format csv\r")
 wait_for("format is csv")

@@ -1,7 +1,7 @@
 //! The interactive shell in a pseudo-terminal (driven by tests/it/pty_shell.py,
 //! with Python's standard pty module): completion, multi-line statements,
 //! Ctrl-C cancelling a query, \format, \queries and \run, \timing, \maxrows,
-//! \o and \i, \q and history.
+//! \o and \i, \hunt and its detections table, \q and history.
 
 use std::process::Command;
 
@@ -41,14 +41,16 @@ fn shell_in_a_terminal() {
     assert!(t.contains("timing is off"), "{t}");
     assert!(t.contains("... 2 more rows not shown"), "{t}");
     assert!(t.trim_end().ends_with("EXIT 0"), "{t}");
+    // \hunt's findings (3 at high and above) joined back to their events.
+    assert!(t.contains("3 findings") && t.contains("| 3 "), "{t}");
     // \timing on shows the time; \o kept both results, in order, and none
     // reached the screen; \i ran the file's statements in order.
     assert!(t.contains("(1 row, 0."), "{t}");
     let o = std::fs::read_to_string(dir.path().join("out.txt")).expect("\\o wrote its file");
-    let (first, second) = (o.find("| first").unwrap(), o.find("| second").unwrap());
+    let (first, second) = (o.find("| first |").unwrap(), o.find("| second |").unwrap());
     assert!(first < second, "{o}");
     assert_eq!(o.matches("(1 row").count(), 2, "{o}");
-    assert!(!t.contains("| first") && !t.contains("| second"), "{t}");
+    assert!(!t.contains("| first |") && !t.contains("| second |"), "{t}");
     assert!(
         t.find("from-include-1").unwrap() < t.rfind("from-include-2").unwrap(),
         "{t}"
