@@ -128,6 +128,12 @@ pub struct SavedQuery {
     pub sql: String,
     /// Where it came from: `built-in` or the file's path.
     pub origin: String,
+    /// A stable id (`-- id:`), by default `trailsql.` and the name with
+    /// dots for slashes: what `hunt` and a findings file call it.
+    pub id: String,
+    /// ATT&CK and other tags (`-- tags: attack.defense-evasion,
+    /// attack.t1562.008`), as Sigma rules carry them.
+    pub tags: Vec<String>,
 }
 
 /// Names every query is given: the time window.
@@ -161,6 +167,8 @@ impl SavedQuery {
         let mut severity = None;
         let mut references = String::new();
         let mut params: Vec<Param> = Vec::new();
+        let mut id = None;
+        let mut tags = Vec::new();
         for (key, value) in fields {
             match key.as_str() {
                 "title" => title = Some(value),
@@ -173,6 +181,19 @@ impl SavedQuery {
                     })?)
                 }
                 "references" => references = value,
+                "id" => {
+                    if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c == ',') {
+                        return Err(bad(format!("id {value:?}: one word, no commas")));
+                    }
+                    id = Some(value)
+                }
+                "tags" => {
+                    tags = value
+                        .split(',')
+                        .map(|t| t.trim().to_ascii_lowercase())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                }
                 "param" => {
                     let (spec, description) = value.split_once('|').unwrap_or((&value, ""));
                     let (pname, default) = match spec.split_once('=') {
@@ -208,6 +229,8 @@ impl SavedQuery {
             params,
             sql: text.to_string(),
             origin: origin.to_string(),
+            id: id.unwrap_or_else(|| format!("trailsql.{}", name.replace('/', "."))),
+            tags,
         })
     }
 
@@ -349,6 +372,11 @@ pub fn listing(queries: &[&SavedQuery]) -> String {
     let mut out = String::new();
     for q in queries {
         out += &format!("{}  [{}]  {}\n", q.name, q.severity.as_str(), q.title);
+        out += &format!("    id {}", q.id);
+        if !q.tags.is_empty() {
+            out += &format!("  tags {}", q.tags.join(", "));
+        }
+        out += "\n";
         for p in &q.params {
             let default = match &p.default {
                 Some(d) => d.to_string(),

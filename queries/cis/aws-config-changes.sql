@@ -1,5 +1,7 @@
 -- title: AWS Config configuration changes
 -- severity: medium
+-- id: trailsql.cis.aws-config-changes
+-- tags: attack.defense-evasion, attack.t1562.008
 -- references: CIS AWS Foundations 3.9 (v1.2.0), 4.9 (v1.4.0-v5.0), 5.9 (v6.0, v7.0); Security Hub CloudWatch.9
 -- description: The configuration recorder stopped or changed and the
 --   delivery channel changed or deleted (StopConfigurationRecorder,

@@ -1,5 +1,7 @@
 -- title: CloudTrail configuration changes
 -- severity: high
+-- id: trailsql.cis.cloudtrail-config-changes
+-- tags: attack.defense-evasion, attack.t1562.008
 -- references: CIS AWS Foundations 3.5 (v1.2.0), 4.5 (v1.4.0-v5.0), 5.5 (v6.0, v7.0); Security Hub CloudWatch.5
 -- description: Trails created, updated or deleted, and logging started or
 --   stopped: CreateTrail, UpdateTrail, DeleteTrail, StartLogging and

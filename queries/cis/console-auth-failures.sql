@@ -1,5 +1,7 @@
 -- title: Console authentication failures
 -- severity: medium
+-- id: trailsql.cis.console-auth-failures
+-- tags: attack.credential-access, attack.t1110
 -- references: CIS AWS Foundations 3.6 (v1.2.0), 4.6 (v1.4.0-v5.0), 5.6 (v6.0, v7.0); Security Hub CloudWatch.6
 -- description: ConsoleLogin events with the error message "Failed
 --   authentication" (a wrong password), as the CIS filter of every version

@@ -1,5 +1,7 @@
 -- title: Console sign-in without MFA
 -- severity: medium
+-- id: trailsql.cis.console-signin-without-mfa
+-- tags: attack.initial-access, attack.t1078.004
 -- references: CIS AWS Foundations 3.2 (v1.2.0), 4.2 (v1.4.0-v5.0), 5.2 (v6.0, v7.0); Security Hub CloudWatch.3
 -- description: ConsoleLogin events whose additionalEventData.MFAUsed is not
 --   Yes, the broader of the two filters the benchmark accepts: it also lists

@@ -1,5 +1,7 @@
 -- title: IAM policy changes
 -- severity: medium
+-- id: trailsql.cis.iam-policy-changes
+-- tags: attack.persistence, attack.privilege-escalation, attack.t1098
 -- references: CIS AWS Foundations 3.4 (v1.2.0), 4.4 (v1.4.0-v5.0), 5.4 (v6.0, v7.0); Security Hub CloudWatch.4
 -- description: Inline policies put or deleted on users, groups and roles,
 --   managed policies and policy versions created or deleted, and managed

@@ -1,5 +1,7 @@
 -- title: Customer managed KMS keys disabled or scheduled for deletion
 -- severity: high
+-- id: trailsql.cis.kms-key-disabled-or-deleted
+-- tags: attack.impact, attack.t1485
 -- references: CIS AWS Foundations 3.7 (v1.2.0), 4.7 (v1.4.0-v5.0), 5.7 (v6.0, v7.0); Security Hub CloudWatch.7
 -- description: DisableKey and ScheduleKeyDeletion on kms.amazonaws.com, the
 --   CIS filter of every version. Only customer managed keys can be disabled

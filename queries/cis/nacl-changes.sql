@@ -1,5 +1,7 @@
 -- title: Network ACL changes
 -- severity: medium
+-- id: trailsql.cis.nacl-changes
+-- tags: attack.defense-evasion, attack.t1562.007
 -- references: CIS AWS Foundations 3.11 (v1.2.0), 4.11 (v1.4.0-v5.0), 5.11 (v6.0, v7.0); Security Hub CloudWatch.11
 -- description: Network ACLs and their entries created, replaced or deleted,
 --   and ACL associations replaced: the six events of the CIS filter, the same

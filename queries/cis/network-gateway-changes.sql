@@ -1,5 +1,7 @@
 -- title: Network gateway changes
 -- severity: medium
+-- id: trailsql.cis.network-gateway-changes
+-- tags: attack.defense-evasion, attack.t1562.007
 -- references: CIS AWS Foundations 3.12 (v1.2.0), 4.12 (v1.4.0-v5.0), 5.12 (v6.0, v7.0); Security Hub CloudWatch.12
 -- description: Customer gateways created or deleted and internet gateways
 --   created, deleted, attached or detached: the six events of the CIS filter,

@@ -1,5 +1,7 @@
 -- title: AWS Organizations changes
 -- severity: high
+-- id: trailsql.cis.organizations-changes
+-- tags: attack.defense-evasion, attack.t1666
 -- references: CIS AWS Foundations 4.15 (v1.4.0-v5.0), 5.15 (v6.0, v7.0); no Security Hub control
 -- description: Changes to the organization on organizations.amazonaws.com:
 --   accounts created, invited, moved, removed or leaving; organizational

@@ -1,5 +1,7 @@
 -- title: Root account usage
 -- severity: high
+-- id: trailsql.cis.root-account-usage
+-- tags: attack.privilege-escalation, attack.t1078.004
 -- references: CIS AWS Foundations 1.1/3.3 (v1.2.0), 1.7/4.3 (v1.4.0-v3.0), 4.3 (v4.0, v5.0), 5.3 (v6.0, v7.0); Security Hub CloudWatch.1
 -- description: Calls made with an account's root user, exactly as the CIS
 --   filter selects them: userIdentity.type Root, no invokedBy (not an AWS

@@ -1,5 +1,7 @@
 -- title: Route table changes
 -- severity: medium
+-- id: trailsql.cis.route-table-changes
+-- tags: attack.defense-evasion, attack.t1562.007
 -- references: CIS AWS Foundations 3.13 (v1.2.0), 4.13 (v1.4.0-v5.0), 5.13 (v6.0, v7.0); Security Hub CloudWatch.13
 -- description: Routes and route tables created, replaced or deleted, and
 --   route table associations replaced or removed: the seven events of the CIS

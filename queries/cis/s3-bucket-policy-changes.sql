@@ -1,5 +1,7 @@
 -- title: S3 bucket policy changes
 -- severity: medium
+-- id: trailsql.cis.s3-bucket-policy-changes
+-- tags: attack.collection, attack.t1530
 -- references: CIS AWS Foundations 3.8 (v1.2.0), 4.8 (v1.4.0-v5.0), 5.8 (v6.0, v7.0); Security Hub CloudWatch.8
 -- description: Bucket ACLs, policies, CORS, lifecycle and replication
 --   configurations put or deleted on s3.amazonaws.com: the nine events of the

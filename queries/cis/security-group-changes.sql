@@ -1,5 +1,7 @@
 -- title: Security group changes
 -- severity: medium
+-- id: trailsql.cis.security-group-changes
+-- tags: attack.defense-evasion, attack.t1562.007
 -- references: CIS AWS Foundations 3.10 (v1.2.0), 4.10 (v1.4.0-v5.0), 5.10 (v6.0, v7.0); Security Hub CloudWatch.10
 -- description: Security groups created or deleted and their rules
 --   authorized, revoked or modified. CIS up to v4.0 (and Security Hub) list

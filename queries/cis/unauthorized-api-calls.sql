@@ -1,5 +1,7 @@
 -- title: Unauthorized API calls
 -- severity: medium
+-- id: trailsql.cis.unauthorized-api-calls
+-- tags: attack.discovery, attack.t1580
 -- references: CIS AWS Foundations 3.1 (v1.2.0), 4.1 (v1.4.0-v5.0), 5.1 (v6.0, v7.0); Security Hub CloudWatch.2
 -- description: Calls refused for lack of permission: an error code that ends
 --   in UnauthorizedOperation (EC2's Client.UnauthorizedOperation) or begins

@@ -1,5 +1,7 @@
 -- title: VPC changes
 -- severity: medium
+-- id: trailsql.cis.vpc-changes
+-- tags: attack.defense-evasion, attack.t1562.007
 -- references: CIS AWS Foundations 3.14 (v1.2.0), 4.14 (v1.4.0-v5.0), 5.14 (v6.0, v7.0); Security Hub CloudWatch.14
 -- description: VPCs created, deleted or modified, peering connections
 --   requested, accepted, rejected or deleted, and ClassicLink changes: the

@@ -1,5 +1,7 @@
 -- title: Spikes of access-denied errors by principal
 -- severity: medium
+-- id: trailsql.forensics.access-denied-spikes
+-- tags: attack.discovery, attack.t1580
 -- references: MITRE ATT&CK T1580 (Cloud Infrastructure Discovery); Panther AWS.CloudTrail.UnauthorizedAPICall; cis/unauthorized-api-calls lists every such call
 -- description: Principals refused at least `threshold` times in one clock
 --   hour (error codes ending in UnauthorizedOperation or starting with

@@ -1,5 +1,7 @@
 -- title: Everything done with one access key
 -- severity: info
+-- id: trailsql.forensics.access-key-activity
+-- tags: attack.initial-access, attack.t1078.004
 -- references: AWS incident response playbooks (compromised IAM credentials: activity of the key); MITRE ATT&CK T1078.004
 -- description: Every call made with the access key given (userIdentity.
 --   accessKeyId): a long-term key (AKIA...) or a session's temporary key

@@ -1,5 +1,7 @@
 -- title: Administrator access granted
 -- severity: high
+-- id: trailsql.forensics.admin-policy-attachments
+-- tags: attack.privilege-escalation, attack.t1098.003
 -- references: MITRE ATT&CK T1098 (Account Manipulation); Panther AWS.IAM.AttachAdminUserPolicy, AWS.IAM.AttachAdminRolePolicy; Stratus aws.persistence.iam-create-admin-user
 -- description: AdministratorAccess attached to a user, group or role
 --   (Attach{User,Group,Role}Policy with a policy ARN ending in

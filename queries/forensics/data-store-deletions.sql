@@ -1,5 +1,7 @@
 -- title: Data stores deleted: DynamoDB tables, RDS databases, S3 buckets
 -- severity: high
+-- id: trailsql.forensics.data-store-deletions
+-- tags: attack.impact, attack.t1485
 -- references: MITRE ATT&CK T1485 (Data Destruction); Sigma "AWS Bucket Deleted"; Panther AWS.RDS.InstanceDeletion
 -- description: Who deleted a DynamoDB table (DeleteTable), an RDS DB instance
 --   or cluster (DeleteDBInstance, DeleteDBCluster) or an S3 bucket

@@ -1,5 +1,7 @@
 -- title: Delivery gaps: hours with no log file
 -- severity: medium
+-- id: trailsql.forensics.delivery-gaps
+-- tags: attack.defense-evasion, attack.t1562.008
 -- references: MITRE ATT&CK T1562.008 (Disable or Modify Cloud Logs); CloudTrail User Guide (log file name format)
 -- description: For each account and region, the clock hours with no log
 --   file between two hours that have one: logging was stopped, the trail

@@ -1,5 +1,7 @@
 -- title: Bursts of failed console sign-ins
 -- severity: high
+-- id: trailsql.forensics.failed-login-bursts
+-- tags: attack.credential-access, attack.t1110
 -- references: MITRE ATT&CK T1110 (Brute Force); CloudTrail User Guide CloudWatch alarm example (console sign-in failures, threshold 5 in a minute); Panther AWS.Console.LoginFailed
 -- description: Failed console sign-ins (ConsoleLogin with result Failure,
 --   whatever the error message) that belong to a burst: at least

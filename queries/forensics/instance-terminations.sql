@@ -1,5 +1,7 @@
 -- title: EC2 instances terminated by people, not by Auto Scaling
 -- severity: medium
+-- id: trailsql.forensics.instance-terminations
+-- tags: attack.defense-evasion, attack.t1578.003
 -- references: MITRE ATT&CK T1485 (Data Destruction), T1578.003 (Delete Cloud Instance); Panther AWS.EC2 rules (service callers)
 -- description: TerminateInstances calls and who made them, with the
 --   instances named in the request. Calls made by Auto Scaling (the

@@ -1,5 +1,7 @@
 -- title: New IAM users, console passwords and access keys
 -- severity: medium
+-- id: trailsql.forensics.new-iam-credentials
+-- tags: attack.persistence, attack.t1098.001
 -- references: MITRE ATT&CK T1136.003 (Create Cloud Account), T1098.001 (Additional Cloud Credentials); Stratus aws.persistence.iam-create-admin-user, aws.persistence.iam-backdoor-user; Panther AWS.IAM.BackdoorUserKeys
 -- description: IAM users created (CreateUser), console passwords given to a
 --   user (CreateLoginProfile) and access keys created (CreateAccessKey), with

@@ -1,5 +1,7 @@
 -- title: A principal's first call from a new source IP
 -- severity: low
+-- id: trailsql.forensics.new-source-ip
+-- tags: attack.initial-access, attack.t1078.004
 -- references: MITRE ATT&CK T1078.004 (Valid Accounts: Cloud Accounts); AWS incident response playbooks (source IP per principal); Tailpipe "unrecognized source IP"
 -- description: For each principal (userIdentity.arn, else the principal
 --   id), the first call from each source IP it had not used before. The

@@ -1,5 +1,7 @@
 -- title: Root user activity
 -- severity: high
+-- id: trailsql.forensics.root-account-activity
+-- tags: attack.privilege-escalation, attack.t1078.004
 -- references: CIS AWS Foundations 1.1/3.3 (v1.2.0), 1.7/4.3 (v1.4.0-v3.0), 4.3 (v4.0, v5.0), 5.3 (v6.0, v7.0); Security Hub CloudWatch.1; Sigma "AWS Root Credentials"
 -- description: Every call made with an account's root user, as the CIS root
 --   usage filter selects them: userIdentity.type Root, no invokedBy (not a

@@ -1,5 +1,7 @@
 -- title: Security groups opened to the whole internet
 -- severity: high
+-- id: trailsql.forensics.security-groups-open-to-world
+-- tags: attack.defense-evasion, attack.t1562.007
 -- references: MITRE ATT&CK T1562.007 (Disable or Modify Cloud Firewall); Stratus aws.exfiltration.ec2-security-group-open-port-22-ingress; CIS AWS Foundations 5.2/5.3 (v1.4.0+ networking section)
 -- description: Security group rules that admit 0.0.0.0/0 or ::/0 (any
 --   address with prefix length 0, which admits the same), in every

@@ -1,5 +1,7 @@
 -- title: CloudTrail tampering
 -- severity: high
+-- id: trailsql.forensics.trail-tampering
+-- tags: attack.defense-evasion, attack.t1562.008
 -- references: MITRE ATT&CK T1562.008 (Disable or Modify Cloud Logs); Sigma "AWS CloudTrail Important Change"; Panther AWS.CloudTrail.Stopped, AWS.CloudTrail.EventSelectorsDisabled; Stratus aws.defense-evasion.cloudtrail-stop, cloudtrail-delete, cloudtrail-event-selectors
 -- description: Calls that stop or narrow what a trail records: StopLogging,
 --   DeleteTrail, UpdateTrail and PutEventSelectors on

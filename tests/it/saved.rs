@@ -416,3 +416,63 @@ fn saved_queries_may_only_read() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(out_file.exists());
 }
+
+/// Every built-in query is a detection too: a stable id and ATT&CK tags (a
+/// tactic and a technique), shown by `run --list`; a query of your own
+/// without an id gets one from its name.
+#[test]
+fn built_in_queries_carry_ids_and_attack_tags() {
+    let listing = text(&run(&["run", "--list"], "").stdout);
+    let queries: Vec<&str> = listing.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert_eq!(queries.len(), 27, "{listing}");
+    let ids: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("id "))
+        .collect();
+    assert_eq!(ids.len(), 27, "{listing}");
+    for line in &ids {
+        let (id, tags) = line.split_once("  tags ").unwrap_or((line, ""));
+        assert!(
+            id.starts_with("trailsql.cis.") || id.starts_with("trailsql.forensics."),
+            "{line}"
+        );
+        let tags: Vec<&str> = tags.split(", ").collect();
+        assert!(
+            tags.iter()
+                .any(|t| t.starts_with("attack.") && !t.starts_with("attack.t")),
+            "no tactic: {line}"
+        );
+        assert!(
+            tags.iter().any(|t| t.starts_with("attack.t1")),
+            "no technique: {line}"
+        );
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 27);
+    assert!(listing.contains(
+        "forensics/trail-tampering  [high]  CloudTrail tampering\n    id trailsql.forensics.trail-tampering  tags attack.defense-evasion, attack.t1562.008\n"
+    ));
+    // One's own: the id from the name; a bad id refused.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("mine")).unwrap();
+    let header = "-- title: T\n-- severity: low\n-- description: d\n";
+    std::fs::write(
+        dir.path().join("mine/quiet.sql"),
+        format!("{header}SELECT 1 AS x FROM cloudtrail\n"),
+    )
+    .unwrap();
+    let q = dir.path().to_str().unwrap();
+    let listing = text(&run(&["--queries", q, "run", "--list"], "").stdout);
+    assert!(
+        listing.contains("mine/quiet  [low]  T\n    id trailsql.mine.quiet\n"),
+        "{listing}"
+    );
+    std::fs::write(
+        dir.path().join("mine/quiet.sql"),
+        format!("-- id: two words\n{header}SELECT 1 AS x FROM cloudtrail\n"),
+    )
+    .unwrap();
+    assert_fails_saying(&["--queries", q, "run", "--list"], "one word, no commas");
+}
