@@ -402,3 +402,24 @@ pub async fn run_sql(engine: &Engine, sink: &Sink, sql: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Write `result` as a CSV file (its folder made if need be), text cells as
+/// `cells` says: `run --out-dir`'s and `hunt --out-dir`'s files. How many
+/// cells were guarded against spreadsheet formulas.
+pub fn write_csv(file: &std::path::Path, result: &StatementResult, cells: Cells) -> Result<usize> {
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(file).map_err(|e| Error::io(file, e))?);
+    let written = crate::output::write_batches(
+        Format::Csv,
+        &result.schema,
+        &result.batches,
+        &TableStyle::default(),
+        cells,
+        &mut out,
+    )?;
+    out.flush().map_err(|e| Error::io(file, e))?;
+    Ok(written.neutralised)
+}

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::console::{say, unless_closed, Sink};
+use crate::console::{say, unless_closed, write_csv, Sink};
 use crate::error::{Error, Result};
-use crate::output::{count, write_batches, Cells, Format, TableStyle};
+use crate::output::{count, Cells, Format};
 use crate::session::{Engine, StatementResult};
 use crate::sigma::Level;
 use crate::window::Window;
@@ -206,20 +206,6 @@ async fn write_out_dir(
     }
     let (_, sql) = &summary_questions()[0];
     let summary = engine.run(sql).await?.pop().expect("one statement");
-    write_csv(&dir.join("summary.csv"), &summary, cells)
-}
-
-fn write_csv(file: &Path, result: &StatementResult, cells: Cells) -> Result<()> {
-    use std::io::Write;
-    let mut out =
-        std::io::BufWriter::new(std::fs::File::create(file).map_err(|e| Error::io(file, e))?);
-    write_batches(
-        Format::Csv,
-        &result.schema,
-        &result.batches,
-        &TableStyle::default(),
-        cells,
-        &mut out,
-    )?;
-    out.flush().map_err(|e| Error::io(file, e))
+    write_csv(&dir.join("summary.csv"), &summary, cells)?;
+    Ok(())
 }

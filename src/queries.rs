@@ -27,7 +27,6 @@
 //! Of trailsql it imports `console`, `error`, `output`, `record`, `session`, `window`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -39,7 +38,7 @@ use datafusion::error::DataFusionError;
 
 use crate::console::{plural, say, unless_closed, Sink};
 use crate::error::{Error, Result};
-use crate::output::{write_batches, Cells, Format, TableStyle};
+use crate::output::Cells;
 use crate::record::schema::UTC;
 use crate::session::{Engine, StatementResult};
 use crate::window::Window;
@@ -508,7 +507,7 @@ pub async fn run_queries<'q>(
         }
         if let Some(dir) = out_dir {
             let file = dir.join(format!("{}.csv", q.name));
-            neutralised += write_csv(&file, &result, files_cells)?;
+            neutralised += crate::console::write_csv(&file, &result, files_cells)?;
         }
         outcomes.push(Outcome {
             query: q,
@@ -521,7 +520,7 @@ pub async fn run_queries<'q>(
         unless_closed(sink.emit(&summary, None, std::time::Duration::ZERO).await)?;
     }
     if let Some(dir) = out_dir {
-        neutralised += write_csv(&dir.join("summary.csv"), &summary, files_cells)?;
+        neutralised += crate::console::write_csv(&dir.join("summary.csv"), &summary, files_cells)?;
         if neutralised > 0 {
             unless_closed(say(&format!(
                 "{} in the CSV files of {} began like a spreadsheet formula and {} written \
@@ -569,26 +568,6 @@ fn summary(outcomes: &[Outcome]) -> Result<StatementResult> {
         schema,
         batches: vec![batch],
     })
-}
-
-/// Write `result` as CSV to `file`, cells as `cells` says; how many were
-/// neutralised.
-fn write_csv(file: &Path, result: &StatementResult, cells: Cells) -> Result<usize> {
-    if let Some(parent) = file.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    }
-    let mut out =
-        std::io::BufWriter::new(std::fs::File::create(file).map_err(|e| Error::io(file, e))?);
-    let written = write_batches(
-        Format::Csv,
-        &result.schema,
-        &result.batches,
-        &TableStyle::default(),
-        cells,
-        &mut out,
-    )?;
-    out.flush().map_err(|e| Error::io(file, e))?;
-    Ok(written.neutralised)
 }
 
 #[cfg(test)]

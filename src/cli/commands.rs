@@ -386,11 +386,7 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
         catalogue.pick(&args.names)?
     };
     let given = crate::queries::parse_pairs(args.params.iter().map(String::as_str))?;
-    let window = Window::parse(
-        args.since.as_deref(),
-        args.until.as_deref(),
-        chrono::Utc::now(),
-    )?;
+    let window = args.window.window()?;
     let outcomes = crate::queries::run_queries(
         engine,
         &settings.sink(),
@@ -422,11 +418,7 @@ pub async fn hunt(engine: &Engine, settings: &Settings, args: &HuntArgs) -> Resu
             ))
         })?,
     };
-    let window = Window::parse(
-        args.since.as_deref(),
-        args.until.as_deref(),
-        chrono::Utc::now(),
-    )?;
+    let window = args.window.window()?;
     let findings = crate::hunt::hunt(
         engine,
         &settings.sink(),

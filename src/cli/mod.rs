@@ -18,6 +18,7 @@ use crate::queries::Catalogue;
 use crate::sample::SampleOptions;
 use crate::session::DEFAULT_TABLE;
 use crate::table::ReadOptions;
+use crate::window::Window;
 
 /// Ask questions of AWS CloudTrail archives in SQL.
 #[derive(Debug, Parser)]
@@ -228,12 +229,8 @@ pub struct RunArgs {
     /// A parameter value, KEY=VALUE. Repeatable.
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
-    /// Look at events from this time on: 2025-10-20, 2025-10-20T14:00:00Z, or an age (7d, 24h).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-    /// Look at events before this time (same forms as --since).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Write one CSV per query, and summary.csv, into DIR.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
@@ -245,6 +242,28 @@ pub struct RunArgs {
     pub list: bool,
 }
 
+/// `--since` / `--until`, as `run` and `hunt` take them.
+#[derive(Debug, clap::Args)]
+pub struct WindowArgs {
+    /// Look at events from this time on: 2025-10-20, 2025-10-20T14:00:00Z, or an age (7d, 24h).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Look at events before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+impl WindowArgs {
+    /// The window they give, ages counted back from now.
+    pub fn window(&self) -> Result<Window> {
+        Window::parse(
+            self.since.as_deref(),
+            self.until.as_deref(),
+            chrono::Utc::now(),
+        )
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct HuntArgs {
     /// A Sigma rule file, or a folder searched recursively for .yml and
@@ -254,12 +273,8 @@ pub struct HuntArgs {
     /// Only rules of this level or above: informational, low, medium, high, critical.
     #[arg(long, value_name = "LEVEL")]
     pub min_level: Option<String>,
-    /// Look at events from this time on: 2025-10-20, 2025-10-20T14:00:00Z, or an age (7d, 24h).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-    /// Look at events before this time (same forms as --since).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Write timeline.csv, one CSV per detection that fired (detections/)
     /// and summary.csv into DIR.
     #[arg(long, value_name = "DIR")]
