@@ -17,13 +17,18 @@ use std::time::Instant;
 use crate::console::{say, unless_closed, write_csv, Sink};
 use crate::error::{Error, Result};
 use crate::output::{count, Cells, Format};
+use crate::queries::Catalogue;
 use crate::session::{Engine, StatementResult};
 use crate::sigma::Level;
 use crate::window::Window;
 
 /// What to hunt with.
 pub struct Hunt<'a> {
+    /// Sigma rule files and folders.
     pub rules: &'a [PathBuf],
+    /// The saved queries to run as detections too (those that return
+    /// `event_id`), or None.
+    pub builtins: Option<&'a Catalogue>,
     pub min_level: Level,
     pub window: Window,
     pub strict: bool,
@@ -32,6 +37,74 @@ pub struct Hunt<'a> {
 
 /// Run the hunt; how many findings there were.
 pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
+    let started = Instant::now();
+    let mut parts = Vec::new();
+    let mut report = None;
+    if !h.rules.is_empty() {
+        if let Some((found, read)) = sigma_findings(engine, h).await? {
+            parts.push(found);
+            report = Some(read);
+        }
+    }
+    if let Some(catalogue) = h.builtins {
+        if let Some(found) = builtin_findings(engine, catalogue, h).await? {
+            parts.push(found);
+        }
+    }
+    let timeline = match parts.len() {
+        0 => {
+            eprintln!("trailsql: 0 findings");
+            return Ok(0);
+        }
+        1 => parts.pop().expect("one"),
+        _ => {
+            for (i, part) in parts.iter().enumerate() {
+                let table = datafusion::datasource::MemTable::try_new(
+                    part.schema.clone(),
+                    vec![part.batches.clone()],
+                )?;
+                let name = format!("trailsql_found_{i}");
+                engine.ctx.deregister_table(name.as_str())?;
+                engine.ctx.register_table(name.as_str(), Arc::new(table))?;
+            }
+            let union: Vec<String> = (0..parts.len())
+                .map(|i| format!("SELECT * FROM trailsql_found_{i}"))
+                .collect();
+            engine
+                .run(&format!(
+                    "{} ORDER BY eventtime, rule_id, event_id",
+                    union.join(" UNION ALL ")
+                ))
+                .await?
+                .pop()
+                .expect("one statement")
+        }
+    };
+    let findings = timeline.rows();
+    let table = datafusion::datasource::MemTable::try_new(
+        timeline.schema.clone(),
+        vec![timeline.batches.clone()],
+    )?;
+    engine.ctx.deregister_table("detections")?;
+    engine.ctx.register_table("detections", Arc::new(table))?;
+    if findings > 0 && sink.format == Format::Table && sink.shows_on_terminal() {
+        unless_closed(summary(engine, sink).await)?;
+        unless_closed(say("== timeline\n"))?;
+    }
+    sink.emit(&timeline, report.as_deref(), started.elapsed())
+        .await?;
+    if let Some(dir) = h.out_dir {
+        write_out_dir(engine, sink, dir, &timeline).await?;
+    }
+    eprintln!("trailsql: {}", count(findings, "finding", "findings"));
+    Ok(findings)
+}
+
+/// The Sigma rules' findings (one query, one pass), and what it read.
+async fn sigma_findings(
+    engine: &Engine,
+    h: &Hunt<'_>,
+) -> Result<Option<(StatementResult, Arc<crate::read::Report>)>> {
     let mut loaded = crate::sigma::load(h.rules)?;
     for (file, why) in &loaded.refused {
         eprintln!(
@@ -62,34 +135,115 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
         }
     );
     if loaded.rules.is_empty() {
-        return Ok(0);
+        return Ok(None);
     }
     let sql = crate::sigma::hunt_sql(&loaded.rules, &h.window);
     let stmt = Engine::parse(&sql)?
         .pop()
         .ok_or_else(|| Error::Internal("the hunt query parsed to nothing".into()))?;
-    let started = Instant::now();
     let running = engine.start(stmt, None).await?;
     let report = running.report.clone();
-    let timeline = running.collect().await?;
-    let findings = timeline.rows();
-    let table = datafusion::datasource::MemTable::try_new(
-        timeline.schema.clone(),
-        vec![timeline.batches.clone()],
-    )?;
-    engine.ctx.deregister_table("detections")?;
-    engine.ctx.register_table("detections", Arc::new(table))?;
-    if findings > 0 && sink.format == Format::Table && sink.shows_on_terminal() {
-        unless_closed(summary(engine, sink).await)?;
-        unless_closed(say("== timeline\n"))?;
+    Ok(Some((running.collect().await?, report)))
+}
+
+/// One event a built-in detection found.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Found {
+    event_id: String,
+    rule_id: String,
+    title: String,
+    level: Level,
+    tags: String,
+}
+
+/// The saved queries' findings: each query that returns `event_id` is run
+/// (a scan each, for now), and its events become timeline rows under the
+/// query's id, title, severity (as a Sigma level) and tags.
+async fn builtin_findings(
+    engine: &Engine,
+    catalogue: &Catalogue,
+    h: &Hunt<'_>,
+) -> Result<Option<StatementResult>> {
+    let mut found = std::collections::BTreeSet::new();
+    let (mut ran, mut counting, mut below) = (0, 0, 0);
+    for q in catalogue.all(None) {
+        let level = match q.severity.as_str() {
+            "info" => Level::Informational,
+            other => Level::parse(other).unwrap_or(Level::Medium),
+        };
+        if level < h.min_level {
+            below += 1;
+            continue;
+        }
+        match crate::queries::event_ids(engine, q, &h.window).await? {
+            None => counting += 1,
+            Some(ids) => {
+                ran += 1;
+                for event_id in ids {
+                    found.insert(Found {
+                        event_id,
+                        rule_id: q.id.clone(),
+                        title: q.title.clone(),
+                        level,
+                        tags: q.tags.join(", "),
+                    });
+                }
+            }
+        }
     }
-    sink.emit(&timeline, Some(&report), started.elapsed())
-        .await?;
-    if let Some(dir) = h.out_dir {
-        write_out_dir(engine, sink, dir, &timeline).await?;
+    eprintln!(
+        "trailsql: {} run; {counting} that count or group, or need a parameter, left to `run`{}",
+        count(ran, "built-in detection", "built-in detections"),
+        if below > 0 {
+            format!(", {below} below --min-level")
+        } else {
+            String::new()
+        }
+    );
+    if found.is_empty() {
+        return Ok(None);
     }
-    eprintln!("trailsql: {}", count(findings, "finding", "findings"));
-    Ok(findings)
+    use datafusion::arrow::array::StringArray;
+    let column = |f: &dyn Fn(&Found) -> String| {
+        Arc::new(StringArray::from_iter_values(found.iter().map(f)))
+            as datafusion::arrow::array::ArrayRef
+    };
+    let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(
+        ["event_id", "rule_id", "rule_title", "level", "tags"]
+            .iter()
+            .map(|n| {
+                datafusion::arrow::datatypes::Field::new(
+                    *n,
+                    datafusion::arrow::datatypes::DataType::Utf8,
+                    false,
+                )
+            })
+            .collect::<Vec<_>>(),
+    ));
+    let batch = datafusion::arrow::array::RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            column(&|f| f.event_id.clone()),
+            column(&|f| f.rule_id.clone()),
+            column(&|f| f.title.clone()),
+            column(&|f| f.level.as_str().to_string()),
+            column(&|f| f.tags.clone()),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    let table = datafusion::datasource::MemTable::try_new(schema, vec![vec![batch]])?;
+    engine.ctx.deregister_table("trailsql_builtin_found")?;
+    engine
+        .ctx
+        .register_table("trailsql_builtin_found", Arc::new(table))?;
+    let sql = format!(
+        "SELECT {}, f.rule_id, f.rule_title, f.level, f.tags, eventid AS event_id \
+         FROM cloudtrail JOIN trailsql_builtin_found f ON eventid = f.event_id \
+         WHERE {}true ORDER BY eventtime, f.rule_id, eventid",
+        crate::sigma::EVENT_COLUMNS,
+        crate::sigma::window_sql(&h.window)
+    );
+    Ok(Some(engine.run(&sql).await?.pop().expect("one statement")))
 }
 
 /// How a level sorts, highest first, in SQL.

@@ -534,6 +534,53 @@ pub async fn run_queries<'q>(
     Ok(outcomes)
 }
 
+/// The events a saved query finds, as the ids in its `event_id` column,
+/// for `hunt`'s timeline: None when the query has no such column (it
+/// counts or groups) or needs a parameter without a default. The query is
+/// checked to only read, like every saved query before it runs.
+pub async fn event_ids(
+    engine: &Engine,
+    q: &SavedQuery,
+    window: &Window,
+) -> Result<Option<Vec<String>>> {
+    let given = BTreeMap::new();
+    if !q.missing(&given).is_empty() {
+        return Ok(None);
+    }
+    engine.check_read_only(&q.sql).await.map_err(|e| {
+        Error::Usage(format!(
+            "saved query {} ({}) may only read, and is not run: {e}",
+            q.name, q.origin
+        ))
+    })?;
+    let failed = |e: Error| Error::Usage(format!("saved query {}: {e}", q.name));
+    let values = q.values(&given, window)?;
+    let stmt = Engine::parse(&q.sql)
+        .map_err(failed)?
+        .pop()
+        .ok_or_else(|| Error::Usage(format!("saved query {} is empty", q.name)))?;
+    let running = engine.start(stmt, Some(&values)).await.map_err(failed)?;
+    if running.schema.index_of("event_id").is_err() {
+        return Ok(None);
+    }
+    let result = running.collect().await.map_err(failed)?;
+    let mut ids = Vec::new();
+    for b in &result.batches {
+        let column = b.column(result.schema.index_of("event_id").expect("checked"));
+        let column = datafusion::arrow::compute::cast(column, &DataType::Utf8)
+            .map_err(DataFusionError::from)?;
+        use datafusion::arrow::array::AsArray;
+        ids.extend(
+            column
+                .as_string::<i32>()
+                .iter()
+                .flatten()
+                .map(str::to_string),
+        );
+    }
+    Ok(Some(ids))
+}
+
 /// One row per query: name, severity, title, findings (empty when it was not
 /// run) and a note saying why not.
 fn summary(outcomes: &[Outcome]) -> Result<StatementResult> {

@@ -419,11 +419,21 @@ pub async fn hunt(engine: &Engine, settings: &Settings, args: &HuntArgs) -> Resu
         })?,
     };
     let window = args.window.window()?;
+    if args.no_builtins && args.sigma.is_empty() {
+        return Err(Error::Usage(
+            "hunt --no-builtins needs Sigma rules: add --sigma PATH".into(),
+        ));
+    }
+    let catalogue = match args.no_builtins {
+        true => None,
+        false => Some(Catalogue::load(settings.queries.as_deref())?),
+    };
     let findings = crate::hunt::hunt(
         engine,
         &settings.sink(),
         &crate::hunt::Hunt {
             rules: &args.sigma,
+            builtins: catalogue.as_ref(),
             min_level,
             window,
             strict: settings.read.strict,

@@ -268,8 +268,12 @@ impl WindowArgs {
 pub struct HuntArgs {
     /// A Sigma rule file, or a folder searched recursively for .yml and
     /// .yaml files (a checkout of SigmaHQ's rules, say). Repeatable.
-    #[arg(long = "sigma", value_name = "PATH", required = true)]
+    #[arg(long = "sigma", value_name = "PATH")]
     pub sigma: Vec<PathBuf>,
+    /// Leave out the built-in detections (the saved queries that name
+    /// events): Sigma rules only.
+    #[arg(long)]
+    pub no_builtins: bool,
     /// Only rules of this level or above: informational, low, medium, high, critical.
     #[arg(long, value_name = "LEVEL")]
     pub min_level: Option<String>,
@@ -382,7 +386,7 @@ fn flags_used(command: &Command) -> Vec<&'static str> {
         Command::Sample { .. } => return Vec::new(),
         Command::Demo { .. } => return output.to_vec(),
         Command::Run(_) => [&output[..], &query[..], &["queries"]].concat(),
-        Command::Hunt(_) => [&output[..], &query[..]].concat(),
+        Command::Hunt(_) => [&output[..], &query[..], &["queries"]].concat(),
         Command::Lookup(_) => [&output[..], &query[..]].concat(),
         Command::Convert(_) => vec!["cache", "progress", "max_file_mib"],
         Command::Compact(_) | Command::AthenaDdl(_) => Vec::new(),

@@ -99,6 +99,7 @@ async fn hunt(engine: &Engine, sink: &Sink, words: &[&str]) {
         let rules: Vec<std::path::PathBuf> = paths.iter().map(std::path::PathBuf::from).collect();
         let h = crate::hunt::Hunt {
             rules: &rules,
+            builtins: None,
             min_level,
             window,
             strict: false,

@@ -93,15 +93,36 @@ fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// The one query of a hunt: every event in `window` that some rule
-/// matches, once per rule it matches, with the timeline's columns, sorted
-/// by time.
-pub fn hunt_sql(rules: &[(Rule, String)], window: &Window) -> String {
+/// The columns of a finding that come from its event (then `rule_id`,
+/// `rule_title`, `level`, `tags`, `event_id`), over `cloudtrail`.
+pub const EVENT_COLUMNS: &str = "eventtime, recipientaccountid AS account, awsregion AS region, \
+    coalesce(useridentity.arn, useridentity.principalid, useridentity.invokedby) AS actor, \
+    sourceipaddress AS source_ip, eventsource AS event_source, eventname AS event_name, \
+    get_field(array_element(resources, 1), 'arn') AS target, errorcode AS error_code";
+
+/// `eventtime >= '...' AND eventtime < '...' AND ` for the window's ends,
+/// when it has them (its defaults are all time).
+pub fn window_sql(window: &Window) -> String {
     let time = |ms: i64| {
         chrono::DateTime::from_timestamp_millis(ms)
             .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
             .unwrap_or_default()
     };
+    let all_time = Window::default();
+    let mut limits = String::new();
+    if window.since_ms != all_time.since_ms {
+        limits += &format!("eventtime >= {} AND ", lit(&time(window.since_ms)));
+    }
+    if window.until_ms != all_time.until_ms {
+        limits += &format!("eventtime < {} AND ", lit(&time(window.until_ms)));
+    }
+    limits
+}
+
+/// The one query of a hunt: every event in `window` that some rule
+/// matches, once per rule it matches, with the timeline's columns, sorted
+/// by time.
+pub fn hunt_sql(rules: &[(Rule, String)], window: &Window) -> String {
     let values: Vec<String> = rules
         .iter()
         .map(|(r, _)| {
@@ -122,24 +143,11 @@ pub fn hunt_sql(rules: &[(Rule, String)], window: &Window) -> String {
         .iter()
         .map(|(_, sql)| format!("coalesce({sql}, false)"))
         .collect();
-    // The window's ends, when it has them (its defaults are all time).
-    let all_time = Window::default();
-    let mut limits = Vec::new();
-    if window.since_ms != all_time.since_ms {
-        limits.push(format!("eventtime >= {} AND ", lit(&time(window.since_ms))));
-    }
-    if window.until_ms != all_time.until_ms {
-        limits.push(format!("eventtime < {} AND ", lit(&time(window.until_ms))));
-    }
     format!(
         "WITH rules (rule_id, rule_title, level, tags) AS (VALUES {values}), \
-         hits AS (SELECT eventtime, recipientaccountid AS account, awsregion AS region, \
-           coalesce(useridentity.arn, useridentity.principalid, useridentity.invokedby) AS actor, \
-           sourceipaddress AS source_ip, eventsource AS event_source, eventname AS event_name, \
-           get_field(array_element(resources, 1), 'arn') AS target, errorcode AS error_code, \
-           eventid AS event_id, unnest(make_array({cases})) AS rule_id \
-           FROM cloudtrail \
-           WHERE {limits}({any})) \
+         hits AS (SELECT {EVENT_COLUMNS}, eventid AS event_id, \
+           unnest(make_array({cases})) AS rule_id \
+           FROM cloudtrail WHERE {limits}({any})) \
          SELECT h.eventtime, h.account, h.region, h.actor, h.source_ip, h.event_source, \
            h.event_name, h.target, h.error_code, h.rule_id, r.rule_title, r.level, r.tags, h.event_id \
          FROM hits h JOIN rules r ON h.rule_id = r.rule_id \
@@ -147,6 +155,6 @@ pub fn hunt_sql(rules: &[(Rule, String)], window: &Window) -> String {
         values = values.join(", "),
         cases = cases.join(", "),
         any = any.join(" OR "),
-        limits = limits.concat(),
+        limits = window_sql(window),
     )
 }

@@ -12,6 +12,7 @@ fn hunt(extra: &[&str]) -> std::process::Output {
         "--format".into(),
         "csv".into(),
         "hunt".into(),
+        "--no-builtins".into(),
         "--sigma".into(),
         rules.display().to_string(),
     ];
@@ -133,7 +134,8 @@ fn min_level_strict_and_fail_on_findings() {
     assert!(text(&out.stderr).contains("/no/such/rules: no such file or folder"));
 }
 
-/// The same findings from the archive converted to Parquet.
+/// The same findings, Sigma's and the built-in detections', from the
+/// archive converted to Parquet.
 #[test]
 fn a_converted_dataset_gives_the_same_findings() {
     let dest = tempfile::tempdir().unwrap();
@@ -164,8 +166,9 @@ fn a_converted_dataset_gives_the_same_findings() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         text(&out.stdout)
     };
+    // The Sigma rules' 8 findings and the built-in detections' 5.
     let raw = on(fixture_archive().to_str().unwrap());
-    assert_eq!(pairs(&raw).len(), 8);
+    assert_eq!(pairs(&raw).len(), 8 + 5);
     assert_eq!(on(d.to_str().unwrap()), raw);
 }
 
@@ -182,6 +185,7 @@ fn a_summary_on_a_terminal_and_files_in_out_dir() {
         "--progress",
         "never",
         "hunt",
+        "--no-builtins",
         "--sigma",
         rules.to_str().unwrap(),
     ]));
@@ -239,4 +243,88 @@ fn a_summary_on_a_terminal_and_files_in_out_dir() {
         ),
         "{summary}"
     );
+}
+
+/// Without --no-builtins the saved queries that name events are
+/// detections too, under their ids, levels and ATT&CK tags, on the same
+/// timeline as the Sigma rules' findings.
+#[test]
+fn built_in_detections_join_the_timeline() {
+    let source = fixture_archive().display().to_string();
+    let out = run(&["--source", &source, "--format", "csv", "hunt"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let found: Vec<(String, String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[13][r[13].len() - 1..].to_string(),
+                r[9].to_string(),
+                r[11].to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("3", "trailsql.cis.console-signin-without-mfa", "medium"),
+        ("3", "trailsql.cis.root-account-usage", "high"),
+        ("2", "trailsql.cis.unauthorized-api-calls", "medium"),
+        ("4", "trailsql.cis.cloudtrail-config-changes", "high"),
+        ("4", "trailsql.forensics.trail-tampering", "high"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(e, r, l)| (e.to_string(), r.to_string(), l.to_string()))
+        .collect();
+    assert_eq!(found, want, "{csv}");
+    assert!(
+        csv.contains("\"attack.defense-evasion, attack.t1562.008\""),
+        "{csv}"
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("22 built-in detections run; 5 that count or group"),
+        "{err}"
+    );
+    // With the Sigma rules: both, on one timeline in time order.
+    let rules = repo().join("tests/data/sigma");
+    let out = run(
+        &[
+            "--source",
+            &source,
+            "--format",
+            "csv",
+            "hunt",
+            "--sigma",
+            rules.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let both = text(&out.stdout);
+    assert_eq!(both.lines().count(), 1 + 8 + 5, "{both}");
+    let times: Vec<&str> = both.lines().skip(1).map(|l| &l[..20]).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted);
+    assert!(text(&out.stderr).contains("13 findings"));
+    // --min-level applies to both.
+    let out = run(
+        &[
+            "--source",
+            &source,
+            "--format",
+            "csv",
+            "hunt",
+            "--min-level",
+            "high",
+        ],
+        "",
+    );
+    assert_eq!(text(&out.stdout).lines().count(), 1 + 3);
+    // Nothing to hunt with.
+    let out = run(&["--source", &source, "hunt", "--no-builtins"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("needs Sigma rules"));
 }
