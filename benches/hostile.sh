@@ -12,20 +12,8 @@
 #   BIN=path/to/trailsql benches/hostile.sh (that build as it is)
 #
 # Work folder: $BENCH_DIR (default /var/tmp/trailsql-bench), kept between runs.
-set -euo pipefail
-export LC_NUMERIC=C
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/trailsql-target}"
 WORK="${BENCH_DIR:-/var/tmp/trailsql-bench}/hostile"
-mkdir -p "$WORK"
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --bins -q
-  BIN="$CARGO_TARGET_DIR/release/trailsql"
-fi
-
-echo "== machine"
-echo "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "binary: $BIN"
+source "$(dirname "$0")/binary.sh"
 
 # Each case: an archive folder with the hostile file and an ordinary one,
 # written once (streamed through zlib: nothing big is held here either).

@@ -9,19 +9,8 @@
 #   BIN=path/to/trailsql benches/memory.sh   (that build as it is)
 #
 # Work folder: $BENCH_DIR (default /var/tmp/trailsql-bench), kept between runs.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/trailsql-target}"
 WORK="${BENCH_DIR:-/var/tmp/trailsql-bench}"
-mkdir -p "$WORK"
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --bins -q
-  BIN="$CARGO_TARGET_DIR/release/trailsql"
-fi
-
-echo "== machine"
-echo "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "binary: $BIN"
+source "$(dirname "$0")/binary.sh"
 
 # 30 days x 2 accounts x 3 regions x EPD events (and the planted incidents).
 for epd in 280 2800; do
