@@ -138,8 +138,8 @@ pub const SPECS: &[Spec] = &[
     },
     Spec {
         names: &["\\hunt"],
-        arg: "PATH ... [min-level=L since=T until=T]",
-        help: "run the Sigma rules under PATH; the findings become the table detections",
+        arg: "[PATH ...] [min-level=L since=T until=T builtins=no]",
+        help: "run the built-in detections and the Sigma rules under PATH (table detections)",
         parse: |w| Ok(Command::Hunt(w.iter().map(|s| s.to_string()).collect())),
     },
 ];

@@ -70,17 +70,23 @@ async fn run_saved(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &
     }
 }
 
-/// `\hunt PATH ... [min-level=L since=T until=T]`: Sigma rules, as `hunt`
-/// runs them; the findings stay as the table `detections`.
-async fn hunt(engine: &Engine, sink: &Sink, words: &[&str]) {
+/// `\hunt [PATH ...] [min-level=L since=T until=T builtins=no]`: the
+/// built-in detections and Sigma rules, as `hunt` runs them; the findings
+/// stay as the table `detections`.
+async fn hunt(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &[&str]) {
     let result = async {
         let (pairs, paths): (Vec<&str>, Vec<&str>) = words.iter().partition(|w| w.contains('='));
-        if paths.is_empty() {
+        let mut given = parse_pairs(pairs.iter().copied())?;
+        let builtins = match given.remove("builtins").as_deref() {
+            None | Some("yes") => Some(catalogue),
+            Some("no") => None,
+            Some(other) => return Err(Error::Usage(format!("builtins={other}: yes or no"))),
+        };
+        if paths.is_empty() && builtins.is_none() {
             return Err(Error::Usage(
-                "\\hunt needs a PATH: a Sigma rule file or a folder of them".into(),
+                "\\hunt builtins=no needs a PATH: a Sigma rule file or a folder of them".into(),
             ));
         }
-        let mut given = parse_pairs(pairs.iter().copied())?;
         let window = Window::parse(
             given.remove("since").as_deref(),
             given.remove("until").as_deref(),
@@ -93,13 +99,13 @@ async fn hunt(engine: &Engine, sink: &Sink, words: &[&str]) {
         };
         if let Some(key) = given.keys().next() {
             return Err(Error::Usage(format!(
-                "\\hunt takes min-level, since and until, not {key}"
+                "\\hunt takes min-level, since, until and builtins, not {key}"
             )));
         }
         let rules: Vec<std::path::PathBuf> = paths.iter().map(std::path::PathBuf::from).collect();
         let h = crate::hunt::Hunt {
             rules: &rules,
-            builtins: None,
+            builtins,
             min_level,
             window,
             strict: false,
@@ -203,7 +209,7 @@ async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: 
         }
         Command::Hunt(words) => {
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            hunt(engine, sink, &words).await
+            hunt(engine, sink, catalogue, &words).await
         }
     }
     true
