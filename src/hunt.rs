@@ -59,13 +59,7 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
         1 => parts.pop().expect("one"),
         _ => {
             for (i, part) in parts.iter().enumerate() {
-                let table = datafusion::datasource::MemTable::try_new(
-                    part.schema.clone(),
-                    vec![part.batches.clone()],
-                )?;
-                let name = format!("trailsql_found_{i}");
-                engine.ctx.deregister_table(name.as_str())?;
-                engine.ctx.register_table(name.as_str(), Arc::new(table))?;
+                register(engine, &format!("trailsql_found_{i}"), part)?;
             }
             let union: Vec<String> = (0..parts.len())
                 .map(|i| format!("SELECT * FROM trailsql_found_{i}"))
@@ -81,12 +75,7 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
         }
     };
     let findings = timeline.rows();
-    let table = datafusion::datasource::MemTable::try_new(
-        timeline.schema.clone(),
-        vec![timeline.batches.clone()],
-    )?;
-    engine.ctx.deregister_table("detections")?;
-    engine.ctx.register_table("detections", Arc::new(table))?;
+    register(engine, "detections", &timeline)?;
     if findings > 0 && sink.format == Format::Table && sink.shows_on_terminal() {
         unless_closed(summary(engine, sink).await)?;
         unless_closed(say("== timeline\n"))?;
@@ -231,11 +220,11 @@ async fn builtin_findings(
         ],
     )
     .map_err(datafusion::error::DataFusionError::from)?;
-    let table = datafusion::datasource::MemTable::try_new(schema, vec![vec![batch]])?;
-    engine.ctx.deregister_table("trailsql_builtin_found")?;
-    engine
-        .ctx
-        .register_table("trailsql_builtin_found", Arc::new(table))?;
+    let found = StatementResult {
+        schema,
+        batches: vec![batch],
+    };
+    register(engine, "trailsql_builtin_found", &found)?;
     let sql = format!(
         "SELECT {}, f.rule_id, f.rule_title, f.level, f.tags, eventid AS event_id \
          FROM cloudtrail JOIN trailsql_builtin_found f ON eventid = f.event_id \
@@ -244,6 +233,18 @@ async fn builtin_findings(
         crate::sigma::window_sql(&h.window)
     );
     Ok(Some(engine.run(&sql).await?.pop().expect("one statement")))
+}
+
+/// Leave `result` in the session as the table `name` (in place of one
+/// left by an earlier hunt).
+fn register(engine: &Engine, name: &str, result: &StatementResult) -> Result<()> {
+    let table = datafusion::datasource::MemTable::try_new(
+        result.schema.clone(),
+        vec![result.batches.clone()],
+    )?;
+    engine.ctx.deregister_table(name)?;
+    engine.ctx.register_table(name, Arc::new(table))?;
+    Ok(())
 }
 
 /// How a level sorts, highest first, in SQL.

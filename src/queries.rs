@@ -40,7 +40,7 @@ use crate::console::{plural, say, unless_closed, Sink};
 use crate::error::{Error, Result};
 use crate::output::Cells;
 use crate::record::schema::UTC;
-use crate::session::{Engine, StatementResult};
+use crate::session::{Engine, Running, StatementResult};
 use crate::window::Window;
 
 mod built_in {
@@ -231,6 +231,41 @@ impl SavedQuery {
             id: id.unwrap_or_else(|| format!("trailsql.{}", name.replace('/', "."))),
             tags,
         })
+    }
+
+    /// Refuse this query unless it only reads (it is someone else's SQL),
+    /// naming it and its file; nothing is run.
+    pub async fn check_read_only(&self, engine: &Engine) -> Result<()> {
+        engine.check_read_only(&self.sql).await.map_err(|e| {
+            Error::Usage(format!(
+                "saved query {} ({}) may only read, and is not run: {e}",
+                self.name, self.origin
+            ))
+        })
+    }
+
+    /// Start the query (exactly one statement) with `values` for its
+    /// placeholders; an error names the query.
+    pub async fn start(&self, engine: &Engine, values: &ParamValues) -> Result<Running> {
+        let mut statements = Engine::parse(&self.sql).map_err(|e| self.failed(e))?;
+        let stmt = match (statements.pop(), statements.is_empty()) {
+            (Some(s), true) => s,
+            _ => {
+                return Err(Error::Usage(format!(
+                    "saved query {} must be exactly one statement",
+                    self.name
+                )))
+            }
+        };
+        engine
+            .start(stmt, Some(values))
+            .await
+            .map_err(|e| self.failed(e))
+    }
+
+    /// `e`, said of this query.
+    pub fn failed(&self, e: Error) -> Error {
+        Error::Usage(format!("saved query {}: {e}", self.name))
     }
 
     /// The parameters that have no default and are not in `given`.
@@ -442,12 +477,7 @@ pub async fn run_queries<'q>(
     // Query packs are others' SQL: each may only read, checked for all of
     // them before any runs.
     for q in picked {
-        engine.check_read_only(&q.sql).await.map_err(|e| {
-            Error::Usage(format!(
-                "saved query {} ({}) may only read, and is not run: {e}",
-                q.name, q.origin
-            ))
-        })?;
+        q.check_read_only(engine).await?;
     }
     let mut outcomes = Vec::new();
     // The CSV files are for spreadsheets and scripts, never a terminal.
@@ -479,20 +509,9 @@ pub async fn run_queries<'q>(
         }
         let values = q.values(given, window)?;
         let started = Instant::now();
-        let failed = |e: Error| Error::Usage(format!("saved query {}: {e}", q.name));
-        let mut statements = Engine::parse(&q.sql).map_err(failed)?;
-        let stmt = match (statements.pop(), statements.is_empty()) {
-            (Some(s), true) => s,
-            _ => {
-                return Err(Error::Usage(format!(
-                    "saved query {} must be exactly one statement",
-                    q.name
-                )))
-            }
-        };
-        let running = engine.start(stmt, Some(&values)).await.map_err(failed)?;
+        let running = q.start(engine, &values).await?;
         let report = running.report.clone();
-        let result = running.collect().await.map_err(failed)?;
+        let result = running.collect().await.map_err(|e| q.failed(e))?;
         let elapsed = started.elapsed();
         let findings = result.rows();
         let noun = plural(findings, "finding", "findings");
@@ -547,23 +566,12 @@ pub async fn event_ids(
     if !q.missing(&given).is_empty() {
         return Ok(None);
     }
-    engine.check_read_only(&q.sql).await.map_err(|e| {
-        Error::Usage(format!(
-            "saved query {} ({}) may only read, and is not run: {e}",
-            q.name, q.origin
-        ))
-    })?;
-    let failed = |e: Error| Error::Usage(format!("saved query {}: {e}", q.name));
-    let values = q.values(&given, window)?;
-    let stmt = Engine::parse(&q.sql)
-        .map_err(failed)?
-        .pop()
-        .ok_or_else(|| Error::Usage(format!("saved query {} is empty", q.name)))?;
-    let running = engine.start(stmt, Some(&values)).await.map_err(failed)?;
+    q.check_read_only(engine).await?;
+    let running = q.start(engine, &q.values(&given, window)?).await?;
     if running.schema.index_of("event_id").is_err() {
         return Ok(None);
     }
-    let result = running.collect().await.map_err(failed)?;
+    let result = running.collect().await.map_err(|e| q.failed(e))?;
     let mut ids = Vec::new();
     for b in &result.batches {
         let column = b.column(result.schema.index_of("event_id").expect("checked"));
