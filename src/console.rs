@@ -148,7 +148,7 @@ impl Sink {
 
     /// What the statement read, on stderr: always with `--stats`, else
     /// when something was skipped.
-    fn counts(&self, report: Option<&Report>) {
+    pub fn counts(&self, report: Option<&Report>) {
         if let Some(report) = report {
             let summary = report.summary();
             if self.stats || summary.has_problems() {

@@ -17,10 +17,11 @@ use std::time::Instant;
 use crate::console::{say, unless_closed, write_csv, Sink};
 use crate::error::{Error, Result};
 use crate::output::{count, Cells, Format};
-use crate::queries::Catalogue;
+use crate::queries::{Catalogue, SavedQuery};
 use crate::session::{Engine, StatementResult};
 use crate::sigma::Level;
 use crate::window::Window;
+use datafusion::sql::parser::Statement;
 
 /// What to hunt with.
 pub struct Hunt<'a> {
@@ -38,41 +39,9 @@ pub struct Hunt<'a> {
 /// Run the hunt; how many findings there were.
 pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     let started = Instant::now();
-    let mut parts = Vec::new();
-    let mut report = None;
-    if !h.rules.is_empty() {
-        if let Some((found, read)) = sigma_findings(engine, h).await? {
-            parts.push(found);
-            report = Some(read);
-        }
-    }
-    if let Some(catalogue) = h.builtins {
-        if let Some(found) = builtin_findings(engine, catalogue, h).await? {
-            parts.push(found);
-        }
-    }
-    let timeline = match parts.len() {
-        0 => {
-            eprintln!("trailsql: 0 findings");
-            return Ok(0);
-        }
-        1 => parts.pop().expect("one"),
-        _ => {
-            for (i, part) in parts.iter().enumerate() {
-                register(engine, &format!("trailsql_found_{i}"), part)?;
-            }
-            let union: Vec<String> = (0..parts.len())
-                .map(|i| format!("SELECT * FROM trailsql_found_{i}"))
-                .collect();
-            engine
-                .run(&format!(
-                    "{} ORDER BY eventtime, rule_id, event_id",
-                    union.join(" UNION ALL ")
-                ))
-                .await?
-                .pop()
-                .expect("one statement")
-        }
+    let Some((timeline, report)) = findings(engine, h).await? else {
+        eprintln!("trailsql: 0 findings");
+        return Ok(0);
     };
     let findings = timeline.rows();
     register(engine, "detections", &timeline)?;
@@ -80,7 +49,7 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
         unless_closed(summary(engine, sink).await)?;
         unless_closed(say("== timeline\n"))?;
     }
-    sink.emit(&timeline, report.as_deref(), started.elapsed())
+    sink.emit(&timeline, Some(&report), started.elapsed())
         .await?;
     if let Some(dir) = h.out_dir {
         write_out_dir(engine, sink, dir, &timeline).await?;
@@ -89,11 +58,9 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     Ok(findings)
 }
 
-/// The Sigma rules' findings (one query, one pass), and what it read.
-async fn sigma_findings(
-    engine: &Engine,
-    h: &Hunt<'_>,
-) -> Result<Option<(StatementResult, Arc<crate::read::Report>)>> {
+/// The Sigma rules that can run at `--min-level`, their query (all of them
+/// in one statement), after saying what was read, refused and skipped.
+fn sigma_statement(h: &Hunt<'_>) -> Result<Option<Statement>> {
     let mut loaded = crate::sigma::load(h.rules)?;
     for (file, why) in &loaded.refused {
         eprintln!(
@@ -127,112 +94,137 @@ async fn sigma_findings(
         return Ok(None);
     }
     let sql = crate::sigma::hunt_sql(&loaded.rules, &h.window);
-    let stmt = Engine::parse(&sql)?
-        .pop()
-        .ok_or_else(|| Error::Internal("the hunt query parsed to nothing".into()))?;
-    let running = engine.start(stmt, None).await?;
-    let report = running.report.clone();
-    Ok(Some((running.collect().await?, report)))
+    Ok(Engine::parse(&sql)?.pop())
 }
 
-/// One event a built-in detection found.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct Found {
-    event_id: String,
-    rule_id: String,
-    title: String,
-    level: Level,
-    tags: String,
+/// A saved query's severity as a Sigma level.
+fn level_of(q: &SavedQuery) -> Level {
+    match q.severity.as_str() {
+        "info" => Level::Informational,
+        other => Level::parse(other).unwrap_or(Level::Medium),
+    }
 }
 
-/// The saved queries' findings: each query that returns `event_id` is run
-/// (a scan each, for now), and its events become timeline rows under the
-/// query's id, title, severity (as a Sigma level) and tags.
-async fn builtin_findings(
+/// Every finding, Sigma's and the built-in detections', from one pass over
+/// the archive, as the timeline; None when nothing was run.
+async fn findings(
     engine: &Engine,
-    catalogue: &Catalogue,
     h: &Hunt<'_>,
-) -> Result<Option<StatementResult>> {
-    let mut found = std::collections::BTreeSet::new();
-    let (mut ran, mut counting, mut below) = (0, 0, 0);
-    for q in catalogue.all(None) {
-        let level = match q.severity.as_str() {
-            "info" => Level::Informational,
-            other => Level::parse(other).unwrap_or(Level::Medium),
-        };
-        if level < h.min_level {
+) -> Result<Option<(StatementResult, Arc<crate::read::Report>)>> {
+    let mut statements = Vec::new();
+    let sigma = match h.rules.is_empty() {
+        true => None,
+        false => sigma_statement(h)?,
+    };
+    let has_sigma = sigma.is_some();
+    statements.extend(sigma.map(|s| (s, None)));
+    let none = std::collections::BTreeMap::new();
+    let (mut builtins, mut needs, mut below, mut counting) = (Vec::new(), 0, 0, 0);
+    for q in h.builtins.map(|c| c.all(None)).unwrap_or_default() {
+        if level_of(q) < h.min_level {
             below += 1;
-            continue;
-        }
-        match crate::queries::event_ids(engine, q, &h.window).await? {
-            None => counting += 1,
-            Some(ids) => {
-                ran += 1;
-                for event_id in ids {
-                    found.insert(Found {
-                        event_id,
-                        rule_id: q.id.clone(),
-                        title: q.title.clone(),
-                        level,
-                        tags: q.tags.join(", "),
-                    });
-                }
+        } else if !q.missing(&none).is_empty() {
+            needs += 1;
+        } else {
+            q.check_read_only(engine).await?;
+            let values = q.values(&none, &h.window)?;
+            let columns = engine.columns(q.statement()?, &values).await?;
+            if columns.index_of("event_id").is_err() {
+                // It counts or groups: no events to put on a timeline.
+                counting += 1;
+                continue;
             }
+            statements.push((q.statement()?, Some(values)));
+            builtins.push(q);
         }
     }
-    eprintln!(
-        "trailsql: {} run; {counting} that count or group, or need a parameter, left to `run`{}",
-        count(ran, "built-in detection", "built-in detections"),
-        if below > 0 {
-            format!(", {below} below --min-level")
-        } else {
-            String::new()
-        }
-    );
-    if found.is_empty() {
+    if statements.is_empty() {
         return Ok(None);
     }
-    use datafusion::arrow::array::StringArray;
-    let column = |f: &dyn Fn(&Found) -> String| {
-        Arc::new(StringArray::from_iter_values(found.iter().map(f)))
-            as datafusion::arrow::array::ArrayRef
-    };
-    let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(
-        ["event_id", "rule_id", "rule_title", "level", "tags"]
-            .iter()
-            .map(|n| {
-                datafusion::arrow::datatypes::Field::new(
-                    *n,
-                    datafusion::arrow::datatypes::DataType::Utf8,
-                    false,
-                )
-            })
-            .collect::<Vec<_>>(),
-    ));
-    let batch = datafusion::arrow::array::RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            column(&|f| f.event_id.clone()),
-            column(&|f| f.rule_id.clone()),
-            column(&|f| f.title.clone()),
-            column(&|f| f.level.as_str().to_string()),
-            column(&|f| f.tags.clone()),
-        ],
-    )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    let found = StatementResult {
-        schema,
-        batches: vec![batch],
-    };
-    register(engine, "trailsql_builtin_found", &found)?;
+    let together = crate::pass::run_together(engine, statements).await?;
+    let mut results = together.results.into_iter();
+    let mut parts = Vec::new();
+    if has_sigma {
+        let found = results.next().expect("the Sigma result")?;
+        let table = "trailsql_found_sigma";
+        register(engine, table, &found)?;
+        parts.push(timeline_sql(table, &found, None));
+    }
+    for (i, q) in builtins.iter().enumerate() {
+        let found = results
+            .next()
+            .expect("a result for each query")
+            .map_err(|e| q.failed(e))?;
+        let table = format!("trailsql_found_{i}");
+        register(engine, &table, &found)?;
+        parts.push(timeline_sql(&table, &found, Some(q)));
+    }
+    if h.builtins.is_some() {
+        eprintln!(
+            "trailsql: {} run; {} that count or group, {} that need a parameter, left to `run`{}",
+            count(builtins.len(), "built-in detection", "built-in detections"),
+            counting,
+            needs,
+            if below > 0 {
+                format!(", {below} below --min-level")
+            } else {
+                String::new()
+            }
+        );
+    }
+    if parts.is_empty() {
+        return Ok(None);
+    }
     let sql = format!(
-        "SELECT {}, f.rule_id, f.rule_title, f.level, f.tags, eventid AS event_id \
-         FROM cloudtrail JOIN trailsql_builtin_found f ON eventid = f.event_id \
-         WHERE {}true ORDER BY eventtime, f.rule_id, eventid",
-        crate::sigma::EVENT_COLUMNS,
-        crate::sigma::window_sql(&h.window)
+        "SELECT DISTINCT * FROM ({}) ORDER BY eventtime, rule_id, event_id",
+        parts.join(" UNION ALL ")
     );
-    Ok(Some(engine.run(&sql).await?.pop().expect("one statement")))
+    let timeline = engine.run(&sql).await?.pop().expect("one statement");
+    Ok(Some((timeline, together.report)))
+}
+
+/// The timeline's columns over a detection's rows (in `table`): each
+/// event column it has, NULL for one it lacks, and the detection's id,
+/// title, level and tags (a Sigma result has them as columns; a saved
+/// query's are `q`'s).
+fn timeline_sql(table: &str, found: &StatementResult, q: Option<&SavedQuery>) -> String {
+    let has = |name: &str| found.schema.index_of(name).is_ok();
+    let time = "'Timestamp(Millisecond, Some(\"UTC\"))'";
+    let mut columns = vec![match has("eventtime") {
+        true => format!("arrow_cast(eventtime, {time}) AS eventtime"),
+        false => format!("arrow_cast(NULL, {time}) AS eventtime"),
+    }];
+    let text = [
+        "account",
+        "region",
+        "actor",
+        "source_ip",
+        "event_source",
+        "event_name",
+        "target",
+        "error_code",
+    ];
+    for name in text {
+        columns.push(match has(name) {
+            true => format!("CAST(\"{name}\" AS VARCHAR) AS {name}"),
+            false => format!("CAST(NULL AS VARCHAR) AS {name}"),
+        });
+    }
+    match q {
+        None => columns.extend(["rule_id", "rule_title", "level", "tags"].map(String::from)),
+        Some(q) => {
+            let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
+            columns.push(format!("{} AS rule_id", lit(&q.id)));
+            columns.push(format!("{} AS rule_title", lit(&q.title)));
+            columns.push(format!("{} AS level", lit(level_of(q).as_str())));
+            columns.push(format!("{} AS tags", lit(&q.tags.join(", "))));
+        }
+    }
+    columns.push("CAST(event_id AS VARCHAR) AS event_id".into());
+    format!(
+        "SELECT {} FROM {table} WHERE event_id IS NOT NULL",
+        columns.join(", ")
+    )
 }
 
 /// Leave `result` in the session as the table `name` (in place of one

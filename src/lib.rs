@@ -27,6 +27,7 @@ pub mod functions;
 pub mod hunt;
 pub mod lookup;
 pub mod output;
+pub mod pass;
 pub mod progress;
 pub mod queries;
 pub mod read;

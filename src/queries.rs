@@ -40,8 +40,9 @@ use crate::console::{plural, say, unless_closed, Sink};
 use crate::error::{Error, Result};
 use crate::output::Cells;
 use crate::record::schema::UTC;
-use crate::session::{Engine, Running, StatementResult};
+use crate::session::{Engine, StatementResult};
 use crate::window::Window;
+use datafusion::sql::parser::Statement;
 
 mod built_in {
     include!(concat!(env!("OUT_DIR"), "/queries.rs"));
@@ -244,23 +245,16 @@ impl SavedQuery {
         })
     }
 
-    /// Start the query (exactly one statement) with `values` for its
-    /// placeholders; an error names the query.
-    pub async fn start(&self, engine: &Engine, values: &ParamValues) -> Result<Running> {
+    /// The query's one statement (a file of several is refused, naming it).
+    pub fn statement(&self) -> Result<Statement> {
         let mut statements = Engine::parse(&self.sql).map_err(|e| self.failed(e))?;
-        let stmt = match (statements.pop(), statements.is_empty()) {
-            (Some(s), true) => s,
-            _ => {
-                return Err(Error::Usage(format!(
-                    "saved query {} must be exactly one statement",
-                    self.name
-                )))
-            }
-        };
-        engine
-            .start(stmt, Some(values))
-            .await
-            .map_err(|e| self.failed(e))
+        match (statements.pop(), statements.is_empty()) {
+            (Some(s), true) => Ok(s),
+            _ => Err(Error::Usage(format!(
+                "saved query {} must be exactly one statement",
+                self.name
+            ))),
+        }
     }
 
     /// `e`, said of this query.
@@ -479,6 +473,21 @@ pub async fn run_queries<'q>(
     for q in picked {
         q.check_read_only(engine).await?;
     }
+    // Every query that can run, in one pass over the archive.
+    let mut statements = Vec::new();
+    let mut runs = Vec::new();
+    for q in picked {
+        let missing = q.missing(given);
+        let skip = picked.len() > 1 && !missing.is_empty();
+        runs.push(!skip);
+        if !skip {
+            statements.push((q.statement()?, Some(q.values(given, window)?)));
+        }
+    }
+    let started = Instant::now();
+    let together = crate::pass::run_together(engine, statements).await?;
+    let elapsed = started.elapsed();
+    let mut results = together.results.into_iter();
     let mut outcomes = Vec::new();
     // The CSV files are for spreadsheets and scripts, never a terminal.
     let files_cells = Cells {
@@ -486,10 +495,10 @@ pub async fn run_queries<'q>(
         csv_safe: !sink.csv_raw,
     };
     let mut neutralised = 0;
-    for q in picked {
-        let missing = q.missing(given);
-        if picked.len() > 1 && !missing.is_empty() {
-            let needs: Vec<String> = missing
+    for (q, ran) in picked.iter().zip(runs) {
+        if !ran {
+            let needs: Vec<String> = q
+                .missing(given)
                 .iter()
                 .map(|m| format!("--param {m}=VALUE"))
                 .collect();
@@ -507,12 +516,10 @@ pub async fn run_queries<'q>(
             });
             continue;
         }
-        let values = q.values(given, window)?;
-        let started = Instant::now();
-        let running = q.start(engine, &values).await?;
-        let report = running.report.clone();
-        let result = running.collect().await.map_err(|e| q.failed(e))?;
-        let elapsed = started.elapsed();
+        let result = results
+            .next()
+            .expect("a result for each statement")
+            .map_err(|e| q.failed(e))?;
         let findings = result.rows();
         let noun = plural(findings, "finding", "findings");
         unless_closed(say(&format!(
@@ -522,7 +529,7 @@ pub async fn run_queries<'q>(
             q.title
         )))?;
         if findings > 0 {
-            unless_closed(sink.emit(&result, Some(&report), elapsed).await)?;
+            unless_closed(sink.emit(&result, None, elapsed).await)?;
         }
         if let Some(dir) = out_dir {
             let file = dir.join(format!("{}.csv", q.name));
@@ -533,6 +540,8 @@ pub async fn run_queries<'q>(
             findings: Ok(findings),
         });
     }
+    // What the one pass read, once for all the queries.
+    sink.counts(Some(&together.report));
     let summary = summary(&outcomes)?;
     if outcomes.len() > 1 {
         unless_closed(say("== summary\n"))?;
@@ -551,42 +560,6 @@ pub async fn run_queries<'q>(
         }
     }
     Ok(outcomes)
-}
-
-/// The events a saved query finds, as the ids in its `event_id` column,
-/// for `hunt`'s timeline: None when the query has no such column (it
-/// counts or groups) or needs a parameter without a default. The query is
-/// checked to only read, like every saved query before it runs.
-pub async fn event_ids(
-    engine: &Engine,
-    q: &SavedQuery,
-    window: &Window,
-) -> Result<Option<Vec<String>>> {
-    let given = BTreeMap::new();
-    if !q.missing(&given).is_empty() {
-        return Ok(None);
-    }
-    q.check_read_only(engine).await?;
-    let running = q.start(engine, &q.values(&given, window)?).await?;
-    if running.schema.index_of("event_id").is_err() {
-        return Ok(None);
-    }
-    let result = running.collect().await.map_err(|e| q.failed(e))?;
-    let mut ids = Vec::new();
-    for b in &result.batches {
-        let column = b.column(result.schema.index_of("event_id").expect("checked"));
-        let column = datafusion::arrow::compute::cast(column, &DataType::Utf8)
-            .map_err(DataFusionError::from)?;
-        use datafusion::arrow::array::AsArray;
-        ids.extend(
-            column
-                .as_string::<i32>()
-                .iter()
-                .flatten()
-                .map(str::to_string),
-        );
-    }
-    Ok(Some(ids))
 }
 
 /// One row per query: name, severity, title, findings (empty when it was not

@@ -41,17 +41,18 @@ pub const ATHENA_TABLE: &str = "cloudtrail_logs";
 /// standard columns saved queries return first, each defined once here.
 /// `actor` is who made the call: the ARN, else the user name, the service
 /// that acted, the principal id or the identity type.
-pub const STANDARD_COLUMNS: &str = "recipientaccountid AS account, \
-    awsregion AS region, \
-    coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, \
-             useridentity.principalid, useridentity.type) AS actor, \
+pub const STANDARD_COLUMNS: &str = concat!(
+    "recipientaccountid AS account, awsregion AS region, ",
+    crate::record::schema::actor_sql!(),
+    " AS actor, \
     sourceipaddress AS source_ip, \
     eventsource AS event_source, \
     eventname AS event_name, \
     errorcode AS error_code, \
     useragent AS user_agent, \
     useridentity.accesskeyid AS access_key_id, \
-    eventid AS event_id";
+    eventid AS event_id"
+);
 
 /// The whole result of one statement.
 pub struct StatementResult {
@@ -107,7 +108,7 @@ pub fn display_name(name: &str) -> Option<&str> {
     (well_formed && ident(last)).then_some(last)
 }
 
-fn display_schema(schema: &datafusion::arrow::datatypes::Schema) -> SchemaRef {
+pub(crate) fn display_schema(schema: &datafusion::arrow::datatypes::Schema) -> SchemaRef {
     let fields: Vec<_> = schema
         .fields()
         .iter()
@@ -380,6 +381,45 @@ impl Engine {
         Ok(())
     }
 
+    /// A session like this one (the same functions and tables) in which
+    /// `cloudtrail`, its Athena name and its `_events` view read `table`:
+    /// where a one-pass run (`pass`) plans its statements.
+    pub async fn with_default_table(
+        &self,
+        table: Arc<dyn TableProvider>,
+    ) -> Result<SessionContext> {
+        let config = self.ctx.state().config().clone();
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        crate::functions::register_all(&ctx);
+        let events = format!("{DEFAULT_TABLE}_events");
+        let ours = [DEFAULT_TABLE, ATHENA_TABLE, events.as_str()];
+        if let Some(schema) = self
+            .ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("public"))
+        {
+            for name in schema.table_names() {
+                if ours.contains(&name.as_str()) {
+                    continue;
+                }
+                if let Some(t) = schema.table(&name).await? {
+                    ctx.register_table(name.as_str(), t)?;
+                }
+            }
+        }
+        ctx.register_table(DEFAULT_TABLE, table.clone())?;
+        ctx.register_table(ATHENA_TABLE, table)?;
+        ctx.sql(&format!(
+            "CREATE VIEW \"{events}\" AS SELECT *, {STANDARD_COLUMNS} FROM \"{DEFAULT_TABLE}\""
+        ))
+        .await?;
+        Ok(ctx)
+    }
+
     /// `\\d TABLE`: every column and nested field with its type.
     pub async fn describe(&self, table: &str) -> Result<StatementResult> {
         let provider = self.ctx.table_provider(table).await?;
@@ -420,6 +460,13 @@ impl Engine {
             options.verify_plan(&plan)?;
         }
         Ok(())
+    }
+
+    /// The columns `stmt` would return with `params`; nothing is run.
+    pub async fn columns(&self, stmt: Statement, params: &ParamValues) -> Result<SchemaRef> {
+        let plan = self.ctx.state().statement_to_plan(stmt).await?;
+        let plan = plan.replace_params_with_values(params)?;
+        Ok(display_schema(plan.schema().as_arrow()))
     }
 
     /// Start one statement, with values for its `$name` placeholders. The

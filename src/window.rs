@@ -45,6 +45,26 @@ impl Window {
         }
         Ok(w)
     }
+
+    /// `eventtime >= '...' AND eventtime < '...' AND ` for the window's
+    /// ends, when it has them (its defaults are all time): the start of a
+    /// WHERE over `cloudtrail`.
+    pub fn sql_limits(&self) -> String {
+        let time = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .map(|t| t.format("'%Y-%m-%dT%H:%M:%S%.3fZ'").to_string())
+                .unwrap_or_default()
+        };
+        let all_time = Window::default();
+        let mut limits = String::new();
+        if self.since_ms != all_time.since_ms {
+            limits += &format!("eventtime >= {} AND ", time(self.since_ms));
+        }
+        if self.until_ms != all_time.until_ms {
+            limits += &format!("eventtime < {} AND ", time(self.until_ms));
+        }
+        limits
+    }
 }
 
 /// An absolute time, or an age (`7d`) before `now`, as ms since the epoch.

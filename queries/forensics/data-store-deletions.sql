@@ -22,7 +22,8 @@ WITH deletions AS (
     CASE WHEN errorcode IS NULL OR errorcode = 'Success' THEN 'deleted' ELSE 'denied or failed' END AS outcome,
     user_agent,
     access_key_id,
-    json_extract_scalar(requestparameters, '$.skipFinalSnapshot') AS skip_final_snapshot
+    json_extract_scalar(requestparameters, '$.skipFinalSnapshot') AS skip_final_snapshot,
+    event_id
   FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND ((eventsource = 'dynamodb.amazonaws.com' AND eventname = 'DeleteTable')
@@ -31,4 +32,4 @@ WITH deletions AS (
 )
 SELECT * FROM deletions
 WHERE target LIKE $resource
-ORDER BY eventtime, account, region, event_name, target
+ORDER BY eventtime, account, region, event_name, target, event_id

@@ -18,10 +18,11 @@ SELECT
   json_extract_scalar(responseelements, '$.ConsoleLogin') AS console_login,
   json_extract_scalar(additionaleventdata, '$.MFAUsed') AS mfa_used,
   user_agent,
-  access_key_id
+  access_key_id,
+  event_id
 FROM cloudtrail_events
 WHERE eventtime >= $since AND eventtime < $until
   AND useridentity.type = 'Root'
   AND useridentity.invokedby IS NULL
   AND (eventtype IS NULL OR eventtype <> 'AwsServiceEvent')
-ORDER BY eventtime, account, region, event_name
+ORDER BY eventtime, account, region, event_name, event_id

@@ -95,29 +95,13 @@ fn lit(s: &str) -> String {
 
 /// The columns of a finding that come from its event (then `rule_id`,
 /// `rule_title`, `level`, `tags`, `event_id`), over `cloudtrail`.
-pub const EVENT_COLUMNS: &str = "eventtime, recipientaccountid AS account, awsregion AS region, \
-    coalesce(useridentity.arn, useridentity.principalid, useridentity.invokedby) AS actor, \
+pub const EVENT_COLUMNS: &str = concat!(
+    "eventtime, recipientaccountid AS account, awsregion AS region, ",
+    crate::record::schema::actor_sql!(),
+    " AS actor, \
     sourceipaddress AS source_ip, eventsource AS event_source, eventname AS event_name, \
-    get_field(array_element(resources, 1), 'arn') AS target, errorcode AS error_code";
-
-/// `eventtime >= '...' AND eventtime < '...' AND ` for the window's ends,
-/// when it has them (its defaults are all time).
-pub fn window_sql(window: &Window) -> String {
-    let time = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-            .unwrap_or_default()
-    };
-    let all_time = Window::default();
-    let mut limits = String::new();
-    if window.since_ms != all_time.since_ms {
-        limits += &format!("eventtime >= {} AND ", lit(&time(window.since_ms)));
-    }
-    if window.until_ms != all_time.until_ms {
-        limits += &format!("eventtime < {} AND ", lit(&time(window.until_ms)));
-    }
-    limits
-}
+    get_field(array_element(resources, 1), 'arn') AS target, errorcode AS error_code"
+);
 
 /// The one query of a hunt: every event in `window` that some rule
 /// matches, once per rule it matches, with the timeline's columns, sorted
@@ -155,6 +139,6 @@ pub fn hunt_sql(rules: &[(Rule, String)], window: &Window) -> String {
         values = values.join(", "),
         cases = cases.join(", "),
         any = any.join(" OR "),
-        limits = window_sql(window),
+        limits = window.sql_limits(),
     )
 }

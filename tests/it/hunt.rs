@@ -166,9 +166,9 @@ fn a_converted_dataset_gives_the_same_findings() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         text(&out.stdout)
     };
-    // The Sigma rules' 8 findings and the built-in detections' 5.
+    // The Sigma rules' 8 findings and the built-in detections' 8.
     let raw = on(fixture_archive().to_str().unwrap());
-    assert_eq!(pairs(&raw).len(), 8 + 5);
+    assert_eq!(pairs(&raw).len(), 8 + 8);
     assert_eq!(on(d.to_str().unwrap()), raw);
 }
 
@@ -269,7 +269,11 @@ fn built_in_detections_join_the_timeline() {
     let want = [
         ("3", "trailsql.cis.console-signin-without-mfa", "medium"),
         ("3", "trailsql.cis.root-account-usage", "high"),
+        ("3", "trailsql.forensics.root-account-activity", "high"),
         ("2", "trailsql.cis.unauthorized-api-calls", "medium"),
+        // Denied deletions count too (the query says "denied or failed").
+        ("2", "trailsql.forensics.data-store-deletions", "high"),
+        ("1", "trailsql.forensics.data-store-deletions", "high"),
         ("4", "trailsql.cis.cloudtrail-config-changes", "high"),
         ("4", "trailsql.forensics.trail-tampering", "high"),
     ];
@@ -284,7 +288,7 @@ fn built_in_detections_join_the_timeline() {
     );
     let err = text(&out.stderr);
     assert!(
-        err.contains("22 built-in detections run; 5 that count or group"),
+        err.contains("24 built-in detections run; 2 that count or group, 1 that need a parameter"),
         "{err}"
     );
     // With the Sigma rules: both, on one timeline in time order.
@@ -303,12 +307,12 @@ fn built_in_detections_join_the_timeline() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let both = text(&out.stdout);
-    assert_eq!(both.lines().count(), 1 + 8 + 5, "{both}");
+    assert_eq!(both.lines().count(), 1 + 8 + 8, "{both}");
     let times: Vec<&str> = both.lines().skip(1).map(|l| &l[..20]).collect();
     let mut sorted = times.clone();
     sorted.sort();
     assert_eq!(times, sorted);
-    assert!(text(&out.stderr).contains("13 findings"));
+    assert!(text(&out.stderr).contains("16 findings"));
     // --min-level applies to both.
     let out = run(
         &[
@@ -322,7 +326,7 @@ fn built_in_detections_join_the_timeline() {
         ],
         "",
     );
-    assert_eq!(text(&out.stdout).lines().count(), 1 + 3);
+    assert_eq!(text(&out.stdout).lines().count(), 1 + 6);
     // Nothing to hunt with.
     let out = run(&["--source", &source, "hunt", "--no-builtins"], "");
     assert_eq!(out.status.code(), Some(2));

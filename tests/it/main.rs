@@ -9,6 +9,7 @@ mod fuzz;
 mod history;
 mod hostile;
 mod hunt;
+mod onepass;
 mod results;
 mod s3;
 mod s3server;

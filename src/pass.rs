@@ -1,0 +1,446 @@
+//! One pass over the archive for many statements (`hunt`, `run`): every
+//! statement is planned in a session where `cloudtrail` (its Athena name
+//! and its `_events` view) is a *tap*, then the archive is scanned once and
+//! each batch it gives goes to every tap. Each statement runs as it would
+//! alone (filters, aggregations, windows and joins are its own plan); only
+//! the scan under it is shared, so each log file is fetched, inflated and
+//! decoded once however many statements there are.
+//!
+//! Memory: a statement that reads `cloudtrail` once gets a bounded queue
+//! (the scan waits for the slowest such statement), so the pass holds what
+//! its statements hold, as each would alone. A statement that reads it
+//! more than once (a self-join, a CTE used twice) may drain one read before
+//! the other, so its queues are unbounded; its filters are applied before
+//! a batch is queued, so what waits is the rows it wants.
+//!
+//! Of trailsql it imports `session`, `table` (reading filters as limits),
+//! `archive` (the limits), `read` (the report) and
+//! `error`.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{AsArray, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, ParamValues};
+use datafusion::datasource::TableType;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr};
+use datafusion::sql::parser::Statement;
+use futures::StreamExt;
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::archive::Prune;
+use crate::error::{Error, Result};
+use crate::read::Report;
+use crate::session::{Engine, StatementResult, DEFAULT_TABLE};
+
+/// Batches a statement that reads the archive once may have waiting.
+const QUEUE: usize = 4;
+
+/// What a pass gave: each statement's result, in the order given, and
+/// what the one scan read.
+pub struct Together {
+    pub results: Vec<Result<StatementResult>>,
+    pub report: Arc<Report>,
+}
+
+/// Run `statements` (each with values for its placeholders) over the
+/// archive in one scan of `cloudtrail`. The scan is limited to what the
+/// statements' own filters ask for, together (the earliest start, the
+/// latest end, every region, account and event name any asks for), so it
+/// prunes files as the widest of them would alone.
+pub async fn run_together(
+    engine: &Engine,
+    statements: Vec<(Statement, Option<ParamValues>)>,
+) -> Result<Together> {
+    // Without a default table (only named sources) nothing is shared:
+    // each statement reads what it names.
+    let real = engine.ctx.table_provider(DEFAULT_TABLE).await.ok();
+    let tap = Arc::new(TapTable {
+        schema: real
+            .as_ref()
+            .map(|r| r.schema())
+            .unwrap_or_else(|| Arc::new(datafusion::arrow::datatypes::Schema::empty())),
+        taps: Mutex::new(Vec::new()),
+    });
+    let ctx = match real {
+        Some(_) => engine.with_default_table(tap.clone()).await?,
+        None => engine.ctx.clone(),
+    };
+    let mut state = ctx.state();
+    state.config_mut().set_extension(Arc::new(Report::new()));
+    // Plan every statement; each scan of `cloudtrail` adds a tap.
+    let mut plans = Vec::new();
+    for (stmt, params) in statements {
+        let before = tap.count();
+        let planned = async {
+            let mut plan = state.statement_to_plan(stmt).await?;
+            if let Some(params) = &params {
+                plan = plan.replace_params_with_values(params)?;
+            }
+            Ok::<_, Error>(state.create_physical_plan(&plan).await?)
+        }
+        .await;
+        let reads = tap.count() - before;
+        if reads > 1 {
+            tap.unbounded(before..tap.count());
+        }
+        plans.push(planned);
+    }
+    let task = state.task_ctx();
+    let running: Vec<_> = plans
+        .into_iter()
+        .map(|plan| {
+            let task = task.clone();
+            plan.map(|plan| {
+                let schema = crate::session::display_schema(&plan.schema());
+                let handle = tokio::spawn(async move {
+                    let stream = datafusion::physical_plan::execute_stream(plan, task)?;
+                    futures::TryStreamExt::try_collect::<Vec<_>>(stream).await
+                });
+                (schema, handle)
+            })
+        })
+        .collect();
+    let report = feed(engine, &tap).await;
+    let mut results = Vec::new();
+    for r in running {
+        results.push(match r {
+            Err(e) => Err(e),
+            Ok((schema, handle)) => match handle.await {
+                Err(joined) => Err(Error::Internal(format!("a statement stopped: {joined}"))),
+                Ok(Err(e)) => Err(e.into()),
+                Ok(Ok(batches)) => Ok(StatementResult {
+                    batches: batches
+                        .into_iter()
+                        .map(|b| rename(&schema, b))
+                        .collect::<Result<_>>()?,
+                    schema,
+                }),
+            },
+        });
+    }
+    // A failed scan is every statement's failure: say it once, as itself.
+    Ok(Together {
+        results,
+        report: report?,
+    })
+}
+
+/// The batch under the display names of `schema`.
+fn rename(schema: &SchemaRef, b: RecordBatch) -> Result<RecordBatch> {
+    let rows = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+    Ok(
+        RecordBatch::try_new_with_options(schema.clone(), b.columns().to_vec(), &rows)
+            .map_err(DataFusionError::from)?,
+    )
+}
+
+/// The one scan: every column some tap reads, each batch cut and queued
+/// for every tap still reading. When the scan fails, each tap ends with an
+/// error (no statement finishes on part of the archive) and the scan's
+/// error is returned.
+async fn feed(engine: &Engine, tap: &TapTable) -> Result<Arc<Report>> {
+    let taps = std::mem::take(&mut *tap.taps.lock().expect("taps"));
+    if taps.is_empty() {
+        // No statement reads the archive.
+        return Ok(Arc::new(Report::new()));
+    }
+    let mut report = None;
+    let outcome = async {
+        let mut columns: Vec<usize> = taps.iter().flat_map(|t| t.columns.clone()).collect();
+        columns.sort_unstable();
+        columns.dedup();
+        if columns.is_empty() {
+            // Statements that only count rows still need the rows.
+            columns.push(0);
+        }
+        let names: Vec<String> = columns
+            .iter()
+            .map(|&i| format!("\"{}\"", tap.schema.field(i).name()))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {DEFAULT_TABLE} WHERE {}true",
+            names.join(", "),
+            limits(&taps)
+        );
+        let stmt = Engine::parse(&sql)?
+            .pop()
+            .ok_or_else(|| Error::Internal("the scan parsed to nothing".into()))?;
+        let running = engine.start(stmt, None).await?;
+        report = Some(running.report.clone());
+        let _progress = running.progress;
+        let mut stream = running.stream;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            for t in &taps {
+                t.send(&columns, &batch).await?;
+            }
+            if taps.iter().all(|t| t.tx.is_closed()) {
+                // Every statement has what it wants (a LIMIT met).
+                break;
+            }
+        }
+        Ok::<_, Error>(())
+    }
+    .await;
+    let report = report.unwrap_or_else(|| Arc::new(Report::new()));
+    match outcome {
+        Ok(()) => Ok(report),
+        Err(e) => {
+            for t in &taps {
+                let _ = t.tx.send(Err(DataFusionError::Execution(
+                    "the scan this statement shared failed".into(),
+                )));
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The scan's WHERE (ending in `AND `): what every tap's filters allow,
+/// together. A limit one tap lacks is no limit.
+fn limits(taps: &[Tap]) -> String {
+    let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    // Only times SQL can spell (years 0 to 9999): the default window's
+    // end is the first instant of year 10000, which limits nothing.
+    let time = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .filter(|t| (0..=9999).contains(&chrono::Datelike::year(t)))
+            .map(|t| lit(&t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
+    };
+    let mut sql = String::new();
+    let from = taps
+        .iter()
+        .map(|t| t.prune.from_ms)
+        .collect::<Option<Vec<_>>>();
+    if let Some(t) = from.and_then(|f| f.into_iter().min()).and_then(time) {
+        sql += &format!("eventtime >= {t} AND ");
+    }
+    let to = taps
+        .iter()
+        .map(|t| t.prune.to_ms)
+        .collect::<Option<Vec<_>>>();
+    if let Some(t) = to.and_then(|f| f.into_iter().max()).and_then(time) {
+        sql += &format!("eventtime <= {t} AND ");
+    }
+    type Values = Option<std::collections::BTreeSet<String>>;
+    let sets: [(&str, fn(&Prune) -> &Values); 3] = [
+        ("awsregion", |p| &p.regions),
+        ("recipientaccountid", |p| &p.accounts),
+        ("eventname", |p| &p.event_names),
+    ];
+    for (column, set) in sets {
+        let all: Option<Vec<_>> = taps.iter().map(|t| set(&t.prune).clone()).collect();
+        if let Some(all) = all {
+            let values: std::collections::BTreeSet<String> = all.into_iter().flatten().collect();
+            let values: Vec<String> = values.iter().map(|v| lit(v)).collect();
+            sql += &match values.is_empty() {
+                true => "false AND ".to_string(),
+                false => format!("{column} IN ({}) AND ", values.join(", ")),
+            };
+        }
+    }
+    sql
+}
+
+/// `cloudtrail` while a pass is planned: each scan of it is a tap.
+#[derive(Debug)]
+struct TapTable {
+    schema: SchemaRef,
+    taps: Mutex<Vec<Tap>>,
+}
+
+/// One scan of `cloudtrail` in one statement: the columns it reads (by
+/// index in the table), its queue, and for an unbounded queue the filter
+/// applied before queueing.
+#[derive(Debug)]
+struct Tap {
+    columns: Vec<usize>,
+    schema: SchemaRef,
+    tx: mpsc::UnboundedSender<DfResult<RecordBatch>>,
+    room: Arc<Semaphore>,
+    bounded: bool,
+    filter: Option<Arc<dyn PhysicalExpr>>,
+    /// What its filters limit `eventtime`, region, account and event
+    /// name to.
+    prune: Prune,
+}
+
+impl TapTable {
+    fn count(&self) -> usize {
+        self.taps.lock().expect("taps").len()
+    }
+
+    fn unbounded(&self, range: std::ops::Range<usize>) {
+        for t in &mut self.taps.lock().expect("taps")[range] {
+            t.bounded = false;
+        }
+    }
+}
+
+impl Tap {
+    /// Queue this tap's columns of `batch` (whose columns are the table's
+    /// `columns`), waiting for room in a bounded queue. A statement that
+    /// stopped reading (a LIMIT met, an error) is passed over.
+    async fn send(&self, columns: &[usize], batch: &RecordBatch) -> Result<()> {
+        if self.tx.is_closed() {
+            return Ok(());
+        }
+        let picked: Vec<_> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let at = columns
+                    .binary_search(c)
+                    .expect("the scan reads every tap's columns");
+                batch.column(at).clone()
+            })
+            .collect();
+        let rows = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        let mut part = RecordBatch::try_new_with_options(self.schema.clone(), picked, &rows)
+            .map_err(DataFusionError::from)?;
+        if let Some(filter) = &self.filter {
+            let keep = filter.evaluate(&part)?.into_array(part.num_rows())?;
+            part = datafusion::arrow::compute::filter_record_batch(&part, keep.as_boolean())
+                .map_err(DataFusionError::from)?;
+        }
+        if part.num_rows() == 0 {
+            return Ok(());
+        }
+        if self.bounded {
+            tokio::select! {
+                permit = self.room.acquire() => {
+                    permit.map_err(|e| Error::Internal(e.to_string()))?.forget()
+                }
+                _ = self.tx.closed() => return Ok(()),
+            }
+        }
+        let _ = self.tx.send(Ok(part));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TableProvider for TapTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        // Inexact: the plan filters again above the scan; a tap with an
+        // unbounded queue uses them to queue only the rows it wants.
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let columns: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let schema = Arc::new(self.schema.project(&columns)?);
+        let filter = prefilter(state, &schema, filters);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let room = Arc::new(Semaphore::new(QUEUE));
+        self.taps.lock().expect("taps").push(Tap {
+            columns,
+            schema: schema.clone(),
+            tx,
+            room: room.clone(),
+            bounded: true,
+            filter,
+            prune: crate::table::filters::prune_from(filters),
+        });
+        let queue = Arc::new(Queue {
+            schema: schema.clone(),
+            rx: Mutex::new(Some(rx)),
+            room,
+        });
+        Ok(Arc::new(StreamingTableExec::try_new(
+            schema,
+            vec![queue],
+            None,
+            vec![],
+            false,
+            None,
+        )?))
+    }
+}
+
+/// The filters pushed to a scan, as one expression over its columns; None
+/// when there are none or they cannot be made into one (the plan filters
+/// above the scan all the same).
+fn prefilter(
+    state: &dyn Session,
+    schema: &SchemaRef,
+    filters: &[Expr],
+) -> Option<Arc<dyn PhysicalExpr>> {
+    let all = datafusion::logical_expr::utils::conjunction(filters.iter().cloned())?;
+    let unqualified = all
+        .transform(|e| {
+            Ok(match e {
+                Expr::Column(c) => Transformed::yes(Expr::Column(
+                    datafusion::common::Column::new_unqualified(c.name),
+                )),
+                other => Transformed::no(other),
+            })
+        })
+        .ok()?
+        .data;
+    let df_schema = DFSchema::try_from(schema.as_ref().clone()).ok()?;
+    state.create_physical_expr(unqualified, &df_schema).ok()
+}
+
+/// A tap's queue, as the partition its statement's plan reads.
+#[derive(Debug)]
+struct Queue {
+    schema: SchemaRef,
+    rx: Mutex<Option<mpsc::UnboundedReceiver<DfResult<RecordBatch>>>>,
+    room: Arc<Semaphore>,
+}
+
+impl PartitionStream for Queue {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let Some(rx) = self.rx.lock().expect("queue").take() else {
+            let e = DataFusionError::Internal("a shared scan was read twice".into());
+            return Box::pin(RecordBatchStreamAdapter::new(
+                self.schema.clone(),
+                futures::stream::once(async { Err(e) }),
+            ));
+        };
+        let room = self.room.clone();
+        let stream = futures::stream::unfold(rx, move |mut rx| {
+            let room = room.clone();
+            async move {
+                let next = rx.recv().await?;
+                room.add_permits(1);
+                Some((next, rx))
+            }
+        });
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
+    }
+}

@@ -1,0 +1,123 @@
+//! One pass: `run --all` and `hunt` read each log file once, however many
+//! queries and rules they run (counted by `--stats`, never timed), and each
+//! query answers in the pass as it does alone.
+
+use crate::util::{fixture_archive, repo, run, text};
+
+/// The `--stats` lines of stderr that say what was read.
+fn read_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("trailsql: read "))
+        .collect()
+}
+
+/// Log files (`.json`, `.json.gz`) under `dir`.
+fn log_files(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            n += log_files(&p);
+        } else if p.to_string_lossy().contains("_CloudTrail_") {
+            let name = p.to_string_lossy().to_string();
+            n += usize::from(name.ends_with(".json") || name.ends_with(".json.gz"));
+        }
+    }
+    n
+}
+
+#[test]
+fn run_all_reads_each_file_once_and_answers_as_each_query_alone() {
+    let saved = repo().join("tests/data/saved");
+    let source = saved.display().to_string();
+    let files = log_files(&saved);
+    assert!(files > 30, "{files}");
+    let out = run(
+        &[
+            "--source", &source, "--format", "csv", "--stats", "run", "--all",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    // 27 queries (aggregations, windows and self-joins among them), one
+    // read of the archive.
+    let reads = read_lines(&err);
+    assert_eq!(reads.len(), 1, "{err}");
+    assert!(
+        reads[0].starts_with(&format!(
+            "trailsql: read {files} of {files} log files (0 pruned by the query's limits), 236 events"
+        )),
+        "{err}"
+    );
+    let all = text(&out.stdout);
+    // Each query's section of --all is what it answers alone.
+    let sections: Vec<&str> = all.split("== ").skip(1).collect();
+    assert_eq!(sections.len(), 27 + 1, "{all}"); // and the summary
+    for section in &sections[..27] {
+        let name = section.split(' ').next().unwrap();
+        if section.contains(": not run, needs --param") {
+            continue;
+        }
+        let alone = run(&["--source", &source, "--format", "csv", "run", name], "");
+        assert!(alone.status.success(), "{name}: {}", text(&alone.stderr));
+        let alone = text(&alone.stdout);
+        assert_eq!(alone.trim_start_matches("== "), *section, "{name}");
+    }
+}
+
+#[test]
+fn hunt_reads_each_file_once_for_sigma_and_built_in_detections() {
+    let rules = repo().join("tests/data/sigma");
+    let archive = fixture_archive();
+    let files = log_files(&archive);
+    let out = run(
+        &[
+            "--source",
+            &archive.display().to_string(),
+            "--format",
+            "csv",
+            "--stats",
+            "hunt",
+            "--sigma",
+            &rules.display().to_string(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let reads = read_lines(&err);
+    assert_eq!(reads.len(), 1, "{err}");
+    assert!(
+        reads[0].starts_with(&format!("trailsql: read {files} of {files} log files")),
+        "{err}"
+    );
+    // With --since the one scan is pruned as each detection would be.
+    let out = run(
+        &[
+            "--source",
+            &archive.display().to_string(),
+            "--format",
+            "csv",
+            "--stats",
+            "hunt",
+            "--no-builtins",
+            "--sigma",
+            &rules.display().to_string(),
+            "--since",
+            "2023-10-17",
+        ],
+        "",
+    );
+    let err = text(&out.stderr);
+    let reads = read_lines(&err);
+    assert_eq!(reads.len(), 1, "{err}");
+    assert!(
+        reads[0].starts_with(&format!(
+            "trailsql: read {} of {files} log files (1 pruned",
+            files - 1
+        )),
+        "{err}"
+    );
+}
