@@ -231,14 +231,13 @@ fn limits(taps: &[Tap]) -> String {
     if let Some(t) = to.and_then(|f| f.into_iter().max()).and_then(time) {
         sql += &format!("eventtime <= {t} AND ");
     }
-    type Values = Option<std::collections::BTreeSet<String>>;
-    let sets: [(&str, fn(&Prune) -> &Values); 3] = [
-        ("awsregion", |p| &p.regions),
-        ("recipientaccountid", |p| &p.accounts),
-        ("eventname", |p| &p.event_names),
-    ];
-    for (column, set) in sets {
-        let all: Option<Vec<_>> = taps.iter().map(|t| set(&t.prune).clone()).collect();
+    for column in ["awsregion", "recipientaccountid", "eventname"] {
+        let set = |p: &Prune| match column {
+            "awsregion" => p.regions.clone(),
+            "recipientaccountid" => p.accounts.clone(),
+            _ => p.event_names.clone(),
+        };
+        let all: Option<Vec<_>> = taps.iter().map(|t| set(&t.prune)).collect();
         if let Some(all) = all {
             let values: std::collections::BTreeSet<String> = all.into_iter().flatten().collect();
             let values: Vec<String> = values.iter().map(|v| lit(v)).collect();
