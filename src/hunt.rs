@@ -58,10 +58,19 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     Ok(findings)
 }
 
-/// The Sigma rules that can run at `--min-level`, their query (all of them
-/// in one statement), after saying what was read, refused and skipped.
-fn sigma_statement(h: &Hunt<'_>) -> Result<Option<Statement>> {
-    let mut loaded = crate::sigma::load(h.rules)?;
+/// The Sigma rules read, what of them runs at `--min-level`, and its
+/// queries: the rules that fire on their own (all in one statement) and
+/// the events correlations need.
+struct Sigma {
+    loaded: crate::sigma::Loaded,
+    plan: crate::sigma::Plan,
+    alone: Option<Statement>,
+    inputs: Option<Statement>,
+}
+
+/// Read the rules, say what was read, refused and skipped, and plan them.
+fn sigma(h: &Hunt<'_>) -> Result<Sigma> {
+    let loaded = crate::sigma::load(h.rules)?;
     for (file, why) in &loaded.refused {
         eprintln!(
             "trailsql: sigma rule {}: not run: {}",
@@ -75,26 +84,107 @@ fn sigma_statement(h: &Hunt<'_>) -> Result<Option<Statement>> {
             count(loaded.refused.len(), "Sigma rule", "Sigma rules")
         )));
     }
-    let before = loaded.rules.len();
-    loaded.rules.retain(|(r, _)| r.level >= h.min_level);
-    let below = before - loaded.rules.len();
+    let plan = loaded.plan(h.min_level);
     eprintln!(
-        "trailsql: {} read: {} to run, {} for other log sources, {} refused{}",
+        "trailsql: {} read: {} and {} to run, {} for other log sources, {} refused{}",
         count(loaded.files, "rule file", "rule files"),
-        loaded.rules.len(),
+        count(plan.alone.len(), "rule", "rules"),
+        count(plan.fire.len(), "correlation", "correlations"),
         loaded.other_source,
         loaded.refused.len(),
-        if below > 0 {
-            format!(", {below} below --min-level")
+        if plan.below > 0 {
+            format!(", {} below --min-level", plan.below)
         } else {
             String::new()
         }
     );
-    if loaded.rules.is_empty() {
+    let statement = |sql: String| -> Result<Option<Statement>> { Ok(Engine::parse(&sql)?.pop()) };
+    let alone = match plan.alone.is_empty() {
+        true => None,
+        false => {
+            let rules: Vec<_> = plan
+                .alone
+                .iter()
+                .map(|&i| loaded.rules[i].clone())
+                .collect();
+            statement(crate::sigma::hunt_sql(&rules, &h.window))?
+        }
+    };
+    let inputs = match loaded.inputs_sql(&plan, &h.window) {
+        None => None,
+        Some(sql) => statement(sql)?,
+    };
+    Ok(Sigma {
+        loaded,
+        plan,
+        alone,
+        inputs,
+    })
+}
+
+/// The timeline rows of the correlations that fired: each window's events
+/// (rows of `fetched`, the correlation inputs) under the correlation.
+fn correlation_rows(
+    sigma: &Sigma,
+    fetched: &StatementResult,
+) -> datafusion::error::Result<Option<StatementResult>> {
+    use datafusion::arrow::array::{ArrayRef, StringArray, UInt32Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let all = datafusion::arrow::compute::concat_batches(&fetched.schema, &fetched.batches)?;
+    let fired = sigma.loaded.correlate(&sigma.plan, &all);
+    if fired.is_empty() {
         return Ok(None);
     }
-    let sql = crate::sigma::hunt_sql(&loaded.rules, &h.window);
-    Ok(Engine::parse(&sql)?.pop())
+    let event = [
+        "eventtime",
+        "account",
+        "region",
+        "actor",
+        "source_ip",
+        "event_source",
+        "event_name",
+        "target",
+        "error_code",
+    ];
+    let mut fields = Vec::new();
+    for name in event {
+        let f = fetched.schema.field_with_name(name)?;
+        fields.push(Field::new(name, f.data_type().clone(), true));
+    }
+    for name in ["rule_id", "rule_title", "level", "tags", "event_id"] {
+        fields.push(Field::new(name, DataType::Utf8, true));
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let mut batches = Vec::new();
+    for (i, rows) in fired {
+        let c = &sigma.loaded.correlations[i].0;
+        let take = UInt32Array::from_iter_values(rows.iter().map(|r| *r as u32));
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        for name in event {
+            let at = fetched.schema.index_of(name)?;
+            columns.push(datafusion::arrow::compute::take(
+                all.column(at),
+                &take,
+                None,
+            )?);
+        }
+        let same = |v: &str| Arc::new(StringArray::from(vec![v; rows.len()])) as ArrayRef;
+        columns.push(same(&c.head.id));
+        columns.push(same(&c.head.title));
+        columns.push(same(c.head.level.as_str()));
+        columns.push(same(&c.head.tags.join(", ")));
+        let ids = datafusion::arrow::compute::take(
+            all.column(fetched.schema.index_of("event_id")?),
+            &take,
+            None,
+        )?;
+        columns.push(datafusion::arrow::compute::cast(&ids, &DataType::Utf8)?);
+        batches.push(datafusion::arrow::array::RecordBatch::try_new(
+            schema.clone(),
+            columns,
+        )?);
+    }
+    Ok(Some(StatementResult { schema, batches }))
 }
 
 /// A saved query's severity as a Sigma level.
@@ -112,12 +202,19 @@ async fn findings(
     h: &Hunt<'_>,
 ) -> Result<Option<(StatementResult, Arc<crate::read::Report>)>> {
     let mut statements = Vec::new();
-    let sigma = match h.rules.is_empty() {
+    let mut sigma = match h.rules.is_empty() {
         true => None,
-        false => sigma_statement(h)?,
+        false => Some(sigma(h)?),
     };
-    let has_sigma = sigma.is_some();
-    statements.extend(sigma.map(|s| (s, None)));
+    let (has_alone, has_inputs) = match &mut sigma {
+        None => (false, false),
+        Some(s) => {
+            let (alone, inputs) = (s.alone.take(), s.inputs.take());
+            let has = (alone.is_some(), inputs.is_some());
+            statements.extend(alone.into_iter().chain(inputs).map(|s| (s, None)));
+            has
+        }
+    };
     let none = std::collections::BTreeMap::new();
     let (mut builtins, mut needs, mut below, mut counting) = (Vec::new(), 0, 0, 0);
     for q in h.builtins.map(|c| c.all(None)).unwrap_or_default() {
@@ -144,11 +241,20 @@ async fn findings(
     let together = crate::pass::run_together(engine, statements).await?;
     let mut results = together.results.into_iter();
     let mut parts = Vec::new();
-    if has_sigma {
+    if has_alone {
         let found = results.next().expect("the Sigma result")?;
         let table = "trailsql_found_sigma";
         register(engine, table, &found)?;
         parts.push(timeline_sql(table, &found, None));
+    }
+    if has_inputs {
+        let fetched = results.next().expect("the correlations' events")?;
+        let sigma = sigma.as_ref().expect("rules were read");
+        if let Some(found) = correlation_rows(sigma, &fetched)? {
+            let table = "trailsql_found_correlations";
+            register(engine, table, &found)?;
+            parts.push(timeline_sql(table, &found, None));
+        }
     }
     for (i, q) in builtins.iter().enumerate() {
         let found = results

@@ -211,6 +211,15 @@ fn field(key: &str, v: &Value) -> Result<String, String> {
     Ok(if mods.all { all(parts?) } else { any(parts?) })
 }
 
+/// A field's value as text, in SQL: what correlations group and count by.
+pub fn field_text(name: &str) -> Result<String, String> {
+    let (expr, text) = column(name)?;
+    Ok(match text {
+        true => expr,
+        false => format!("CAST({expr} AS VARCHAR)"),
+    })
+}
+
 /// The SQL expression of a CloudTrail field, and whether it is text (else
 /// boolean or time).
 fn column(name: &str) -> Result<(String, bool), String> {

@@ -2,17 +2,23 @@
 //! read from files or folders ([`load`]), their detections compiled to SQL
 //! conditions ([`compile`]), and all of them run as one query over
 //! `cloudtrail` ([`hunt_sql`]): one scan, each event tested against every
-//! rule, one finding per (rule, event), on a timeline.
+//! rule, one finding per (rule, event), on a timeline. Correlation rules
+//! ([`correlate`]) run over the events a second query of the same pass
+//! fetches for them ([`plan`]).
 //!
 //! Of trailsql it imports `record` (the field names), `window` and `error`.
 
 pub mod compile;
+pub mod correlate;
+pub mod plan;
 pub mod rule;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::window::Window;
+pub use correlate::Correlation;
+pub use plan::{Node, Plan};
 pub use rule::{Level, Rule};
 
 /// What reading the rule paths gave.
@@ -20,6 +26,8 @@ pub use rule::{Level, Rule};
 pub struct Loaded {
     /// Rules for CloudTrail that compiled, with their SQL condition.
     pub rules: Vec<(Rule, String)>,
+    /// Correlation rules whose rules were all found, with them.
+    pub correlations: Vec<(Correlation, Vec<Node>)>,
     /// Files read (`.yml`, `.yaml`).
     pub files: usize,
     /// Rules for other log sources, skipped.
@@ -45,6 +53,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded> {
         files: files.len(),
         ..Loaded::default()
     };
+    let mut correlations = Vec::new();
     for file in files {
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
@@ -55,15 +64,19 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded> {
                 continue;
             }
         };
-        match rule::read(&text, &file) {
-            rule::Read::OtherSource => loaded.other_source += 1,
-            rule::Read::Refused(why) => loaded.refused.push((file.display().to_string(), why)),
-            rule::Read::Rule(r) => match compile::compile(&r.detection) {
-                Ok(sql) => loaded.rules.push((*r, sql)),
-                Err(why) => loaded.refused.push((r.origin.clone(), why)),
-            },
+        for read in rule::read_all(&text, &file) {
+            match read {
+                rule::Read::OtherSource => loaded.other_source += 1,
+                rule::Read::Refused(why) => loaded.refused.push((file.display().to_string(), why)),
+                rule::Read::Rule(r) => match compile::compile(&r.detection) {
+                    Ok(sql) => loaded.rules.push((*r, sql)),
+                    Err(why) => loaded.refused.push((r.origin.clone(), why)),
+                },
+                rule::Read::Correlation(c) => correlations.push(*c),
+            }
         }
     }
+    plan::resolve(&mut loaded, correlations);
     Ok(loaded)
 }
 

@@ -47,6 +47,7 @@ impl Level {
 #[derive(Debug, Deserialize)]
 struct RawRule {
     id: Option<String>,
+    name: Option<String>,
     title: Option<String>,
     level: Option<String>,
     #[serde(default)]
@@ -54,7 +55,23 @@ struct RawRule {
     #[serde(default)]
     logsource: Logsource,
     detection: Option<yaml_serde::Mapping>,
-    correlation: Option<yaml_serde::Value>,
+    correlation: Option<RawCorrelation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCorrelation {
+    #[serde(rename = "type")]
+    kind: String,
+    rules: Vec<String>,
+    #[serde(rename = "group-by", default)]
+    group_by: Vec<String>,
+    timespan: Option<String>,
+    condition: Option<yaml_serde::Mapping>,
+    #[serde(default)]
+    generate: bool,
+    #[serde(default)]
+    aliases: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +84,8 @@ struct Logsource {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
+    /// The `name` correlation rules may refer to it by.
+    pub name: Option<String>,
     pub title: String,
     pub level: Level,
     pub tags: Vec<String>,
@@ -76,10 +95,11 @@ pub struct Rule {
     pub detection: yaml_serde::Mapping,
 }
 
-/// What reading one file gave.
+/// What reading one YAML document gave.
 #[derive(Debug)]
 pub enum Read {
     Rule(Box<Rule>),
+    Correlation(Box<super::correlate::Correlation>),
     /// A rule for another log source (not `product: aws`, `service:
     /// cloudtrail`): skipped and counted, not an error.
     OtherSource,
@@ -87,23 +107,41 @@ pub enum Read {
     Refused(String),
 }
 
-/// Read the rule in `text` (from `origin`).
-pub fn read(text: &str, origin: &Path) -> Read {
-    let raw: RawRule = match yaml_serde::from_str(text) {
+/// Read every rule in `text` (from `origin`): one per YAML document, as
+/// a correlation rule and the rules it names may share a file (`---`).
+pub fn read_all(text: &str, origin: &Path) -> Vec<Read> {
+    let mut out = Vec::new();
+    for doc in yaml_serde::Deserializer::from_str(text) {
+        match yaml_serde::Value::deserialize(doc) {
+            // A file's trailing `---`, or an empty document.
+            Ok(yaml_serde::Value::Null) => {}
+            Ok(value) => out.push(read(value, origin)),
+            Err(e) => {
+                out.push(Read::Refused(format!("not a Sigma rule (YAML): {e}")));
+                // The reader cannot go on past broken YAML.
+                break;
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(Read::Refused("an empty file".into()));
+    }
+    out
+}
+
+/// Read one rule document.
+fn read(value: yaml_serde::Value, origin: &Path) -> Read {
+    let raw: RawRule = match yaml_serde::from_value(value) {
         Ok(r) => r,
         Err(e) => return Read::Refused(format!("not a Sigma rule (YAML): {e}")),
     };
-    if raw.correlation.is_some() {
-        return Read::Refused("a correlation rule: trailsql does not run them yet".into());
-    }
     let is =
         |v: &Option<String>, want: &str| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(want));
-    if !is(&raw.logsource.product, "aws") || !is(&raw.logsource.service, "cloudtrail") {
+    let for_cloudtrail =
+        is(&raw.logsource.product, "aws") && is(&raw.logsource.service, "cloudtrail");
+    if raw.correlation.is_none() && !for_cloudtrail {
         return Read::OtherSource;
     }
-    let Some(detection) = raw.detection else {
-        return Read::Refused("no detection".into());
-    };
     let level = match raw.level.as_deref() {
         None => Level::Medium,
         Some(l) => match Level::parse(l) {
@@ -112,8 +150,35 @@ pub fn read(text: &str, origin: &Path) -> Read {
         },
     };
     let origin = origin.display().to_string();
+    if let Some(c) = raw.correlation {
+        let head = super::correlate::Head {
+            id: raw.id.unwrap_or_else(|| origin.clone()),
+            name: raw.name,
+            title: raw.title.unwrap_or_default(),
+            level,
+            tags: raw.tags,
+            origin,
+        };
+        return match super::correlate::Correlation::new(
+            head,
+            &c.kind,
+            c.rules,
+            c.group_by,
+            c.timespan.as_deref(),
+            c.condition.as_ref(),
+            c.generate,
+            c.aliases,
+        ) {
+            Ok(c) => Read::Correlation(Box::new(c)),
+            Err(why) => Read::Refused(why),
+        };
+    }
+    let Some(detection) = raw.detection else {
+        return Read::Refused("no detection".into());
+    };
     Read::Rule(Box::new(Rule {
         id: raw.id.unwrap_or_else(|| origin.clone()),
+        name: raw.name,
         title: raw.title.unwrap_or_default(),
         level,
         tags: raw.tags,

@@ -5,6 +5,7 @@
 mod cli;
 mod convert;
 mod corpus;
+mod correlate;
 mod fuzz;
 mod history;
 mod hostile;
