@@ -5,12 +5,17 @@
 
 pub mod json;
 pub mod net;
+pub mod sigma;
 
 use datafusion::prelude::SessionContext;
 
 /// Register every trailsql function on a session.
 pub fn register_all(ctx: &SessionContext) {
-    for udf in json::udfs().into_iter().chain(net::udfs()) {
+    for udf in json::udfs()
+        .into_iter()
+        .chain(net::udfs())
+        .chain(sigma::udfs())
+    {
         ctx.register_udf(udf);
     }
 }

@@ -13,9 +13,15 @@
 //! `gte`, `lt`, `lte`, `cidr`. Conditions: `and`, `or`, `not`, parentheses,
 //! `1 of X*`, `all of X*`, `1 of them`, `all of them`.
 //!
-//! What it cannot run (another modifier, a keyword search, an array field,
-//! a field it cannot map) is a refusal with the reason, never a condition
-//! that matches something else. Every value reaches SQL as a quoted
+//! A path inside a JSON-text column or a field of the `resources` list may
+//! hold many values (it descends into every list on the way) and matches
+//! when any of them does (`sigma_any`, `functions::sigma`). A keyword (a
+//! value without a field) is searched in every text field, JSON text and
+//! resource ARN, as `contains`, case-insensitively.
+//!
+//! What it cannot run (another modifier, a field it cannot map) is a
+//! refusal with the reason, never a condition that matches something
+//! else. Every value reaches SQL as a quoted
 //! literal: a rule file cannot add SQL of its own.
 
 use yaml_serde::Value;
@@ -65,11 +71,48 @@ fn search(v: &Value) -> Result<String, String> {
                 .collect();
             Ok(any(parts?))
         }
-        Value::Sequence(_) | Value::String(_) => {
-            Err("keyword searches (values without a field): trailsql does not run them yet".into())
+        Value::Sequence(items) => {
+            let words: Result<Vec<String>, String> = items.iter().map(keyword).collect();
+            Ok(any(words?))
         }
+        Value::String(_) | Value::Number(_) => keyword(v),
         _ => Err("a search that is neither a map nor a list".into()),
     }
+}
+
+/// A keyword (a value without a field): found anywhere in the event, as
+/// `contains` on every text field, JSON text (as CloudTrail wrote it) and
+/// resource ARN, case-insensitively.
+fn keyword(v: &Value) -> Result<String, String> {
+    let word = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err("a keyword that is not text or a number".into()),
+    };
+    let pattern = format!("*{word}*");
+    let mut parts: Vec<String> = text_fields(RECORD, "")
+        .iter()
+        .map(|f| matching(f, &pattern, false))
+        .collect();
+    parts.push(format!(
+        "sigma_any(resources, 'arn', 'glob', {})",
+        lit(&pattern)
+    ));
+    Ok(any(parts))
+}
+
+/// Every text field of `specs` (under `prefix`), as SQL.
+fn text_fields(specs: &[Spec], prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in specs {
+        let name = format!("{prefix}{}", s.json.to_ascii_lowercase());
+        match &s.kind {
+            Kind::Str | Kind::Json => out.push(name),
+            Kind::Struct(fields) => out.extend(text_fields(fields, &format!("{name}."))),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn map(m: &yaml_serde::Mapping) -> Result<String, String> {
@@ -196,7 +239,7 @@ fn field(key: &str, v: &Value) -> Result<String, String> {
             "{key}: fieldref with other modifiers is not supported yet"
         ));
     }
-    let (column, text) = column(name)?;
+    let shape = column(name)?;
     let values: Vec<&Value> = match v {
         Value::Sequence(items) => items.iter().collect(),
         one => vec![one],
@@ -206,23 +249,40 @@ fn field(key: &str, v: &Value) -> Result<String, String> {
     }
     let parts: Result<Vec<String>, String> = values
         .iter()
-        .map(|v| one_value(&column, text, &mods, v).map_err(|e| format!("{key}: {e}")))
+        .map(|v| {
+            match &shape {
+                Shape::Text(c) => one_value(c, true, &mods, v),
+                Shape::Typed(c) => one_value(c, false, &mods, v),
+                Shape::Many { of, path } => many_value(of, path, &mods, v),
+            }
+            .map_err(|e| format!("{key}: {e}"))
+        })
         .collect();
     Ok(if mods.all { all(parts?) } else { any(parts?) })
 }
 
 /// A field's value as text, in SQL: what correlations group and count by.
 pub fn field_text(name: &str) -> Result<String, String> {
-    let (expr, text) = column(name)?;
-    Ok(match text {
-        true => expr,
-        false => format!("CAST({expr} AS VARCHAR)"),
+    Ok(match column(name)? {
+        Shape::Text(expr) => expr,
+        Shape::Typed(expr) => format!("CAST({expr} AS VARCHAR)"),
+        Shape::Many { of, path } => format!("sigma_text({of}, {})", lit(&path)),
     })
 }
 
-/// The SQL expression of a CloudTrail field, and whether it is text (else
-/// boolean or time).
-fn column(name: &str) -> Result<(String, bool), String> {
+/// What a field is in SQL.
+enum Shape {
+    /// A text column or struct field.
+    Text(String),
+    /// A boolean or time.
+    Typed(String),
+    /// A field that may hold many values: a path inside the JSON text
+    /// `of`, or a field of the `resources` list (`functions::sigma`).
+    Many { of: String, path: String },
+}
+
+/// The SQL shape of a CloudTrail field.
+fn column(name: &str) -> Result<Shape, String> {
     let mut parts = name.split('.');
     let first = parts.next().unwrap_or("");
     let spec = RECORD
@@ -242,30 +302,29 @@ fn column(name: &str) -> Result<(String, bool), String> {
                 expr = format!("{expr}.{}", f.json.to_ascii_lowercase());
                 kind = &f.kind;
             }
-            Kind::Json => {
+            Kind::Json | Kind::ListOfStruct(_) => {
                 let path = &rest[i..];
-                if let Some(bad) = path.iter().find(|p| {
-                    p.is_empty()
-                        || !p
-                            .chars()
-                            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-                }) {
-                    return Err(format!("{name}: the key {bad:?} cannot be looked up yet"));
+                if let Some(bad) = path.iter().find(|p| p.is_empty()) {
+                    return Err(format!("{name}: the key {bad:?} cannot be looked up"));
                 }
-                let path: String = path.iter().map(|p| format!("['{p}']")).collect();
-                let path = lit(&format!("${path}"));
-                return Ok((format!("json_extract_scalar({expr}, {path})"), true));
+                if let Kind::ListOfStruct(fields) = kind {
+                    let known = path.len() == 1
+                        && fields.iter().any(|f| f.json.eq_ignore_ascii_case(path[0]));
+                    if !known {
+                        return Err(format!("{name}: not a field of {expr}"));
+                    }
+                }
+                return Ok(Shape::Many {
+                    of: expr,
+                    path: path.join("."),
+                });
             }
-            _ => {
-                return Err(format!(
-                    "{name}: {expr} has no fields (or is a list: not yet)"
-                ))
-            }
+            _ => return Err(format!("{name}: {expr} has no fields")),
         }
     }
     match kind {
-        Kind::Str | Kind::Json => Ok((expr, true)),
-        Kind::Bool | Kind::Time => Ok((expr, false)),
+        Kind::Str | Kind::Json => Ok(Shape::Text(expr)),
+        Kind::Bool | Kind::Time => Ok(Shape::Typed(expr)),
         Kind::Struct(_) | Kind::ListOfStruct(_) => Err(format!(
             "{name}: a whole object or list cannot be compared yet"
         )),
@@ -283,8 +342,12 @@ fn one_value(column: &str, text: bool, mods: &Mods, v: &Value) -> Result<String,
     }
     if mods.fieldref {
         let other = v.as_str().ok_or("fieldref takes a field name")?;
-        let (other, _) = self::column(other)?;
-        return Ok(format!("{column} = {other}"));
+        return match self::column(other)? {
+            Shape::Text(other) | Shape::Typed(other) => Ok(format!("{column} = {other}")),
+            Shape::Many { .. } => {
+                Err("fieldref to a field with many values is not supported yet".into())
+            }
+        };
     }
     let value = match v {
         Value::Null => return Ok(format!("{column} IS NULL")),
@@ -340,6 +403,68 @@ fn one_value(column: &str, text: bool, mods: &Mods, v: &Value) -> Result<String,
             } else {
                 any(parts)
             })
+        }
+    }
+}
+
+/// One value against a field with many values: any of them matching.
+fn many_value(of: &str, path: &str, mods: &Mods, v: &Value) -> Result<String, String> {
+    if mods.fieldref {
+        return Err("fieldref on a field with many values is not supported yet".into());
+    }
+    let call = |how: &str, arg: &str| {
+        format!("sigma_any({of}, {}, {}, {})", lit(path), lit(how), lit(arg))
+    };
+    if mods.how == How::Exists {
+        return match v.as_bool() {
+            Some(true) => Ok(call("exists", "")),
+            Some(false) => Ok(format!("NOT {}", call("exists", ""))),
+            None => Err("exists takes true or false".into()),
+        };
+    }
+    let value = match v {
+        Value::Null => return Ok(call("null", "")),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return Err("a value that is not text, a number, a boolean or null".into()),
+    };
+    match &mods.how {
+        How::Compare(op) => {
+            let n: f64 = value
+                .parse()
+                .map_err(|_| format!("{value:?} is not a number"))?;
+            let how = match *op {
+                ">" => "gt",
+                ">=" => "gte",
+                "<" => "lt",
+                _ => "lte",
+            };
+            Ok(call(how, &n.to_string()))
+        }
+        How::Re => {
+            let flags = match mods.re_flags.is_empty() {
+                true => String::new(),
+                false => format!("(?{})", mods.re_flags),
+            };
+            Ok(call("re", &format!("{flags}{value}")))
+        }
+        How::Cidr => Ok(call("cidr", &value)),
+        how => {
+            let cased = mods.cased || mods.encode != Encode::Plain;
+            let parts: Vec<String> = encoded(&value, &mods.encode)
+                .into_iter()
+                .map(|value| {
+                    let pattern = match how {
+                        How::Contains => format!("*{value}*"),
+                        How::StartsWith => format!("{value}*"),
+                        How::EndsWith => format!("*{value}"),
+                        _ => value,
+                    };
+                    call(if cased { "glob_cased" } else { "glob" }, &pattern)
+                })
+                .collect();
+            Ok(any(parts))
         }
     }
 }
@@ -532,20 +657,28 @@ mod tests {
 
     #[test]
     fn fields_map_to_columns_struct_fields_and_json_paths() {
-        assert_eq!(column("eventName").unwrap().0, "eventname");
+        assert_eq!(field_text("eventName").unwrap(), "eventname");
         assert_eq!(
-            column("userIdentity.sessionContext.sessionIssuer.userName")
-                .unwrap()
-                .0,
+            field_text("userIdentity.sessionContext.sessionIssuer.userName").unwrap(),
             "useridentity.sessioncontext.sessionissuer.username"
         );
+        assert_eq!(field_text("readOnly").unwrap(), "CAST(readonly AS VARCHAR)");
+        // Paths into JSON text and the resources list may hold many values.
         assert_eq!(
-            column("requestParameters.policy.Statement").unwrap().0,
-            "json_extract_scalar(requestparameters, '$[''policy''][''Statement'']')"
+            field_text("requestParameters.policy.Statement").unwrap(),
+            "sigma_text(requestparameters, 'policy.Statement')"
         );
-        assert!(column("nosuchField").is_err());
-        assert!(column("requestParameters.a'b").is_err());
-        assert!(column("resources.ARN").is_err());
+        assert_eq!(
+            field_text("requestParameters.a'b").unwrap(),
+            "sigma_text(requestparameters, 'a''b')"
+        );
+        assert_eq!(
+            field_text("resources.ARN").unwrap(),
+            "sigma_text(resources, 'ARN')"
+        );
+        assert!(field_text("nosuchField").is_err());
+        assert!(field_text("resources.nope").is_err());
+        assert!(field_text("requestParameters..x").is_err());
     }
 
     #[test]
@@ -577,7 +710,10 @@ mod tests {
                 "sel:\n  eventName|base64offset: x\ncondition: sel",
                 "goes with contains",
             ),
-            ("sel:\n  - evil\ncondition: sel", "keyword"),
+            (
+                "sel:\n  - [a, b]\ncondition: sel",
+                "a keyword that is not text",
+            ),
             (
                 "sel:\n  eventName: x\ncondition: sel | count() > 5",
                 "aggregation",
@@ -591,6 +727,21 @@ mod tests {
             let err = compile(&detection(bad)).unwrap_err();
             assert!(err.contains(why), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn keywords_search_every_text_field() {
+        let sql = compile(&detection("words:\n  - evil\n  - 42\ncondition: words")).unwrap();
+        for part in [
+            "useragent ILIKE '%evil%'",
+            "requestparameters ILIKE '%evil%'",
+            "useridentity.sessioncontext.sessionissuer.arn ILIKE '%evil%'",
+            "sigma_any(resources, 'arn', 'glob', '*evil*')",
+            "eventname ILIKE '%42%'",
+        ] {
+            assert!(sql.contains(part), "{part}: {sql}");
+        }
+        assert!(!sql.contains("eventtime ILIKE"), "{sql}");
     }
 
     #[test]

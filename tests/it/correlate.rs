@@ -123,3 +123,41 @@ fn min_level_picks_what_fires_and_the_rules_feeding_it_still_run() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("2 Sigma rules cannot be run (--strict)"));
 }
+
+/// Fields with many values (paths through JSON lists, the `resources`
+/// list) match when any value does; keywords are found anywhere in the
+/// event (tests/data/sigma-arrays over the same archive).
+#[test]
+fn list_fields_match_when_any_value_does_and_keywords_search_the_event() {
+    let source = repo().join("tests/data/correlate");
+    let rules = repo().join("tests/data/sigma-arrays");
+    let out = run(
+        &[
+            "--source",
+            source.to_str().unwrap(),
+            "--format",
+            "csv",
+            "hunt",
+            "--no-builtins",
+            "--sigma",
+            rules.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    // 0.0.0.0/0 is the second range of the second permission of sg-open;
+    // sg-closed has the same ports and no such range.
+    assert_eq!(of("d001", &csv), ["sg-open"]);
+    // A number (toPort 3389) and a regular expression inside the lists.
+    assert_eq!(of("d002", &csv), ["sg-open"]);
+    // The second resource of res-secret; res-other names another bucket.
+    assert_eq!(of("d003", &csv), ["res-secret"]);
+    // "scoutsuite" inside the user agent, whatever its case; nothing
+    // says "prowler".
+    assert_eq!(of("d004", &csv), ["scanner"]);
+    // A path that is not there is null; a regular expression over the
+    // resources leaves res-secret out.
+    assert_eq!(of("d005", &csv), ["res-other"]);
+    assert!(text(&out.stderr).contains("5 findings"));
+}
