@@ -187,6 +187,127 @@ fn correlation_rows(
     Ok(Some(StatementResult { schema, batches }))
 }
 
+/// `hunt --list`: one row per detection (the saved queries of
+/// `catalogue`, the Sigma rules and correlations under `rules`, and the
+/// rules refused): id, title, level, tags, kind, source, and what hunt does
+/// with it. Other log sources' rules are counted on stderr.
+pub async fn list(catalogue: Option<&Catalogue>, rules: &[PathBuf]) -> Result<StatementResult> {
+    let mut rows: Vec<[String; 7]> = Vec::new();
+    if let Some(catalogue) = catalogue {
+        // Planned over an empty archive: which queries name events.
+        let engine = Engine::new(crate::table::ReadOptions::default());
+        let empty = datafusion::datasource::MemTable::try_new(
+            crate::record::canonical_schema(),
+            vec![vec![]],
+        )?;
+        let ctx = engine.with_default_table(Arc::new(empty)).await?;
+        let none = std::collections::BTreeMap::new();
+        for q in catalogue.all(None) {
+            let runs = if !q.missing(&none).is_empty() {
+                "no: needs a parameter (run it with run --param)".to_string()
+            } else {
+                let plan = ctx
+                    .state()
+                    .statement_to_plan(q.statement()?)
+                    .await?
+                    .replace_params_with_values(&q.values(&none, &Window::default())?)?;
+                match plan.schema().has_column_with_unqualified_name("event_id") {
+                    true => "yes".to_string(),
+                    false => "no: it counts or groups (run it with run)".to_string(),
+                }
+            };
+            let source = match q.origin.as_str() {
+                "built-in" => "built-in".to_string(),
+                file => file.to_string(),
+            };
+            rows.push([
+                q.id.clone(),
+                q.title.clone(),
+                level_of(q).as_str().to_string(),
+                q.tags.join(", "),
+                "saved query".into(),
+                source,
+                runs,
+            ]);
+        }
+    }
+    if !rules.is_empty() {
+        let loaded = crate::sigma::load(rules)?;
+        let plan = loaded.plan(Level::Informational);
+        let fed: std::collections::BTreeSet<usize> = plan.inputs.iter().copied().collect();
+        for (i, (r, _)) in loaded.rules.iter().enumerate() {
+            let runs = match (plan.alone.contains(&i), fed.contains(&i)) {
+                (true, _) => "yes",
+                (false, true) => "only feeds a correlation",
+                (false, false) => "no: named by a correlation that fires nowhere",
+            };
+            rows.push([
+                r.id.clone(),
+                r.title.clone(),
+                r.level.as_str().into(),
+                r.tags.join(", "),
+                "sigma rule".into(),
+                r.origin.clone(),
+                runs.into(),
+            ]);
+        }
+        for (i, (c, _)) in loaded.correlations.iter().enumerate() {
+            let runs = match (plan.fire.contains(&i), plan.order.contains(&i)) {
+                (true, _) => "yes",
+                (false, true) => "only feeds a correlation",
+                (false, false) => "no: named by a correlation that fires nowhere",
+            };
+            rows.push([
+                c.head.id.clone(),
+                c.head.title.clone(),
+                c.head.level.as_str().into(),
+                c.head.tags.join(", "),
+                "sigma correlation".into(),
+                c.head.origin.clone(),
+                runs.into(),
+            ]);
+        }
+        for (file, why) in &loaded.refused {
+            rows.push([
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                "sigma rule".into(),
+                file.clone(),
+                format!("no: {why}"),
+            ]);
+        }
+        eprintln!(
+            "trailsql: {} read; {} for other log sources",
+            count(loaded.files, "rule file", "rule files"),
+            count(loaded.other_source, "rule", "rules")
+        );
+    }
+    use datafusion::arrow::array::{ArrayRef, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let names = ["id", "title", "level", "tags", "kind", "source", "runs"];
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(*n, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ));
+    let columns: Vec<ArrayRef> = (0..names.len())
+        .map(|i| {
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r[i].as_str()),
+            )) as ArrayRef
+        })
+        .collect();
+    let batch = datafusion::arrow::array::RecordBatch::try_new(schema.clone(), columns)
+        .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(StatementResult {
+        schema,
+        batches: vec![batch],
+    })
+}
+
 /// A saved query's severity as a Sigma level.
 fn level_of(q: &SavedQuery) -> Level {
     match q.severity.as_str() {

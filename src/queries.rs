@@ -412,9 +412,7 @@ pub fn listing(queries: &[&SavedQuery]) -> String {
             };
             out += &format!("    --param {}={default}  {}\n", p.name, p.description);
         }
-        if q.origin != "built-in" {
-            out += &format!("    from {}\n", q.origin);
-        }
+        out += &format!("    from {}\n", q.origin);
     }
     out
 }

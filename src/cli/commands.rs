@@ -402,6 +402,21 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
     Ok(if args.fail_on_findings && found { 1 } else { 0 })
 }
 
+/// `trailsql hunt --list`: every detection hunt would run, and why one
+/// would not.
+pub async fn hunt_list(settings: &Settings, args: &HuntArgs) -> Result<i32> {
+    let catalogue = match args.no_builtins {
+        true => None,
+        false => Some(Catalogue::load(settings.queries.as_deref())?),
+    };
+    let list = crate::hunt::list(catalogue.as_ref(), &args.sigma).await?;
+    settings
+        .sink()
+        .emit(&list, None, std::time::Duration::ZERO)
+        .await?;
+    Ok(0)
+}
+
 /// `trailsql hunt --sigma PATH`: the Sigma rules for CloudTrail under the
 /// paths, in one query over the registered archive.
 pub async fn hunt(engine: &Engine, settings: &Settings, args: &HuntArgs) -> Result<i32> {

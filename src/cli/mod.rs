@@ -286,6 +286,11 @@ pub struct HuntArgs {
     /// Exit with code 1 when any rule finds anything (for cron and CI).
     #[arg(long)]
     pub fail_on_findings: bool,
+    /// List the detections (built-in, your --queries folder, the Sigma
+    /// rules under --sigma) with id, title, level, tags, source and whether
+    /// each runs, and exit.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// The flags, resolved once: what the commands take their options from.
@@ -504,6 +509,7 @@ async fn run(matches: &clap::ArgMatches, cli: Cli) -> Result<i32> {
             let engine = commands::engine(&settings).await?;
             commands::lookup(&engine, &settings, args).await
         }
+        Some(Command::Hunt(args)) if args.list => commands::hunt_list(&settings, args).await,
         Some(Command::Hunt(args)) => {
             let engine = commands::engine(&settings).await?;
             commands::hunt(&engine, &settings, args).await

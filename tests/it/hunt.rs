@@ -330,3 +330,84 @@ fn built_in_detections_join_the_timeline() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("needs Sigma rules"));
 }
+
+/// `hunt --list`: every detection with its id, title, level, tags, kind,
+/// source and whether it runs (and why not), in any format.
+#[test]
+fn list_shows_every_detection_and_why_one_would_not_run() {
+    let rules = repo().join("tests/data/sigma-correlate");
+    let out = run(
+        &[
+            "--format",
+            "csv",
+            "hunt",
+            "--list",
+            "--sigma",
+            rules.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["id", "title", "level", "tags", "kind", "source", "runs"]
+    );
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r[0] == id)
+            .unwrap_or_else(|| panic!("{id}: {csv}"))
+            .clone()
+    };
+    // 27 saved queries, 5 rules, 6 correlations, 2 refused.
+    assert_eq!(rows.len(), 27 + 5 + 6 + 2, "{csv}");
+    let trail = row("trailsql.forensics.trail-tampering");
+    assert_eq!(
+        trail[2..],
+        [
+            "high",
+            "attack.defense-evasion, attack.t1562.008",
+            "saved query",
+            "built-in",
+            "yes"
+        ]
+    );
+    assert!(row("trailsql.forensics.delivery-gaps")[6].starts_with("no: it counts or groups"));
+    assert!(row("trailsql.forensics.access-key-activity")[6].starts_with("no: needs a parameter"));
+    let failure = row("0b1f7d3e-0000-4000-8000-00000000c001");
+    assert_eq!(
+        failure[4..],
+        [
+            "sigma rule",
+            &rules.join("console-failure.yml").display().to_string(),
+            "only feeds a correlation"
+        ]
+    );
+    assert_eq!(
+        row("0b1f7d3e-0000-4000-8000-00000000c103")[4],
+        "sigma correlation"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r[5].ends_with("refused.yml")
+            && r[6].contains("\"sequence\" is not one of Sigma's")));
+    // --no-builtins: the Sigma rules alone.
+    let out = run(
+        &[
+            "hunt",
+            "--list",
+            "--no-builtins",
+            "--format",
+            "csv",
+            "--sigma",
+            rules.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(text(&out.stdout).lines().count(), 1 + 5 + 6 + 2);
+}
