@@ -411,3 +411,48 @@ fn list_shows_every_detection_and_why_one_would_not_run() {
     );
     assert_eq!(text(&out.stdout).lines().count(), 1 + 5 + 6 + 2);
 }
+
+/// An Event-history download hunts like an archive: the built-in
+/// detections find its events.
+#[test]
+fn an_event_history_file_is_hunted_too() {
+    let file = repo().join("tests/data/history/console-download.csv");
+    let out = run(
+        &[
+            "--source",
+            file.to_str().unwrap(),
+            "--format",
+            "csv",
+            "hunt",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let found: Vec<(String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[13].to_string(), r[9].to_string())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "000002bd-0000-4000-8000-000000000701",
+                "trailsql.cis.console-signin-without-mfa"
+            ),
+            (
+                "000002c0-0000-4000-8000-000000000704",
+                "trailsql.cis.unauthorized-api-calls"
+            ),
+            (
+                "000002c0-0000-4000-8000-000000000704",
+                "trailsql.forensics.instance-terminations"
+            ),
+        ]
+        .map(|(e, r)| (e.to_string(), r.to_string()))
+    );
+}

@@ -111,6 +111,29 @@ fn an_archive_in_s3_gives_the_same_answers_as_its_local_copy() {
     );
     let t = text(&out.stdout);
     assert!(t.contains("s3://trail-bucket/prefix/more/AWSLogs/"), "{t}");
+    // A hunt (Sigma rules and the built-in detections) finds the same in
+    // S3 as on disk.
+    let rules = crate::util::repo().join("tests/data/sigma");
+    let hunt = |source: &str| {
+        let args = [
+            "--source",
+            source,
+            "--format",
+            "csv",
+            "hunt",
+            "--sigma",
+            rules.to_str().unwrap(),
+        ];
+        let out = match source.starts_with("s3://") {
+            true => run_s3(addr, SECRET, &args),
+            false => crate::util::run(&args, ""),
+        };
+        assert!(out.status.success(), "{source}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let local = hunt(fixture_archive().to_str().unwrap());
+    assert_eq!(local.lines().count(), 1 + 8 + 8, "{local}");
+    assert_eq!(hunt("s3://trail-bucket/prefix/more"), local);
 }
 
 #[test]
