@@ -456,3 +456,39 @@ fn an_event_history_file_is_hunted_too() {
         .map(|(e, r)| (e.to_string(), r.to_string()))
     );
 }
+
+/// `-o FILE` gets the whole timeline in each format.
+#[test]
+fn the_timeline_goes_whole_to_an_output_file() {
+    let source = fixture_archive().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["ndjson", "parquet"] {
+        let file = dir.path().join(format!("timeline.{format}"));
+        let out = run(
+            &[
+                "--source",
+                &source,
+                "--format",
+                format,
+                "-o",
+                file.to_str().unwrap(),
+                "hunt",
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let rows = match format {
+            "ndjson" => std::fs::read_to_string(&file).unwrap().lines().count(),
+            _ => {
+                let sql = format!(
+                    "CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '{}'; \
+                     SELECT count(*) FROM t WHERE rule_id LIKE 'trailsql.%'",
+                    file.display()
+                );
+                let out = run(&["--format", "csv", "-e", &sql], "");
+                text(&out.stdout).lines().last().unwrap().parse().unwrap()
+            }
+        };
+        assert_eq!(rows, 8, "{format}");
+    }
+}
