@@ -135,19 +135,8 @@ fn correlation_rows(
     if fired.is_empty() {
         return Ok(None);
     }
-    let event = [
-        "eventtime",
-        "account",
-        "region",
-        "actor",
-        "source_ip",
-        "event_source",
-        "event_name",
-        "target",
-        "error_code",
-    ];
     let mut fields = Vec::new();
-    for name in event {
+    for name in EVENT_COLUMNS {
         let f = fetched.schema.field_with_name(name)?;
         fields.push(Field::new(name, f.data_type().clone(), true));
     }
@@ -160,7 +149,7 @@ fn correlation_rows(
         let c = &sigma.loaded.correlations[i].0;
         let take = UInt32Array::from_iter_values(rows.iter().map(|r| *r as u32));
         let mut columns: Vec<ArrayRef> = Vec::new();
-        for name in event {
+        for name in EVENT_COLUMNS {
             let at = fetched.schema.index_of(name)?;
             columns.push(datafusion::arrow::compute::take(
                 all.column(at),
@@ -308,6 +297,20 @@ pub async fn list(catalogue: Option<&Catalogue>, rules: &[PathBuf]) -> Result<St
     })
 }
 
+/// The timeline's columns that come from the event, in order (then the
+/// detection's `rule_id`, `rule_title`, `level`, `tags`, and `event_id`).
+const EVENT_COLUMNS: [&str; 9] = [
+    "eventtime",
+    "account",
+    "region",
+    "actor",
+    "source_ip",
+    "event_source",
+    "event_name",
+    "target",
+    "error_code",
+];
+
 /// A saved query's severity as a Sigma level.
 fn level_of(q: &SavedQuery) -> Level {
     match q.severity.as_str() {
@@ -421,17 +424,7 @@ fn timeline_sql(table: &str, found: &StatementResult, q: Option<&SavedQuery>) ->
         true => format!("arrow_cast(eventtime, {time}) AS eventtime"),
         false => format!("arrow_cast(NULL, {time}) AS eventtime"),
     }];
-    let text = [
-        "account",
-        "region",
-        "actor",
-        "source_ip",
-        "event_source",
-        "event_name",
-        "target",
-        "error_code",
-    ];
-    for name in text {
+    for name in &EVENT_COLUMNS[1..] {
         columns.push(match has(name) {
             true => format!("CAST(\"{name}\" AS VARCHAR) AS {name}"),
             false => format!("CAST(NULL AS VARCHAR) AS {name}"),

@@ -379,24 +379,10 @@ fn one_value(column: &str, text: bool, mods: &Mods, v: &Value) -> Result<String,
         }
         How::Cidr => Ok(format!("cidr_match({as_text}, {})", lit(&value))),
         how => {
-            // An encoded value is matched as it is: its characters are not
-            // Sigma's wildcards (base64 has none of * ? \).
-            let parts: Vec<String> = encoded(&value, &mods.encode)
+            let parts: Vec<String> = patterns(&value, mods, how)
                 .into_iter()
-                .map(|value| {
-                    let pattern = match how {
-                        How::Contains => format!("*{value}*"),
-                        How::StartsWith => format!("{value}*"),
-                        How::EndsWith => format!("*{value}"),
-                        _ => value,
-                    };
-                    // Encoded text is case-sensitive.
-                    matching(
-                        &as_text,
-                        &pattern,
-                        mods.cased || mods.encode != Encode::Plain,
-                    )
-                })
+                // Encoded text is case-sensitive.
+                .map(|p| matching(&as_text, &p, mods.cased || mods.encode != Encode::Plain))
                 .collect();
             Ok(if parts.len() == 1 {
                 parts.into_iter().next().expect("one")
@@ -405,6 +391,21 @@ fn one_value(column: &str, text: bool, mods: &Mods, v: &Value) -> Result<String,
             })
         }
     }
+}
+
+/// The Sigma patterns `value` matches as under `how` (equals, contains,
+/// startswith, endswith), once encoded. An encoded value is matched as it
+/// is: base64 has none of Sigma's wildcards (`*`, `?`, `\`).
+fn patterns(value: &str, mods: &Mods, how: &How) -> Vec<String> {
+    encoded(value, &mods.encode)
+        .into_iter()
+        .map(|value| match how {
+            How::Contains => format!("*{value}*"),
+            How::StartsWith => format!("{value}*"),
+            How::EndsWith => format!("*{value}"),
+            _ => value,
+        })
+        .collect()
 }
 
 /// One value against a field with many values: any of them matching.
@@ -452,17 +453,10 @@ fn many_value(of: &str, path: &str, mods: &Mods, v: &Value) -> Result<String, St
         How::Cidr => Ok(call("cidr", &value)),
         how => {
             let cased = mods.cased || mods.encode != Encode::Plain;
-            let parts: Vec<String> = encoded(&value, &mods.encode)
+            let test = if cased { "glob_cased" } else { "glob" };
+            let parts: Vec<String> = patterns(&value, mods, how)
                 .into_iter()
-                .map(|value| {
-                    let pattern = match how {
-                        How::Contains => format!("*{value}*"),
-                        How::StartsWith => format!("{value}*"),
-                        How::EndsWith => format!("*{value}"),
-                        _ => value,
-                    };
-                    call(if cased { "glob_cased" } else { "glob" }, &pattern)
-                })
+                .map(|p| call(test, &p))
                 .collect();
             Ok(any(parts))
         }
