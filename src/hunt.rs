@@ -231,12 +231,12 @@ pub async fn list(catalogue: Option<&Catalogue>, rules: &[PathBuf]) -> Result<St
                 (false, false) => "no: named by a correlation that fires nowhere",
             };
             rows.push([
-                r.id.clone(),
-                r.title.clone(),
-                r.level.as_str().into(),
-                r.tags.join(", "),
+                r.head.id.clone(),
+                r.head.title.clone(),
+                r.head.level.as_str().into(),
+                r.head.tags.join(", "),
                 "sigma rule".into(),
-                r.origin.clone(),
+                r.head.origin.clone(),
                 runs.into(),
             ]);
         }

@@ -13,18 +13,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+pub use super::rule::Head;
+#[cfg(test)]
 use super::rule::Level;
-
-/// What a correlation rule says of itself.
-#[derive(Debug, Clone)]
-pub struct Head {
-    pub id: String,
-    pub name: Option<String>,
-    pub title: String,
-    pub level: Level,
-    pub tags: Vec<String>,
-    pub origin: String,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

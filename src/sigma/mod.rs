@@ -70,7 +70,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded> {
                 rule::Read::Refused(why) => loaded.refused.push((file.display().to_string(), why)),
                 rule::Read::Rule(r) => match compile::compile(&r.detection) {
                     Ok(sql) => loaded.rules.push((*r, sql)),
-                    Err(why) => loaded.refused.push((r.origin.clone(), why)),
+                    Err(why) => loaded.refused.push((r.head.origin.clone(), why)),
                 },
                 rule::Read::Correlation(c) => correlations.push(*c),
             }
@@ -125,16 +125,16 @@ pub fn hunt_sql(rules: &[(Rule, String)], window: &Window) -> String {
         .map(|(r, _)| {
             format!(
                 "({}, {}, {}, {})",
-                lit(&r.id),
-                lit(&r.title),
-                lit(r.level.as_str()),
-                lit(&r.tags.join(", "))
+                lit(&r.head.id),
+                lit(&r.head.title),
+                lit(r.head.level.as_str()),
+                lit(&r.head.tags.join(", "))
             )
         })
         .collect();
     let cases: Vec<String> = rules
         .iter()
-        .map(|(r, sql)| format!("CASE WHEN {sql} THEN {} END", lit(&r.id)))
+        .map(|(r, sql)| format!("CASE WHEN {sql} THEN {} END", lit(&r.head.id)))
         .collect();
     let any: Vec<String> = rules
         .iter()

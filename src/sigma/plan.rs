@@ -36,7 +36,7 @@ pub(super) fn resolve(loaded: &mut Loaded, mut candidates: Vec<Correlation>) {
     loop {
         let mut index: HashMap<&str, Node> = HashMap::new();
         for (i, (r, _)) in loaded.rules.iter().enumerate() {
-            if let Some(n) = &r.name {
+            if let Some(n) = &r.head.name {
                 index.entry(n).or_insert(Node::Rule(i));
             }
         }
@@ -47,7 +47,7 @@ pub(super) fn resolve(loaded: &mut Loaded, mut candidates: Vec<Correlation>) {
         }
         // Ids win over names.
         for (i, (r, _)) in loaded.rules.iter().enumerate() {
-            index.insert(&r.id, Node::Rule(i));
+            index.insert(&r.head.id, Node::Rule(i));
         }
         for (i, c) in candidates.iter().enumerate() {
             index.insert(&c.head.id, Node::Correlation(i));
@@ -157,7 +157,7 @@ impl Loaded {
         let mut plan = Plan::default();
         for (i, (r, _)) in self.rules.iter().enumerate() {
             if fires(Node::Rule(i)) {
-                match r.level >= min {
+                match r.head.level >= min {
                     true => plan.alone.push(i),
                     false => plan.below += 1,
                 }
@@ -215,7 +215,7 @@ impl Loaded {
             .find(|(x, _)| x.head.id == c.head.id)
             .and_then(|(_, nodes)| nodes.get(k))
             .and_then(|n| match n {
-                Node::Rule(r) => self.rules[*r].0.name.clone(),
+                Node::Rule(r) => self.rules[*r].0.head.name.clone(),
                 Node::Correlation(j) => self.correlations[*j].0.head.name.clone(),
             });
         by_node.unwrap_or_else(|| c.rules[k].clone())

@@ -80,9 +80,10 @@ struct Logsource {
     service: Option<String>,
 }
 
-/// One rule, read.
+/// What a rule or a correlation says of itself: what `hunt` shows of it
+/// and how others name it.
 #[derive(Debug, Clone)]
-pub struct Rule {
+pub struct Head {
     pub id: String,
     /// The `name` correlation rules may refer to it by.
     pub name: Option<String>,
@@ -91,6 +92,12 @@ pub struct Rule {
     pub tags: Vec<String>,
     /// The file it came from.
     pub origin: String,
+}
+
+/// One rule, read.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub head: Head,
     /// The named searches, and `condition`.
     pub detection: yaml_serde::Mapping,
 }
@@ -150,15 +157,15 @@ fn read(value: yaml_serde::Value, origin: &Path) -> Read {
         },
     };
     let origin = origin.display().to_string();
+    let head = Head {
+        id: raw.id.unwrap_or_else(|| origin.clone()),
+        name: raw.name,
+        title: raw.title.unwrap_or_default(),
+        level,
+        tags: raw.tags,
+        origin,
+    };
     if let Some(c) = raw.correlation {
-        let head = super::correlate::Head {
-            id: raw.id.unwrap_or_else(|| origin.clone()),
-            name: raw.name,
-            title: raw.title.unwrap_or_default(),
-            level,
-            tags: raw.tags,
-            origin,
-        };
         return match super::correlate::Correlation::new(
             head,
             &c.kind,
@@ -176,13 +183,5 @@ fn read(value: yaml_serde::Value, origin: &Path) -> Read {
     let Some(detection) = raw.detection else {
         return Read::Refused("no detection".into());
     };
-    Read::Rule(Box::new(Rule {
-        id: raw.id.unwrap_or_else(|| origin.clone()),
-        name: raw.name,
-        title: raw.title.unwrap_or_default(),
-        level,
-        tags: raw.tags,
-        origin,
-        detection,
-    }))
+    Read::Rule(Box::new(Rule { head, detection }))
 }
