@@ -161,3 +161,75 @@ fn list_fields_match_when_any_value_does_and_keywords_search_the_event() {
     assert_eq!(of("d005", &csv), ["res-other"]);
     assert!(text(&out.stderr).contains("5 findings"));
 }
+
+/// Every modifier and condition form on events, each with its near miss
+/// (tests/data/sigma-modifiers over the same archive).
+#[test]
+fn every_modifier_and_condition_form_on_events() {
+    let source = repo().join("tests/data/correlate");
+    let rules = repo().join("tests/data/sigma-modifiers");
+    let out = run(
+        &[
+            "--source",
+            source.to_str().unwrap(),
+            "--format",
+            "csv",
+            "hunt",
+            "--no-builtins",
+            "--sigma",
+            rules.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let failures: Vec<String> = ["bob", "carol", "dave"]
+        .iter()
+        .flat_map(|u| (1..=3).map(move |i| format!("{u}-f{i}")))
+        .collect();
+    let want: [(&str, Vec<String>); 18] = [
+        // contains|all: both words, any case.
+        ("e001", vec!["scanner".into()]),
+        // cased: the message is "Failed authentication", not lower case;
+        // uncased it matches whatever the case.
+        ("e002", vec![]),
+        ("e003", failures.clone()),
+        // gt and lte compare eventVersion as a number (1.09 > 1.08).
+        ("e004", vec!["admin-profile".into()]),
+        ("e005", vec!["b64-agent".into()]),
+        // lt over the ports of a list: 22 < 23.
+        ("e006", vec!["sg-closed".into(), "sg-open".into()]),
+        // base64 of "secret" is the agent; of "Secret" it is not.
+        ("e007", vec!["b64-agent".into()]),
+        ("e008", vec![]),
+        // re with m: ^ and $ at each line; without, not.
+        ("e009", vec!["b64-agent".into()]),
+        ("e010", vec![]),
+        // re with s: . matches the newline; without, not.
+        ("e011", vec!["b64-agent".into()]),
+        ("e012", vec![]),
+        // all of them, 1 of them, parentheses and not.
+        ("e013", vec!["frank-key".into()]),
+        (
+            "e014",
+            vec![
+                "eve-key".into(),
+                "frank-attach".into(),
+                "frank-key".into(),
+                "grace-key".into(),
+            ],
+        ),
+        ("e015", vec!["eve-key".into(), "grace-key".into()]),
+        // Two comparisons on one list field: some port <= 22, some >= 3389.
+        ("e016", vec!["sg-closed".into(), "sg-open".into()]),
+        // A boolean inside requestParameters; a field present but null.
+        ("e017", vec!["admin-profile".into()]),
+        // exists: true on errorCode, false on an absent field.
+        ("e018", vec!["b64-agent".into()]),
+    ];
+    for (rule, events) in want {
+        let mut events = events;
+        events.sort();
+        assert_eq!(of(rule, &csv), events, "{rule}");
+    }
+}
