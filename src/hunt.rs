@@ -406,7 +406,7 @@ async fn findings(
         return Ok(None);
     }
     let sql = format!(
-        "SELECT DISTINCT * FROM ({}) ORDER BY eventtime, rule_id, event_id",
+        "SELECT * FROM ({}) ORDER BY eventtime, rule_id, event_id",
         parts.join(" UNION ALL ")
     );
     let timeline = engine.run(&sql).await?.pop().expect("one statement");
@@ -441,8 +441,11 @@ fn timeline_sql(table: &str, found: &StatementResult, q: Option<&SavedQuery>) ->
         }
     }
     columns.push("CAST(event_id AS VARCHAR) AS event_id".into());
+    // A saved query may name an event twice (a join); a Sigma rule or a
+    // correlation names each event once.
+    let distinct = if q.is_some() { "DISTINCT " } else { "" };
     format!(
-        "SELECT {} FROM {table} WHERE event_id IS NOT NULL",
+        "SELECT {distinct}{} FROM {table} WHERE event_id IS NOT NULL",
         columns.join(", ")
     )
 }

@@ -33,17 +33,29 @@ WITH calls AS (
     AND sourceipaddress NOT LIKE '%.amazonaws.com'
     AND sourceipaddress <> 'AWS Internal'
 ),
-ordered AS (
-  SELECT *,
-    row_number() OVER (PARTITION BY actor, source_ip ORDER BY eventtime, event_id) AS nth_from_ip,
-    CAST(count(*) OVER (PARTITION BY actor, source_ip) AS BIGINT) AS calls_from_ip
+-- Each principal's first call from each address, and how many calls it
+-- made from there (an aggregation: no sort of every call).
+first_calls AS (
+  SELECT
+    actor,
+    source_ip,
+    first_value(eventtime ORDER BY eventtime, event_id) AS eventtime,
+    first_value(account ORDER BY eventtime, event_id) AS account,
+    first_value(region ORDER BY eventtime, event_id) AS region,
+    first_value(event_source ORDER BY eventtime, event_id) AS event_source,
+    first_value(event_name ORDER BY eventtime, event_id) AS event_name,
+    first_value(target ORDER BY eventtime, event_id) AS target,
+    first_value(error_code ORDER BY eventtime, event_id) AS error_code,
+    first_value(user_agent ORDER BY eventtime, event_id) AS user_agent,
+    first_value(event_id ORDER BY eventtime, event_id) AS event_id,
+    CAST(count(*) AS BIGINT) AS calls_from_ip
   FROM calls
+  GROUP BY actor, source_ip
 ),
 firsts AS (
   SELECT *,
     CAST(row_number() OVER (PARTITION BY actor ORDER BY eventtime, event_id) AS BIGINT) - 1 AS known_ips
-  FROM ordered
-  WHERE nth_from_ip = 1
+  FROM first_calls
 )
 SELECT eventtime, account, region, actor, source_ip, event_source, event_name, target, error_code,
   known_ips, calls_from_ip, user_agent, event_id

@@ -117,14 +117,17 @@ pub const EVENT_COLUMNS: &str = concat!(
 );
 
 /// The one query of a hunt: every event in `window` that some rule
-/// matches, once per rule it matches, with the timeline's columns, sorted
-/// by time.
+/// matches, once per rule it matches, with the timeline's columns. Each
+/// rule's condition is evaluated once per event: the numbers of the rules
+/// an event matches are gathered into one text (`0,5`), which is unnested
+/// (an event no rule matches gives no row) and joined to the rules.
 pub fn hunt_sql(rules: &[(Rule, String)], window: &Window) -> String {
     let values: Vec<String> = rules
         .iter()
-        .map(|(r, _)| {
+        .enumerate()
+        .map(|(i, (r, _))| {
             format!(
-                "({}, {}, {}, {})",
+                "({i}, {}, {}, {}, {})",
                 lit(&r.head.id),
                 lit(&r.head.title),
                 lit(r.head.level.as_str()),
@@ -134,24 +137,21 @@ pub fn hunt_sql(rules: &[(Rule, String)], window: &Window) -> String {
         .collect();
     let cases: Vec<String> = rules
         .iter()
-        .map(|(r, sql)| format!("CASE WHEN {sql} THEN {} END", lit(&r.head.id)))
-        .collect();
-    let any: Vec<String> = rules
-        .iter()
-        .map(|(_, sql)| format!("coalesce({sql}, false)"))
+        .enumerate()
+        .map(|(i, (_, sql))| format!("CASE WHEN {sql} THEN '{i}' END"))
         .collect();
     format!(
-        "WITH rules (rule_id, rule_title, level, tags) AS (VALUES {values}), \
+        "WITH rules (n, rule_id, rule_title, level, tags) AS (VALUES {values}), \
+         matched AS (SELECT *, concat_ws(',', {cases}) AS trailsql_hit \
+           FROM cloudtrail WHERE {limits}true), \
          hits AS (SELECT {EVENT_COLUMNS}, eventid AS event_id, \
-           unnest(make_array({cases})) AS rule_id \
-           FROM cloudtrail WHERE {limits}({any})) \
+           unnest(CASE WHEN trailsql_hit <> '' THEN string_to_array(trailsql_hit, ',') END) AS n \
+           FROM matched) \
          SELECT h.eventtime, h.account, h.region, h.actor, h.source_ip, h.event_source, \
-           h.event_name, h.target, h.error_code, h.rule_id, r.rule_title, r.level, r.tags, h.event_id \
-         FROM hits h JOIN rules r ON h.rule_id = r.rule_id \
-         ORDER BY h.eventtime, h.rule_id, h.event_id",
+           h.event_name, h.target, h.error_code, r.rule_id, r.rule_title, r.level, r.tags, h.event_id \
+         FROM hits h JOIN rules r ON CAST(h.n AS BIGINT) = r.n",
         values = values.join(", "),
         cases = cases.join(", "),
-        any = any.join(" OR "),
         limits = window.sql_limits(),
     )
 }
