@@ -14,15 +14,20 @@
 --   empty, as no event belongs to a gap. Only files with events inside
 --   --since/--until are read.
 -- param: hours = 1 | the shortest gap to list, in hours
-WITH files AS (
+-- The files first (one row each, not one per event), then their names read.
+WITH objects AS (
+  SELECT DISTINCT log_object
+  FROM cloudtrail_events
+  WHERE eventtime >= $since AND eventtime < $until
+),
+files AS (
   SELECT DISTINCT
     regexp_replace(log_object, '^.*/([0-9]{12})_CloudTrail_([a-z0-9-]+)_[0-9]{8}T[0-9]{4}Z_[^/]*$', '${1}') AS account,
     regexp_replace(log_object, '^.*/([0-9]{12})_CloudTrail_([a-z0-9-]+)_[0-9]{8}T[0-9]{4}Z_[^/]*$', '${2}') AS region,
     date_trunc('hour', to_timestamp(regexp_replace(log_object,
       '^.*_([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})Z_[^/]*$', '${1}-${2}-${3}T${4}:00:00Z'))) AS hour
-  FROM cloudtrail_events
-  WHERE eventtime >= $since AND eventtime < $until
-    AND regexp_like(log_object, '/[0-9]{12}_CloudTrail_[a-z0-9-]+_[0-9]{8}T[0-9]{4}Z_[^/]*$')
+  FROM objects
+  WHERE regexp_like(log_object, '/[0-9]{12}_CloudTrail_[a-z0-9-]+_[0-9]{8}T[0-9]{4}Z_[^/]*$')
 ),
 hours AS (
   SELECT account, region, hour,
