@@ -39,7 +39,7 @@ pub struct Hunt<'a> {
 /// Run the hunt; how many findings there were.
 pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     let started = Instant::now();
-    let Some((timeline, report)) = findings(engine, h).await? else {
+    let Some((timeline, reports)) = findings(engine, h).await? else {
         eprintln!("trailsql: 0 findings");
         return Ok(0);
     };
@@ -49,8 +49,10 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
         unless_closed(summary(engine, sink).await)?;
         unless_closed(say("== timeline\n"))?;
     }
-    sink.emit(&timeline, Some(&report), started.elapsed())
-        .await?;
+    sink.emit(&timeline, None, started.elapsed()).await?;
+    for report in &reports {
+        sink.counts(Some(report));
+    }
     if let Some(dir) = h.out_dir {
         write_out_dir(engine, sink, dir, &timeline).await?;
     }
@@ -324,7 +326,7 @@ fn level_of(q: &SavedQuery) -> Level {
 async fn findings(
     engine: &Engine,
     h: &Hunt<'_>,
-) -> Result<Option<(StatementResult, Arc<crate::read::Report>)>> {
+) -> Result<Option<(StatementResult, Vec<Arc<crate::read::Report>>)>> {
     let mut statements = Vec::new();
     let mut sigma = match h.rules.is_empty() {
         true => None,
@@ -410,7 +412,7 @@ async fn findings(
         parts.join(" UNION ALL ")
     );
     let timeline = engine.run(&sql).await?.pop().expect("one statement");
-    Ok(Some((timeline, together.report)))
+    Ok(Some((timeline, together.reports)))
 }
 
 /// The timeline's columns over a detection's rows (in `table`): each

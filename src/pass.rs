@@ -6,12 +6,12 @@
 //! the scan under it is shared, so each log file is fetched, inflated and
 //! decoded once however many statements there are.
 //!
-//! Memory: a statement that reads `cloudtrail` once gets a bounded queue
-//! (the scan waits for the slowest such statement), so the pass holds what
-//! its statements hold, as each would alone. A statement that reads it
-//! more than once (a self-join, a CTE used twice) may drain one read before
-//! the other, so its queues are unbounded; its filters are applied before
-//! a batch is queued, so what waits is the rows it wants.
+//! Memory: each statement gets a bounded queue (the scan waits for the
+//! slowest), so the pass holds what its statements hold, as each would
+//! alone. A statement that reads `cloudtrail` more than once (a self-join,
+//! a CTE used twice) could need one read whole before the other starts:
+//! it is not shared but runs after the pass on a scan of its own, as it
+//! would by itself.
 //!
 //! Of trailsql it imports `session`, `table` (reading filters as limits),
 //! `archive` (the limits), `read` (the report) and
@@ -20,18 +20,17 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{AsArray, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{DFSchema, ParamValues};
+use datafusion::common::ParamValues;
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr};
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::sql::parser::Statement;
 use futures::StreamExt;
 use tokio::sync::{mpsc, Semaphore};
@@ -48,7 +47,9 @@ const QUEUE: usize = 4;
 /// what the one scan read.
 pub struct Together {
     pub results: Vec<Result<StatementResult>>,
-    pub report: Arc<Report>,
+    /// What the one scan read, then what each statement that read the
+    /// archive on its own read.
+    pub reports: Vec<Arc<Report>>,
 }
 
 /// Run `statements` (each with values for its placeholders) over the
@@ -76,12 +77,14 @@ pub async fn run_together(
     };
     let mut state = ctx.state();
     state.config_mut().set_extension(Arc::new(Report::new()));
-    // Plan every statement; each scan of `cloudtrail` adds a tap.
+    // Plan every statement; each scan of `cloudtrail` adds a tap. One that
+    // scans it twice (a self-join) could need one read whole before the
+    // other starts: it runs alone after the pass, as it would by itself.
     let mut plans = Vec::new();
     for (stmt, params) in statements {
         let before = tap.count();
         let planned = async {
-            let mut plan = state.statement_to_plan(stmt).await?;
+            let mut plan = state.statement_to_plan(stmt.clone()).await?;
             if let Some(params) = &params {
                 plan = plan.replace_params_with_values(params)?;
             }
@@ -89,32 +92,39 @@ pub async fn run_together(
         }
         .await;
         let reads = tap.count() - before;
-        if reads > 1 {
-            tap.unbounded(before..tap.count());
-        }
-        plans.push(planned);
+        plans.push(match planned {
+            Ok(_) if reads > 1 => {
+                tap.forget(before);
+                Planned::Alone(stmt, params)
+            }
+            Ok(plan) => Planned::Shared(plan),
+            Err(e) => Planned::Failed(e),
+        });
     }
     let task = state.task_ctx();
     let running: Vec<_> = plans
         .into_iter()
-        .map(|plan| {
-            let task = task.clone();
-            plan.map(|plan| {
+        .map(|planned| match planned {
+            Planned::Shared(plan) => {
+                let task = task.clone();
                 let schema = crate::session::display_schema(&plan.schema());
                 let handle = tokio::spawn(async move {
                     let stream = datafusion::physical_plan::execute_stream(plan, task)?;
                     futures::TryStreamExt::try_collect::<Vec<_>>(stream).await
                 });
-                (schema, handle)
-            })
+                Running::Shared(schema, handle)
+            }
+            Planned::Alone(stmt, params) => Running::Alone(stmt, params),
+            Planned::Failed(e) => Running::Failed(e),
         })
         .collect();
-    let report = feed(engine, &tap).await;
+    // A failed scan is every statement's failure: say it once, as itself.
+    let mut reports = vec![feed(engine, &tap).await?];
     let mut results = Vec::new();
     for r in running {
         results.push(match r {
-            Err(e) => Err(e),
-            Ok((schema, handle)) => match handle.await {
+            Running::Failed(e) => Err(e),
+            Running::Shared(schema, handle) => match handle.await {
                 Err(joined) => Err(Error::Internal(format!("a statement stopped: {joined}"))),
                 Ok(Err(e)) => Err(e.into()),
                 Ok(Ok(batches)) => Ok(StatementResult {
@@ -125,13 +135,35 @@ pub async fn run_together(
                     schema,
                 }),
             },
+            Running::Alone(stmt, params) => match engine.start(stmt, params.as_ref()).await {
+                Err(e) => Err(e),
+                Ok(running) => {
+                    reports.push(running.report.clone());
+                    running.collect().await
+                }
+            },
         });
     }
-    // A failed scan is every statement's failure: say it once, as itself.
-    Ok(Together {
-        results,
-        report: report?,
-    })
+    Ok(Together { results, reports })
+}
+
+/// A statement, planned.
+enum Planned {
+    /// Over the taps, to run in the pass.
+    Shared(Arc<dyn ExecutionPlan>),
+    /// Reading the archive more than once: to run on its own.
+    Alone(Statement, Option<ParamValues>),
+    Failed(Error),
+}
+
+/// A statement, started.
+enum Running {
+    Shared(
+        SchemaRef,
+        tokio::task::JoinHandle<DfResult<Vec<RecordBatch>>>,
+    ),
+    Alone(Statement, Option<ParamValues>),
+    Failed(Error),
 }
 
 /// The batch under the display names of `schema`.
@@ -266,8 +298,6 @@ struct Tap {
     schema: SchemaRef,
     tx: mpsc::UnboundedSender<DfResult<RecordBatch>>,
     room: Arc<Semaphore>,
-    bounded: bool,
-    filter: Option<Arc<dyn PhysicalExpr>>,
     /// What its filters limit `eventtime`, region, account and event
     /// name to.
     prune: Prune,
@@ -278,10 +308,10 @@ impl TapTable {
         self.taps.lock().expect("taps").len()
     }
 
-    fn unbounded(&self, range: std::ops::Range<usize>) {
-        for t in &mut self.taps.lock().expect("taps")[range] {
-            t.bounded = false;
-        }
+    /// Drop the taps from `from` on (a statement that will not run in
+    /// the pass).
+    fn forget(&self, from: usize) {
+        self.taps.lock().expect("taps").truncate(from);
     }
 }
 
@@ -304,23 +334,16 @@ impl Tap {
             })
             .collect();
         let rows = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-        let mut part = RecordBatch::try_new_with_options(self.schema.clone(), picked, &rows)
+        let part = RecordBatch::try_new_with_options(self.schema.clone(), picked, &rows)
             .map_err(DataFusionError::from)?;
-        if let Some(filter) = &self.filter {
-            let keep = filter.evaluate(&part)?.into_array(part.num_rows())?;
-            part = datafusion::arrow::compute::filter_record_batch(&part, keep.as_boolean())
-                .map_err(DataFusionError::from)?;
-        }
         if part.num_rows() == 0 {
             return Ok(());
         }
-        if self.bounded {
-            tokio::select! {
-                permit = self.room.acquire() => {
-                    permit.map_err(|e| Error::Internal(e.to_string()))?.forget()
-                }
-                _ = self.tx.closed() => return Ok(()),
+        tokio::select! {
+            permit = self.room.acquire() => {
+                permit.map_err(|e| Error::Internal(e.to_string()))?.forget()
             }
+            _ = self.tx.closed() => return Ok(()),
         }
         let _ = self.tx.send(Ok(part));
         Ok(())
@@ -341,14 +364,14 @@ impl TableProvider for TapTable {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        // Inexact: the plan filters again above the scan; a tap with an
-        // unbounded queue uses them to queue only the rows it wants.
+        // Inexact: the plan filters again above the scan; the scan reads
+        // them for the limits of the one scan (`limits`).
         Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
     }
 
     async fn scan(
         &self,
-        state: &dyn Session,
+        _state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         _limit: Option<usize>,
@@ -358,7 +381,6 @@ impl TableProvider for TapTable {
             None => (0..self.schema.fields().len()).collect(),
         };
         let schema = Arc::new(self.schema.project(&columns)?);
-        let filter = prefilter(state, &schema, filters);
         let (tx, rx) = mpsc::unbounded_channel();
         let room = Arc::new(Semaphore::new(QUEUE));
         self.taps.lock().expect("taps").push(Tap {
@@ -366,8 +388,6 @@ impl TableProvider for TapTable {
             schema: schema.clone(),
             tx,
             room: room.clone(),
-            bounded: true,
-            filter,
             prune: crate::table::filters::prune_from(filters),
         });
         let queue = Arc::new(Queue {
@@ -384,30 +404,6 @@ impl TableProvider for TapTable {
             None,
         )?))
     }
-}
-
-/// The filters pushed to a scan, as one expression over its columns; None
-/// when there are none or they cannot be made into one (the plan filters
-/// above the scan all the same).
-fn prefilter(
-    state: &dyn Session,
-    schema: &SchemaRef,
-    filters: &[Expr],
-) -> Option<Arc<dyn PhysicalExpr>> {
-    let all = datafusion::logical_expr::utils::conjunction(filters.iter().cloned())?;
-    let unqualified = all
-        .transform(|e| {
-            Ok(match e {
-                Expr::Column(c) => Transformed::yes(Expr::Column(
-                    datafusion::common::Column::new_unqualified(c.name),
-                )),
-                other => Transformed::no(other),
-            })
-        })
-        .ok()?
-        .data;
-    let df_schema = DFSchema::try_from(schema.as_ref().clone()).ok()?;
-    state.create_physical_expr(unqualified, &df_schema).ok()
 }
 
 /// A tap's queue, as the partition its statement's plan reads.

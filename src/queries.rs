@@ -538,8 +538,11 @@ pub async fn run_queries<'q>(
             findings: Ok(findings),
         });
     }
-    // What the one pass read, once for all the queries.
-    sink.counts(Some(&together.report));
+    // What the one pass read, once for all the queries (and what a query
+    // that read the archive on its own read).
+    for report in &together.reports {
+        sink.counts(Some(report));
+    }
     let summary = summary(&outcomes)?;
     if outcomes.len() > 1 {
         unless_closed(say("== summary\n"))?;

@@ -25,28 +25,23 @@ WITH calls AS (
     (errorcode LIKE '%UnauthorizedOperation' OR errorcode LIKE 'AccessDenied%') AS refused
   FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
-),
-spikes AS (
-  SELECT hour, account, region, actor
-  FROM calls
-  WHERE refused
-  GROUP BY hour, account, region, actor
-  HAVING count(*) >= $threshold
 )
+-- One aggregation over the calls: each (hour, account, region, principal)
+-- with its refused calls counted apart; the spikes are the groups with
+-- enough of them.
 SELECT
-  c.hour AS eventtime,
-  c.account,
-  c.region,
-  c.actor,
-  array_to_string(array_agg(DISTINCT c.source_ip ORDER BY c.source_ip) FILTER (WHERE c.refused), ' ') AS source_ip,
-  array_to_string(array_agg(DISTINCT c.event_source ORDER BY c.event_source) FILTER (WHERE c.refused), ' ') AS event_source,
-  array_to_string(array_agg(DISTINCT c.event_name ORDER BY c.event_name) FILTER (WHERE c.refused), ' ') AS event_name,
+  hour AS eventtime,
+  account,
+  region,
+  actor,
+  array_to_string(array_agg(DISTINCT source_ip ORDER BY source_ip) FILTER (WHERE refused), ' ') AS source_ip,
+  array_to_string(array_agg(DISTINCT event_source ORDER BY event_source) FILTER (WHERE refused), ' ') AS event_source,
+  array_to_string(array_agg(DISTINCT event_name ORDER BY event_name) FILTER (WHERE refused), ' ') AS event_name,
   CAST(NULL AS VARCHAR) AS target,
-  array_to_string(array_agg(DISTINCT c.error_code ORDER BY c.error_code) FILTER (WHERE c.refused), ' ') AS error_code,
-  count(*) FILTER (WHERE c.refused) AS denied,
+  array_to_string(array_agg(DISTINCT error_code ORDER BY error_code) FILTER (WHERE refused), ' ') AS error_code,
+  count(*) FILTER (WHERE refused) AS denied,
   count(*) AS calls
-FROM calls c
-JOIN spikes s ON c.hour = s.hour AND (c.account IS NOT DISTINCT FROM s.account)
-  AND (c.region IS NOT DISTINCT FROM s.region) AND (c.actor IS NOT DISTINCT FROM s.actor)
-GROUP BY c.hour, c.account, c.region, c.actor
+FROM calls
+GROUP BY hour, account, region, actor
+HAVING count(*) FILTER (WHERE refused) >= $threshold
 ORDER BY eventtime, account, region, actor

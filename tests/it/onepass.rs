@@ -121,3 +121,59 @@ fn hunt_reads_each_file_once_for_sigma_and_built_in_detections() {
         "{err}"
     );
 }
+
+/// A query of one's own that reads the archive twice (a self-join) is not
+/// fed from the pass, where one side could wait for the other whole: it
+/// runs after it on a scan of its own, and answers as it does alone.
+#[test]
+fn a_query_reading_the_archive_twice_runs_on_its_own_scan() {
+    let saved = repo().join("tests/data/saved");
+    let source = saved.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("mine");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("denied-then-allowed.sql"),
+        "-- title: A call denied, then made by the same principal\n\
+         -- severity: low\n\
+         -- description: A principal denied a call that it then made.\n\
+         SELECT a.eventtime, a.account, a.region, a.actor, a.source_ip, a.event_source, \
+           a.event_name, a.error_code, a.event_id\n\
+         FROM cloudtrail_events a JOIN cloudtrail_events d\n\
+           ON a.actor = d.actor AND a.event_name = d.event_name AND d.eventtime < a.eventtime\n\
+         WHERE a.eventtime >= $since AND a.eventtime < $until AND a.errorcode IS NULL\n\
+           AND d.errorcode LIKE 'AccessDenied%'\n\
+         ORDER BY a.eventtime, a.event_id\n",
+    )
+    .unwrap();
+    let queries = dir.path().display().to_string();
+    let all = |names: &[&str]| {
+        let mut args = vec![
+            "--source",
+            &source,
+            "--queries",
+            &queries,
+            "--format",
+            "csv",
+            "--stats",
+            "run",
+        ];
+        args.extend(names);
+        let out = run(&args, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let (alone, _) = all(&["mine/denied-then-allowed"]);
+    assert!(
+        alone.contains(": 1 finding") || alone.contains("findings"),
+        "{alone}"
+    );
+    let (together, err) = all(&["--all"]);
+    // The pass and the self-join's own scan.
+    assert_eq!(read_lines(&err).len(), 2, "{err}");
+    let section = together
+        .split("== ")
+        .find(|s| s.starts_with("mine/denied-then-allowed"))
+        .unwrap();
+    assert_eq!(alone.trim_start_matches("== "), section);
+}
