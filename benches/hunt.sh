@@ -68,6 +68,15 @@ timed "one scan: count(*) of eventname" \
 timed "one scan reading the big text columns" \
   "$BIN" --source "$ARCHIVE" --format csv -e \
   "SELECT count(*), max(length(requestparameters)), max(length(responseelements)), max(length(useragent)), count(DISTINCT useridentity.arn) FROM cloudtrail"
+timed "the slowest built-in alone: run new-source-ip" \
+  "$BIN" --source "$ARCHIVE" --format csv run forensics/new-source-ip
+timed "hunt: the built-in detections" \
+  "$BIN" --source "$ARCHIVE" --format csv hunt
+timed "hunt: the Sigma rules alone" \
+  "$BIN" --source "$ARCHIVE" --format csv hunt --no-builtins --sigma "$RULES"
+timed "run --all (the 27 saved queries)" \
+  "$BIN" --source "$ARCHIVE" --format csv --stats run --all
+grep 'trailsql: read ' "$WORK/err.txt" | sed 's/^/  /'
 timed "hunt: built-in detections + Sigma rules" \
   "$BIN" --source "$ARCHIVE" --format csv --stats hunt --sigma "$RULES"
 cp "$WORK/out.txt" "$WORK/hunt-timeline.csv"

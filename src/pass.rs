@@ -20,17 +20,18 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
+use datafusion::arrow::array::{AsArray, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::ParamValues;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, ParamValues};
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr};
 use datafusion::sql::parser::Statement;
 use futures::StreamExt;
 use tokio::sync::{mpsc, Semaphore};
@@ -298,6 +299,10 @@ struct Tap {
     schema: SchemaRef,
     tx: mpsc::UnboundedSender<DfResult<RecordBatch>>,
     room: Arc<Semaphore>,
+    /// Its statement's filters pushed to the scan, applied before a batch
+    /// is queued: a batch none of whose rows the statement wants is not
+    /// sent at all.
+    filter: Option<Arc<dyn PhysicalExpr>>,
     /// What its filters limit `eventtime`, region, account and event
     /// name to.
     prune: Prune,
@@ -334,8 +339,13 @@ impl Tap {
             })
             .collect();
         let rows = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-        let part = RecordBatch::try_new_with_options(self.schema.clone(), picked, &rows)
+        let mut part = RecordBatch::try_new_with_options(self.schema.clone(), picked, &rows)
             .map_err(DataFusionError::from)?;
+        if let Some(filter) = &self.filter {
+            let keep = filter.evaluate(&part)?.into_array(part.num_rows())?;
+            part = datafusion::arrow::compute::filter_record_batch(&part, keep.as_boolean())
+                .map_err(DataFusionError::from)?;
+        }
         if part.num_rows() == 0 {
             return Ok(());
         }
@@ -364,14 +374,15 @@ impl TableProvider for TapTable {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        // Inexact: the plan filters again above the scan; the scan reads
-        // them for the limits of the one scan (`limits`).
+        // Inexact: the plan filters again above the scan. The scan reads
+        // them for the limits of the one scan (`limits`), and each tap
+        // applies its own before queueing (`prefilter`).
         Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
     }
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         _limit: Option<usize>,
@@ -381,6 +392,7 @@ impl TableProvider for TapTable {
             None => (0..self.schema.fields().len()).collect(),
         };
         let schema = Arc::new(self.schema.project(&columns)?);
+        let filter = prefilter(state, &schema, filters);
         let (tx, rx) = mpsc::unbounded_channel();
         let room = Arc::new(Semaphore::new(QUEUE));
         self.taps.lock().expect("taps").push(Tap {
@@ -388,6 +400,7 @@ impl TableProvider for TapTable {
             schema: schema.clone(),
             tx,
             room: room.clone(),
+            filter,
             prune: crate::table::filters::prune_from(filters),
         });
         let queue = Arc::new(Queue {
@@ -404,6 +417,30 @@ impl TableProvider for TapTable {
             None,
         )?))
     }
+}
+
+/// The filters pushed to a scan, as one expression over its columns; None
+/// when there are none or they cannot be made into one (the plan filters
+/// above the scan all the same).
+fn prefilter(
+    state: &dyn Session,
+    schema: &SchemaRef,
+    filters: &[Expr],
+) -> Option<Arc<dyn PhysicalExpr>> {
+    let all = datafusion::logical_expr::utils::conjunction(filters.iter().cloned())?;
+    let unqualified = all
+        .transform(|e| {
+            Ok(match e {
+                Expr::Column(c) => Transformed::yes(Expr::Column(
+                    datafusion::common::Column::new_unqualified(c.name),
+                )),
+                other => Transformed::no(other),
+            })
+        })
+        .ok()?
+        .data;
+    let df_schema = DFSchema::try_from(schema.as_ref().clone()).ok()?;
+    state.create_physical_expr(unqualified, &df_schema).ok()
 }
 
 /// A tap's queue, as the partition its statement's plan reads.
