@@ -312,6 +312,22 @@ fn saved_queries_fire_on_real_attack_logs() {
          ",AttachRolePolicy,stratus-red-team-malicious-iam-role,,arn:aws:iam::aws:policy/AdministratorAccess,"),
         ("aws.persistence.iam-create-user-login-profile", "new-iam-credentials",
          ",CreateLoginProfile,stratus-red-team-login-profile-user,,,false,true,"),
+        ("aws.defense-evasion.dns-delete-logs", "attack/dns-query-logs-deleted",
+         ",DeleteResolverQueryLogConfig,rqlc-4473f20ca554c07,"),
+        ("aws.defense-evasion.vpc-remove-flow-logs", "attack/vpc-flow-logs-deleted",
+         ",DeleteFlowLogs,fl-0e17aa62a21d4bbfe,"),
+        ("aws.exfiltration.ec2-share-ami", "attack/snapshot-or-image-shared",
+         ",ModifyImageAttribute,ami-de1fbCab6ccB03e6D,,\"[{\"\"userId\"\":\"\"846424999548\"\"}]\",false,"),
+        ("aws.exfiltration.ec2-share-ebs-snapshot", "attack/snapshot-or-image-shared",
+         ",ModifySnapshotAttribute,snap-041993b54a9b3af6f,,"),
+        ("aws.exfiltration.rds-share-snapshot", "attack/snapshot-or-image-shared",
+         ",ModifyDBSnapshotAttribute,exfiltration,,\"[\"\"503161813013\"\"]\",false,"),
+        ("aws.discovery.ec2-download-user-data", "attack/ec2-user-data-read",
+         ",DescribeInstanceAttribute,i-1780bff0,Client.UnauthorizedOperation,"),
+        ("aws.execution.ec2-user-data", "attack/ec2-user-data-changed",
+         ",ModifyInstanceAttribute,i-DDd6c7B0e18F0E35f,,"),
+        ("aws.credential-access.ec2-get-password-data", "attack/ec2-password-data",
+         ",GetPasswordData,i-gspajwz8z9wrutsz,Client.UnauthorizedOperation,"),
     ];
     for (technique, query, want) in cases {
         let file = corpus.join(format!("stratus-red-team/{technique}.json"));
@@ -424,16 +440,18 @@ fn saved_queries_may_only_read() {
 fn built_in_queries_carry_ids_and_attack_tags() {
     let listing = text(&run(&["run", "--list"], "").stdout);
     let queries: Vec<&str> = listing.lines().filter(|l| !l.starts_with(' ')).collect();
-    assert_eq!(queries.len(), 27, "{listing}");
+    assert_eq!(queries.len(), 33, "{listing}");
     let ids: Vec<&str> = listing
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("id "))
         .collect();
-    assert_eq!(ids.len(), 27, "{listing}");
+    assert_eq!(ids.len(), 33, "{listing}");
     for line in &ids {
         let (id, tags) = line.split_once("  tags ").unwrap_or((line, ""));
         assert!(
-            id.starts_with("trailsql.cis.") || id.starts_with("trailsql.forensics."),
+            ["trailsql.cis.", "trailsql.forensics.", "trailsql.attack."]
+                .iter()
+                .any(|p| id.starts_with(p)),
             "{line}"
         );
         let tags: Vec<&str> = tags.split(", ").collect();
@@ -450,7 +468,7 @@ fn built_in_queries_carry_ids_and_attack_tags() {
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 27);
+    assert_eq!(unique.len(), 33);
     assert!(listing.contains(
         "forensics/trail-tampering  [high]  CloudTrail tampering\n    id trailsql.forensics.trail-tampering  tags attack.defense-evasion, attack.t1562.008\n"
     ));
