@@ -328,6 +328,20 @@ fn saved_queries_fire_on_real_attack_logs() {
          ",ModifyInstanceAttribute,i-DDd6c7B0e18F0E35f,,"),
         ("aws.credential-access.ec2-get-password-data", "attack/ec2-password-data",
          ",GetPasswordData,i-gspajwz8z9wrutsz,Client.UnauthorizedOperation,"),
+        ("aws.lateral-movement.ec2-instance-connect", "attack/ec2-ssh-key-pushed",
+         ",SendSSHPublicKey,i-fDb357cB7e99ad973,,ec2-user,"),
+        ("aws.lateral-movement.ec2-serial-console-send-ssh-public-key", "attack/ec2-ssh-key-pushed",
+         ",SendSerialConsoleSSHPublicKey,i-D46eD8FCdefED5aAE,"),
+        ("aws.persistence.rolesanywhere-create-trust-anchor", "attack/rolesanywhere-trust-anchor",
+         ",CreateTrustAnchor,"),
+        ("aws.persistence.sts-federation-token", "attack/federation-token",
+         ",GetFederationToken,stratus_red_team,,true,"),
+        ("aws.privilege-escalation.iam-update-user-login-profile", "attack/login-profile-changed",
+         ",UpdateLoginProfile,stratus-red-team-update-login-profile-user,"),
+        ("aws.persistence.iam-backdoor-role", "attack/role-trust-policy-changed",
+         ",UpdateAssumeRolePolicy,stratus-red-team-backdoor-r-role,,true,false,"),
+        ("aws.persistence.lambda-backdoor-function", "attack/lambda-made-public",
+         ",AddPermission20150331v2,stratus-red-team-backdoor-f-func,,*,lambda:InvokeFunction,"),
     ];
     for (technique, query, want) in cases {
         let file = corpus.join(format!("stratus-red-team/{technique}.json"));
@@ -440,12 +454,12 @@ fn saved_queries_may_only_read() {
 fn built_in_queries_carry_ids_and_attack_tags() {
     let listing = text(&run(&["run", "--list"], "").stdout);
     let queries: Vec<&str> = listing.lines().filter(|l| !l.starts_with(' ')).collect();
-    assert_eq!(queries.len(), 33, "{listing}");
+    assert_eq!(queries.len(), 39, "{listing}");
     let ids: Vec<&str> = listing
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("id "))
         .collect();
-    assert_eq!(ids.len(), 33, "{listing}");
+    assert_eq!(ids.len(), 39, "{listing}");
     for line in &ids {
         let (id, tags) = line.split_once("  tags ").unwrap_or((line, ""));
         assert!(
@@ -468,7 +482,7 @@ fn built_in_queries_carry_ids_and_attack_tags() {
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 33);
+    assert_eq!(unique.len(), 39);
     assert!(listing.contains(
         "forensics/trail-tampering  [high]  CloudTrail tampering\n    id trailsql.forensics.trail-tampering  tags attack.defense-evasion, attack.t1562.008\n"
     ));
