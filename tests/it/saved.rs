@@ -342,6 +342,16 @@ fn saved_queries_fire_on_real_attack_logs() {
          ",UpdateAssumeRolePolicy,stratus-red-team-backdoor-r-role,,true,false,"),
         ("aws.persistence.lambda-backdoor-function", "attack/lambda-made-public",
          ",AddPermission20150331v2,stratus-red-team-backdoor-f-func,,*,lambda:InvokeFunction,"),
+        ("aws.execution.ec2-launch-unusual-instances", "attack/unusual-instance-types",
+         ",RunInstances,p2.xlarge,Client.UnauthorizedOperation,10,"),
+        ("aws.execution.ssm-send-command", "attack/ssm-remote-commands",
+         ",SendCommand,\"i-00456A8D163f546Ff, i-cfE23b1a7ceba6f86, i-9D40CCFc0aE91CFa5\","),
+        ("aws.execution.ssm-start-session", "attack/ssm-remote-commands",
+         ",StartSession,i-d3720C7af6fCfF2B2,"),
+        ("aws.impact.bedrock-invoke-model", "attack/bedrock-model-use",
+         ",InvokeModel,anthropic.claude-3-sonnet-20240229-v1:0,"),
+        ("aws.persistence.lambda-layer-extension", "attack/lambda-layer-added",
+         ",UpdateFunctionConfiguration20150331v2,"),
     ];
     for (technique, query, want) in cases {
         let file = corpus.join(format!("stratus-red-team/{technique}.json"));
@@ -454,12 +464,12 @@ fn saved_queries_may_only_read() {
 fn built_in_queries_carry_ids_and_attack_tags() {
     let listing = text(&run(&["run", "--list"], "").stdout);
     let queries: Vec<&str> = listing.lines().filter(|l| !l.starts_with(' ')).collect();
-    assert_eq!(queries.len(), 39, "{listing}");
+    assert_eq!(queries.len(), 43, "{listing}");
     let ids: Vec<&str> = listing
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("id "))
         .collect();
-    assert_eq!(ids.len(), 39, "{listing}");
+    assert_eq!(ids.len(), 43, "{listing}");
     for line in &ids {
         let (id, tags) = line.split_once("  tags ").unwrap_or((line, ""));
         assert!(
@@ -482,7 +492,7 @@ fn built_in_queries_carry_ids_and_attack_tags() {
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 39);
+    assert_eq!(unique.len(), 43);
     assert!(listing.contains(
         "forensics/trail-tampering  [high]  CloudTrail tampering\n    id trailsql.forensics.trail-tampering  tags attack.defense-evasion, attack.t1562.008\n"
     ));
