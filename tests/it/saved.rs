@@ -352,6 +352,12 @@ fn saved_queries_fire_on_real_attack_logs() {
          ",InvokeModel,anthropic.claude-3-sonnet-20240229-v1:0,"),
         ("aws.persistence.lambda-layer-extension", "attack/lambda-layer-added",
          ",UpdateFunctionConfiguration20150331v2,"),
+        ("aws.credential-access.secretsmanager-retrieve-secrets", "attack/secrets-mass-retrieval",
+         ",GetSecretValue,arn:aws:secretsmanager:cn-centraleast-1r:903144391865:secret:stratus-red-team-retrieve-secret-4-Rma50d,,20,"),
+        ("aws.credential-access.secretsmanager-batch-retrieve-secrets", "attack/secrets-mass-retrieval",
+         ",BatchGetSecretValue,"),
+        ("aws.credential-access.ssm-retrieve-securestring-parameters", "attack/parameters-mass-decryption",
+         ",GetParameters,\"/credentials/stratus-red-team/credentials-"),
     ];
     for (technique, query, want) in cases {
         let file = corpus.join(format!("stratus-red-team/{technique}.json"));
@@ -464,12 +470,12 @@ fn saved_queries_may_only_read() {
 fn built_in_queries_carry_ids_and_attack_tags() {
     let listing = text(&run(&["run", "--list"], "").stdout);
     let queries: Vec<&str> = listing.lines().filter(|l| !l.starts_with(' ')).collect();
-    assert_eq!(queries.len(), 43, "{listing}");
+    assert_eq!(queries.len(), 45, "{listing}");
     let ids: Vec<&str> = listing
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("id "))
         .collect();
-    assert_eq!(ids.len(), 43, "{listing}");
+    assert_eq!(ids.len(), 45, "{listing}");
     for line in &ids {
         let (id, tags) = line.split_once("  tags ").unwrap_or((line, ""));
         assert!(
@@ -492,7 +498,7 @@ fn built_in_queries_carry_ids_and_attack_tags() {
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 43);
+    assert_eq!(unique.len(), 45);
     assert!(listing.contains(
         "forensics/trail-tampering  [high]  CloudTrail tampering\n    id trailsql.forensics.trail-tampering  tags attack.defense-evasion, attack.t1562.008\n"
     ));
