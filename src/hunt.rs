@@ -181,8 +181,14 @@ fn correlation_rows(
 /// `hunt --list`: one row per detection (the saved queries of
 /// `catalogue`, the Sigma rules and correlations under `rules`, and the
 /// rules refused): id, title, level, tags, kind, source, and what hunt does
-/// with it. Other log sources' rules are counted on stderr.
-pub async fn list(catalogue: Option<&Catalogue>, rules: &[PathBuf]) -> Result<StatementResult> {
+/// with it; those `picks` keeps (by tags and level; a refused rule has
+/// neither and is listed only when nothing is asked). Other log sources'
+/// rules are counted on stderr.
+pub async fn list(
+    catalogue: Option<&Catalogue>,
+    rules: &[PathBuf],
+    picks: &dyn Fn(&[&str], Level) -> Result<bool>,
+) -> Result<StatementResult> {
     let mut rows: Vec<[String; 7]> = Vec::new();
     if let Some(catalogue) = catalogue {
         // Planned over an empty archive: which queries name events.
@@ -275,6 +281,20 @@ pub async fn list(catalogue: Option<&Catalogue>, rules: &[PathBuf]) -> Result<St
             count(loaded.other_source, "rule", "rules")
         );
     }
+    let mut kept = Vec::new();
+    for row in rows {
+        let tags: Vec<&str> = row[3].split(", ").filter(|t| !t.is_empty()).collect();
+        // A refused rule has no tags or level: it shows when nothing
+        // narrower than everything is asked.
+        let keep = match Level::parse(&row[2]) {
+            Some(level) => picks(&tags, level)?,
+            None => picks(&[], Level::Informational)?,
+        };
+        if keep {
+            kept.push(row);
+        }
+    }
+    let rows = kept;
     use datafusion::arrow::array::{ArrayRef, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
     let names = ["id", "title", "level", "tags", "kind", "source", "runs"];
@@ -314,7 +334,7 @@ const EVENT_COLUMNS: [&str; 9] = [
 ];
 
 /// A saved query's severity as a Sigma level.
-fn level_of(q: &SavedQuery) -> Level {
+pub fn level_of(q: &SavedQuery) -> Level {
     match q.severity.as_str() {
         "info" => Level::Informational,
         other => Level::parse(other).unwrap_or(Level::Medium),

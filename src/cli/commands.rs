@@ -409,7 +409,10 @@ pub async fn hunt_list(settings: &Settings, args: &HuntArgs) -> Result<i32> {
         true => None,
         false => Some(Catalogue::load(settings.queries.as_deref())?),
     };
-    let list = crate::hunt::list(catalogue.as_ref(), &args.sigma).await?;
+    let list = crate::hunt::list(catalogue.as_ref(), &args.sigma, &|tags, level| {
+        args.pick.picks(tags, level)
+    })
+    .await?;
     settings
         .sink()
         .emit(&list, None, std::time::Duration::ZERO)

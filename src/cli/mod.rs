@@ -240,6 +240,55 @@ pub struct RunArgs {
     /// List the saved queries (name, severity, title, parameters) and exit.
     #[arg(long)]
     pub list: bool,
+    #[command(flatten)]
+    pub pick: ListPick,
+}
+
+/// What `run --list` and `hunt --list` show: those with an ATT&CK tactic,
+/// a technique, a level.
+#[derive(Debug, clap::Args)]
+pub struct ListPick {
+    /// With --list: only detections tagged with this ATT&CK tactic
+    /// (`defense-evasion`, `credential-access`, ...).
+    #[arg(long, value_name = "TACTIC", requires = "list")]
+    pub tactic: Option<String>,
+    /// With --list: only detections tagged with this ATT&CK technique
+    /// (`T1562`, which takes in its sub-techniques, or `T1562.008`).
+    #[arg(long, value_name = "ID", requires = "list")]
+    pub technique: Option<String>,
+    /// With --list: only detections of this level or above (informational,
+    /// low, medium, high, critical; a saved query's info is informational).
+    #[arg(long, value_name = "LEVEL", requires = "list")]
+    pub level: Option<String>,
+}
+
+impl ListPick {
+    /// Whether a detection with these tags and level is listed.
+    pub fn picks(&self, tags: &[&str], level: crate::sigma::Level) -> Result<bool> {
+        let tag = |t: &str| t.trim().to_ascii_lowercase();
+        if let Some(tactic) = &self.tactic {
+            let want = format!("attack.{}", tag(tactic).replace([' ', '_'], "-"));
+            if !tags.iter().any(|t| tag(t) == want) {
+                return Ok(false);
+            }
+        }
+        if let Some(technique) = &self.technique {
+            let want = format!("attack.{}", tag(technique));
+            let under = |t: &str| t == want || t.starts_with(&format!("{want}."));
+            if !tags.iter().any(|t| under(&tag(t))) {
+                return Ok(false);
+            }
+        }
+        if let Some(l) = &self.level {
+            let min = crate::sigma::Level::parse(l).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--level {l:?}: one of informational, low, medium, high, critical"
+                ))
+            })?;
+            return Ok(level >= min);
+        }
+        Ok(true)
+    }
 }
 
 /// `--since` / `--until`, as `run` and `hunt` take them.
@@ -291,6 +340,8 @@ pub struct HuntArgs {
     /// each runs, and exit.
     #[arg(long)]
     pub list: bool,
+    #[command(flatten)]
+    pub pick: ListPick,
 }
 
 /// The flags, resolved once: what the commands take their options from.
@@ -498,7 +549,14 @@ async fn run(matches: &clap::ArgMatches, cli: Cli) -> Result<i32> {
         Some(Command::AthenaDdl(args)) => commands::athena_ddl(&settings, args).await,
         Some(Command::Run(args)) if args.list => {
             let catalogue = Catalogue::load(settings.queries.as_deref())?;
-            say(&crate::queries::listing(&catalogue.all(None)))?;
+            let mut picked = Vec::new();
+            for q in catalogue.all(None) {
+                let tags: Vec<&str> = q.tags.iter().map(String::as_str).collect();
+                if args.pick.picks(&tags, crate::hunt::level_of(q))? {
+                    picked.push(q);
+                }
+            }
+            say(&crate::queries::listing(&picked))?;
             Ok(0)
         }
         Some(Command::Run(args)) => {

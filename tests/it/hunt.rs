@@ -2,7 +2,7 @@
 //! (tests/data/sigma) over the fixture archive, in one pass; each finding
 //! is pinned by event id and rule id, with near misses beside them.
 
-use crate::util::{fixture_archive, repo, run, text};
+use crate::util::{assert_fails_saying, fixture_archive, repo, run, text};
 
 fn hunt(extra: &[&str]) -> std::process::Output {
     let rules = repo().join("tests/data/sigma");
@@ -491,4 +491,88 @@ fn the_timeline_goes_whole_to_an_output_file() {
         };
         assert_eq!(rows, 8, "{format}");
     }
+}
+
+/// `--list` picks by ATT&CK tactic, technique (its sub-techniques
+/// included) and level, for `run` and `hunt` alike.
+#[test]
+fn lists_pick_by_tactic_technique_and_level() {
+    let names = |args: &[&str]| -> Vec<String> {
+        let out = run(args, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with(' '))
+            .map(|l| l.split("  ").next().unwrap().to_string())
+            .collect()
+    };
+    // T1562 takes in T1562.008 (logs) and T1562.007 (firewalls).
+    let evasion = names(&["run", "--list", "--technique", "T1562.008"]);
+    assert!(
+        evasion.contains(&"forensics/trail-tampering".to_string()),
+        "{evasion:?}"
+    );
+    assert!(
+        evasion.contains(&"attack/vpc-flow-logs-deleted".to_string()),
+        "{evasion:?}"
+    );
+    assert!(
+        !evasion.contains(&"cis/nacl-changes".to_string()),
+        "{evasion:?}"
+    );
+    let wider = names(&["run", "--list", "--technique", "t1562"]);
+    assert!(wider.contains(&"cis/nacl-changes".to_string()) && wider.len() > evasion.len());
+    // A tactic, and a level at or above.
+    let credential = names(&[
+        "run",
+        "--list",
+        "--tactic",
+        "credential-access",
+        "--level",
+        "high",
+    ]);
+    assert_eq!(
+        credential,
+        [
+            "attack/parameters-mass-decryption",
+            "attack/secrets-mass-retrieval",
+            "forensics/failed-login-bursts"
+        ]
+    );
+    // hunt --list, with the Sigma rules.
+    let rules = repo().join("tests/data/sigma-correlate");
+    let out = run(
+        &[
+            "--format",
+            "csv",
+            "hunt",
+            "--list",
+            "--tactic",
+            "credential-access",
+            "--sigma",
+            rules.to_str().unwrap(),
+        ],
+        "",
+    );
+    let csv = text(&out.stdout);
+    assert!(
+        csv.contains("0b1f7d3e-0000-4000-8000-00000000c101,Sign-in failures in a burst"),
+        "{csv}"
+    );
+    assert!(
+        !csv.contains("refused.yml") && !csv.contains("trailsql.cis.vpc-changes"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.contains("attack.credential-access")),
+        "{csv}"
+    );
+    // Asked without --list, or with a level that is not one.
+    assert_fails_saying(&["run", "--tactic", "impact"], "--list");
+    assert_fails_saying(
+        &["run", "--list", "--level", "severe"],
+        "one of informational",
+    );
 }
