@@ -3,24 +3,14 @@
 //! its events and not on the near misses beside them, chained, with
 //! aliases, and `generate` deciding whether the rules named fire alone.
 
-use crate::util::{repo, run, text};
+use crate::util::{hunt_sigma, repo, text};
 
 fn hunt(extra: &[&str]) -> std::process::Output {
-    let source = repo().join("tests/data/correlate");
-    let rules = repo().join("tests/data/sigma-correlate");
-    let mut args = vec![
-        "--source".to_string(),
-        source.display().to_string(),
-        "--format".into(),
-        "csv".into(),
-        "hunt".into(),
-        "--no-builtins".into(),
-        "--sigma".into(),
-        rules.display().to_string(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run(&args, "")
+    hunt_sigma(
+        &repo().join("tests/data/correlate"),
+        "sigma-correlate",
+        extra,
+    )
 }
 
 /// (rule id's last four characters, event id) of each finding, sorted.
@@ -129,21 +119,7 @@ fn min_level_picks_what_fires_and_the_rules_feeding_it_still_run() {
 /// event (tests/data/sigma-arrays over the same archive).
 #[test]
 fn list_fields_match_when_any_value_does_and_keywords_search_the_event() {
-    let source = repo().join("tests/data/correlate");
-    let rules = repo().join("tests/data/sigma-arrays");
-    let out = run(
-        &[
-            "--source",
-            source.to_str().unwrap(),
-            "--format",
-            "csv",
-            "hunt",
-            "--no-builtins",
-            "--sigma",
-            rules.to_str().unwrap(),
-        ],
-        "",
-    );
+    let out = hunt_sigma(&repo().join("tests/data/correlate"), "sigma-arrays", &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let csv = text(&out.stdout);
     // 0.0.0.0/0 is the second range of the second permission of sg-open;
@@ -166,21 +142,7 @@ fn list_fields_match_when_any_value_does_and_keywords_search_the_event() {
 /// (tests/data/sigma-modifiers over the same archive).
 #[test]
 fn every_modifier_and_condition_form_on_events() {
-    let source = repo().join("tests/data/correlate");
-    let rules = repo().join("tests/data/sigma-modifiers");
-    let out = run(
-        &[
-            "--source",
-            source.to_str().unwrap(),
-            "--format",
-            "csv",
-            "hunt",
-            "--no-builtins",
-            "--sigma",
-            rules.to_str().unwrap(),
-        ],
-        "",
-    );
+    let out = hunt_sigma(&repo().join("tests/data/correlate"), "sigma-modifiers", &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let csv = text(&out.stdout);
     let failures: Vec<String> = ["bob", "carol", "dave"]

@@ -2,23 +2,10 @@
 //! (tests/data/sigma) over the fixture archive, in one pass; each finding
 //! is pinned by event id and rule id, with near misses beside them.
 
-use crate::util::{assert_fails_saying, fixture_archive, repo, run, text};
+use crate::util::{assert_fails_saying, fixture_archive, hunt_sigma, repo, run, text};
 
 fn hunt(extra: &[&str]) -> std::process::Output {
-    let rules = repo().join("tests/data/sigma");
-    let mut args = vec![
-        "--source".to_string(),
-        fixture_archive().display().to_string(),
-        "--format".into(),
-        "csv".into(),
-        "hunt".into(),
-        "--no-builtins".into(),
-        "--sigma".into(),
-        rules.display().to_string(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run(&args, "")
+    hunt_sigma(&fixture_archive(), "sigma", extra)
 }
 
 /// (event id's last digit, rule id's last two digits) of each finding.

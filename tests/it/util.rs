@@ -1,7 +1,7 @@
 //! Helpers: run the binary, find fixtures.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub fn bin() -> Command {
@@ -171,4 +171,24 @@ pub fn run_in_terminal(args: &[&str]) -> Vec<u8> {
         .output()
         .expect("python3 runs (it is on the machine image)")
         .stdout
+}
+
+/// `hunt --no-builtins` with the Sigma rules in `tests/data/RULES` over the
+/// archive at `source`, as CSV, with
+/// `extra` flags after it.
+pub fn hunt_sigma(source: &Path, rules: &str, extra: &[&str]) -> Output {
+    let rules = repo().join("tests/data").join(rules);
+    let mut args = vec![
+        "--source".to_string(),
+        source.display().to_string(),
+        "--format".into(),
+        "csv".into(),
+        "hunt".into(),
+        "--no-builtins".into(),
+        "--sigma".into(),
+        rules.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&args, "")
 }
