@@ -99,7 +99,11 @@ pub async fn run_together(
                 Planned::Alone(stmt, params)
             }
             Ok(plan) => Planned::Shared(plan),
-            Err(e) => Planned::Failed(e),
+            Err(e) => {
+                // Its scans, if planning got that far, read nothing.
+                tap.forget(before);
+                Planned::Failed(e)
+            }
         });
     }
     let task = state.task_ctx();
