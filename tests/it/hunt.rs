@@ -151,9 +151,9 @@ fn a_converted_dataset_gives_the_same_findings() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         text(&out.stdout)
     };
-    // The Sigma rules' 8 findings and the built-in detections' 8.
+    // The Sigma rules' 8 findings and the built-in detections' 9.
     let raw = on(fixture_archive().to_str().unwrap());
-    assert_eq!(pairs(&raw).len(), 8 + 8);
+    assert_eq!(pairs(&raw).len(), 8 + 9);
     assert_eq!(on(d.to_str().unwrap()), raw);
 }
 
@@ -252,6 +252,7 @@ fn built_in_detections_join_the_timeline() {
         })
         .collect();
     let want = [
+        ("3", "trailsql.attack.root-console-without-mfa", "critical"),
         ("3", "trailsql.cis.console-signin-without-mfa", "medium"),
         ("3", "trailsql.cis.root-account-usage", "high"),
         ("3", "trailsql.forensics.root-account-activity", "high"),
@@ -273,7 +274,7 @@ fn built_in_detections_join_the_timeline() {
     );
     let err = text(&out.stderr);
     assert!(
-        err.contains("45 built-in detections run; 2 that count or group, 1 that need a parameter"),
+        err.contains("47 built-in detections run; 2 that count or group, 1 that need a parameter"),
         "{err}"
     );
     // With the Sigma rules: both, on one timeline in time order.
@@ -292,12 +293,12 @@ fn built_in_detections_join_the_timeline() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let both = text(&out.stdout);
-    assert_eq!(both.lines().count(), 1 + 8 + 8, "{both}");
+    assert_eq!(both.lines().count(), 1 + 8 + 9, "{both}");
     let times: Vec<&str> = both.lines().skip(1).map(|l| &l[..20]).collect();
     let mut sorted = times.clone();
     sorted.sort();
     assert_eq!(times, sorted);
-    assert!(text(&out.stderr).contains("16 findings"));
+    assert!(text(&out.stderr).contains("17 findings"));
     // --min-level applies to both.
     let out = run(
         &[
@@ -311,7 +312,7 @@ fn built_in_detections_join_the_timeline() {
         ],
         "",
     );
-    assert_eq!(text(&out.stdout).lines().count(), 1 + 6);
+    assert_eq!(text(&out.stdout).lines().count(), 1 + 7);
     // Nothing to hunt with.
     let out = run(&["--source", &source, "hunt", "--no-builtins"], "");
     assert_eq!(out.status.code(), Some(2));
@@ -351,8 +352,8 @@ fn list_shows_every_detection_and_why_one_would_not_run() {
             .unwrap_or_else(|| panic!("{id}: {csv}"))
             .clone()
     };
-    // 48 saved queries, 5 rules, 6 correlations, 2 refused.
-    assert_eq!(rows.len(), 48 + 5 + 6 + 2, "{csv}");
+    // 50 saved queries, 5 rules, 6 correlations, 2 refused.
+    assert_eq!(rows.len(), 50 + 5 + 6 + 2, "{csv}");
     let trail = row("trailsql.forensics.trail-tampering");
     assert_eq!(
         trail[2..],
@@ -476,7 +477,7 @@ fn the_timeline_goes_whole_to_an_output_file() {
                 text(&out.stdout).lines().last().unwrap().parse().unwrap()
             }
         };
-        assert_eq!(rows, 8, "{format}");
+        assert_eq!(rows, 9, "{format}");
     }
 }
 

@@ -101,6 +101,29 @@ fn planted_incidents_are_found() {
            count(DISTINCT useridentity.type) AS t FROM cloudtrail"),
         "a,r,s,t\n2,3,true,4\n"
     );
+    // The attack detections are quiet on the sample's ordinary activity:
+    // what they find is the planted root sign-in and root key, nothing else.
+    let (attack_dir, out) = run_area(d, "attack");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(attack_dir.path().join("attack")).unwrap() {
+        let file = entry.unwrap().path();
+        let name = file.file_stem().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        found.extend(
+            text.lines()
+                .skip(1)
+                .map(|l| format!("{name}: {}", &l[..20])),
+        );
+    }
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "root-access-key-created: 2025-10-25T21:05:12Z",
+            "root-console-without-mfa: 2025-10-25T21:03:00Z"
+        ]
+    );
     // The saved forensic queries find the planted deletions and root activity.
     let (out_dir, out) = run_area(d, "forensics");
     assert!(out.status.success(), "{}", text(&out.stderr));
