@@ -455,7 +455,7 @@ fn timeline_sql(table: &str, found: &StatementResult, q: Option<&SavedQuery>) ->
     match q {
         None => columns.extend(["rule_id", "rule_title", "level", "tags"].map(String::from)),
         Some(q) => {
-            let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
+            use crate::record::schema::sql_literal as lit;
             columns.push(format!("{} AS rule_id", lit(&q.id)));
             columns.push(format!("{} AS rule_title", lit(&q.title)));
             columns.push(format!("{} AS level", lit(level_of(q).as_str())));
@@ -587,8 +587,8 @@ async fn write_out_dir(
                 .collect();
             let rows = engine
                 .run(&format!(
-                    "SELECT * FROM detections WHERE rule_id = '{}' ORDER BY eventtime, event_id",
-                    id.replace('\'', "''")
+                    "SELECT * FROM detections WHERE rule_id = {} ORDER BY eventtime, event_id",
+                    crate::record::schema::sql_literal(id)
                 ))
                 .await?
                 .pop()

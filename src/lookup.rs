@@ -9,6 +9,7 @@
 use chrono::{DateTime, SecondsFormat};
 
 use crate::error::{Error, Result};
+use crate::record::schema::sql_literal as lit;
 use crate::window::Window;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -48,11 +49,6 @@ pub struct LookupArgs {
     /// Print the SQL that runs, before the events.
     #[arg(long)]
     pub show_sql: bool,
-}
-
-/// A SQL string literal.
-fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// `s` with the characters a regular expression gives a meaning escaped.

@@ -245,14 +245,8 @@ async fn feed(engine: &Engine, tap: &TapTable) -> Result<Arc<Report>> {
 /// The scan's WHERE (ending in `AND `): what every tap's filters allow,
 /// together. A limit one tap lacks is no limit.
 fn limits(taps: &[Tap]) -> String {
-    let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    // Only times SQL can spell (years 0 to 9999): the default window's
-    // end is the first instant of year 10000, which limits nothing.
-    let time = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .filter(|t| (0..=9999).contains(&chrono::Datelike::year(t)))
-            .map(|t| lit(&t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
-    };
+    use crate::record::schema::sql_literal as lit;
+    use crate::window::sql_time as time;
     let mut sql = String::new();
     let from = taps
         .iter()

@@ -50,21 +50,31 @@ impl Window {
     /// ends, when it has them (its defaults are all time): the start of a
     /// WHERE over `cloudtrail`.
     pub fn sql_limits(&self) -> String {
-        let time = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .map(|t| t.format("'%Y-%m-%dT%H:%M:%S%.3fZ'").to_string())
-                .unwrap_or_default()
-        };
         let all_time = Window::default();
         let mut limits = String::new();
         if self.since_ms != all_time.since_ms {
-            limits += &format!("eventtime >= {} AND ", time(self.since_ms));
+            if let Some(t) = sql_time(self.since_ms) {
+                limits += &format!("eventtime >= {t} AND ");
+            }
         }
         if self.until_ms != all_time.until_ms {
-            limits += &format!("eventtime < {} AND ", time(self.until_ms));
+            if let Some(t) = sql_time(self.until_ms) {
+                limits += &format!("eventtime < {t} AND ");
+            }
         }
         limits
     }
+}
+
+/// A time (ms since the epoch) as a SQL literal, when SQL can spell it
+/// (years 0 to 9999: the default window's end, the first instant of year
+/// 10000, limits nothing).
+pub fn sql_time(ms: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .filter(|t| (0..=9999).contains(&chrono::Datelike::year(t)))
+        .map(|t| {
+            crate::record::schema::sql_literal(&t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        })
 }
 
 /// An absolute time, or an age (`7d`) before `now`, as ms since the epoch.

@@ -34,6 +34,12 @@ macro_rules! actor_sql {
 }
 pub(crate) use actor_sql;
 
+/// `s` as a SQL string literal (quoted, its quotes doubled): how text from
+/// rules, query headers and the command line reaches generated SQL.
+pub fn sql_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
 /// How one JSON field is stored.
 #[derive(Debug)]
 pub enum Kind {

@@ -26,6 +26,7 @@
 
 use yaml_serde::Value;
 
+use crate::record::schema::sql_literal as lit;
 use crate::record::schema::{Kind, Spec, RECORD};
 
 /// The SQL condition of `detection` (its named searches and `condition`).
@@ -133,11 +134,6 @@ fn any(parts: Vec<String>) -> String {
 
 fn all(parts: Vec<String>) -> String {
     format!("({})", parts.join(" AND "))
-}
-
-/// A SQL string literal.
-fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// The modifiers trailsql applies.

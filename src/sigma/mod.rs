@@ -16,6 +16,7 @@ pub mod rule;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::record::schema::sql_literal as lit;
 use crate::window::Window;
 pub use correlate::Correlation;
 pub use plan::{Node, Plan};
@@ -99,11 +100,6 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A SQL string literal.
-fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// The columns of a finding that come from its event (then `rule_id`,
