@@ -41,18 +41,17 @@ pub const ATHENA_TABLE: &str = "cloudtrail_logs";
 /// standard columns saved queries return first, each defined once here.
 /// `actor` is who made the call: the ARN, else the user name, the service
 /// that acted, the principal id or the identity type.
-pub const STANDARD_COLUMNS: &str = concat!(
-    "recipientaccountid AS account, awsregion AS region, ",
-    crate::record::schema::actor_sql!(),
-    " AS actor, \
+pub const STANDARD_COLUMNS: &str = "recipientaccountid AS account, \
+    awsregion AS region, \
+    coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, \
+             useridentity.principalid, useridentity.type) AS actor, \
     sourceipaddress AS source_ip, \
     eventsource AS event_source, \
     eventname AS event_name, \
     errorcode AS error_code, \
     useragent AS user_agent, \
     useridentity.accesskeyid AS access_key_id, \
-    eventid AS event_id"
-);
+    eventid AS event_id";
 
 /// The whole result of one statement.
 pub struct StatementResult {

@@ -23,17 +23,6 @@ pub const LOG_OBJECT: &str = "log_object";
 /// Time zone of `eventtime`.
 pub const UTC: &str = "UTC";
 
-/// Who made a call, as SQL over `cloudtrail`: the ARN, else the user name,
-/// the service that acted, the principal id or the identity type. The
-/// `actor` of the standard columns and of a hunt's timeline.
-macro_rules! actor_sql {
-    () => {
-        "coalesce(useridentity.arn, useridentity.username, useridentity.invokedby, \
-         useridentity.principalid, useridentity.type)"
-    };
-}
-pub(crate) use actor_sql;
-
 /// `s` as a SQL string literal (quoted, its quotes doubled): how text from
 /// rules, query headers and the command line reaches generated SQL.
 pub fn sql_literal(s: &str) -> String {

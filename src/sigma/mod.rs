@@ -103,14 +103,11 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// The columns of a finding that come from its event (then `rule_id`,
-/// `rule_title`, `level`, `tags`, `event_id`), over `cloudtrail`.
-pub const EVENT_COLUMNS: &str = concat!(
-    "eventtime, recipientaccountid AS account, awsregion AS region, ",
-    crate::record::schema::actor_sql!(),
-    " AS actor, \
-    sourceipaddress AS source_ip, eventsource AS event_source, eventname AS event_name, \
-    get_field(array_element(resources, 1), 'arn') AS target, errorcode AS error_code"
-);
+/// `rule_title`, `level`, `tags`, `event_id`), over `cloudtrail_events`:
+/// its standard columns (the session defines them once) and the first
+/// resource as the target.
+pub const EVENT_COLUMNS: &str = "eventtime, account, region, actor, source_ip, event_source, \
+    event_name, get_field(array_element(resources, 1), 'arn') AS target, error_code";
 
 /// The one query of a hunt: every event in `window` that some rule
 /// matches, once per rule it matches, with the timeline's columns. Each
@@ -139,7 +136,7 @@ pub fn hunt_sql(rules: &[(Rule, String)], window: &Window) -> String {
     format!(
         "WITH rules (n, rule_id, rule_title, level, tags) AS (VALUES {values}), \
          matched AS (SELECT *, concat_ws(',', {cases}) AS trailsql_hit \
-           FROM cloudtrail WHERE {limits}true), \
+           FROM cloudtrail_events WHERE {limits}true), \
          hits AS (SELECT {EVENT_COLUMNS}, eventid AS event_id, \
            unnest(CASE WHEN trailsql_hit <> '' THEN string_to_array(trailsql_hit, ',') END) AS n \
            FROM matched) \

@@ -243,7 +243,7 @@ impl Loaded {
             columns.push(format!("{c} AS m{i}"));
         }
         Some(format!(
-            "SELECT {} FROM cloudtrail WHERE {}({})",
+            "SELECT {} FROM cloudtrail_events WHERE {}({})",
             columns.join(", "),
             window.sql_limits(),
             conditions.join(" OR ")
