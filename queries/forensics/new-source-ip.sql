@@ -12,7 +12,10 @@
 --   address this week". Addresses that are AWS services (ending in
 --   .amazonaws.com, or AWS Internal) are skipped. calls_from_ip counts the
 --   principal's calls from that IP up to --until; known_ips the addresses
---   it had used before.
+--   it had used before. A principal's first `learning_hours` hours in the
+--   events read teach its usual addresses (people work from two or three):
+--   addresses first used then are not listed (0 lists them).
+-- param: learning_hours = 24 | hours from a principal's first call whose new addresses are its baseline
 WITH calls AS (
   SELECT
     eventtime,
@@ -54,7 +57,8 @@ first_calls AS (
 ),
 firsts AS (
   SELECT *,
-    CAST(row_number() OVER (PARTITION BY actor ORDER BY eventtime, event_id) AS BIGINT) - 1 AS known_ips
+    CAST(row_number() OVER (PARTITION BY actor ORDER BY eventtime, event_id) AS BIGINT) - 1 AS known_ips,
+    min(eventtime) OVER (PARTITION BY actor) AS principal_first
   FROM first_calls
 )
 SELECT eventtime, account, region, actor, source_ip, event_source, event_name, target, error_code,
@@ -62,4 +66,5 @@ SELECT eventtime, account, region, actor, source_ip, event_source, event_name, t
 FROM firsts
 WHERE known_ips > 0
   AND eventtime >= $since
+  AND date_part('epoch', eventtime) - date_part('epoch', principal_first) >= $learning_hours * 3600
 ORDER BY eventtime, account, region, actor, event_id

@@ -3,17 +3,21 @@
 //!
 //! It imports nothing of trailsql outside `functions/`.
 
+pub mod allow;
 pub mod json;
 pub mod net;
+pub mod policy;
 pub mod sigma;
 
 use datafusion::prelude::SessionContext;
 
 /// Register every trailsql function on a session.
 pub fn register_all(ctx: &SessionContext) {
-    for udf in json::udfs()
+    for udf in allow::udfs()
         .into_iter()
+        .chain(json::udfs())
         .chain(net::udfs())
+        .chain(policy::udfs())
         .chain(sigma::udfs())
     {
         ctx.register_udf(udf);

@@ -105,14 +105,14 @@ fn walk(v: &Value, path: &[&str], out: &mut Vec<Option<String>>) {
 
 /// One piece of a Sigma pattern.
 #[derive(Debug, PartialEq)]
-enum Piece {
+pub(super) enum Piece {
     Char(char),
     Any,
     One,
 }
 
 /// A Sigma pattern (`*`, `?`, `\*`, `\?`, `\\`), lower-cased unless `cased`.
-fn pieces(pattern: &str, cased: bool) -> Vec<Piece> {
+pub(super) fn pieces(pattern: &str, cased: bool) -> Vec<Piece> {
     let mut out = Vec::new();
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
@@ -130,7 +130,7 @@ fn pieces(pattern: &str, cased: bool) -> Vec<Piece> {
 }
 
 /// Whether `text` matches the whole pattern.
-fn glob(pattern: &[Piece], text: &[char]) -> bool {
+pub(super) fn glob(pattern: &[Piece], text: &[char]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut back: Option<(usize, usize)> = None;
     while t < text.len() {
@@ -234,7 +234,7 @@ impl Test {
 }
 
 /// A text argument that is the same for every row.
-fn constant(arg: &ColumnarValue, name: &str) -> Result<String> {
+pub(super) fn constant(arg: &ColumnarValue, name: &str) -> Result<String> {
     match arg {
         ColumnarValue::Scalar(s) => match s {
             ScalarValue::Utf8(Some(v))

@@ -1,6 +1,11 @@
 //! The sample's routine traffic: who calls (IAM users, SSO sessions, root,
-//! AWS services and service-linked roles), which APIs with which
-//! parameters, in bursts over each day, some of them denied.
+//! AWS services and service-linked roles, a read-only scanner, application
+//! instances), each the APIs its kind of principal calls (engineers read
+//! and change a little, the pipeline deploys, the administrator manages
+//! IAM, services and the scanner only read, instances read their
+//! configuration and secrets), with which parameters, in bursts over each
+//! day, some of them denied; and the instances' agents checking in every
+//! hour, so that every hour of a trail has files, as in a real account.
 //!
 //! It imports nothing of trailsql outside `sample/`.
 
@@ -46,7 +51,214 @@ pub(super) fn iam_user(
     }
 }
 
-pub(super) fn actors(acct: &str) -> Vec<(u64, Actor)> {
+/// One API call routine activity makes: (event source, event name,
+/// read-only, weight).
+type Call = (&'static str, &'static str, bool, u64);
+
+/// What one kind of principal does: its calls, and how often (percent)
+/// its reads and its changes are denied.
+pub(super) struct Profile {
+    calls: &'static [Call],
+    denied_reads: u64,
+    denied_writes: u64,
+}
+
+/// Engineers: mostly looking, some changes by hand.
+const ENGINEER: Profile = Profile {
+    calls: &[
+        ("ec2.amazonaws.com", "DescribeInstances", true, 40),
+        ("ec2.amazonaws.com", "DescribeSecurityGroups", true, 15),
+        ("ec2.amazonaws.com", "RunInstances", false, 2),
+        ("ec2.amazonaws.com", "CreateSnapshot", false, 2),
+        ("s3.amazonaws.com", "ListBuckets", true, 20),
+        ("s3.amazonaws.com", "GetBucketPolicy", true, 8),
+        ("iam.amazonaws.com", "GetUser", true, 4),
+        ("sts.amazonaws.com", "GetCallerIdentity", true, 20),
+        ("sts.amazonaws.com", "AssumeRole", false, 10),
+        ("dynamodb.amazonaws.com", "DescribeTable", true, 15),
+        ("dynamodb.amazonaws.com", "ListTables", true, 10),
+        ("dynamodb.amazonaws.com", "UpdateTable", false, 2),
+        ("lambda.amazonaws.com", "ListFunctions20150331", true, 8),
+        ("lambda.amazonaws.com", "GetFunction20150331v2", true, 6),
+        ("kms.amazonaws.com", "Decrypt", true, 10),
+        ("kms.amazonaws.com", "DescribeKey", true, 6),
+        ("cloudtrail.amazonaws.com", "DescribeTrails", true, 2),
+        ("rds.amazonaws.com", "DescribeDBInstances", true, 8),
+        ("rds.amazonaws.com", "CreateDBSnapshot", false, 1),
+        ("logs.amazonaws.com", "DescribeLogGroups", true, 8),
+        ("ssm.amazonaws.com", "GetParameter", true, 8),
+        ("secretsmanager.amazonaws.com", "GetSecretValue", true, 4),
+        ("monitoring.amazonaws.com", "DescribeAlarms", true, 6),
+        ("sqs.amazonaws.com", "ListQueues", true, 5),
+        ("sns.amazonaws.com", "ListTopics", true, 5),
+        (
+            "autoscaling.amazonaws.com",
+            "DescribeAutoScalingGroups",
+            true,
+            6,
+        ),
+        ("ecr.amazonaws.com", "GetAuthorizationToken", true, 6),
+        ("eks.amazonaws.com", "ListClusters", true, 3),
+        (
+            "elasticloadbalancing.amazonaws.com",
+            "DescribeLoadBalancers",
+            true,
+            5,
+        ),
+        ("route53.amazonaws.com", "ListHostedZones", true, 3),
+        ("cloudformation.amazonaws.com", "DescribeStacks", true, 6),
+    ],
+    denied_reads: 0,
+    denied_writes: 8,
+};
+
+/// The deployment pipeline (Terraform): reads the state, then changes.
+const PIPELINE: Profile = Profile {
+    calls: &[
+        ("ec2.amazonaws.com", "DescribeInstances", true, 20),
+        ("ec2.amazonaws.com", "DescribeSecurityGroups", true, 15),
+        ("ec2.amazonaws.com", "RunInstances", false, 3),
+        (
+            "ec2.amazonaws.com",
+            "AuthorizeSecurityGroupIngress",
+            false,
+            3,
+        ),
+        ("s3.amazonaws.com", "GetBucketPolicy", true, 8),
+        ("s3.amazonaws.com", "PutBucketPolicy", false, 2),
+        ("s3.amazonaws.com", "CreateBucket", false, 1),
+        ("iam.amazonaws.com", "GetUser", true, 4),
+        ("iam.amazonaws.com", "ListRoles", true, 4),
+        ("iam.amazonaws.com", "AttachUserPolicy", false, 1),
+        ("sts.amazonaws.com", "GetCallerIdentity", true, 10),
+        ("dynamodb.amazonaws.com", "DescribeTable", true, 8),
+        ("dynamodb.amazonaws.com", "CreateTable", false, 1),
+        ("dynamodb.amazonaws.com", "UpdateTable", false, 2),
+        ("lambda.amazonaws.com", "GetFunction20150331v2", true, 10),
+        (
+            "lambda.amazonaws.com",
+            "UpdateFunctionCode20150331v2",
+            false,
+            6,
+        ),
+        ("kms.amazonaws.com", "DescribeKey", true, 4),
+        ("logs.amazonaws.com", "DescribeLogGroups", true, 6),
+        ("monitoring.amazonaws.com", "DescribeAlarms", true, 4),
+        ("monitoring.amazonaws.com", "PutMetricAlarm", false, 2),
+    ],
+    denied_reads: 0,
+    denied_writes: 8,
+};
+
+/// The administrator, in the console: IAM and a look around.
+const ADMIN: Profile = Profile {
+    calls: &[
+        ("iam.amazonaws.com", "ListUsers", true, 8),
+        ("iam.amazonaws.com", "GetUser", true, 6),
+        ("iam.amazonaws.com", "ListRoles", true, 6),
+        ("iam.amazonaws.com", "AttachUserPolicy", false, 1),
+        ("ec2.amazonaws.com", "DescribeInstances", true, 10),
+        (
+            "ec2.amazonaws.com",
+            "AuthorizeSecurityGroupIngress",
+            false,
+            1,
+        ),
+        ("s3.amazonaws.com", "ListBuckets", true, 10),
+        ("cloudtrail.amazonaws.com", "DescribeTrails", true, 4),
+        ("cloudtrail.amazonaws.com", "GetTrailStatus", true, 4),
+        ("config.amazonaws.com", "DescribeConfigRules", true, 4),
+        ("monitoring.amazonaws.com", "DescribeAlarms", true, 4),
+        ("rds.amazonaws.com", "DescribeDBInstances", true, 4),
+        ("rds.amazonaws.com", "CreateDBSnapshot", false, 1),
+    ],
+    denied_reads: 0,
+    denied_writes: 8,
+};
+
+/// AWS Config recording: reads of what it records.
+const RECORDER: Profile = Profile {
+    calls: &[
+        ("ec2.amazonaws.com", "DescribeInstances", true, 10),
+        ("ec2.amazonaws.com", "DescribeSecurityGroups", true, 10),
+        ("s3.amazonaws.com", "GetBucketPolicy", true, 6),
+        ("s3.amazonaws.com", "ListBuckets", true, 4),
+        ("dynamodb.amazonaws.com", "DescribeTable", true, 4),
+        ("lambda.amazonaws.com", "ListFunctions20150331", true, 4),
+        ("kms.amazonaws.com", "DescribeKey", true, 4),
+        ("iam.amazonaws.com", "ListUsers", true, 3),
+        ("iam.amazonaws.com", "ListRoles", true, 3),
+        ("rds.amazonaws.com", "DescribeDBInstances", true, 3),
+        ("config.amazonaws.com", "DescribeConfigRules", true, 2),
+    ],
+    denied_reads: 0,
+    denied_writes: 0,
+};
+
+/// A read-only security scanner: wide reads, some refused where its
+/// role's policy does not reach.
+const SCANNER: Profile = Profile {
+    calls: &[
+        ("ec2.amazonaws.com", "DescribeInstances", true, 10),
+        ("ec2.amazonaws.com", "DescribeSecurityGroups", true, 10),
+        ("s3.amazonaws.com", "ListBuckets", true, 6),
+        ("s3.amazonaws.com", "GetBucketPolicy", true, 10),
+        ("iam.amazonaws.com", "ListUsers", true, 6),
+        ("iam.amazonaws.com", "ListRoles", true, 6),
+        ("kms.amazonaws.com", "DescribeKey", true, 8),
+        ("cloudtrail.amazonaws.com", "DescribeTrails", true, 4),
+        ("cloudtrail.amazonaws.com", "GetTrailStatus", true, 4),
+        ("rds.amazonaws.com", "DescribeDBInstances", true, 4),
+        ("lambda.amazonaws.com", "ListFunctions20150331", true, 4),
+        ("logs.amazonaws.com", "DescribeLogGroups", true, 4),
+        ("config.amazonaws.com", "DescribeConfigRules", true, 3),
+        ("sqs.amazonaws.com", "ListQueues", true, 3),
+        ("sns.amazonaws.com", "ListTopics", true, 3),
+    ],
+    denied_reads: 6,
+    denied_writes: 0,
+};
+
+/// An application on EC2, with its instance profile: its configuration,
+/// secrets and keys, and its logs.
+const APPLICATION: Profile = Profile {
+    calls: &[
+        ("ssm.amazonaws.com", "GetParameter", true, 10),
+        ("secretsmanager.amazonaws.com", "GetSecretValue", true, 4),
+        ("kms.amazonaws.com", "Decrypt", true, 10),
+        ("kms.amazonaws.com", "GenerateDataKey", true, 6),
+        ("logs.amazonaws.com", "CreateLogStream", false, 6),
+        ("sqs.amazonaws.com", "ListQueues", true, 2),
+    ],
+    denied_reads: 0,
+    denied_writes: 0,
+};
+
+/// The application instances of an account: (instance id, private address).
+const INSTANCES: [(&str, &[&str]); 2] = [
+    ("i-0a3f9c2e71b84d605", &["10.0.1.15"]),
+    ("i-0c58e1d94f2a7b316", &["10.0.2.31"]),
+];
+
+/// The role session of an application instance's profile.
+fn instance_session(acct: &str, (id, ips): (&'static str, &'static [&'static str])) -> Actor {
+    Actor {
+        identity: json!({"type":"AssumedRole","principalId":format!("AROA5APPSERVER2Q:{id}"),
+            "arn":format!("arn:aws:sts::{acct}:assumed-role/app-server/{id}"),"accountId":acct,
+            "accessKeyId":format!("ASIA5APP{}", id[2..].to_uppercase()),
+            "sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROA5APPSERVER2Q",
+                "arn":format!("arn:aws:iam::{acct}:role/app-server"),"accountId":acct,"userName":"app-server"},
+                "attributes":{"creationDate":"2025-10-01T00:00:00Z","mfaAuthenticated":"false"},
+                "ec2RoleDelivery":"2.0"}}),
+        ips,
+        agents: APP_AGENTS,
+        service: None,
+    }
+}
+
+const APP_AGENTS: &[&str] = &["Boto3/1.34.51 md/Botocore#1.34.51 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.2 exec-env/EC2 Botocore/1.34.51"];
+
+pub(super) fn actors(acct: &str) -> Vec<(u64, Actor, &'static Profile)> {
     let sso_role = "AWSReservedSSO_AdministratorAccess_5a1c3e9f0b2d4e6a";
     let sso = |user: &str, key: &str| Actor {
         identity: json!({"type":"AssumedRole","principalId":format!("AROA{key}:{user}"),
@@ -59,7 +271,18 @@ pub(super) fn actors(acct: &str) -> Vec<(u64, Actor)> {
         agents: CONSOLE_AGENTS,
         service: None,
     };
-    vec![
+    let scanner = Actor {
+        identity: json!({"type":"AssumedRole","principalId":"AROA6SECURITYAUDIT:scanner",
+            "arn":format!("arn:aws:sts::{acct}:assumed-role/security-audit/scanner"),"accountId":acct,
+            "accessKeyId":"ASIA6SECURITYAUDIT01",
+            "sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROA6SECURITYAUDIT",
+                "arn":format!("arn:aws:iam::{acct}:role/security-audit"),"accountId":acct,"userName":"security-audit"},
+                "attributes":{"creationDate":"2025-10-01T02:00:00Z","mfaAuthenticated":"false"}}}),
+        ips: &["198.51.100.150"],
+        agents: &["Boto3/1.34.51 md/Botocore#1.34.51 ua/2.0 os/linux#6.1.0 lang/python#3.12.2 Botocore/1.34.51 scanner/2.4"],
+        service: None,
+    };
+    let mut all = vec![
         (
             30,
             iam_user(
@@ -69,10 +292,12 @@ pub(super) fn actors(acct: &str) -> Vec<(u64, Actor)> {
                 &["198.51.100.10", "198.51.100.11"],
                 CLI_AGENTS,
             ),
+            &ENGINEER,
         ),
         (
             20,
             iam_user(acct, "bob", "2BOBEXAMPLE9ZX1", &["192.0.2.15"], CLI_AGENTS),
+            &ENGINEER,
         ),
         (
             25,
@@ -83,8 +308,9 @@ pub(super) fn actors(acct: &str) -> Vec<(u64, Actor)> {
                 &["198.51.100.200"],
                 TF_AGENTS,
             ),
+            &PIPELINE,
         ),
-        (25, sso("jane.doe@example.com", "3JANEEXAMPLE5KD")),
+        (25, sso("jane.doe@example.com", "3JANEEXAMPLE5KD"), &ADMIN),
         (
             10,
             Actor {
@@ -93,8 +319,14 @@ pub(super) fn actors(acct: &str) -> Vec<(u64, Actor)> {
                 agents: &["config.amazonaws.com"],
                 service: Some("config.amazonaws.com"),
             },
+            &RECORDER,
         ),
-    ]
+        (8, scanner, &SCANNER),
+    ];
+    for instance in INSTANCES {
+        all.push((10, instance_session(acct, instance), &APPLICATION));
+    }
+    all
 }
 
 pub(super) fn autoscaling_role(acct: &str) -> Actor {
@@ -119,76 +351,6 @@ pub(super) fn root(acct: &str) -> Actor {
         service: None,
     }
 }
-
-/// The API calls of routine activity: (event source, event name, read-only, weight).
-const CALLS: &[(&str, &str, bool, u64)] = &[
-    ("ec2.amazonaws.com", "DescribeInstances", true, 40),
-    ("ec2.amazonaws.com", "DescribeSecurityGroups", true, 15),
-    ("ec2.amazonaws.com", "RunInstances", false, 4),
-    ("ec2.amazonaws.com", "CreateSnapshot", false, 3),
-    (
-        "ec2.amazonaws.com",
-        "AuthorizeSecurityGroupIngress",
-        false,
-        2,
-    ),
-    ("s3.amazonaws.com", "ListBuckets", true, 20),
-    ("s3.amazonaws.com", "GetBucketPolicy", true, 8),
-    ("s3.amazonaws.com", "PutBucketPolicy", false, 1),
-    ("s3.amazonaws.com", "CreateBucket", false, 1),
-    ("iam.amazonaws.com", "ListUsers", true, 8),
-    ("iam.amazonaws.com", "GetUser", true, 6),
-    ("iam.amazonaws.com", "ListRoles", true, 6),
-    ("iam.amazonaws.com", "CreateUser", false, 1),
-    ("iam.amazonaws.com", "AttachUserPolicy", false, 1),
-    ("sts.amazonaws.com", "GetCallerIdentity", true, 20),
-    ("sts.amazonaws.com", "AssumeRole", false, 10),
-    ("dynamodb.amazonaws.com", "DescribeTable", true, 15),
-    ("dynamodb.amazonaws.com", "ListTables", true, 10),
-    ("dynamodb.amazonaws.com", "CreateTable", false, 1),
-    ("dynamodb.amazonaws.com", "UpdateTable", false, 2),
-    ("lambda.amazonaws.com", "ListFunctions20150331", true, 8),
-    ("lambda.amazonaws.com", "GetFunction20150331v2", true, 6),
-    (
-        "lambda.amazonaws.com",
-        "UpdateFunctionCode20150331v2",
-        false,
-        3,
-    ),
-    ("kms.amazonaws.com", "Decrypt", true, 25),
-    ("kms.amazonaws.com", "GenerateDataKey", true, 15),
-    ("kms.amazonaws.com", "DescribeKey", true, 6),
-    ("cloudtrail.amazonaws.com", "DescribeTrails", true, 4),
-    ("cloudtrail.amazonaws.com", "GetTrailStatus", true, 4),
-    ("rds.amazonaws.com", "DescribeDBInstances", true, 8),
-    ("rds.amazonaws.com", "CreateDBSnapshot", false, 1),
-    ("logs.amazonaws.com", "DescribeLogGroups", true, 8),
-    ("logs.amazonaws.com", "CreateLogStream", false, 6),
-    ("ssm.amazonaws.com", "GetParameter", true, 12),
-    ("ssm.amazonaws.com", "GetParameters", true, 6),
-    ("secretsmanager.amazonaws.com", "GetSecretValue", true, 8),
-    ("monitoring.amazonaws.com", "DescribeAlarms", true, 8),
-    ("monitoring.amazonaws.com", "PutMetricAlarm", false, 1),
-    ("sqs.amazonaws.com", "ListQueues", true, 5),
-    ("sns.amazonaws.com", "ListTopics", true, 5),
-    ("config.amazonaws.com", "DescribeConfigRules", true, 4),
-    (
-        "autoscaling.amazonaws.com",
-        "DescribeAutoScalingGroups",
-        true,
-        6,
-    ),
-    ("ecr.amazonaws.com", "GetAuthorizationToken", true, 6),
-    ("eks.amazonaws.com", "ListClusters", true, 3),
-    (
-        "elasticloadbalancing.amazonaws.com",
-        "DescribeLoadBalancers",
-        true,
-        5,
-    ),
-    ("route53.amazonaws.com", "ListHostedZones", true, 3),
-    ("cloudformation.amazonaws.com", "DescribeStacks", true, 6),
-];
 
 const TABLES: &[&str] = &["prod-orders", "prod-customers", "sessions", "audit-events"];
 
@@ -405,7 +567,9 @@ pub(super) fn console_login(
     e
 }
 
-/// The routine activity of one account, region and day.
+/// The routine activity of one account, region and day: bursts of work
+/// by one principal each, and each hour an instance's agent checking in
+/// with Systems Manager.
 pub(super) fn routine(
     rng: &mut Rng,
     acct: &str,
@@ -415,23 +579,42 @@ pub(super) fn routine(
     out: &mut Vec<Event>,
 ) {
     let people = actors(acct);
-    let total_weight: u64 = CALLS.iter().map(|c| c.3).sum();
+    for hour in 0..24 {
+        // Early enough in the hour for its file to be delivered within it.
+        let (id, ips) = INSTANCES[hour % INSTANCES.len()];
+        let t = day
+            .and_hms_opt(hour as u32, rng.below(45) as u32, rng.below(60) as u32)
+            .expect("valid")
+            .and_utc();
+        out.push(event(
+            rng,
+            &instance_session(acct, (id, ips)),
+            acct,
+            region,
+            t,
+            "ssm.amazonaws.com",
+            "UpdateInstanceInformation",
+            false,
+            json!({"instanceId":id,"agentVersion":"3.3.1142.0","agentName":"amazon-ssm-agent","platformType":"Linux"}),
+            Value::Null,
+            None,
+        ));
+    }
     let actor_weight: u64 = people.iter().map(|a| a.0).sum();
     let mut made = 0;
     while made < target {
         // A burst of work: one actor, a few minutes, several calls.
         let mut w = rng.below(actor_weight);
-        let actor = &people
+        let (_, actor, profile) = people
             .iter()
-            .find(|(aw, _)| {
+            .find(|(aw, _, _)| {
                 let hit = w < *aw;
                 if !hit {
                     w -= aw;
                 }
                 hit
             })
-            .expect("weights")
-            .1;
+            .expect("weights");
         let hour = if rng.chance(80) {
             7 + rng.below(12)
         } else {
@@ -442,9 +625,11 @@ pub(super) fn routine(
             .expect("valid")
             .and_utc();
         let burst = (3 + rng.below(12)) as u32;
+        let total_weight: u64 = profile.calls.iter().map(|c| c.3).sum();
         for _ in 0..burst.min(target - made) {
             let mut pick = rng.below(total_weight);
-            let &(source, name, ro, _) = CALLS
+            let &(source, name, ro, _) = profile
+                .calls
                 .iter()
                 .find(|c| {
                     let hit = pick < c.3;
@@ -455,7 +640,11 @@ pub(super) fn routine(
                 })
                 .expect("weights");
             let (params, response) = call_details(rng, acct, region, name);
-            let denied = !ro && actor.service.is_none() && rng.chance(8);
+            let denied = rng.chance(if ro {
+                profile.denied_reads
+            } else {
+                profile.denied_writes
+            });
             let error = denied.then(|| {
                 if source == "ec2.amazonaws.com" {
                     (

@@ -228,10 +228,50 @@ fn query_parameters_change_what_fires() {
     // Calls before --since are the baseline, not findings.
     let out = answer(
         "forensics/new-source-ip",
-        &["--since", "2025-10-20T09:30:00Z"],
+        &[
+            "--since",
+            "2025-10-20T09:30:00Z",
+            "--param",
+            "learning_hours=0",
+        ],
     );
     assert!(out.contains(": 1 finding"), "{out}");
     assert!(out.contains("dave@example.com,203.0.113.200"), "{out}");
+    // And so are the addresses of a principal's first day (by default):
+    // the fixture's calls are all within two hours of each one's first.
+    let out = answer("forensics/new-source-ip", &[]);
+    assert!(out.contains(": 0 findings"), "{out}");
+
+    // Allowlists: the deployment tools' user agents are left out unless
+    // the list is emptied; a principal on allow_principals is left out.
+    let out = answer("attack/lambda-code-overwritten", &[]);
+    assert!(
+        out.contains(": 2 findings") && !out.contains("ci-deployer"),
+        "{out}"
+    );
+    let out = answer(
+        "attack/lambda-code-overwritten",
+        &["--param", "allow_tools="],
+    );
+    assert!(
+        out.contains(": 3 findings") && out.contains("user/ci-deployer"),
+        "{out}"
+    );
+    let out = answer(
+        "attack/lambda-code-overwritten",
+        &[
+            "--param",
+            "allow_principals=arn:aws:iam::*:user/mallory,*/alice",
+        ],
+    );
+    assert!(out.contains(": 0 findings"), "{out}");
+    // An account on allow_accounts is not an outsider of a bucket policy;
+    // without the list, the fixture's fourth policy is one.
+    let out = answer("attack/s3-bucket-policy-opened", &[]);
+    assert!(
+        out.contains(": 3 findings") && out.contains(",111122223333,"),
+        "{out}"
+    );
 
     // One instance out of a multi-instance termination.
     let out = answer(
@@ -358,6 +398,10 @@ fn saved_queries_fire_on_real_attack_logs() {
          ",BatchGetSecretValue,"),
         ("aws.credential-access.ssm-retrieve-securestring-parameters", "attack/parameters-mass-decryption",
          ",GetParameters,\"/credentials/stratus-red-team/credentials-"),
+        ("aws.credential-access.ec2-steal-instance-credentials", "attack/instance-credentials-elsewhere",
+         ",18.236.253.47,sts.amazonaws.com,GetCallerIdentity,i-786a3A8B5C0d92eF4,,18.236.253.47,1,2,"),
+        ("aws.persistence.lambda-overwrite-code", "attack/lambda-code-overwritten",
+         ",UpdateFunctionCode20150331v2,stratus-red-team-olc-func-vayhjqkdav,,zip in the call,"),
     ];
     for (technique, query, want) in cases {
         let file = corpus.join(format!("stratus-red-team/{technique}.json"));
@@ -470,12 +514,12 @@ fn saved_queries_may_only_read() {
 fn built_in_queries_carry_ids_and_attack_tags() {
     let listing = text(&run(&["run", "--list"], "").stdout);
     let queries: Vec<&str> = listing.lines().filter(|l| !l.starts_with(' ')).collect();
-    assert_eq!(queries.len(), 50, "{listing}");
+    assert_eq!(queries.len(), 74, "{listing}");
     let ids: Vec<&str> = listing
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("id "))
         .collect();
-    assert_eq!(ids.len(), 50, "{listing}");
+    assert_eq!(ids.len(), 74, "{listing}");
     for line in &ids {
         let (id, tags) = line.split_once("  tags ").unwrap_or((line, ""));
         assert!(
@@ -498,7 +542,7 @@ fn built_in_queries_carry_ids_and_attack_tags() {
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 50);
+    assert_eq!(unique.len(), 74);
     assert!(listing.contains(
         "forensics/trail-tampering  [high]  CloudTrail tampering\n    id trailsql.forensics.trail-tampering  tags attack.defense-evasion, attack.t1562.008\n"
     ));
