@@ -9,7 +9,7 @@
 --   attempts are listed too. Commonly caused by accident: an administrator
 --   issuing keys to a service user (which should be rare: roles need no
 --   keys).
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   json_extract_scalar(requestparameters, '$.userName') AS target,

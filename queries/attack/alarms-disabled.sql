@@ -9,7 +9,7 @@
 --   attempts are listed too. Commonly caused by accident: maintenance
 --   windows (DisableAlarmActions, then EnableAlarmActions) and stacks
 --   deleted with their alarms.
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   sigma_text(requestparameters, 'alarmNames') AS target,

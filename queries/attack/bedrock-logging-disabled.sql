@@ -10,7 +10,7 @@
 --   GetModelInvocationLoggingConfiguration, not listed here). Commonly
 --   caused by accident: logging moved to another bucket (a Put...
 --   follows).
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   'model invocation logging' AS target,

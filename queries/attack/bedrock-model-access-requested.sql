@@ -9,7 +9,7 @@
 --   someone else's bill. target is the model where the call names one.
 --   Denied attempts are listed too. Commonly caused by accident: a team
 --   starting to use Bedrock (once per model).
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   json_extract_scalar(requestparameters, '$.modelId') AS target,

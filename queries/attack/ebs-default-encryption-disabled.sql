@@ -9,7 +9,7 @@
 --   someone else controls (a ransomware set-up). Denied attempts are
 --   listed too. Commonly caused by accident: an old AMI workflow that
 --   could not use encrypted volumes.
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT * FROM (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,

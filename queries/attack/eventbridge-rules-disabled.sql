@@ -9,7 +9,7 @@
 --   services (CloudFormation, or a service removing its own managed rules)
 --   are left out. Denied attempts are listed too. Commonly caused by
 --   accident: scheduled jobs paused by hand.
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   json_extract_scalar(requestparameters, '$.name') || coalesce(' on ' || json_extract_scalar(requestparameters, '$.eventBusName'), '') AS target,

@@ -10,7 +10,7 @@
 --   those addresses). change says which. Denied attempts are listed too.
 --   Commonly caused by accident: suppression rules for known noise such as
 --   vulnerability scanners (their criteria are in the request).
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT * FROM (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,

@@ -13,7 +13,7 @@
 --   or CI federation (GitHub Actions'
 --   token.actions.githubusercontent.com), and yearly certificate rotation
 --   (UpdateSAMLProvider).
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(json_extract_scalar(requestparameters, '$.name'), json_extract_scalar(requestparameters, '$.url'), regexp_replace(json_extract_scalar(requestparameters, '$.sAMLProviderArn'), '^.*saml-provider/', ''), json_extract_scalar(requestparameters, '$.openIDConnectProviderArn')) AS target,

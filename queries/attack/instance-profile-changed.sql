@@ -9,7 +9,7 @@
 --   known privilege escalation with iam:PassRole). profile is the instance
 --   profile given. Denied attempts are listed too. Commonly caused by
 --   accident: fixing an instance launched without a profile.
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(json_extract_scalar(requestparameters, '$.AssociateIamInstanceProfileRequest.InstanceId'), json_extract_scalar(requestparameters, '$.ReplaceIamInstanceProfileAssociationRequest.AssociationId'), json_extract_scalar(requestparameters, '$.instanceId'), json_extract_scalar(requestparameters, '$.associationId')) AS target,

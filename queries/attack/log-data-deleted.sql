@@ -11,7 +11,7 @@
 --   out. Denied attempts are listed too. Commonly caused by accident:
 --   deleting the logs of a deleted function or test environment.
 -- param: days = 7 | a retention of this many days or fewer makes a finding
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT * FROM (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,

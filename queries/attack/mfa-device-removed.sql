@@ -10,7 +10,7 @@
 --   listed too. Commonly caused by accident: a user who lost a phone, with
 --   an administrator resetting the device; check that the user enrolled a
 --   new one.
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(json_extract_scalar(requestparameters, '$.userName'), json_extract_scalar(requestparameters, '$.serialNumber')) AS target,

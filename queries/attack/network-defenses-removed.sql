@@ -10,7 +10,7 @@
 --   listed too. Commonly caused by accident: test environments torn down,
 --   and logging reconfigured (UpdateLoggingConfiguration with destinations
 --   still set: check the request).
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(json_extract_scalar(requestparameters, '$.name'), json_extract_scalar(requestparameters, '$.resourceArn'), json_extract_scalar(requestparameters, '$.firewallName'), json_extract_scalar(requestparameters, '$.protectionId')) AS target,

@@ -10,7 +10,7 @@
 --   console users. Denied attempts are listed too. Commonly caused by
 --   accident: an account set up by a script that writes AWS's defaults.
 -- param: min_length = 14 | the shortest minimum password length that is not a finding
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT * FROM (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,

@@ -9,7 +9,7 @@
 --   relies on). Denied attempts are listed too. Commonly caused by
 --   accident: an administrator replacing a boundary (a
 --   Put...PermissionsBoundary follows).
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   coalesce(json_extract_scalar(requestparameters, '$.userName'), json_extract_scalar(requestparameters, '$.roleName')) AS target,

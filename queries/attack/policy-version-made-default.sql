@@ -12,7 +12,7 @@
 --   grants_everything says the new document allows "*" on "*". Commonly
 --   caused by accident: infrastructure code updating its policies (add its
 --   role to allow_principals).
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT * FROM (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,

@@ -8,7 +8,7 @@
 --   record where CloudTrail data events are not kept. Denied attempts are
 --   listed too. Commonly caused by accident: a log bucket's settings
 --   rewritten by a template that omits logging.
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   json_extract_scalar(requestparameters, '$.bucketName') AS target,

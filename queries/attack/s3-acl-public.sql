@@ -9,7 +9,7 @@
 --   authenticated-read. grant says which. Denied attempts are listed too.
 --   Commonly caused by accident: a static website's objects; buckets that
 --   own their objects (the default since 2023) refuse ACLs altogether.
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT * FROM (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,

@@ -11,8 +11,8 @@
 --   not outsiders. Denied attempts are listed too. Commonly caused by
 --   accident: buckets shared with the organization's own accounts (list
 --   them in allow_accounts) and public website buckets.
--- param: allow_accounts =  | accounts (ids or patterns, comma-separated) trusted to be let in
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_accounts = | accounts (ids or patterns, comma-separated) trusted to be let in
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT * FROM (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,

@@ -11,7 +11,7 @@
 --   key says which. Commonly caused by accident: applications built on
 --   SSE-C on purpose (rare), and cross-account keys of the organization's
 --   own (check the account in key).
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT * FROM (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,

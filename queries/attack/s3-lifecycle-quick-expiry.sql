@@ -12,7 +12,7 @@
 --   attempts are listed too. Commonly caused by accident: scratch and
 --   temporary buckets (their names usually say so).
 -- param: days = 7 | rules that delete objects after this many days or fewer make a finding
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT * FROM (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,

@@ -11,8 +11,8 @@
 --   destination_account their accounts. Denied attempts are listed too.
 --   Commonly caused by accident: disaster-recovery copies to the
 --   organization's backup account (list it in allow_accounts).
--- param: allow_accounts =  | accounts (ids or patterns, comma-separated) trusted to be let in
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_accounts = | accounts (ids or patterns, comma-separated) trusted to be let in
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT * FROM (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,

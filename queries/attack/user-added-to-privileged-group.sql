@@ -9,7 +9,7 @@
 --   grants. Denied attempts are listed too. Commonly caused by accident:
 --   onboarding an administrator; the ticket should say so.
 -- param: groups = *admin*,*root*,*poweruser*,*fullaccess* | group names (patterns, comma-separated) that grant much
--- param: allow_principals =  | principals (ARN patterns, comma-separated) whose calls are expected
+-- param: allow_principals = | principals (ARN patterns, comma-separated) whose calls are expected
 SELECT
   eventtime, account, region, actor, source_ip, event_source, event_name,
   json_extract_scalar(requestparameters, '$.groupName') AS target,

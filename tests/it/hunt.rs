@@ -274,7 +274,7 @@ fn built_in_detections_join_the_timeline() {
     );
     let err = text(&out.stderr);
     assert!(
-        err.contains("71 built-in detections run; 2 that count or group, 1 that need a parameter"),
+        err.contains("94 built-in detections run; 2 that count or group, 1 that need a parameter"),
         "{err}"
     );
     // With the Sigma rules: both, on one timeline in time order.
@@ -352,8 +352,8 @@ fn list_shows_every_detection_and_why_one_would_not_run() {
             .unwrap_or_else(|| panic!("{id}: {csv}"))
             .clone()
     };
-    // 74 saved queries, 5 rules, 6 correlations, 2 refused.
-    assert_eq!(rows.len(), 74 + 5 + 6 + 2, "{csv}");
+    // 97 saved queries, 5 rules, 6 correlations, 2 refused.
+    assert_eq!(rows.len(), 97 + 5 + 6 + 2, "{csv}");
     let trail = row("trailsql.forensics.trail-tampering");
     assert_eq!(
         trail[2..],
@@ -522,9 +522,11 @@ fn lists_pick_by_tactic_technique_and_level() {
     assert_eq!(
         credential,
         [
+            "attack/console-login-after-failures",
             "attack/instance-credentials-elsewhere",
             "attack/parameters-mass-decryption",
             "attack/secrets-mass-retrieval",
+            "attack/traffic-mirroring",
             "forensics/failed-login-bursts"
         ]
     );

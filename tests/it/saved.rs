@@ -319,8 +319,9 @@ fn a_required_parameter_must_be_given_or_the_query_is_skipped() {
     );
 }
 
-/// Real detonations (Stratus Red Team logs in ../shared/corpus): the query
-/// written for each attack fires on the attack's own events.
+/// Real detonations (Stratus Red Team logs in ../shared/corpus): every
+/// technique the corpus holds is mapped to the detections written for it,
+/// and each fires on the attack's own events.
 #[test]
 fn saved_queries_fire_on_real_attack_logs() {
     let Some(corpus) = corpus() else { return };
@@ -403,6 +404,23 @@ fn saved_queries_fire_on_real_attack_logs() {
         ("aws.persistence.lambda-overwrite-code", "attack/lambda-code-overwritten",
          ",UpdateFunctionCode20150331v2,stratus-red-team-olc-func-vayhjqkdav,,zip in the call,"),
     ];
+    // Every technique the corpus holds has a detection in the map above.
+    let mut detonated: Vec<String> = std::fs::read_dir(corpus.join("stratus-red-team"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().to_string();
+            name.strip_suffix(".json").map(str::to_string)
+        })
+        .collect();
+    detonated.sort();
+    let mut mapped: Vec<String> = cases.iter().map(|c| c.0.to_string()).collect();
+    mapped.sort();
+    mapped.dedup();
+    assert_eq!(
+        mapped, detonated,
+        "techniques of the corpus without a detection"
+    );
+    assert_eq!(detonated.len(), 35);
     for (technique, query, want) in cases {
         let file = corpus.join(format!("stratus-red-team/{technique}.json"));
         let out = run(
@@ -514,12 +532,12 @@ fn saved_queries_may_only_read() {
 fn built_in_queries_carry_ids_and_attack_tags() {
     let listing = text(&run(&["run", "--list"], "").stdout);
     let queries: Vec<&str> = listing.lines().filter(|l| !l.starts_with(' ')).collect();
-    assert_eq!(queries.len(), 74, "{listing}");
+    assert_eq!(queries.len(), 97, "{listing}");
     let ids: Vec<&str> = listing
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("id "))
         .collect();
-    assert_eq!(ids.len(), 74, "{listing}");
+    assert_eq!(ids.len(), 97, "{listing}");
     for line in &ids {
         let (id, tags) = line.split_once("  tags ").unwrap_or((line, ""));
         assert!(
@@ -542,7 +560,7 @@ fn built_in_queries_carry_ids_and_attack_tags() {
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 74);
+    assert_eq!(unique.len(), 97);
     assert!(listing.contains(
         "forensics/trail-tampering  [high]  CloudTrail tampering\n    id trailsql.forensics.trail-tampering  tags attack.defense-evasion, attack.t1562.008\n"
     ));
