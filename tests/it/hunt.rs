@@ -151,9 +151,9 @@ fn a_converted_dataset_gives_the_same_findings() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         text(&out.stdout)
     };
-    // The Sigma rules' 8 findings and the built-in detections' 9.
+    // The Sigma rules' 8 findings and the built-in detections' 10.
     let raw = on(fixture_archive().to_str().unwrap());
-    assert_eq!(pairs(&raw).len(), 8 + 9);
+    assert_eq!(pairs(&raw).len(), 8 + 10);
     assert_eq!(on(d.to_str().unwrap()), raw);
 }
 
@@ -257,6 +257,7 @@ fn built_in_detections_join_the_timeline() {
         ("3", "trailsql.cis.root-account-usage", "high"),
         ("3", "trailsql.forensics.root-account-activity", "high"),
         ("2", "trailsql.cis.unauthorized-api-calls", "medium"),
+        ("2", "trailsql.cis.unauthorized-api-calls-tuned", "medium"),
         // Denied deletions count too (the query says "denied or failed").
         ("2", "trailsql.forensics.data-store-deletions", "high"),
         ("1", "trailsql.forensics.data-store-deletions", "high"),
@@ -274,7 +275,7 @@ fn built_in_detections_join_the_timeline() {
     );
     let err = text(&out.stderr);
     assert!(
-        err.contains("94 built-in detections run; 2 that count or group, 1 that need a parameter"),
+        err.contains("98 built-in detections run; 2 that count or group, 1 that need a parameter"),
         "{err}"
     );
     // With the Sigma rules: both, on one timeline in time order.
@@ -293,12 +294,12 @@ fn built_in_detections_join_the_timeline() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let both = text(&out.stdout);
-    assert_eq!(both.lines().count(), 1 + 8 + 9, "{both}");
+    assert_eq!(both.lines().count(), 1 + 8 + 10, "{both}");
     let times: Vec<&str> = both.lines().skip(1).map(|l| &l[..20]).collect();
     let mut sorted = times.clone();
     sorted.sort();
     assert_eq!(times, sorted);
-    assert!(text(&out.stderr).contains("17 findings"));
+    assert!(text(&out.stderr).contains("18 findings"));
     // --min-level applies to both.
     let out = run(
         &[
@@ -352,8 +353,8 @@ fn list_shows_every_detection_and_why_one_would_not_run() {
             .unwrap_or_else(|| panic!("{id}: {csv}"))
             .clone()
     };
-    // 97 saved queries, 5 rules, 6 correlations, 2 refused.
-    assert_eq!(rows.len(), 97 + 5 + 6 + 2, "{csv}");
+    // 101 saved queries, 5 rules, 6 correlations, 2 refused.
+    assert_eq!(rows.len(), 101 + 5 + 6 + 2, "{csv}");
     let trail = row("trailsql.forensics.trail-tampering");
     assert_eq!(
         trail[2..],
@@ -438,6 +439,10 @@ fn an_event_history_file_is_hunted_too() {
             ),
             (
                 "000002c0-0000-4000-8000-000000000704",
+                "trailsql.cis.unauthorized-api-calls-tuned"
+            ),
+            (
+                "000002c0-0000-4000-8000-000000000704",
                 "trailsql.forensics.instance-terminations"
             ),
         ]
@@ -477,7 +482,7 @@ fn the_timeline_goes_whole_to_an_output_file() {
                 text(&out.stdout).lines().last().unwrap().parse().unwrap()
             }
         };
-        assert_eq!(rows, 9, "{format}");
+        assert_eq!(rows, 10, "{format}");
     }
 }
 

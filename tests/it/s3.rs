@@ -132,7 +132,7 @@ fn an_archive_in_s3_gives_the_same_answers_as_its_local_copy() {
         text(&out.stdout)
     };
     let local = hunt(fixture_archive().to_str().unwrap());
-    assert_eq!(local.lines().count(), 1 + 8 + 9, "{local}");
+    assert_eq!(local.lines().count(), 1 + 8 + 10, "{local}");
     assert_eq!(hunt("s3://trail-bucket/prefix/more"), local);
 }
 

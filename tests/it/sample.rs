@@ -224,6 +224,57 @@ fn detections_are_quiet_on_the_default_sample() {
     planted.extend(bursts.iter().map(String::as_str));
     planted.sort();
     assert_eq!(found, planted);
+    // The CIS controls list ordinary changes and refusals, as published;
+    // their tuned variants leave out the scanner's refused reads and the
+    // pipeline's (Terraform's) changes, and keep the people's.
+    let (cis_dir, out) = run_area(d, "cis");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(cis_dir.path().join(format!("cis/{name}.csv")))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect()
+    };
+    let (denied, tuned) = (
+        rows("unauthorized-api-calls"),
+        rows("unauthorized-api-calls-tuned"),
+    );
+    assert!(denied
+        .iter()
+        .any(|r| r.contains("assumed-role/security-audit/")));
+    assert!(!tuned.is_empty() && tuned.len() < denied.len());
+    // Every refusal kept is a change (read_only false) by a person or the
+    // pipeline, not a read of the scanner's.
+    let file = cis_dir.path().join("cis/unauthorized-api-calls-tuned.csv");
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let at = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "read_only")
+        .unwrap();
+    for r in reader.records() {
+        let r = r.unwrap();
+        assert_eq!(&r[at], "false", "{r:?}");
+        assert!(!r[3].contains("assumed-role/security-audit/"), "{r:?}");
+    }
+    for name in [
+        "security-group-changes",
+        "iam-policy-changes",
+        "s3-bucket-policy-changes",
+    ] {
+        let (all, by_hand) = (rows(name), rows(&format!("{name}-tuned")));
+        assert!(all.iter().any(|r| r.contains("user/ci-deployer")), "{name}");
+        assert!(by_hand.len() < all.len(), "{name}");
+        assert!(
+            by_hand
+                .iter()
+                .all(|r| all.contains(r) && !r.contains("user/ci-deployer")),
+            "{name}"
+        );
+    }
 }
 
 #[test]
