@@ -32,7 +32,7 @@ echo "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(grep -m1 'model
 echo "archive: $ARCHIVE ($(du -sh "$ARCHIVE" | cut -f1) gz, $(find "$ARCHIVE" -name '*.json.gz' | wc -l) files)"
 
 # timed LABEL COMMAND...: best wall time of $RUNS runs (default 3) and that
-# run's peak RSS.
+# run's peak RSS; the best time is left in $BEST.
 # (LC_NUMERIC=C keeps EPOCHREALTIME's decimal point a point.)
 # With PREP set, it is run (untimed) before each run. Output in $WORK/out.txt.
 timed() {
@@ -49,6 +49,7 @@ timed() {
     if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; rss=$kb; fi
   done
   printf '%-52s %8.3f s  peak RSS %6d MB\n' "$label" "$best" $((rss / 1024))
+  BEST=$best
 }
 
 if [ ! -x "$WORK/venv/bin/python" ]; then

@@ -17,10 +17,11 @@
 //! `archive` (the limits), `read` (the report) and
 //! `error`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{AsArray, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::array::{AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -215,10 +216,36 @@ async fn feed(engine: &Engine, tap: &TapTable) -> Result<Arc<Report>> {
         report = Some(running.report.clone());
         let _progress = running.progress;
         let mut stream = running.stream;
+        // Most statements ask for a few event names: each batch's rows are
+        // grouped by name once, and such a statement is sent the rows of
+        // its names (or nothing) without its filter running over the rest.
+        let name_at = tap
+            .schema
+            .index_of("eventname")
+            .ok()
+            .and_then(|i| columns.binary_search(&i).ok())
+            .filter(|_| taps.iter().any(|t| t.prune.event_names.is_some()));
         while let Some(batch) = stream.next().await {
             let batch = batch?;
+            let by_name = name_at.and_then(|at| rows_by_name(&batch, at));
             for t in &taps {
-                t.send(&columns, &batch).await?;
+                let rows = match (&by_name, &t.prune.event_names) {
+                    (Some(by_name), Some(names)) => {
+                        let mut rows: Vec<u32> = names
+                            .iter()
+                            .filter_map(|n| by_name.get(n.as_str()))
+                            .flatten()
+                            .copied()
+                            .collect();
+                        if rows.is_empty() {
+                            continue;
+                        }
+                        rows.sort_unstable();
+                        Some(UInt32Array::from(rows))
+                    }
+                    _ => None,
+                };
+                t.send(&columns, &batch, rows.as_ref()).await?;
             }
             if taps.iter().all(|t| t.tx.is_closed()) {
                 // Every statement has what it wants (a LIMIT met).
@@ -240,6 +267,18 @@ async fn feed(engine: &Engine, tap: &TapTable) -> Result<Arc<Report>> {
             Err(e)
         }
     }
+}
+
+/// The rows of a batch by event name (the column at `at`), when it is text.
+fn rows_by_name(batch: &RecordBatch, at: usize) -> Option<HashMap<&str, Vec<u32>>> {
+    let names = batch.column(at).as_string_opt::<i32>()?;
+    let mut by_name: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (row, name) in names.iter().enumerate() {
+        if let Some(name) = name {
+            by_name.entry(name).or_default().push(row as u32);
+        }
+    }
+    Some(by_name)
 }
 
 /// The scan's WHERE (ending in `AND `): what every tap's filters allow,
@@ -320,9 +359,15 @@ impl TapTable {
 
 impl Tap {
     /// Queue this tap's columns of `batch` (whose columns are the table's
-    /// `columns`), waiting for room in a bounded queue. A statement that
-    /// stopped reading (a LIMIT met, an error) is passed over.
-    async fn send(&self, columns: &[usize], batch: &RecordBatch) -> Result<()> {
+    /// `columns`), only its `rows` where given, waiting for room in a
+    /// bounded queue. A statement that stopped reading (a LIMIT met, an
+    /// error) is passed over.
+    async fn send(
+        &self,
+        columns: &[usize],
+        batch: &RecordBatch,
+        rows: Option<&UInt32Array>,
+    ) -> Result<()> {
         if self.tx.is_closed() {
             return Ok(());
         }
@@ -336,13 +381,26 @@ impl Tap {
                 batch.column(at).clone()
             })
             .collect();
-        let rows = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-        let mut part = RecordBatch::try_new_with_options(self.schema.clone(), picked, &rows)
+        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        let mut part = RecordBatch::try_new_with_options(self.schema.clone(), picked, &options)
             .map_err(DataFusionError::from)?;
+        if let Some(rows) = rows {
+            part = datafusion::arrow::compute::take_record_batch(&part, rows)
+                .map_err(DataFusionError::from)?;
+        }
         if let Some(filter) = &self.filter {
             let keep = filter.evaluate(&part)?.into_array(part.num_rows())?;
-            part = datafusion::arrow::compute::filter_record_batch(&part, keep.as_boolean())
-                .map_err(DataFusionError::from)?;
+            let keep = keep.as_boolean();
+            let kept = keep.true_count();
+            // A batch the statement wants most of goes whole: its plan
+            // filters again, and cutting it here would copy every column
+            // (the identity struct's among them) for nothing.
+            if kept == 0 {
+                part = part.slice(0, 0);
+            } else if kept * 4 < part.num_rows() * 3 {
+                part = datafusion::arrow::compute::filter_record_batch(&part, keep)
+                    .map_err(DataFusionError::from)?;
+            }
         }
         if part.num_rows() == 0 {
             return Ok(());
@@ -417,15 +475,25 @@ impl TableProvider for TapTable {
     }
 }
 
-/// The filters pushed to a scan, as one expression over its columns; None
-/// when there are none or they cannot be made into one (the plan filters
-/// above the scan all the same).
+/// The cheap filters pushed to a scan, as one expression over its
+/// columns; None when there are none or they cannot be made into one (the
+/// plan filters above the scan all the same). Cheap: comparisons, lists,
+/// LIKE and NULL tests of columns and literals. A condition that calls a
+/// function (a JSON path, a regular expression, an allowlist) is left to
+/// the plan's filter, which then sees only the rows the cheap ones kept:
+/// evaluated here, it would run on every row of every batch, for every
+/// statement of the pass.
 fn prefilter(
     state: &dyn Session,
     schema: &SchemaRef,
     filters: &[Expr],
 ) -> Option<Arc<dyn PhysicalExpr>> {
-    let all = datafusion::logical_expr::utils::conjunction(filters.iter().cloned())?;
+    let cheap = filters
+        .iter()
+        .flat_map(datafusion::logical_expr::utils::split_conjunction)
+        .filter(|e| !calls_a_function(e))
+        .cloned();
+    let all = datafusion::logical_expr::utils::conjunction(cheap)?;
     let unqualified = all
         .transform(|e| {
             Ok(match e {
@@ -439,6 +507,21 @@ fn prefilter(
         .data;
     let df_schema = DFSchema::try_from(schema.as_ref().clone()).ok()?;
     state.create_physical_expr(unqualified, &df_schema).ok()
+}
+
+/// Whether an expression calls a function (a UDF or a built-in one), or
+/// holds a subquery: what `prefilter` leaves to the plan.
+fn calls_a_function(e: &Expr) -> bool {
+    e.exists(|x| {
+        Ok(matches!(
+            x,
+            Expr::ScalarFunction(_)
+                | Expr::ScalarSubquery(_)
+                | Expr::InSubquery(_)
+                | Expr::Exists(_)
+        ))
+    })
+    .unwrap_or(true)
 }
 
 /// A tap's queue, as the partition its statement's plan reads.

@@ -22,6 +22,7 @@ WITH calls AS (
     date_trunc('hour', eventtime) AS hour
   FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
+    AND actor LIKE '%:assumed-role/%/i-%'
     AND regexp_like(coalesce(actor, ''), '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+/i-[0-9a-fA-F]{8,17}$')
     AND (eventname LIKE 'List%' OR eventname LIKE 'Describe%' OR eventname LIKE 'Get%')
     AND NOT allowlisted(actor, $allow_principals)

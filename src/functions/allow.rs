@@ -42,10 +42,14 @@ pub(super) fn entries(list: &str) -> Vec<Entry> {
 
 /// Whether `value` is on the list.
 pub(super) fn listed(entries: &[Entry], value: &str) -> bool {
-    let lower: Vec<char> = value.chars().flat_map(char::to_lowercase).collect();
+    // Lower-cased once, and only when a pattern needs it.
+    let mut lower: Option<Vec<char>> = None;
     entries.iter().any(|e| match e {
         Entry::Block(net) => super::net::in_block(value, *net),
-        Entry::Pattern(p) => glob(p, &lower),
+        Entry::Pattern(p) => glob(
+            p,
+            lower.get_or_insert_with(|| value.chars().flat_map(char::to_lowercase).collect()),
+        ),
     })
 }
 

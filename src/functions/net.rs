@@ -3,6 +3,10 @@
 //! NULL; false for text that is not an address (`sourceIPAddress` also holds
 //! service names such as `s3.amazonaws.com`); an error for a block that is
 //! not one, naming it. Sigma's `|cidr` modifier compiles to it.
+//!
+//! `ip_network(ip, v4_bits, v6_bits)`: the network an address is in, as a
+//! CIDR block (`ip_network('198.51.100.7', 16, 48)` is `198.51.0.0/16`);
+//! NULL for text that is not an address.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -79,14 +83,77 @@ fn cidr_match(args: &[ColumnarValue]) -> Result<ColumnarValue> {
     }
 }
 
+/// The block of `bits` bits that holds `ip`.
+pub fn network(ip: &str, v4_bits: u8, v6_bits: u8) -> Option<String> {
+    match ip.trim().parse::<IpAddr>().ok()? {
+        IpAddr::V4(a) => {
+            let bits = v4_bits.min(32);
+            let mask = u32::MAX.checked_shl(32 - bits as u32).unwrap_or(0);
+            Some(format!(
+                "{}/{bits}",
+                std::net::Ipv4Addr::from(u32::from(a) & mask)
+            ))
+        }
+        IpAddr::V6(a) => {
+            let bits = v6_bits.min(128);
+            let mask = u128::MAX.checked_shl(128 - bits as u32).unwrap_or(0);
+            Some(format!(
+                "{}/{bits}",
+                std::net::Ipv6Addr::from(u128::from(a) & mask)
+            ))
+        }
+    }
+}
+
+fn ip_network(args: &[ColumnarValue]) -> Result<ColumnarValue> {
+    let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let ips = cast(&arrays[0], &DataType::Utf8)?;
+    let (v4, v6) = (
+        cast(&arrays[1], &DataType::Int64)?,
+        cast(&arrays[2], &DataType::Int64)?,
+    );
+    let ips = ips.as_string::<i32>();
+    let (v4, v6) = (
+        v4.as_primitive::<datafusion::arrow::datatypes::Int64Type>(),
+        v6.as_primitive::<datafusion::arrow::datatypes::Int64Type>(),
+    );
+    let mut out = datafusion::arrow::array::StringBuilder::new();
+    for i in 0..ips.len() {
+        if ips.is_null(i) || v4.is_null(i) || v6.is_null(i) {
+            out.append_null();
+            continue;
+        }
+        let bits = |b: i64| b.clamp(0, 128) as u8;
+        out.append_option(network(ips.value(i), bits(v4.value(i)), bits(v6.value(i))));
+    }
+    let array: Arc<dyn Array> = Arc::new(out.finish());
+    if all_scalar {
+        Ok(ColumnarValue::Scalar(
+            datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,
+        ))
+    } else {
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
 pub fn udfs() -> Vec<ScalarUDF> {
-    vec![create_udf(
-        "cidr_match",
-        vec![DataType::Utf8, DataType::Utf8],
-        DataType::Boolean,
-        Volatility::Immutable,
-        Arc::new(cidr_match),
-    )]
+    vec![
+        create_udf(
+            "ip_network",
+            vec![DataType::Utf8, DataType::Int64, DataType::Int64],
+            DataType::Utf8,
+            Volatility::Immutable,
+            Arc::new(ip_network),
+        ),
+        create_udf(
+            "cidr_match",
+            vec![DataType::Utf8, DataType::Utf8],
+            DataType::Boolean,
+            Volatility::Immutable,
+            Arc::new(cidr_match),
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -105,5 +172,23 @@ mod tests {
         assert!(!in_block("203.0.113.5", v6));
         assert!(in_block("192.0.2.7", parse_cidr("192.0.2.7").unwrap()));
         assert!(parse_cidr("10.0.0.0/33").is_none() && parse_cidr("nope").is_none());
+    }
+
+    #[test]
+    fn networks_of_addresses() {
+        assert_eq!(
+            network("198.51.100.7", 16, 48).as_deref(),
+            Some("198.51.0.0/16")
+        );
+        assert_eq!(
+            network("198.51.100.7", 32, 48).as_deref(),
+            Some("198.51.100.7/32")
+        );
+        assert_eq!(
+            network("2001:db8:abcd:12::1", 16, 48).as_deref(),
+            Some("2001:db8:abcd::/48")
+        );
+        assert_eq!(network("s3.amazonaws.com", 16, 48), None);
+        assert_eq!(network("10.1.2.3", 0, 0).as_deref(), Some("0.0.0.0/0"));
     }
 }

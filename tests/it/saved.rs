@@ -532,12 +532,12 @@ fn saved_queries_may_only_read() {
 fn built_in_queries_carry_ids_and_attack_tags() {
     let listing = text(&run(&["run", "--list"], "").stdout);
     let queries: Vec<&str> = listing.lines().filter(|l| !l.starts_with(' ')).collect();
-    assert_eq!(queries.len(), 101, "{listing}");
+    assert_eq!(queries.len(), 102, "{listing}");
     let ids: Vec<&str> = listing
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("id "))
         .collect();
-    assert_eq!(ids.len(), 101, "{listing}");
+    assert_eq!(ids.len(), 102, "{listing}");
     for line in &ids {
         let (id, tags) = line.split_once("  tags ").unwrap_or((line, ""));
         assert!(
@@ -560,7 +560,7 @@ fn built_in_queries_carry_ids_and_attack_tags() {
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 101);
+    assert_eq!(unique.len(), 102);
     assert!(listing.contains(
         "forensics/trail-tampering  [high]  CloudTrail tampering\n    id trailsql.forensics.trail-tampering  tags attack.defense-evasion, attack.t1562.008\n"
     ));
@@ -585,4 +585,52 @@ fn built_in_queries_carry_ids_and_attack_tags() {
     )
     .unwrap();
     assert_fails_saying(&["--queries", q, "run", "--list"], "one word, no commas");
+}
+
+/// The README's table of the built-in queries by ATT&CK tactic is the
+/// catalogue's: every query under each tactic it is tagged with, the counts
+/// right, no tactic left out.
+#[test]
+fn readme_lists_the_built_in_queries_by_tactic() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let readme = read(&repo().join("README.md"));
+    let start = readme
+        .find("<!-- detections by tactic")
+        .expect("the README's tactic table");
+    let end = readme[start..]
+        .find("<!-- end of detections by tactic -->")
+        .expect("its end")
+        + start;
+    let mut listed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for row in readme[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| tactic"))
+    {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (tactic, count) = cells[1].split_once(" (").expect("tactic (count)");
+        let names: BTreeSet<String> = cells[2]
+            .split(", ")
+            .map(|n| n.trim_matches('`').to_string())
+            .collect();
+        assert_eq!(
+            count.trim_end_matches(')').parse::<usize>().unwrap(),
+            names.len(),
+            "{row}"
+        );
+        listed.insert(tactic.replace(' ', "-"), names);
+    }
+    let mut tagged: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, q) in &Catalogue::load(None).unwrap().queries {
+        for tag in &q.tags {
+            if let Some(tactic) = tag.strip_prefix("attack.") {
+                if !tactic.starts_with('t') || tactic.contains('-') {
+                    tagged
+                        .entry(tactic.to_string())
+                        .or_default()
+                        .insert(name.clone());
+                }
+            }
+        }
+    }
+    assert_eq!(listed, tagged);
 }
