@@ -115,7 +115,7 @@ fn scalar_text(v: &Value) -> Option<String> {
 }
 
 /// The result: one value when every argument was one, else the array.
-fn columnar(array: ArrayRef, all_scalar: bool) -> Result<ColumnarValue> {
+pub(super) fn columnar(array: ArrayRef, all_scalar: bool) -> Result<ColumnarValue> {
     if all_scalar {
         Ok(ColumnarValue::Scalar(
             datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,

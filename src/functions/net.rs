@@ -73,14 +73,7 @@ fn cidr_match(args: &[ColumnarValue]) -> Result<ColumnarValue> {
         }
         out.append_value(in_block(ips.value(i), cached.as_ref().expect("set").1));
     }
-    let array: Arc<dyn Array> = Arc::new(out.finish());
-    if all_scalar {
-        Ok(ColumnarValue::Scalar(
-            datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,
-        ))
-    } else {
-        Ok(ColumnarValue::Array(array))
-    }
+    super::json::columnar(Arc::new(out.finish()), all_scalar)
 }
 
 /// The block of `bits` bits that holds `ip`.
@@ -127,14 +120,7 @@ fn ip_network(args: &[ColumnarValue]) -> Result<ColumnarValue> {
         let bits = |b: i64| b.clamp(0, 128) as u8;
         out.append_option(network(ips.value(i), bits(v4.value(i)), bits(v6.value(i))));
     }
-    let array: Arc<dyn Array> = Arc::new(out.finish());
-    if all_scalar {
-        Ok(ColumnarValue::Scalar(
-            datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,
-        ))
-    } else {
-        Ok(ColumnarValue::Array(array))
-    }
+    super::json::columnar(Arc::new(out.finish()), all_scalar)
 }
 
 pub fn udfs() -> Vec<ScalarUDF> {

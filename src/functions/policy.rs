@@ -152,14 +152,7 @@ fn policy_outsiders(args: &[ColumnarValue]) -> Result<ColumnarValue> {
             false => out.append_value(found.join(", ")),
         }
     }
-    let array: Arc<dyn Array> = Arc::new(out.finish());
-    if all_scalar {
-        Ok(ColumnarValue::Scalar(
-            datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,
-        ))
-    } else {
-        Ok(ColumnarValue::Array(array))
-    }
+    super::json::columnar(Arc::new(out.finish()), all_scalar)
 }
 
 pub fn udfs() -> Vec<ScalarUDF> {
