@@ -30,6 +30,8 @@ pub struct Hunt<'a> {
     /// The saved queries to run as detections too (those that return
     /// `event_id`), or None.
     pub builtins: Option<&'a Catalogue>,
+    /// Their parameters (`--param`), for every one that takes them.
+    pub params: &'a std::collections::BTreeMap<String, String>,
     pub min_level: Level,
     pub window: Window,
     pub strict: bool,
@@ -361,16 +363,15 @@ async fn findings(
             has
         }
     };
-    let none = std::collections::BTreeMap::new();
     let (mut builtins, mut needs, mut below, mut counting) = (Vec::new(), 0, 0, 0);
     for q in h.builtins.map(|c| c.all(None)).unwrap_or_default() {
         if level_of(q) < h.min_level {
             below += 1;
-        } else if !q.missing(&none).is_empty() {
+        } else if !q.missing(h.params).is_empty() {
             needs += 1;
         } else {
             q.check_read_only(engine).await?;
-            let values = q.values(&none, &h.window)?;
+            let values = q.values(h.params, &h.window)?;
             let columns = engine.columns(q.statement()?, &values).await?;
             if columns.index_of("event_id").is_err() {
                 // It counts or groups: no events to put on a timeline.

@@ -446,12 +446,25 @@ pub async fn hunt(engine: &Engine, settings: &Settings, args: &HuntArgs) -> Resu
         true => None,
         false => Some(Catalogue::load(settings.queries.as_deref())?),
     };
+    let params = crate::queries::parse_pairs(args.params.iter().map(String::as_str))?;
+    if let Some(key) = params.keys().find(|k| {
+        !catalogue.as_ref().is_some_and(|c| {
+            c.all(None)
+                .iter()
+                .any(|q| q.params.iter().any(|p| &p.name == *k))
+        })
+    }) {
+        return Err(Error::Usage(format!(
+            "no built-in detection takes the parameter {key:?} (run --list shows each one's)"
+        )));
+    }
     let findings = crate::hunt::hunt(
         engine,
         &settings.sink(),
         &crate::hunt::Hunt {
             rules: &args.sigma,
             builtins: catalogue.as_ref(),
+            params: &params,
             min_level,
             window,
             strict: settings.read.strict,

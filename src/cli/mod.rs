@@ -335,6 +335,10 @@ pub struct HuntArgs {
     /// Exit with code 1 when any rule finds anything (for cron and CI).
     #[arg(long)]
     pub fail_on_findings: bool,
+    /// A parameter of the built-in detections, KEY=VALUE (an allowlist, a
+    /// threshold): every detection that takes it gets it. Repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
     /// List the detections (built-in, your --queries folder, the Sigma
     /// rules under --sigma) with id, title, level, tags, source and whether
     /// each runs, and exit.

@@ -103,9 +103,11 @@ async fn hunt(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &[&str
             )));
         }
         let rules: Vec<std::path::PathBuf> = paths.iter().map(std::path::PathBuf::from).collect();
+        let no_params = std::collections::BTreeMap::new();
         let h = crate::hunt::Hunt {
             rules: &rules,
             builtins,
+            params: &no_params,
             min_level,
             window,
             strict: false,

@@ -572,3 +572,35 @@ fn lists_pick_by_tactic_technique_and_level() {
         "one of informational",
     );
 }
+
+/// `hunt --param` reaches every built-in detection that takes the
+/// parameter (an allowlist here); one no detection takes is refused.
+#[test]
+fn hunt_passes_parameters_to_the_built_in_detections() {
+    let fixture = repo().join("tests/data/saved/attack/lambda-code-overwritten");
+    let source = fixture.display().to_string();
+    let lambda_rows = |extra: &[&str]| {
+        let mut args = vec!["--source", &source, "--format", "csv", "hunt"];
+        args.extend_from_slice(extra);
+        let out = run(&args, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("trailsql.attack.lambda-code-overwritten"))
+            .count()
+    };
+    assert_eq!(lambda_rows(&[]), 2);
+    // Emptied, the deployment tools' list lets Terraform's update through.
+    assert_eq!(lambda_rows(&["--param", "allow_tools="]), 3);
+    assert_eq!(
+        lambda_rows(&["--param", "allow_principals=*:user/mallory,*:user/alice"]),
+        0
+    );
+    let out = run(&["--source", &source, "hunt", "--param", "nope=1"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no built-in detection takes the parameter \"nope\""),
+        "{}",
+        text(&out.stderr)
+    );
+}
