@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -196,6 +196,16 @@ async fn feed(engine: &Engine, tap: &TapTable) -> Result<Arc<Report>> {
         let mut columns: Vec<usize> = taps.iter().flat_map(|t| t.columns.clone()).collect();
         columns.sort_unstable();
         columns.dedup();
+        if taps.iter().any(|t| t.route.is_some()) {
+            // Read the calls whatever else is read: routing needs them.
+            for name in ["eventsource", "eventname"] {
+                if let Ok(i) = tap.schema.index_of(name) {
+                    columns.push(i);
+                }
+            }
+            columns.sort_unstable();
+            columns.dedup();
+        }
         if columns.is_empty() {
             // Statements that only count rows still need the rows.
             columns.push(0);
@@ -216,36 +226,40 @@ async fn feed(engine: &Engine, tap: &TapTable) -> Result<Arc<Report>> {
         report = Some(running.report.clone());
         let _progress = running.progress;
         let mut stream = running.stream;
-        // Most statements ask for a few event names: each batch's rows are
-        // grouped by name once, and such a statement is sent the rows of
-        // its names (or nothing) without its filter running over the rest.
-        let name_at = tap
-            .schema
-            .index_of("eventname")
-            .ok()
-            .and_then(|i| columns.binary_search(&i).ok())
-            .filter(|_| taps.iter().any(|t| t.prune.event_names.is_some()));
+        // Most statements ask for a few calls (event sources and names):
+        // each batch's rows are grouped by call once, each statement
+        // decides once per call whether it wants it (its conditions on the
+        // two columns, evaluated on the call, not on every row), and is
+        // sent the rows of the calls it wants (or nothing).
+        let call_at =
+            call_columns(&tap.schema, &columns).filter(|_| taps.iter().any(|t| t.route.is_some()));
+        let mut calls = Calls::default();
         while let Some(batch) = stream.next().await {
             let batch = batch?;
-            let by_name = name_at.and_then(|at| rows_by_name(&batch, at));
+            let groups = match call_at {
+                Some((source, name)) => calls.group(&batch, source, name),
+                None => None,
+            };
+            if groups.is_some() {
+                let new = calls.undecided()?;
+                for t in &taps {
+                    if let Some(route) = &t.route {
+                        route.decide(new.as_ref())?;
+                    }
+                }
+            }
             for t in &taps {
-                let rows = match (&by_name, &t.prune.event_names) {
-                    (Some(by_name), Some(names)) => {
-                        let mut rows: Vec<u32> = names
-                            .iter()
-                            .filter_map(|n| by_name.get(n.as_str()))
-                            .flatten()
-                            .copied()
-                            .collect();
+                let rows = match (&groups, &t.route) {
+                    (Some(groups), Some(route)) => {
+                        let rows = route.rows(groups);
                         if rows.is_empty() {
                             continue;
                         }
-                        rows.sort_unstable();
-                        Some(UInt32Array::from(rows))
+                        Some(rows)
                     }
                     _ => None,
                 };
-                t.send(&columns, &batch, rows.as_ref()).await?;
+                t.send(&columns, &batch, rows).await?;
             }
             if taps.iter().all(|t| t.tx.is_closed()) {
                 // Every statement has what it wants (a LIMIT met).
@@ -269,16 +283,123 @@ async fn feed(engine: &Engine, tap: &TapTable) -> Result<Arc<Report>> {
     }
 }
 
-/// The rows of a batch by event name (the column at `at`), when it is text.
-fn rows_by_name(batch: &RecordBatch, at: usize) -> Option<HashMap<&str, Vec<u32>>> {
-    let names = batch.column(at).as_string_opt::<i32>()?;
-    let mut by_name: HashMap<&str, Vec<u32>> = HashMap::new();
-    for (row, name) in names.iter().enumerate() {
-        if let Some(name) = name {
-            by_name.entry(name).or_default().push(row as u32);
+/// Where the scan's batches have `eventsource` and `eventname`.
+fn call_columns(schema: &SchemaRef, columns: &[usize]) -> Option<(usize, usize)> {
+    let at = |name| {
+        let i = schema.index_of(name).ok()?;
+        columns.binary_search(&i).ok()
+    };
+    Some((at("eventsource")?, at("eventname")?))
+}
+
+/// The calls (event source and name) the scan has met, each numbered
+/// once for the whole scan, so a statement decides on each once.
+#[derive(Default)]
+struct Calls {
+    /// A call's key (see `key`) to its number.
+    numbers: HashMap<String, u32>,
+    /// Calls numbered since the statements last decided.
+    sources: Vec<Option<String>>,
+    names: Vec<Option<String>>,
+    decided: usize,
+}
+
+impl Calls {
+    /// The rows of `batch` by call number, or None when the two columns
+    /// are not text.
+    fn group(
+        &mut self,
+        batch: &RecordBatch,
+        source: usize,
+        name: usize,
+    ) -> Option<Vec<(u32, Vec<u32>)>> {
+        let sources = batch.column(source).as_string_opt::<i32>()?;
+        let names = batch.column(name).as_string_opt::<i32>()?;
+        let mut here: HashMap<(Option<&str>, Option<&str>), Vec<u32>> = HashMap::new();
+        for (row, call) in sources.iter().zip(names.iter()).enumerate() {
+            here.entry(call).or_default().push(row as u32);
         }
+        let mut groups = Vec::with_capacity(here.len());
+        for ((source, name), rows) in here {
+            let next = self.numbers.len() as u32;
+            let number = *self.numbers.entry(key(source, name)).or_insert_with(|| {
+                self.sources.push(source.map(str::to_string));
+                self.names.push(name.map(str::to_string));
+                next
+            });
+            groups.push((number, rows));
+        }
+        Some(groups)
     }
-    Some(by_name)
+
+    /// The calls no statement has decided on yet, as a batch of two text
+    /// columns (`eventsource`, `eventname`); None when there are none.
+    fn undecided(&mut self) -> DfResult<Option<RecordBatch>> {
+        use datafusion::arrow::array::StringArray;
+        if self.decided == self.sources.len() {
+            return Ok(None);
+        }
+        let from = self.decided;
+        self.decided = self.sources.len();
+        let sources = StringArray::from_iter(self.sources[from..].iter().map(|s| s.as_deref()));
+        let names = StringArray::from_iter(self.names[from..].iter().map(|s| s.as_deref()));
+        Ok(Some(RecordBatch::try_new(
+            call_schema(),
+            vec![Arc::new(sources), Arc::new(names)],
+        )?))
+    }
+}
+
+/// A call as one text, unambiguous whatever the two hold.
+fn key(source: Option<&str>, name: Option<&str>) -> String {
+    let part = |p: Option<&str>| match p {
+        None => "-".to_string(),
+        Some(p) => format!("{}:{p}", p.len()),
+    };
+    part(source) + &part(name)
+}
+
+/// The two columns a call is.
+fn call_schema() -> SchemaRef {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    Arc::new(Schema::new(vec![
+        Field::new("eventsource", DataType::Utf8, true),
+        Field::new("eventname", DataType::Utf8, true),
+    ]))
+}
+
+/// A statement's conditions on the call alone (`eventsource = ... AND
+/// eventname IN (...)`, `eventname LIKE 'Get%'`, an OR of such), and what
+/// they said of each call met so far (by number).
+#[derive(Debug)]
+struct Route {
+    test: Arc<dyn PhysicalExpr>,
+    wanted: Mutex<Vec<bool>>,
+}
+
+impl Route {
+    /// Decide on the calls of `new` (the next numbers in order).
+    fn decide(&self, new: Option<&RecordBatch>) -> DfResult<()> {
+        let Some(new) = new else { return Ok(()) };
+        let said = self.test.evaluate(new)?.into_array(new.num_rows())?;
+        let said = said.as_boolean();
+        let mut wanted = self.wanted.lock().expect("route");
+        // NULL (a condition on a NULL name) is not wanted.
+        wanted.extend((0..said.len()).map(|i| !said.is_null(i) && said.value(i)));
+        Ok(())
+    }
+
+    /// The rows of `groups` whose calls are wanted, in order.
+    fn rows(&self, groups: &[(u32, Vec<u32>)]) -> Vec<u32> {
+        let wanted = self.wanted.lock().expect("route");
+        let mut rows: Vec<u32> = groups
+            .iter()
+            .filter(|(number, _)| wanted[*number as usize])
+            .flat_map(|(_, rows)| rows.iter().copied())
+            .collect();
+        rows.sort_unstable();
+        rows
+    }
 }
 
 /// The scan's WHERE (ending in `AND `): what every tap's filters allow,
@@ -343,6 +464,9 @@ struct Tap {
     /// What its filters limit `eventtime`, region, account and event
     /// name to.
     prune: Prune,
+    /// Its conditions on the call alone, when it has some: only the rows
+    /// of calls they allow are sent.
+    route: Option<Route>,
 }
 
 impl TapTable {
@@ -366,7 +490,7 @@ impl Tap {
         &self,
         columns: &[usize],
         batch: &RecordBatch,
-        rows: Option<&UInt32Array>,
+        rows: Option<Vec<u32>>,
     ) -> Result<()> {
         if self.tx.is_closed() {
             return Ok(());
@@ -384,8 +508,8 @@ impl Tap {
         let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
         let mut part = RecordBatch::try_new_with_options(self.schema.clone(), picked, &options)
             .map_err(DataFusionError::from)?;
-        if let Some(rows) = rows {
-            part = datafusion::arrow::compute::take_record_batch(&part, rows)
+        if let Some(rows) = rows.filter(|r| r.len() < part.num_rows()) {
+            part = datafusion::arrow::compute::take_record_batch(&part, &UInt32Array::from(rows))
                 .map_err(DataFusionError::from)?;
         }
         if let Some(filter) = &self.filter {
@@ -448,7 +572,25 @@ impl TableProvider for TapTable {
             None => (0..self.schema.fields().len()).collect(),
         };
         let schema = Arc::new(self.schema.project(&columns)?);
-        let filter = prefilter(state, &schema, filters);
+        // What the filters say of the call alone routes rows; what else
+        // is cheap filters the rows routed.
+        let conjuncts: Vec<Expr> = filters
+            .iter()
+            .flat_map(datafusion::logical_expr::utils::split_conjunction)
+            .cloned()
+            .collect();
+        let on_call = conjuncts.iter().filter_map(|c| part(c, &only_the_call));
+        let route = datafusion::logical_expr::utils::conjunction(on_call).and_then(|test| {
+            Some(Route {
+                test: physical(state, &call_schema(), test)?,
+                wanted: Mutex::new(Vec::new()),
+            })
+        });
+        let rest: Vec<Expr> = conjuncts
+            .into_iter()
+            .filter(|c| route.is_none() || !only_the_call(c))
+            .collect();
+        let filter = prefilter(state, &schema, &rest);
         let (tx, rx) = mpsc::unbounded_channel();
         let room = Arc::new(Semaphore::new(QUEUE));
         self.taps.lock().expect("taps").push(Tap {
@@ -458,6 +600,7 @@ impl TableProvider for TapTable {
             room: room.clone(),
             filter,
             prune: crate::table::filters::prune_from(filters),
+            route,
         });
         let queue = Arc::new(Queue {
             schema: schema.clone(),
@@ -475,26 +618,31 @@ impl TableProvider for TapTable {
     }
 }
 
-/// The cheap filters pushed to a scan, as one expression over its
-/// columns; None when there are none or they cannot be made into one (the
+/// The cheap part of the filters pushed to a scan, as one expression over
+/// its columns; None when there is none or it cannot be made into one (the
 /// plan filters above the scan all the same). Cheap: comparisons, lists,
-/// LIKE and NULL tests of columns and literals. A condition that calls a
-/// function (a JSON path, a regular expression, an allowlist) is left to
-/// the plan's filter, which then sees only the rows the cheap ones kept:
-/// evaluated here, it would run on every row of every batch, for every
-/// statement of the pass.
+/// LIKE and NULL tests of columns (and their fields) and literals. A
+/// condition that calls another function (a JSON path, a regular
+/// expression, an allowlist) or chooses (CASE, what `coalesce` becomes) is
+/// left to the plan's filter, which then sees only the rows the cheap ones
+/// kept: evaluated here, it would run on every row of every batch, for
+/// every statement of the pass.
 fn prefilter(
     state: &dyn Session,
     schema: &SchemaRef,
     filters: &[Expr],
 ) -> Option<Arc<dyn PhysicalExpr>> {
-    let cheap = filters
-        .iter()
-        .flat_map(datafusion::logical_expr::utils::split_conjunction)
-        .filter(|e| !calls_a_function(e))
-        .cloned();
-    let all = datafusion::logical_expr::utils::conjunction(cheap)?;
-    let unqualified = all
+    let cheap = filters.iter().filter_map(|f| part(f, &|e| !costly(e)));
+    physical(
+        state,
+        schema,
+        datafusion::logical_expr::utils::conjunction(cheap)?,
+    )
+}
+
+/// `e` as an expression over `schema` (its columns unqualified).
+fn physical(state: &dyn Session, schema: &SchemaRef, e: Expr) -> Option<Arc<dyn PhysicalExpr>> {
+    let unqualified = e
         .transform(|e| {
             Ok(match e {
                 Expr::Column(c) => Transformed::yes(Expr::Column(
@@ -509,16 +657,61 @@ fn prefilter(
     state.create_physical_expr(unqualified, &df_schema).ok()
 }
 
-/// Whether an expression calls a function (a UDF or a built-in one), or
-/// holds a subquery: what `prefilter` leaves to the plan.
-fn calls_a_function(e: &Expr) -> bool {
+/// The part of condition `e` made of the conditions `fits` takes, as a
+/// condition every row `e` keeps also meets (of `a AND b` what of each
+/// fits, of `a OR b` the parts of both, when both have one); None when
+/// nothing fits. A weaker condition than `e`, never a stronger one.
+fn part(e: &Expr, fits: &dyn Fn(&Expr) -> bool) -> Option<Expr> {
+    use datafusion::logical_expr::{BinaryExpr, Operator};
+    match e {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::And,
+            right,
+        }) => match (part(left, fits), part(right, fits)) {
+            (Some(l), Some(r)) => Some(l.and(r)),
+            (l, r) => l.or(r),
+        },
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Or,
+            right,
+        }) => Some(part(left, fits)?.or(part(right, fits)?)),
+        other => fits(other).then(|| other.clone()),
+    }
+}
+
+/// Whether `e` reads the call (`eventsource`, `eventname`) and nothing
+/// else: a condition a statement decides once per call.
+fn only_the_call(e: &Expr) -> bool {
+    let columns = e.column_refs();
+    !columns.is_empty()
+        && columns
+            .iter()
+            .all(|c| matches!(c.name.as_str(), "eventsource" | "eventname"))
+        && !has_subquery(e)
+}
+
+/// Whether testing `e` on every row costs more than the cheap tests:
+/// it calls a function other than reading a field of a column
+/// (`useridentity.arn`), chooses (CASE), or holds a subquery.
+fn costly(e: &Expr) -> bool {
+    has_subquery(e)
+        || e.exists(|x| {
+            Ok(match x {
+                Expr::ScalarFunction(f) => f.name() != "get_field",
+                Expr::Case(_) => true,
+                _ => false,
+            })
+        })
+        .unwrap_or(true)
+}
+
+fn has_subquery(e: &Expr) -> bool {
     e.exists(|x| {
         Ok(matches!(
             x,
-            Expr::ScalarFunction(_)
-                | Expr::ScalarSubquery(_)
-                | Expr::InSubquery(_)
-                | Expr::Exists(_)
+            Expr::ScalarSubquery(_) | Expr::InSubquery(_) | Expr::Exists(_)
         ))
     })
     .unwrap_or(true)
@@ -555,5 +748,60 @@ impl PartitionStream for Queue {
             }
         });
         Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::{col, lit};
+
+    #[test]
+    fn the_call_part_of_a_condition_is_weaker_never_stronger() {
+        let guardduty = col("eventsource").eq(lit("guardduty.amazonaws.com"));
+        let delete = col("eventname").eq(lit("DeleteDetector"));
+        let json = col("requestparameters").like(lit("%enable%"));
+        // (source AND name) OR (source AND a condition on another column):
+        // the call part keeps both sides' calls.
+        let e = guardduty
+            .clone()
+            .and(delete.clone())
+            .or(guardduty.clone().and(json.clone()));
+        assert_eq!(
+            part(&e, &only_the_call),
+            Some(guardduty.clone().and(delete.clone()).or(guardduty.clone()))
+        );
+        // A side with nothing on the call: no part (every call may match).
+        assert_eq!(part(&delete.clone().or(json.clone()), &only_the_call), None);
+        assert!(!only_the_call(&json));
+        assert!(!only_the_call(&lit(true)));
+        assert!(only_the_call(&col("eventname").like(lit("Get%"))));
+    }
+
+    #[test]
+    fn costly_conditions_are_left_to_the_plan() {
+        use datafusion::functions::core::expr_fn::{coalesce, get_field};
+        let field = get_field(col("useridentity"), "arn");
+        assert!(!costly(&field.clone().is_not_null()));
+        assert!(costly(
+            &coalesce(vec![field, col("eventname")]).is_not_null()
+        ));
+        let cheap = col("errorcode").is_not_null();
+        let e = cheap
+            .clone()
+            .and(datafusion::functions::regex::expr_fn::regexp_like(
+                col("useragent"),
+                lit("x"),
+                None,
+            ));
+        assert_eq!(part(&e, &|e| !costly(e)), Some(cheap));
+    }
+
+    #[test]
+    fn a_calls_key_is_unambiguous() {
+        assert_ne!(key(Some("a:b"), Some("c")), key(Some("a"), Some("b:c")));
+        assert_ne!(key(Some("a\0"), Some("b")), key(Some("a"), Some("\0b")));
+        assert_ne!(key(None, Some("x")), key(Some(""), Some("x")));
+        assert_ne!(key(Some("-"), None), key(None, Some("-")));
     }
 }

@@ -37,23 +37,25 @@ WITH calls AS (
     AND sourceipaddress <> 'AWS Internal'
 ),
 -- Each principal's first call from each address, and how many calls it
--- made from there (an aggregation: no sort of every call).
+-- made from there (an aggregation: no sort of every call; min_by keeps the
+-- whole first call, ordered by time and then event id).
 first_calls AS (
-  SELECT
-    actor,
-    source_ip,
-    first_value(eventtime ORDER BY eventtime, event_id) AS eventtime,
-    first_value(account ORDER BY eventtime, event_id) AS account,
-    first_value(region ORDER BY eventtime, event_id) AS region,
-    first_value(event_source ORDER BY eventtime, event_id) AS event_source,
-    first_value(event_name ORDER BY eventtime, event_id) AS event_name,
-    first_value(target ORDER BY eventtime, event_id) AS target,
-    first_value(error_code ORDER BY eventtime, event_id) AS error_code,
-    first_value(user_agent ORDER BY eventtime, event_id) AS user_agent,
-    first_value(event_id ORDER BY eventtime, event_id) AS event_id,
-    CAST(count(*) AS BIGINT) AS calls_from_ip
-  FROM calls
-  GROUP BY actor, source_ip
+  SELECT actor, source_ip, calls_from_ip,
+    earliest['eventtime'] AS eventtime, earliest['account'] AS account,
+    earliest['region'] AS region, earliest['event_source'] AS event_source,
+    earliest['event_name'] AS event_name, earliest['target'] AS target,
+    earliest['error_code'] AS error_code, earliest['user_agent'] AS user_agent,
+    earliest['event_id'] AS event_id
+  FROM (
+    SELECT actor, source_ip,
+      min_by(
+        named_struct('eventtime', eventtime, 'account', account, 'region', region,
+          'event_source', event_source, 'event_name', event_name, 'target', target,
+          'error_code', error_code, 'user_agent', user_agent, 'event_id', event_id),
+        named_struct('t', eventtime, 'id', event_id)) AS earliest,
+      CAST(count(*) AS BIGINT) AS calls_from_ip
+    FROM calls
+    GROUP BY actor, source_ip)
 ),
 firsts AS (
   SELECT *,

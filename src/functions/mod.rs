@@ -4,6 +4,7 @@
 //! It imports nothing of trailsql outside `functions/`.
 
 pub mod allow;
+pub mod by;
 pub mod json;
 pub mod net;
 pub mod policy;
@@ -21,5 +22,8 @@ pub fn register_all(ctx: &SessionContext) {
         .chain(sigma::udfs())
     {
         ctx.register_udf(udf);
+    }
+    for udaf in by::udafs() {
+        ctx.register_udaf(udaf);
     }
 }

@@ -80,27 +80,21 @@ fn upper(p: &mut Prune, ms: i64) {
     p.to_ms = Some(p.to_ms.map_or(ms, |old| old.min(ms)));
 }
 
-/// The column and the values of `c = v1 OR c = v2 OR ...` (one column,
-/// text values), else None.
-fn equal_values(e: &Expr) -> Option<(&str, BTreeSet<String>)> {
-    match e {
-        Expr::BinaryExpr(BinaryExpr {
-            left,
-            op: Operator::Or,
-            right,
-        }) => {
-            let (a, mut left) = equal_values(left)?;
-            let (b, right) = equal_values(right)?;
-            (a == b).then(|| {
-                left.extend(right);
-                (a, left)
-            })
-        }
-        Expr::BinaryExpr(BinaryExpr { left, op, right }) => match compared(left, *op, right)? {
-            (c, Operator::Eq, v) => Some((c, [text(v)?].into())),
-            _ => None,
-        },
-        _ => None,
+/// What either of two sets of limits allows: a limit only both have,
+/// widened to hold both (the earlier start, the later end, every value
+/// either allows).
+fn either(a: Prune, b: Prune) -> Prune {
+    fn union(a: Option<BTreeSet<String>>, b: Option<BTreeSet<String>>) -> Option<BTreeSet<String>> {
+        let (mut a, b) = (a?, b?);
+        a.extend(b);
+        Some(a)
+    }
+    Prune {
+        from_ms: a.from_ms.zip(b.from_ms).map(|(x, y)| x.min(y)),
+        to_ms: a.to_ms.zip(b.to_ms).map(|(x, y)| x.max(y)),
+        regions: union(a.regions, b.regions),
+        accounts: union(a.accounts, b.accounts),
+        event_names: union(a.event_names, b.event_names),
     }
 }
 
@@ -127,15 +121,31 @@ fn add(p: &mut Prune, e: &Expr) {
             add(p, right);
         }
         Expr::BinaryExpr(BinaryExpr {
-            op: Operator::Or, ..
+            left,
+            op: Operator::Or,
+            right,
         }) => {
-            // `c = 'a' OR c = 'b'` (what the planner makes of a short IN).
-            if let Some((col, values)) = equal_values(e) {
-                match col {
-                    "awsregion" => narrow(&mut p.regions, values),
-                    "recipientaccountid" => narrow(&mut p.accounts, values),
-                    "eventname" => narrow(&mut p.event_names, values),
-                    _ => {}
+            // Each side's limits, widened to hold both: `c = 'a' OR c =
+            // 'b'` (what the planner makes of a short IN), and `(source =
+            // 'x' AND name IN (...)) OR (name = 'y' AND ...)` allow the
+            // names of both sides.
+            let both = either(
+                prune_from(&[(**left).clone()]),
+                prune_from(&[(**right).clone()]),
+            );
+            if let Some(ms) = both.from_ms {
+                lower(p, ms);
+            }
+            if let Some(ms) = both.to_ms {
+                upper(p, ms);
+            }
+            for (slot, values) in [
+                (&mut p.regions, both.regions),
+                (&mut p.accounts, both.accounts),
+                (&mut p.event_names, both.event_names),
+            ] {
+                if let Some(values) = values {
+                    narrow(slot, values);
                 }
             }
         }
@@ -224,6 +234,41 @@ mod tests {
         assert_eq!(p.to_ms, Some(1_697_414_400_000));
         assert_eq!(p.regions, Some(["eu-west-1".to_string()].into()));
         assert_eq!(p.accounts, Some(["111122223333".to_string()].into()));
+    }
+
+    #[test]
+    fn or_allows_what_either_side_allows() {
+        let f = vec![col("eventsource")
+            .eq(lit("guardduty.amazonaws.com"))
+            .and(
+                col("eventname").in_list(vec![lit("DeleteDetector"), lit("UpdateDetector")], false),
+            )
+            .and(col("eventtime").gt_eq(lit("2023-10-15")))
+            .or(col("eventname")
+                .eq(lit("DisableMacie"))
+                .and(col("eventtime").gt_eq(lit("2023-10-14")))
+                .and(col("awsregion").eq(lit("eu-west-1"))))];
+        let p = prune_from(&f);
+        assert_eq!(
+            p.event_names,
+            Some(
+                ["DeleteDetector", "DisableMacie", "UpdateDetector"]
+                    .map(String::from)
+                    .into()
+            )
+        );
+        assert_eq!(p.from_ms, Some(1_697_241_600_000));
+        // One side says nothing of regions: neither does the whole.
+        assert_eq!(p.regions, None);
+        // Inside a conjunction the widened set still narrows.
+        let g = vec![
+            f[0].clone(),
+            col("eventname").in_list(vec![lit("DisableMacie"), lit("StopLogging")], false),
+        ];
+        assert_eq!(
+            prune_from(&g).event_names,
+            Some(["DisableMacie".to_string()].into())
+        );
     }
 
     #[test]

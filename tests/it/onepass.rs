@@ -189,3 +189,85 @@ fn a_query_reading_the_archive_twice_runs_on_its_own_scan() {
         .unwrap();
     assert_eq!(alone.trim_start_matches("== "), section);
 }
+
+/// In the pass each statement gets only the rows of the calls (event
+/// source and name) its conditions on them allow, decided once per call:
+/// whatever shape those conditions take (prefixes, OR across sources,
+/// negations, functions of the name, mixed with other columns), each
+/// answers in the pass as it does alone.
+#[test]
+fn statements_routed_by_call_answer_as_they_do_alone() {
+    let saved = repo().join("tests/data/saved");
+    let source = saved.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("shapes");
+    std::fs::create_dir_all(&folder).unwrap();
+    let shapes = [
+        ("prefixes", "eventname LIKE 'Get%' OR eventname LIKE 'List%'"),
+        (
+            "sources-or-mixed",
+            "(eventsource = 'iam.amazonaws.com' AND errorcode IS NOT NULL) \
+             OR (eventname = 'RunInstances' AND useragent LIKE '%boto%') \
+             OR eventsource = 'kms.amazonaws.com'",
+        ),
+        (
+            "negated",
+            "eventname NOT IN ('ConsoleLogin', 'AssumeRole') AND eventsource <> 's3.amazonaws.com'",
+        ),
+        ("function-of-name", "lower(eventname) LIKE '%policy%'"),
+        (
+            "both-columns-at-once",
+            "eventsource || ':' || eventname IN ('iam.amazonaws.com:CreateUser', 'ec2.amazonaws.com:RunInstances')",
+        ),
+        (
+            "call-and-json",
+            "eventname IN ('PutBucketPolicy', 'PutBucketAcl') \
+             AND json_extract_scalar(requestparameters, '$.bucketName') IS NOT NULL",
+        ),
+        ("no-name", "eventname IS NULL OR eventsource IS NULL"),
+    ];
+    let mut names = Vec::new();
+    for (name, condition) in shapes {
+        std::fs::write(
+            folder.join(format!("{name}.sql")),
+            format!(
+                "-- title: {name}\n-- severity: low\n-- description: A shape of condition.\n\
+                 SELECT eventtime, event_source, event_name, error_code, event_id\n\
+                 FROM cloudtrail_events WHERE {condition}\nORDER BY eventtime, event_id\n"
+            ),
+        )
+        .unwrap();
+        names.push(format!("shapes/{name}"));
+    }
+    let queries = dir.path().display().to_string();
+    let run_these = |these: &[String]| {
+        let mut args = vec![
+            "--source",
+            &source,
+            "--queries",
+            &queries,
+            "--format",
+            "csv",
+            "--stats",
+            "run",
+        ];
+        args.extend(these.iter().map(String::as_str));
+        let out = run(&args, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let (together, err) = run_these(&names);
+    assert_eq!(read_lines(&err).len(), 1, "one read: {err}");
+    let mut found = 0;
+    for name in &names {
+        let (alone, _) = run_these(std::slice::from_ref(name));
+        let section = together
+            .split("== ")
+            .find(|s| s.starts_with(name.as_str()))
+            .unwrap_or_else(|| panic!("{name} in {together}"));
+        assert_eq!(alone.trim_start_matches("== "), section, "{name}");
+        found += section.lines().count();
+    }
+    // The shapes find events (the comparison is not of empty answers).
+    assert!(found > 50, "{together}");
+}
