@@ -19,7 +19,7 @@ WITH calls AS (
     regexp_replace(actor, '^.*/', '') AS target,
     event_source || ':' || event_name AS item,
     error_code, user_agent, event_id,
-    date_trunc('hour', eventtime) AS hour
+    date_bin(INTERVAL '1 hour', eventtime) AS hour
   FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND actor LIKE '%:assumed-role/%/i-%'

@@ -18,26 +18,28 @@
 -- param: allow_ips = | addresses and CIDR blocks, comma-separated, where instance credentials may be used
 WITH pairs AS (
   -- Each principal's calls from each address (an aggregation: one read of
-  -- the archive, and windows over principals and addresses only).
-  SELECT
-    actor,
-    source_ip,
-    first_value(eventtime ORDER BY eventtime, event_id) AS eventtime,
-    first_value(account ORDER BY eventtime, event_id) AS account,
-    first_value(region ORDER BY eventtime, event_id) AS region,
-    first_value(event_source ORDER BY eventtime, event_id) AS event_source,
-    first_value(event_name ORDER BY eventtime, event_id) AS event_name,
-    first_value(error_code ORDER BY eventtime, event_id) AS error_code,
-    first_value(user_agent ORDER BY eventtime, event_id) AS user_agent,
-    first_value(event_id ORDER BY eventtime, event_id) AS event_id,
-    CAST(count(*) AS BIGINT) AS calls_from_ip
-  FROM cloudtrail_events
-  WHERE eventtime >= $since AND eventtime < $until
-    AND actor IS NOT NULL
-    AND sourceipaddress IS NOT NULL
-    AND sourceipaddress NOT LIKE '%.amazonaws.com'
-    AND sourceipaddress <> 'AWS Internal'
-  GROUP BY actor, source_ip
+  -- the archive, and windows over principals and addresses only); min_by
+  -- keeps the whole first call, by time and event id.
+  SELECT actor, source_ip, calls_from_ip,
+    earliest['eventtime'] AS eventtime, earliest['account'] AS account,
+    earliest['region'] AS region, earliest['event_source'] AS event_source,
+    earliest['event_name'] AS event_name, earliest['error_code'] AS error_code,
+    earliest['user_agent'] AS user_agent, earliest['event_id'] AS event_id
+  FROM (
+    SELECT actor, source_ip,
+      min_by(
+        named_struct('eventtime', eventtime, 'account', account, 'region', region,
+          'event_source', event_source, 'event_name', event_name, 'error_code', error_code,
+          'user_agent', user_agent, 'event_id', event_id),
+        named_struct('t', eventtime, 'id', event_id)) AS earliest,
+      CAST(count(*) AS BIGINT) AS calls_from_ip
+    FROM cloudtrail_events
+    WHERE eventtime >= $since AND eventtime < $until
+      AND actor IS NOT NULL
+      AND sourceipaddress IS NOT NULL
+      AND sourceipaddress NOT LIKE '%.amazonaws.com'
+      AND sourceipaddress <> 'AWS Internal'
+    GROUP BY actor, source_ip)
 ),
 kinds AS (
   SELECT *,

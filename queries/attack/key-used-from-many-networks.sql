@@ -19,7 +19,7 @@ WITH calls AS (
   SELECT
     eventtime, account, region, actor, source_ip, event_source, event_name,
     access_key_id, error_code, user_agent, event_id,
-    date_trunc('day', eventtime) AS day
+    date_bin(INTERVAL '1 day', eventtime) AS day
   FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND access_key_id IS NOT NULL AND access_key_id <> ''
@@ -28,36 +28,22 @@ WITH calls AS (
     AND NOT allowlisted(source_ip, $allow_ips)
 ),
 -- Each key's first call of the day from each address (an aggregation:
--- the network of an address is worked out once, not per call).
+-- the network of an address is worked out once, not per call), then from
+-- each network. min_by keeps the whole first call, by time and event id.
 per_ip AS (
-  SELECT
-    access_key_id, day, source_ip,
-    first_value(eventtime ORDER BY eventtime, event_id) AS eventtime,
-    first_value(account ORDER BY eventtime, event_id) AS account,
-    first_value(region ORDER BY eventtime, event_id) AS region,
-    first_value(actor ORDER BY eventtime, event_id) AS actor,
-    first_value(event_source ORDER BY eventtime, event_id) AS event_source,
-    first_value(event_name ORDER BY eventtime, event_id) AS event_name,
-    first_value(error_code ORDER BY eventtime, event_id) AS error_code,
-    first_value(user_agent ORDER BY eventtime, event_id) AS user_agent,
-    first_value(event_id ORDER BY eventtime, event_id) AS event_id,
+  SELECT access_key_id, day, source_ip,
+    min_by(
+      named_struct('eventtime', eventtime, 'account', account, 'region', region, 'actor', actor,
+        'source_ip', source_ip, 'event_source', event_source, 'event_name', event_name,
+        'error_code', error_code, 'user_agent', user_agent, 'event_id', event_id),
+      named_struct('t', eventtime, 'id', event_id)) AS earliest,
     count(*) AS calls
   FROM calls
   GROUP BY access_key_id, day, source_ip
 ),
 per_network AS (
-  SELECT
-    access_key_id, day, network,
-    first_value(eventtime ORDER BY eventtime, event_id) AS eventtime,
-    first_value(account ORDER BY eventtime, event_id) AS account,
-    first_value(region ORDER BY eventtime, event_id) AS region,
-    first_value(actor ORDER BY eventtime, event_id) AS actor,
-    first_value(source_ip ORDER BY eventtime, event_id) AS source_ip,
-    first_value(event_source ORDER BY eventtime, event_id) AS event_source,
-    first_value(event_name ORDER BY eventtime, event_id) AS event_name,
-    first_value(error_code ORDER BY eventtime, event_id) AS error_code,
-    first_value(user_agent ORDER BY eventtime, event_id) AS user_agent,
-    first_value(event_id ORDER BY eventtime, event_id) AS event_id,
+  SELECT access_key_id, day, network,
+    min_by(earliest, named_struct('t', earliest['eventtime'], 'id', earliest['event_id'])) AS earliest,
     CAST(sum(calls) AS BIGINT) AS calls_from_network
   FROM (SELECT *, ip_network(source_ip, 16, 48) AS network FROM per_ip)
   WHERE network IS NOT NULL
@@ -67,8 +53,11 @@ counted AS (
   SELECT *, CAST(count(*) OVER (PARTITION BY access_key_id, day) AS BIGINT) AS networks
   FROM per_network
 )
-SELECT eventtime, account, region, actor, source_ip, event_source, event_name,
-  access_key_id AS target, error_code, network, networks, calls_from_network, user_agent, event_id
+SELECT earliest['eventtime'] AS eventtime, earliest['account'] AS account,
+  earliest['region'] AS region, earliest['actor'] AS actor, earliest['source_ip'] AS source_ip,
+  earliest['event_source'] AS event_source, earliest['event_name'] AS event_name,
+  access_key_id AS target, earliest['error_code'] AS error_code, network, networks,
+  calls_from_network, earliest['user_agent'] AS user_agent, earliest['event_id'] AS event_id
 FROM counted
 WHERE networks >= $threshold
 ORDER BY eventtime, account, region, actor, event_id

@@ -17,7 +17,7 @@ WITH terminations AS (
     eventtime, account, region, actor, source_ip, event_source, event_name,
     sigma_text(requestparameters, 'instancesSet.items.instanceId') AS target,
     error_code, user_agent, event_id,
-    date_trunc('hour', eventtime) AS hour,
+    date_bin(INTERVAL '1 hour', eventtime) AS hour,
     cardinality(string_to_array(coalesce(sigma_text(requestparameters, 'instancesSet.items.instanceId'), ''), ', ')) AS instances
   FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
@@ -30,22 +30,22 @@ WITH terminations AS (
 per_hour AS (
   SELECT
     account, actor, hour,
-    first_value(eventtime ORDER BY eventtime, event_id) AS eventtime,
-    first_value(region ORDER BY eventtime, event_id) AS region,
-    first_value(source_ip ORDER BY eventtime, event_id) AS source_ip,
-    first_value(event_source ORDER BY eventtime, event_id) AS event_source,
-    first_value(event_name ORDER BY eventtime, event_id) AS event_name,
-    first_value(target ORDER BY eventtime, event_id) AS target,
-    first_value(error_code ORDER BY eventtime, event_id) AS error_code,
-    first_value(user_agent ORDER BY eventtime, event_id) AS user_agent,
-    first_value(event_id ORDER BY eventtime, event_id) AS event_id,
+    min_by(
+      named_struct(
+        'eventtime', eventtime, 'region', region, 'source_ip', source_ip,
+        'event_source', event_source, 'event_name', event_name, 'target', target,
+        'error_code', error_code, 'user_agent', user_agent, 'event_id', event_id),
+      named_struct('t', eventtime, 'id', event_id)) AS earliest,
     CAST(sum(instances) AS BIGINT) AS instances,
     CAST(count(*) AS BIGINT) AS calls
   FROM terminations
   GROUP BY account, actor, hour
 )
-SELECT eventtime, account, region, actor, source_ip, event_source, event_name, target, error_code,
-  instances, calls, user_agent, event_id
+SELECT earliest['eventtime'] AS eventtime, account, earliest['region'] AS region, actor,
+  earliest['source_ip'] AS source_ip, earliest['event_source'] AS event_source,
+  earliest['event_name'] AS event_name, earliest['target'] AS target,
+  earliest['error_code'] AS error_code, instances, calls,
+  earliest['user_agent'] AS user_agent, earliest['event_id'] AS event_id
 FROM per_hour
 WHERE instances >= $threshold
 ORDER BY eventtime, account, region, actor, event_id

@@ -19,7 +19,7 @@ WITH calls AS (
       sigma_text(requestparameters, 'names'),
       json_extract_scalar(requestparameters, '$.path')) AS names,
     error_code, user_agent, event_id,
-    date_trunc('hour', eventtime) AS hour
+    date_bin(INTERVAL '1 hour', eventtime) AS hour
   FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND eventsource = 'ssm.amazonaws.com'

@@ -20,7 +20,7 @@ WITH deletions AS (
     eventtime, account, region, actor, source_ip, event_source, event_name,
     json_extract_scalar(requestparameters, '$.bucketName') AS target,
     error_code, user_agent, event_id,
-    date_trunc('hour', eventtime) AS hour,
+    date_bin(INTERVAL '1 hour', eventtime) AS hour,
     greatest(1, CAST(
       (length(coalesce(sigma_text(resources, 'type'), ''))
         - length(replace(coalesce(sigma_text(resources, 'type'), ''), 'AWS::S3::Object', '')))
@@ -36,21 +36,22 @@ WITH deletions AS (
 per_hour AS (
   SELECT
     account, actor, target, hour,
-    first_value(eventtime ORDER BY eventtime, event_id) AS eventtime,
-    first_value(region ORDER BY eventtime, event_id) AS region,
-    first_value(source_ip ORDER BY eventtime, event_id) AS source_ip,
-    first_value(event_source ORDER BY eventtime, event_id) AS event_source,
-    first_value(event_name ORDER BY eventtime, event_id) AS event_name,
-    first_value(error_code ORDER BY eventtime, event_id) AS error_code,
-    first_value(user_agent ORDER BY eventtime, event_id) AS user_agent,
-    first_value(event_id ORDER BY eventtime, event_id) AS event_id,
+    min_by(
+      named_struct(
+        'eventtime', eventtime, 'region', region, 'source_ip', source_ip,
+        'event_source', event_source, 'event_name', event_name, 'error_code', error_code,
+        'user_agent', user_agent, 'event_id', event_id),
+      named_struct('t', eventtime, 'id', event_id)) AS earliest,
     CAST(sum(objects) AS BIGINT) AS objects_deleted,
     CAST(count(*) AS BIGINT) AS calls
   FROM deletions
   GROUP BY account, actor, target, hour
 )
-SELECT eventtime, account, region, actor, source_ip, event_source, event_name, target, error_code,
-  objects_deleted, calls, user_agent, event_id
+SELECT earliest['eventtime'] AS eventtime, account, earliest['region'] AS region, actor,
+  earliest['source_ip'] AS source_ip, earliest['event_source'] AS event_source,
+  earliest['event_name'] AS event_name, target, earliest['error_code'] AS error_code,
+  objects_deleted, calls, earliest['user_agent'] AS user_agent,
+  earliest['event_id'] AS event_id
 FROM per_hour
 WHERE objects_deleted >= $threshold
 ORDER BY eventtime, account, region, actor, event_id

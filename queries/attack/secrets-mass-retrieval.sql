@@ -21,7 +21,7 @@ WITH reads AS (
       sigma_text(requestparameters, 'secretIdList'),
       json_extract(requestparameters, '$.filters')) AS target,
     error_code, user_agent, event_id,
-    date_trunc('hour', eventtime) AS hour
+    date_bin(INTERVAL '1 hour', eventtime) AS hour
   FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND eventsource = 'secretsmanager.amazonaws.com'

@@ -20,7 +20,7 @@ WITH calls AS (
     json_extract_scalar(requestparameters, '$.identities[0]') AS target,
     eventname AS item,
     error_code, user_agent, event_id,
-    date_trunc('hour', eventtime) AS hour
+    date_bin(INTERVAL '1 hour', eventtime) AS hour
   FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
     AND eventsource = 'ses.amazonaws.com'

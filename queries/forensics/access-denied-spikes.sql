@@ -14,7 +14,7 @@
 -- param: threshold = 10 | refused calls in one clock hour that make a spike
 WITH calls AS (
   SELECT
-    date_trunc('hour', eventtime) AS hour,
+    date_bin(INTERVAL '1 hour', eventtime) AS hour,
     account,
     region,
     actor,
