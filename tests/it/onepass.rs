@@ -12,6 +12,25 @@ fn read_lines(stderr: &str) -> Vec<&str> {
         .collect()
 }
 
+/// `run NAMES` over `source`, with the saved queries under `queries` too,
+/// in CSV with `--stats`: stdout and stderr of a run that succeeded.
+fn run_saved(source: &str, queries: &str, names: &[&str]) -> (String, String) {
+    let mut args = vec![
+        "--source",
+        source,
+        "--queries",
+        queries,
+        "--format",
+        "csv",
+        "--stats",
+        "run",
+    ];
+    args.extend(names);
+    let out = run(&args, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (text(&out.stdout), text(&out.stderr))
+}
+
 /// Log files (`.json`, `.json.gz`) under `dir`.
 fn log_files(dir: &std::path::Path) -> usize {
     let mut n = 0;
@@ -159,22 +178,7 @@ fn a_query_reading_the_archive_twice_runs_on_its_own_scan() {
     )
     .unwrap();
     let queries = dir.path().display().to_string();
-    let all = |names: &[&str]| {
-        let mut args = vec![
-            "--source",
-            &source,
-            "--queries",
-            &queries,
-            "--format",
-            "csv",
-            "--stats",
-            "run",
-        ];
-        args.extend(names);
-        let out = run(&args, "");
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        (text(&out.stdout), text(&out.stderr))
-    };
+    let all = |names: &[&str]| run_saved(&source, &queries, names);
     let (alone, _) = all(&["mine/denied-then-allowed"]);
     assert!(
         alone.contains(": 1 finding") || alone.contains("findings"),
@@ -241,20 +245,11 @@ fn statements_routed_by_call_answer_as_they_do_alone() {
     }
     let queries = dir.path().display().to_string();
     let run_these = |these: &[String]| {
-        let mut args = vec![
-            "--source",
+        run_saved(
             &source,
-            "--queries",
             &queries,
-            "--format",
-            "csv",
-            "--stats",
-            "run",
-        ];
-        args.extend(these.iter().map(String::as_str));
-        let out = run(&args, "");
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        (text(&out.stdout), text(&out.stderr))
+            &these.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
     };
     let (together, err) = run_these(&names);
     assert_eq!(read_lines(&err).len(), 1, "one read: {err}");
