@@ -244,7 +244,7 @@ async fn feed(engine: &Engine, tap: &TapTable) -> Result<Arc<Report>> {
                 let new = calls.undecided()?;
                 for t in &taps {
                     if let Some(route) = &t.route {
-                        route.decide(new.as_ref())?;
+                        route.decide(new.as_ref());
                     }
                 }
             }
@@ -378,15 +378,25 @@ struct Route {
 }
 
 impl Route {
-    /// Decide on the calls of `new` (the next numbers in order).
-    fn decide(&self, new: Option<&RecordBatch>) -> DfResult<()> {
-        let Some(new) = new else { return Ok(()) };
-        let said = self.test.evaluate(new)?.into_array(new.num_rows())?;
-        let said = said.as_boolean();
+    /// Decide on the calls of `new` (the next numbers in order). A
+    /// condition that fails on a call (a function refusing a name) wants
+    /// it: the statement's own filter then meets the call and fails as it
+    /// would alone, not the scan every statement shares.
+    fn decide(&self, new: Option<&RecordBatch>) {
+        let Some(new) = new else { return };
+        let said = self
+            .test
+            .evaluate(new)
+            .and_then(|v| v.into_array(new.num_rows()));
         let mut wanted = self.wanted.lock().expect("route");
-        // NULL (a condition on a NULL name) is not wanted.
-        wanted.extend((0..said.len()).map(|i| !said.is_null(i) && said.value(i)));
-        Ok(())
+        match said {
+            // NULL (a condition on a NULL name) is not wanted.
+            Ok(said) => {
+                let said = said.as_boolean();
+                wanted.extend((0..said.len()).map(|i| !said.is_null(i) && said.value(i)))
+            }
+            Err(_) => wanted.extend(std::iter::repeat_n(true, new.num_rows())),
+        }
     }
 
     /// The rows of `groups` whose calls are wanted, in order.
@@ -512,8 +522,15 @@ impl Tap {
             part = datafusion::arrow::compute::take_record_batch(&part, &UInt32Array::from(rows))
                 .map_err(DataFusionError::from)?;
         }
-        if let Some(filter) = &self.filter {
-            let keep = filter.evaluate(&part)?.into_array(part.num_rows())?;
+        // A condition that fails on these rows (a cast refusing a value)
+        // sends them whole: the statement's own filter fails as it would
+        // alone, not the scan every statement shares.
+        let keep = self.filter.as_ref().and_then(|f| {
+            f.evaluate(&part)
+                .and_then(|v| v.into_array(part.num_rows()))
+                .ok()
+        });
+        if let Some(keep) = keep {
             let keep = keep.as_boolean();
             let kept = keep.true_count();
             // A batch the statement wants most of goes whole: its plan

@@ -266,3 +266,57 @@ fn statements_routed_by_call_answer_as_they_do_alone() {
     // The shapes find events (the comparison is not of empty answers).
     assert!(found > 50, "{together}");
 }
+
+/// A statement whose condition fails (a cast that refuses the values it
+/// meets) fails alone in the pass, with its own error: the statements
+/// beside it answer.
+#[test]
+fn a_failing_condition_fails_its_own_statement_not_the_pass() {
+    let saved = repo().join("tests/data/saved");
+    let source = saved.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("mine");
+    std::fs::create_dir_all(&folder).unwrap();
+    let query = |name: &str, condition: &str| {
+        std::fs::write(
+            folder.join(format!("{name}.sql")),
+            format!(
+                "-- title: {name}\n-- severity: low\n-- description: A condition.\n\
+                 SELECT eventtime, event_name, event_id FROM cloudtrail_events\n\
+                 WHERE {condition}\nORDER BY eventtime, event_id\n"
+            ),
+        )
+        .unwrap();
+    };
+    query("fine", "eventname = 'ConsoleLogin'");
+    // On the call alone, and on another column.
+    query("bad-call", "CAST(eventname AS INT) = 5");
+    query("bad-column", "CAST(useragent AS INT) = 5");
+    let queries = dir.path().display().to_string();
+    for bad in ["mine/bad-call", "mine/bad-column"] {
+        let args = [
+            "--source",
+            &source,
+            "--queries",
+            &queries,
+            "--format",
+            "csv",
+            "run",
+            "mine/fine",
+            bad,
+        ];
+        let out = run(&args, "");
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(!out.status.success(), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("== mine/fine [low] fine:") && stdout.contains("ConsoleLogin"),
+            "{bad}: {stdout}{stderr}"
+        );
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains(bad) && l.contains("Cannot cast")),
+            "{bad}: {stderr}"
+        );
+    }
+}
