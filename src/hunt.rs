@@ -364,23 +364,27 @@ async fn findings(
         }
     };
     let (mut builtins, mut needs, mut below, mut counting) = (Vec::new(), 0, 0, 0);
+    let mut runnable = Vec::new();
     for q in h.builtins.map(|c| c.all(None)).unwrap_or_default() {
         if level_of(q) < h.min_level {
             below += 1;
         } else if !q.missing(h.params).is_empty() {
             needs += 1;
         } else {
-            q.check_read_only(engine).await?;
-            let values = q.values(h.params, &h.window)?;
-            let columns = engine.columns(q.statement()?, &values).await?;
-            if columns.index_of("event_id").is_err() {
-                // It counts or groups: no events to put on a timeline.
-                counting += 1;
-                continue;
-            }
-            statements.push((q.statement()?, Some(values)));
-            builtins.push(q);
+            runnable.push(q);
         }
+    }
+    let plans = crate::queries::plan_read_only(engine, &runnable).await?;
+    for (q, plan) in runnable.into_iter().zip(plans) {
+        let values = q.values(h.params, &h.window)?;
+        let plan = plan.replace_params_with_values(&values)?;
+        if !plan.schema().has_column_with_unqualified_name("event_id") {
+            // It counts or groups: no events to put on a timeline.
+            counting += 1;
+            continue;
+        }
+        statements.push((q.statement()?, Some(values)));
+        builtins.push(q);
     }
     if statements.is_empty() {
         return Ok(None);

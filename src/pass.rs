@@ -79,30 +79,43 @@ pub async fn run_together(
     };
     let mut state = ctx.state();
     state.config_mut().set_extension(Arc::new(Report::new()));
-    // Plan every statement; each scan of `cloudtrail` adds a tap. One that
-    // scans it twice (a self-join) could need one read whole before the
-    // other starts: it runs alone after the pass, as it would by itself.
+    // Plan every statement, on every core; each scan of `cloudtrail` adds
+    // a tap, marked with its statement. One that scans it twice (a
+    // self-join) could need one read whole before the other starts: it
+    // runs alone after the pass, as it would by itself.
+    let planning: Vec<_> = statements
+        .into_iter()
+        .enumerate()
+        .map(|(i, (stmt, params))| {
+            let mut state = state.clone();
+            state.config_mut().set_extension(Arc::new(Owner(i)));
+            tokio::spawn(async move {
+                let planned = async {
+                    let mut plan = state.statement_to_plan(stmt.clone()).await?;
+                    if let Some(params) = &params {
+                        plan = plan.replace_params_with_values(params)?;
+                    }
+                    Ok::<_, Error>(state.create_physical_plan(&plan).await?)
+                }
+                .await;
+                (stmt, params, planned)
+            })
+        })
+        .collect();
     let mut plans = Vec::new();
-    for (stmt, params) in statements {
-        let before = tap.count();
-        let planned = async {
-            let mut plan = state.statement_to_plan(stmt.clone()).await?;
-            if let Some(params) = &params {
-                plan = plan.replace_params_with_values(params)?;
-            }
-            Ok::<_, Error>(state.create_physical_plan(&plan).await?)
-        }
-        .await;
-        let reads = tap.count() - before;
+    for (i, handle) in planning.into_iter().enumerate() {
+        let (stmt, params, planned) = handle
+            .await
+            .map_err(|e| Error::Internal(format!("planning a statement stopped: {e}")))?;
         plans.push(match planned {
-            Ok(_) if reads > 1 => {
-                tap.forget(before);
+            Ok(_) if tap.count(i) > 1 => {
+                tap.forget(i);
                 Planned::Alone(stmt, params)
             }
             Ok(plan) => Planned::Shared(plan),
             Err(e) => {
                 // Its scans, if planning got that far, read nothing.
-                tap.forget(before);
+                tap.forget(i);
                 Planned::Failed(e)
             }
         });
@@ -450,11 +463,18 @@ struct TapTable {
     taps: Mutex<Vec<Tap>>,
 }
 
+/// Which statement of the pass is being planned (in its session's
+/// config): the taps its scans add are its.
+#[derive(Debug)]
+struct Owner(usize);
+
 /// One scan of `cloudtrail` in one statement: the columns it reads (by
 /// index in the table), its queue, and for an unbounded queue the filter
 /// applied before queueing.
 #[derive(Debug)]
 struct Tap {
+    /// The statement it belongs to (its place in the pass).
+    owner: usize,
     columns: Vec<usize>,
     schema: SchemaRef,
     tx: mpsc::UnboundedSender<DfResult<RecordBatch>>,
@@ -472,14 +492,16 @@ struct Tap {
 }
 
 impl TapTable {
-    fn count(&self) -> usize {
-        self.taps.lock().expect("taps").len()
+    /// How many taps statement `owner` made.
+    fn count(&self, owner: usize) -> usize {
+        let taps = self.taps.lock().expect("taps");
+        taps.iter().filter(|t| t.owner == owner).count()
     }
 
-    /// Drop the taps from `from` on (a statement that will not run in
-    /// the pass).
-    fn forget(&self, from: usize) {
-        self.taps.lock().expect("taps").truncate(from);
+    /// Drop the taps of statement `owner` (one that will not run in the
+    /// pass).
+    fn forget(&self, owner: usize) {
+        self.taps.lock().expect("taps").retain(|t| t.owner != owner);
     }
 }
 
@@ -602,7 +624,11 @@ impl TableProvider for TapTable {
         let filter = prefilter(state, &schema, &rest);
         let (tx, rx) = mpsc::unbounded_channel();
         let room = Arc::new(Semaphore::new(QUEUE));
+        // The pass marks every statement's session; unmarked, a scan is
+        // the first statement's.
+        let owner = state.config().get_extension::<Owner>().map_or(0, |o| o.0);
         self.taps.lock().expect("taps").push(Tap {
+            owner,
             columns,
             schema: schema.clone(),
             tx,

@@ -234,17 +234,6 @@ impl SavedQuery {
         })
     }
 
-    /// Refuse this query unless it only reads (it is someone else's SQL),
-    /// naming it and its file; nothing is run.
-    pub async fn check_read_only(&self, engine: &Engine) -> Result<()> {
-        engine.check_read_only(&self.sql).await.map_err(|e| {
-            Error::Usage(format!(
-                "saved query {} ({}) may only read, and is not run: {e}",
-                self.name, self.origin
-            ))
-        })
-    }
-
     /// The query's one statement (a file of several is refused, naming it).
     pub fn statement(&self) -> Result<Statement> {
         let mut statements = Engine::parse(&self.sql).map_err(|e| self.failed(e))?;
@@ -448,6 +437,31 @@ pub struct Outcome<'q> {
 /// query missing a required parameter is an error when it is the only one
 /// picked; among several (`--all`) it is skipped, and the output and the
 /// summary say so.
+/// The plans of `queries` (made on every core, nothing run), each refused
+/// unless it only reads: a query pack is someone else's SQL. A refusal
+/// names the query and its file.
+pub async fn plan_read_only(
+    engine: &Engine,
+    queries: &[&SavedQuery],
+) -> Result<Vec<datafusion::logical_expr::LogicalPlan>> {
+    let statements = queries
+        .iter()
+        .map(|q| q.statement())
+        .collect::<Result<Vec<_>>>()?;
+    let mut plans = Vec::new();
+    for (q, planned) in queries.iter().zip(engine.plans(statements).await) {
+        let plan = planned.map_err(|e| q.failed(e))?;
+        Engine::only_reads(&plan).map_err(|e| {
+            Error::Usage(format!(
+                "saved query {} ({}) may only read, and is not run: {e}",
+                q.name, q.origin
+            ))
+        })?;
+        plans.push(plan);
+    }
+    Ok(plans)
+}
+
 pub async fn run_queries<'q>(
     engine: &Engine,
     sink: &Sink,
@@ -468,9 +482,7 @@ pub async fn run_queries<'q>(
     }
     // Query packs are others' SQL: each may only read, checked for all of
     // them before any runs.
-    for q in picked {
-        q.check_read_only(engine).await?;
-    }
+    plan_read_only(engine, picked).await?;
     // Every query that can run, in one pass over the archive.
     let mut statements = Vec::new();
     let mut runs = Vec::new();

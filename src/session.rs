@@ -20,7 +20,7 @@ use datafusion::common::ParamValues;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::CreateExternalTable;
+use datafusion::logical_expr::{CreateExternalTable, LogicalPlan};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
@@ -442,30 +442,39 @@ impl Engine {
         Ok(DFParser::parse_sql(sql)?.into_iter().collect())
     }
 
-    /// Refuse `sql` unless every statement in it only reads: no `COPY ...
-    /// TO`, no `CREATE`, `INSERT`, `DROP`, no `SET` (DataFusion's
-    /// [`SQLOptions`] checks the plan, subqueries included). For SQL
-    /// written by others (saved query packs); nothing is run.
+    /// The plans of `statements`, made on every core; nothing is run.
+    pub async fn plans(&self, statements: Vec<Statement>) -> Vec<Result<LogicalPlan>> {
+        let planning: Vec<_> = statements
+            .into_iter()
+            .map(|stmt| {
+                let state = self.ctx.state();
+                tokio::spawn(async move { state.statement_to_plan(stmt).await })
+            })
+            .collect();
+        let mut plans = Vec::new();
+        for handle in planning {
+            plans.push(match handle.await {
+                Ok(planned) => planned.map_err(Into::into),
+                Err(e) => Err(crate::error::Error::Internal(format!(
+                    "planning a statement stopped: {e}"
+                ))),
+            });
+        }
+        plans
+    }
+
+    /// Refuse `plan` unless it only reads: no `COPY ... TO`, no `CREATE`,
+    /// `INSERT`, `DROP`, no `SET` (DataFusion's [`SQLOptions`] checks the
+    /// plan, subqueries included). For SQL written by others (saved query
+    /// packs).
     ///
     /// [`SQLOptions`]: datafusion::execution::context::SQLOptions
-    pub async fn check_read_only(&self, sql: &str) -> Result<()> {
+    pub fn only_reads(plan: &LogicalPlan) -> Result<()> {
         let options = datafusion::execution::context::SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        let state = self.ctx.state();
-        for stmt in Engine::parse(sql)? {
-            let plan = state.statement_to_plan(stmt).await?;
-            options.verify_plan(&plan)?;
-        }
-        Ok(())
-    }
-
-    /// The columns `stmt` would return with `params`; nothing is run.
-    pub async fn columns(&self, stmt: Statement, params: &ParamValues) -> Result<SchemaRef> {
-        let plan = self.ctx.state().statement_to_plan(stmt).await?;
-        let plan = plan.replace_params_with_values(params)?;
-        Ok(display_schema(plan.schema().as_arrow()))
+        Ok(options.verify_plan(plan)?)
     }
 
     /// Start one statement, with values for its `$name` placeholders. The
