@@ -21,6 +21,8 @@ use crate::queries::{Catalogue, SavedQuery};
 use crate::session::{Engine, StatementResult};
 use crate::sigma::Level;
 use crate::window::Window;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::sql::parser::Statement;
 
 /// What to hunt with.
@@ -394,27 +396,21 @@ async fn findings(
     let mut parts = Vec::new();
     if has_alone {
         let found = results.next().expect("the Sigma result")?;
-        let table = "trailsql_found_sigma";
-        register(engine, table, &found)?;
-        parts.push(timeline_sql(table, &found, None));
+        parts.push(timeline_rows(&found, None)?);
     }
     if has_inputs {
         let fetched = results.next().expect("the correlations' events")?;
         let sigma = sigma.as_ref().expect("rules were read");
         if let Some(found) = correlation_rows(sigma, &fetched)? {
-            let table = "trailsql_found_correlations";
-            register(engine, table, &found)?;
-            parts.push(timeline_sql(table, &found, None));
+            parts.push(timeline_rows(&found, None)?);
         }
     }
-    for (i, q) in builtins.iter().enumerate() {
+    for q in &builtins {
         let found = results
             .next()
             .expect("a result for each query")
             .map_err(|e| q.failed(e))?;
-        let table = format!("trailsql_found_{i}");
-        register(engine, &table, &found)?;
-        parts.push(timeline_sql(&table, &found, Some(q)));
+        parts.push(timeline_rows(&found, Some(q)).map_err(|e| q.failed(e.into()))?);
     }
     if h.builtins.is_some() {
         eprintln!(
@@ -432,49 +428,123 @@ async fn findings(
     if parts.is_empty() {
         return Ok(None);
     }
-    let sql = format!(
-        "SELECT * FROM ({}) ORDER BY eventtime, rule_id, event_id",
-        parts.join(" UNION ALL ")
-    );
-    let timeline = engine.run(&sql).await?.pop().expect("one statement");
+    let timeline = sorted_timeline(parts)?;
     Ok(Some((timeline, together.reports)))
 }
 
-/// The timeline's columns over a detection's rows (in `table`): each
-/// event column it has, NULL for one it lacks, and the detection's id,
-/// title, level and tags (a Sigma result has them as columns; a saved
-/// query's are `q`'s).
-fn timeline_sql(table: &str, found: &StatementResult, q: Option<&SavedQuery>) -> String {
-    let has = |name: &str| found.schema.index_of(name).is_ok();
-    let time = "'Timestamp(Millisecond, Some(\"UTC\"))'";
-    let mut columns = vec![match has("eventtime") {
-        true => format!("arrow_cast(eventtime, {time}) AS eventtime"),
-        false => format!("arrow_cast(NULL, {time}) AS eventtime"),
-    }];
-    for name in &EVENT_COLUMNS[1..] {
-        columns.push(match has(name) {
-            true => format!("CAST(\"{name}\" AS VARCHAR) AS {name}"),
-            false => format!("CAST(NULL AS VARCHAR) AS {name}"),
+/// The timeline's columns: the event's, then the detection's `rule_id`,
+/// `rule_title`, `level`, `tags`, and `event_id`.
+fn timeline_schema() -> SchemaRef {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    let mut fields = vec![Field::new(
+        "eventtime",
+        DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+        true,
+    )];
+    for name in
+        EVENT_COLUMNS[1..]
+            .iter()
+            .chain(&["rule_id", "rule_title", "level", "tags", "event_id"])
+    {
+        fields.push(Field::new(*name, DataType::Utf8, true));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// The timeline's rows of one detection's result: each event column it
+/// has (NULL for one it lacks), the detection's id, title, level and tags
+/// (a Sigma result has them as columns; a saved query's are `q`'s), and
+/// the event id. Rows without an event id are left out; a saved query may
+/// name an event twice (a join), and its rows that repeat are kept once.
+fn timeline_rows(
+    found: &StatementResult,
+    q: Option<&SavedQuery>,
+) -> datafusion::error::Result<Option<RecordBatch>> {
+    use datafusion::arrow::array::{new_null_array, ArrayRef, StringArray};
+    use datafusion::arrow::compute::{cast_with_options, CastOptions};
+    let schema = timeline_schema();
+    let all = datafusion::arrow::compute::concat_batches(&found.schema, &found.batches)?;
+    let rows = all.num_rows();
+    // As SQL's CAST: a value that does not convert is an error.
+    let options = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    // A saved query's id, title, level and tags, for each of its rows.
+    let detection = ["rule_id", "rule_title", "level", "tags"];
+    let own = q.map(|q| {
+        [
+            q.id.clone(),
+            q.title.clone(),
+            level_of(q).as_str().to_string(),
+            q.tags.join(", "),
+        ]
+    });
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for field in schema.fields() {
+        let name = field.name().as_str();
+        let given = own.as_ref().and_then(|own| {
+            let at = detection.iter().position(|n| *n == name)?;
+            Some(Arc::new(StringArray::from(vec![own[at].as_str(); rows])) as ArrayRef)
+        });
+        columns.push(match (given, found.schema.index_of(name)) {
+            (Some(given), _) => given,
+            (None, Ok(at)) => cast_with_options(all.column(at), field.data_type(), &options)?,
+            (None, Err(_)) => new_null_array(field.data_type(), rows),
         });
     }
-    match q {
-        None => columns.extend(["rule_id", "rule_title", "level", "tags"].map(String::from)),
-        Some(q) => {
-            use crate::record::schema::sql_literal as lit;
-            columns.push(format!("{} AS rule_id", lit(&q.id)));
-            columns.push(format!("{} AS rule_title", lit(&q.title)));
-            columns.push(format!("{} AS level", lit(level_of(q).as_str())));
-            columns.push(format!("{} AS tags", lit(&q.tags.join(", "))));
-        }
+    let batch = RecordBatch::try_new(schema, columns)?;
+    let ids = batch.column(batch.num_columns() - 1);
+    let mut keep: Vec<u32> = (0..rows as u32)
+        .filter(|&i| ids.is_valid(i as usize))
+        .collect();
+    if q.is_some() {
+        let converter = datafusion::arrow::row::RowConverter::new(
+            batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| datafusion::arrow::row::SortField::new(f.data_type().clone()))
+                .collect(),
+        )?;
+        let converted = converter.convert_columns(batch.columns())?;
+        let mut seen = std::collections::HashSet::new();
+        keep.retain(|&i| seen.insert(converted.row(i as usize)));
     }
-    columns.push("CAST(event_id AS VARCHAR) AS event_id".into());
-    // A saved query may name an event twice (a join); a Sigma rule or a
-    // correlation names each event once.
-    let distinct = if q.is_some() { "DISTINCT " } else { "" };
-    format!(
-        "SELECT {distinct}{} FROM {table} WHERE event_id IS NOT NULL",
-        columns.join(", ")
-    )
+    if keep.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(datafusion::arrow::compute::take_record_batch(
+        &batch,
+        &datafusion::arrow::array::UInt32Array::from(keep),
+    )?))
+}
+
+/// The detections' rows as one timeline, by time, then detection, then
+/// event id.
+fn sorted_timeline(parts: Vec<Option<RecordBatch>>) -> Result<StatementResult> {
+    use datafusion::arrow::compute::{lexsort_to_indices, take_record_batch, SortColumn};
+    let schema = timeline_schema();
+    let parts: Vec<RecordBatch> = parts.into_iter().flatten().collect();
+    let all = datafusion::arrow::compute::concat_batches(&schema, &parts)
+        .map_err(datafusion::error::DataFusionError::from)?;
+    let by = |name: &str| SortColumn {
+        values: all
+            .column(schema.index_of(name).expect("a timeline column"))
+            .clone(),
+        options: Some(datafusion::arrow::compute::SortOptions {
+            descending: false,
+            nulls_first: false,
+        }),
+    };
+    let order = lexsort_to_indices(&[by("eventtime"), by("rule_id"), by("event_id")], None)
+        .map_err(datafusion::error::DataFusionError::from)?;
+    let sorted =
+        take_record_batch(&all, &order).map_err(datafusion::error::DataFusionError::from)?;
+    Ok(StatementResult {
+        schema,
+        batches: vec![sorted],
+    })
 }
 
 /// Leave `result` in the session as the table `name` (in place of one
