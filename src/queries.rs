@@ -450,7 +450,8 @@ pub async fn plan_read_only(
         .collect::<Result<Vec<_>>>()?;
     let mut plans = Vec::new();
     for (q, planned) in queries.iter().zip(engine.plans(statements).await) {
-        let plan = planned.map_err(|e| q.failed(e))?;
+        let plan = planned
+            .map_err(|e| Error::Usage(format!("saved query {} ({}): {e}", q.name, q.origin)))?;
         Engine::only_reads(&plan).map_err(|e| {
             Error::Usage(format!(
                 "saved query {} ({}) may only read, and is not run: {e}",

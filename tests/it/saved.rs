@@ -525,6 +525,45 @@ fn saved_queries_may_only_read() {
     assert!(out_file.exists());
 }
 
+/// A saved query of a pack that cannot be planned (a column the table
+/// lacks) stops the run before anything runs, naming the query, its file
+/// and what is wrong; it is not called a query that writes.
+#[test]
+fn a_saved_query_that_cannot_be_planned_is_named_with_its_file() {
+    let fixture = saved_fixture("forensics/root-account-activity");
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(pack.join("forensics")).unwrap();
+    let header = "-- title: T\n-- severity: low\n-- description: d\n";
+    std::fs::write(
+        pack.join("forensics/a-first.sql"),
+        format!("{header}SELECT eventname FROM cloudtrail\n"),
+    )
+    .unwrap();
+    let file = pack.join("forensics/z-typo.sql");
+    std::fs::write(&file, format!("{header}SELECT eventnmae FROM cloudtrail\n")).unwrap();
+    let out = run(
+        &[
+            "--source",
+            fixture.to_str().unwrap(),
+            "--queries",
+            pack.to_str().unwrap(),
+            "run",
+            "--all",
+            "--area",
+            "forensics",
+        ],
+        "",
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("forensics/z-typo"), "{err}");
+    assert!(err.contains(file.to_str().unwrap()), "{err}");
+    assert!(err.contains("eventnmae"), "{err}");
+    assert!(!err.contains("may only read"), "{err}");
+    assert!(!text(&out.stdout).contains("=="), "a query ran");
+}
+
 /// Every built-in query is a detection too: a stable id and ATT&CK tags (a
 /// tactic and a technique), shown by `run --list`; a query of your own
 /// without an id gets one from its name.
