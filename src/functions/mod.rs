@@ -9,6 +9,7 @@ pub mod json;
 pub mod net;
 pub mod policy;
 pub mod sigma;
+pub mod time;
 
 use datafusion::prelude::SessionContext;
 
@@ -20,6 +21,7 @@ pub fn register_all(ctx: &SessionContext) {
         .chain(net::udfs())
         .chain(policy::udfs())
         .chain(sigma::udfs())
+        .chain(time::udfs())
     {
         ctx.register_udf(udf);
     }

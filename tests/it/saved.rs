@@ -443,6 +443,24 @@ fn saved_queries_fire_on_real_attack_logs() {
     }
 }
 
+/// `run --all --area forensics` of the saved queries in `pack` over
+/// `fixture`.
+fn run_forensics_pack(fixture: &Path, pack: &Path) -> std::process::Output {
+    run(
+        &[
+            "--source",
+            fixture.to_str().unwrap(),
+            "--queries",
+            pack.to_str().unwrap(),
+            "run",
+            "--all",
+            "--area",
+            "forensics",
+        ],
+        "",
+    )
+}
+
 /// A query pack is someone else's SQL: a saved query that would write a
 /// file, make a table or change a setting is refused, naming its file,
 /// before any query of the run is run (no file written, no finding shown).
@@ -483,19 +501,7 @@ fn saved_queries_may_only_read() {
         let out_file = writes(dir.path());
         let sql = sql.replace("{OUT}", out_file.to_str().unwrap());
         std::fs::write(&file, format!("{header}{sql}\n")).unwrap();
-        let out = run(
-            &[
-                "--source",
-                fixture.to_str().unwrap(),
-                "--queries",
-                pack.to_str().unwrap(),
-                "run",
-                "--all",
-                "--area",
-                "forensics",
-            ],
-            "",
-        );
+        let out = run_forensics_pack(&fixture, &pack);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");
         assert!(
@@ -542,19 +548,7 @@ fn a_saved_query_that_cannot_be_planned_is_named_with_its_file() {
     .unwrap();
     let file = pack.join("forensics/z-typo.sql");
     std::fs::write(&file, format!("{header}SELECT eventnmae FROM cloudtrail\n")).unwrap();
-    let out = run(
-        &[
-            "--source",
-            fixture.to_str().unwrap(),
-            "--queries",
-            pack.to_str().unwrap(),
-            "run",
-            "--all",
-            "--area",
-            "forensics",
-        ],
-        "",
-    );
+    let out = run_forensics_pack(&fixture, &pack);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("forensics/z-typo"), "{err}");
