@@ -10,6 +10,7 @@ pub mod net;
 pub mod policy;
 pub mod sigma;
 pub mod time;
+pub mod trino;
 
 use datafusion::prelude::SessionContext;
 
@@ -22,6 +23,7 @@ pub fn register_all(ctx: &SessionContext) {
         .chain(policy::udfs())
         .chain(sigma::udfs())
         .chain(time::udfs())
+        .chain(trino::udfs())
     {
         ctx.register_udf(udf);
     }
