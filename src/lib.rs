@@ -3,7 +3,8 @@
 //! The rooms, from the bottom up; each imports only rooms below it:
 //!
 //! - `error`, `record` (bytes to Arrow rows of the canonical schema),
-//!   `functions` (SQL functions), `output` (printers), `window` (time windows);
+//!   `functions` (SQL functions), `dialect` (Athena's syntax, rewritten),
+//!   `output` (printers), `window` (time windows);
 //! - `archive`: where log files live (a local folder or an S3 prefix, one
 //!   [`archive::Source`]), listing and pruning, reading and writing objects;
 //! - `read`: the pipeline every reader of a raw archive shares: chunks of
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod console;
 pub mod convert;
 pub mod dataset;
+pub mod dialect;
 pub mod error;
 pub mod functions;
 pub mod hunt;

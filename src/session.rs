@@ -437,9 +437,14 @@ impl Engine {
         })
     }
 
-    /// The statements of `sql`, parsed.
+    /// The statements of `sql`, parsed, with Athena's syntax read as
+    /// Athena reads it (`dialect`).
     pub fn parse(sql: &str) -> Result<Vec<Statement>> {
-        Ok(DFParser::parse_sql(sql)?.into_iter().collect())
+        let mut statements: Vec<Statement> = DFParser::parse_sql(sql)?.into_iter().collect();
+        statements
+            .iter_mut()
+            .for_each(crate::dialect::athena_syntax);
+        Ok(statements)
     }
 
     /// The plans of `statements`, made on every core; nothing is run.
