@@ -7,15 +7,21 @@
 //! - `a IS [NOT] DISTINCT FROM 'x' AND b`, which the parser reads as
 //!   `a IS DISTINCT FROM ('x' AND b)`, binds as in Trino (and the SQL
 //!   standard): `(a IS DISTINCT FROM 'x') AND b`. A parenthesised right
-//!   side is left as written.
+//!   side is left as written;
+//! - Athena's `"$path"` (the row's log object) is `log_object`;
+//! - aggregates Trino names otherwise: `count_if(c)` is
+//!   `count(CASE WHEN c THEN 1 END)`, `arbitrary(x)` is `any_value(x)`,
+//!   `approx_percentile(x, p)` is `approx_percentile_cont(x, p)`.
 //!
 //! It imports nothing of trailsql.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::parser::{CopyToSource, Statement};
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    visit_expressions_mut, AccessExpr, BinaryOperator, Expr, Subscript, Value,
+    visit_expressions_mut, AccessExpr, BinaryOperator, CaseWhen, Expr, Function, FunctionArg,
+    FunctionArgExpr, FunctionArguments, Ident, ObjectName, ObjectNamePart, Subscript, Value,
 };
 
 /// Rewrite `stmt` (and the statements and queries inside it) to read as
@@ -50,6 +56,13 @@ fn rewrite(e: &mut Expr) -> ControlFlow<()> {
                 }
             }
         }
+        Expr::Identifier(name) if is_path(name) => *name = Ident::new(LOG_OBJECT),
+        Expr::CompoundIdentifier(names) => {
+            if let Some(last) = names.last_mut().filter(|n| is_path(n)) {
+                *last = Ident::new(LOG_OBJECT);
+            }
+        }
+        Expr::Function(f) => trino_aggregate(f),
         Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) if is_and_or(b) => {
             let not = matches!(e, Expr::IsNotDistinctFrom(..));
             let taken = std::mem::replace(e, Expr::value(Value::Null));
@@ -61,6 +74,47 @@ fn rewrite(e: &mut Expr) -> ControlFlow<()> {
         _ => {}
     }
     ControlFlow::Continue(())
+}
+
+/// The column Athena's `"$path"` is.
+const LOG_OBJECT: &str = "log_object";
+
+/// Athena's `"$path"` (quoted: unquoted, `$path` is no identifier).
+fn is_path(name: &Ident) -> bool {
+    name.quote_style == Some('"') && name.value == "$path"
+}
+
+/// `f` under DataFusion's name for Trino's aggregate, where they differ.
+fn trino_aggregate(f: &mut Function) {
+    let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice() else {
+        return;
+    };
+    let FunctionArguments::List(list) = &mut f.args else {
+        return;
+    };
+    let renamed = match (name.value.to_lowercase().as_str(), list.args.len()) {
+        ("arbitrary", 1) => "any_value",
+        ("approx_percentile", 2) => "approx_percentile_cont",
+        ("count_if", 1) => {
+            let FunctionArg::Unnamed(FunctionArgExpr::Expr(condition)) = &mut list.args[0] else {
+                return;
+            };
+            let condition = std::mem::replace(condition, Expr::value(Value::Null));
+            list.args[0] = FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Case {
+                case_token: AttachedToken::empty(),
+                end_token: AttachedToken::empty(),
+                operand: None,
+                conditions: vec![CaseWhen {
+                    condition,
+                    result: Expr::value(Value::Number("1".into(), false)),
+                }],
+                else_result: None,
+            }));
+            "count"
+        }
+        _ => return,
+    };
+    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(renamed))]);
 }
 
 fn is_and_or(e: &Expr) -> bool {
@@ -114,6 +168,19 @@ mod tests {
         assert_eq!(
             rewritten("SELECT useridentity.arn FROM t"),
             "SELECT useridentity.arn FROM t"
+        );
+    }
+
+    #[test]
+    fn trino_names_and_path_become_datafusion_names() {
+        assert_eq!(
+            rewritten("SELECT count_if(x > 1), arbitrary(y), approx_percentile(z, 0.5), \"$path\", t.\"$path\" FROM t"),
+            "SELECT count(CASE WHEN x > 1 THEN 1 END), any_value(y), approx_percentile_cont(z, 0.5), log_object, t.log_object FROM t"
+        );
+        // Other forms are left to DataFusion, which names what it lacks.
+        assert_eq!(
+            rewritten("SELECT approx_percentile(z, 1, 0.5) FROM t"),
+            "SELECT approx_percentile(z, 1, 0.5) FROM t"
         );
     }
 
