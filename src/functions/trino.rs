@@ -11,6 +11,11 @@
 //! - `json_array_length(json)`, `json_array_contains(json, value)`,
 //!   `json_size(json, path)`: NULL where the text is not JSON of that shape.
 //! - `url_extract_host(url)`: the host, NULL when the text is no URL.
+//! - `contains(array, x)`: whether the array holds `x` (NULL when it does
+//!   not but holds a NULL, as in Trino); over text, as DataFusion's
+//!   `contains(text, part)`, whether the text holds the part.
+//! - `json_parse(text)` and `json_format(json)`: the JSON text, compact
+//!   (an error where the text is not JSON, as in Trino).
 //!
 //! Regular expressions are Rust's `regex` syntax, which is Java's but for
 //! look-around and back-references: a pattern using them is refused with
@@ -46,6 +51,8 @@ enum Kind {
     JsonArrayContains,
     JsonSize,
     UrlExtractHost,
+    Contains,
+    JsonParse,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -77,6 +84,9 @@ pub fn udfs() -> Vec<ScalarUDF> {
         f("json_array_contains", Kind::JsonArrayContains, &[2]),
         f("json_size", Kind::JsonSize, &[2]),
         f("url_extract_host", Kind::UrlExtractHost, &[1]),
+        f("contains", Kind::Contains, &[2]),
+        f("json_parse", Kind::JsonParse, &[1]),
+        f("json_format", Kind::JsonParse, &[1]),
     ]
 }
 
@@ -95,7 +105,8 @@ impl ScalarUDFImpl for TrinoFn {
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
         Ok(match self.kind {
-            Kind::RegexpExtract | Kind::UrlExtractHost => DataType::Utf8,
+            Kind::RegexpExtract | Kind::UrlExtractHost | Kind::JsonParse => DataType::Utf8,
+            Kind::Contains => DataType::Boolean,
             Kind::RegexpExtractAll | Kind::Split => text_list(),
             Kind::JsonArrayLength | Kind::JsonSize => DataType::Int64,
             Kind::JsonArrayContains => DataType::Boolean,
@@ -128,6 +139,8 @@ impl ScalarUDFImpl for TrinoFn {
             Kind::JsonArrayContains => Arc::new(json_array_contains(&a[0], &a[1])?),
             Kind::JsonSize => Arc::new(json_size(&a[0], &a[1])?),
             Kind::UrlExtractHost => Arc::new(url_host(&a[0])?),
+            Kind::Contains => Arc::new(contains(&a[0], &a[1])?),
+            Kind::JsonParse => Arc::new(json_parse(&a[0])?),
         };
         Ok(match scalar {
             true => ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?),
@@ -363,6 +376,62 @@ fn url_host(a: &ArrayRef) -> Result<StringArray> {
             parsed.host_str().map(str::to_string)
         })
         .collect())
+}
+
+/// `contains(array, x)`, or over text `contains(text, part)`.
+fn contains(a: &ArrayRef, x: &ArrayRef) -> Result<BooleanArray> {
+    if let DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View = a.data_type() {
+        let (text, part) = (texts(a)?, texts(x)?);
+        return Ok(text
+            .iter()
+            .zip(part.iter())
+            .map(|(t, p)| Some(t?.contains(p?)))
+            .collect());
+    }
+    let list = match a.data_type() {
+        DataType::List(_) => a.as_list::<i32>().clone(),
+        _ => cast(a, &DataType::List(list_field(a)?))?
+            .as_list::<i32>()
+            .clone(),
+    };
+    let wanted = cast(x, &list.value_type())?;
+    let mut out = Vec::with_capacity(list.len());
+    for i in 0..list.len() {
+        if list.is_null(i) || wanted.is_null(i) {
+            out.push(None);
+            continue;
+        }
+        let items = list.value(i);
+        // Rows (structs) compare field by field, as Trino's equality does.
+        let compare = datafusion::arrow::array::make_comparator(
+            items.as_ref(),
+            wanted.as_ref(),
+            Default::default(),
+        )?;
+        let found = (0..items.len())
+            .any(|j| items.is_valid(j) && compare(j, i) == std::cmp::Ordering::Equal);
+        out.push(match (found, items.null_count() > 0) {
+            (true, _) => Some(true),
+            (false, true) => None,
+            (false, false) => Some(false),
+        });
+    }
+    Ok(BooleanArray::from(out))
+}
+
+/// `json_parse` / `json_format`: the JSON, compact.
+fn json_parse(a: &ArrayRef) -> Result<StringArray> {
+    let mut out = Vec::with_capacity(a.len());
+    for v in texts(a)?.iter() {
+        out.push(match v {
+            None => None,
+            Some(v) => match serde_json::from_str::<Value>(v) {
+                Ok(json) => Some(json.to_string()),
+                Err(e) => return exec_err!("json_parse: not JSON ({e}): {v:?}"),
+            },
+        });
+    }
+    Ok(StringArray::from(out))
 }
 
 #[cfg(test)]
