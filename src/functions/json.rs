@@ -114,6 +114,12 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
+/// The arguments as arrays, and whether every one was a single value.
+pub(super) fn arrays(args: &[ColumnarValue]) -> Result<(Vec<ArrayRef>, bool)> {
+    let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    Ok((ColumnarValue::values_to_arrays(args)?, all_scalar))
+}
+
 /// The result: one value when every argument was one, else the array.
 pub(super) fn columnar(array: ArrayRef, all_scalar: bool) -> Result<ColumnarValue> {
     if all_scalar {
@@ -133,8 +139,7 @@ fn apply(
     if args.len() != 2 {
         return exec_err!("{name} takes (json, path)");
     }
-    let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let (arrays, all_scalar) = arrays(args)?;
     let docs = cast(&arrays[0], &DataType::Utf8)?;
     let paths = cast(&arrays[1], &DataType::Utf8)?;
     let (docs, paths) = (docs.as_string::<i32>(), paths.as_string::<i32>());

@@ -139,12 +139,7 @@ impl ScalarUDFImpl for TimeFn {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let rows = args.number_rows;
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let (arrays, scalar) = super::json::arrays(&args.args)?;
         let out: ArrayRef = match self.kind {
             Kind::FromIso => Arc::new(instants(&arrays[0])?),
             Kind::FromIsoDate | Kind::Date => Arc::new(dates(&arrays[0])?),
@@ -155,14 +150,7 @@ impl ScalarUDFImpl for TimeFn {
             Kind::Diff => Arc::new(diff(&arrays[0], &arrays[1], &arrays[2])?),
             Kind::Part(part) => Arc::new(part_of(part, &arrays[0])?),
         };
-        debug_assert!(out.len() == rows || scalar);
-        if scalar {
-            Ok(ColumnarValue::Scalar(
-                datafusion::common::ScalarValue::try_from_array(&out, 0)?,
-            ))
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
+        super::json::columnar(out, scalar)
     }
 }
 
@@ -313,22 +301,25 @@ fn chrono_format(mysql: &str) -> Result<String> {
     Ok(out)
 }
 
-/// The one format of a format argument (a constant in every use seen).
-fn formats(f: &ArrayRef, rows: usize) -> Result<Vec<Option<String>>> {
-    let f = cast_with_options(f, &DataType::Utf8, &CastOptions::default())?;
-    let f = f.as_string::<i32>();
-    (0..rows)
-        .map(|i| match f.is_null(i) {
-            true => Ok(None),
-            false => chrono_format(f.value(i)).map(Some),
-        })
+/// Each row's text of `a` read by `read` (NULL stays NULL): the formats
+/// and units of the functions' arguments.
+fn each_text<T>(a: &ArrayRef, read: fn(&str) -> Result<T>) -> Result<Vec<Option<T>>> {
+    let a = cast_with_options(a, &DataType::Utf8, &CastOptions::default())?;
+    a.as_string::<i32>()
+        .iter()
+        .map(|v| v.map(read).transpose())
         .collect()
+}
+
+/// Each row's format, as chrono's.
+fn formats(f: &ArrayRef) -> Result<Vec<Option<String>>> {
+    each_text(f, chrono_format)
 }
 
 /// `date_format(ts, format)`.
 fn format(ts: &ArrayRef, f: &ArrayRef) -> Result<StringArray> {
     let ms = instants(ts)?;
-    let formats = formats(f, ms.len())?;
+    let formats = formats(f)?;
     Ok(ms
         .iter()
         .zip(formats)
@@ -341,7 +332,7 @@ fn format(ts: &ArrayRef, f: &ArrayRef) -> Result<StringArray> {
 fn parse(text: &ArrayRef, f: &ArrayRef) -> Result<TimestampMillisecondArray> {
     let text = cast_with_options(text, &DataType::Utf8, &CastOptions::default())?;
     let text = text.as_string::<i32>();
-    let formats = formats(f, text.len())?;
+    let formats = formats(f)?;
     let mut out = Vec::with_capacity(text.len());
     for (v, f) in text.iter().zip(formats) {
         out.push(match (v, f) {
@@ -409,22 +400,15 @@ fn unit(name: &str) -> Result<Unit> {
     })
 }
 
-fn units(u: &ArrayRef, rows: usize) -> Result<Vec<Option<Unit>>> {
-    let u = cast_with_options(u, &DataType::Utf8, &CastOptions::default())?;
-    let u = u.as_string::<i32>();
-    (0..rows)
-        .map(|i| match u.is_null(i) {
-            true => Ok(None),
-            false => unit(u.value(i)).map(Some),
-        })
-        .collect()
+fn units(u: &ArrayRef) -> Result<Vec<Option<Unit>>> {
+    each_text(u, unit)
 }
 
 /// `date_add(unit, n, ts)`: months, quarters and years by the calendar
 /// (the 31st plus a month is the last day of the next), as Trino.
 fn add(u: &ArrayRef, n: &ArrayRef, ts: &ArrayRef) -> Result<TimestampMillisecondArray> {
     let ms = instants(ts)?;
-    let units = units(u, ms.len())?;
+    let units = units(u)?;
     let n = cast_with_options(n, &DataType::Int64, &CastOptions::default())?;
     let n = n.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
     let mut out = Vec::with_capacity(ms.len());
@@ -465,7 +449,7 @@ fn add(u: &ArrayRef, n: &ArrayRef, ts: &ArrayRef) -> Result<TimestampMillisecond
 /// when the day and time of `a` are reached again.
 fn diff(u: &ArrayRef, a: &ArrayRef, b: &ArrayRef) -> Result<Int64Array> {
     let (a, b) = (instants(a)?, instants(b)?);
-    let units = units(u, a.len())?;
+    let units = units(u)?;
     Ok((0..a.len())
         .map(|i| {
             if a.is_null(i) || b.is_null(i) {

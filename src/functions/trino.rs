@@ -32,7 +32,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type};
-use datafusion::common::{exec_err, plan_err, Result, ScalarValue};
+use datafusion::common::{exec_err, plan_err, Result};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
     Volatility,
@@ -125,11 +125,7 @@ impl ScalarUDFImpl for TrinoFn {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let a = ColumnarValue::values_to_arrays(&args.args)?;
+        let (a, scalar) = super::json::arrays(&args.args)?;
         let out: ArrayRef = match self.kind {
             Kind::RegexpExtract => regexp_extract(&a, false)?,
             Kind::RegexpExtractAll => regexp_extract(&a, true)?,
@@ -142,10 +138,7 @@ impl ScalarUDFImpl for TrinoFn {
             Kind::Contains => Arc::new(contains(&a[0], &a[1])?),
             Kind::JsonParse => Arc::new(json_parse(&a[0])?),
         };
-        Ok(match scalar {
-            true => ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?),
-            false => ColumnarValue::Array(out),
-        })
+        super::json::columnar(out, scalar)
     }
 }
 
