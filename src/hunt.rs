@@ -435,10 +435,10 @@ async fn findings(
 /// The timeline's columns: the event's, then the detection's `rule_id`,
 /// `rule_title`, `level`, `tags`, and `event_id`.
 fn timeline_schema() -> SchemaRef {
-    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
     let mut fields = vec![Field::new(
         "eventtime",
-        DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+        crate::functions::time::timestamp_type(),
         true,
     )];
     for name in

@@ -427,16 +427,6 @@ pub struct Outcome<'q> {
     pub findings: std::result::Result<usize, String>,
 }
 
-/// Run `picked` over the engine's tables, printing each query's title and
-/// findings through `sink` and, with `out_dir`, writing one CSV per query
-/// (`DIR/<area>/<name>.csv`, header only when nothing was found) plus
-/// `DIR/summary.csv`. A closed output pipe stops the printing, not the
-/// queries: what they found still decides the exit code and the files.
-/// `given` holds KEY=VALUE parameters; a key no picked
-/// query takes is an error (a typo would otherwise be silently ignored). A
-/// query missing a required parameter is an error when it is the only one
-/// picked; among several (`--all`) it is skipped, and the output and the
-/// summary say so.
 /// The plans of `queries` (made on every core, nothing run), each refused
 /// unless it only reads: a query pack is someone else's SQL. A refusal
 /// names the query and its file.
@@ -463,6 +453,16 @@ pub async fn plan_read_only(
     Ok(plans)
 }
 
+/// Run `picked` over the engine's tables, printing each query's title and
+/// findings through `sink` and, with `out_dir`, writing one CSV per query
+/// (`DIR/<area>/<name>.csv`, header only when nothing was found) plus
+/// `DIR/summary.csv`. A closed output pipe stops the printing, not the
+/// queries: what they found still decides the exit code and the files.
+/// `given` holds KEY=VALUE parameters; a key no picked
+/// query takes is an error (a typo would otherwise be silently ignored). A
+/// query missing a required parameter is an error when it is the only one
+/// picked; among several (`--all`) it is skipped, and the output and the
+/// summary say so.
 pub async fn run_queries<'q>(
     engine: &Engine,
     sink: &Sink,
