@@ -9,6 +9,13 @@
 //!   standard): `(a IS DISTINCT FROM 'x') AND b`. A parenthesised right
 //!   side is left as written;
 //! - Athena's `"$path"` (the row's log object) is `log_object`;
+//! - `eventtime` in a string operation (LIKE, and the string functions:
+//!   `substr`/`substring`, `split_part`, `strpos`, `length`, `concat`, ...), where
+//!   Athena's `eventtime` is CloudTrail's ISO text, is that text
+//!   (`CAST(eventtime AS VARCHAR)`, `2024-01-15T10:00:00Z`); a LIKE whose
+//!   pattern starts with a year, month, day or hour (`'2024-01-15%'`) also
+//!   bounds `eventtime` to that span, so it prunes files as a time range
+//!   does;
 //! - aggregates Trino names otherwise: `count_if(c)` is
 //!   `count(CASE WHEN c THEN 1 END)`, `arbitrary(x)` is `any_value(x)`,
 //!   `approx_percentile(x, p)` is `approx_percentile_cont(x, p)`.
@@ -20,8 +27,9 @@ use std::ops::ControlFlow;
 use datafusion::sql::parser::{CopyToSource, Statement};
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    visit_expressions_mut, AccessExpr, BinaryOperator, CaseWhen, Expr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArguments, Ident, ObjectName, ObjectNamePart, Subscript, Value,
+    visit_expressions_mut, AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, Expr,
+    Function, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName, ObjectNamePart,
+    Subscript, Value,
 };
 
 /// Rewrite `stmt` (and the statements and queries inside it) to read as
@@ -62,7 +70,34 @@ fn rewrite(e: &mut Expr) -> ControlFlow<()> {
                 *last = Ident::new(LOG_OBJECT);
             }
         }
-        Expr::Function(f) => trino_aggregate(f),
+        Expr::Function(f) => {
+            trino_aggregate(f);
+            eventtime_as_text_in(f);
+        }
+        Expr::Substring { expr, .. } if is_eventtime(expr) => {
+            **expr = as_text((**expr).clone());
+        }
+        Expr::Like { expr, .. } | Expr::ILike { expr, .. } if is_eventtime(expr) => {
+            let time = std::mem::replace(expr.as_mut(), Expr::value(Value::Null));
+            **expr = as_text(time.clone());
+            if let Some((from, to)) = like_span(e) {
+                let like = std::mem::replace(e, Expr::value(Value::Null));
+                let bound = |op, at: String| Expr::BinaryOp {
+                    left: Box::new(time.clone()),
+                    op,
+                    right: Box::new(Expr::value(Value::SingleQuotedString(at))),
+                };
+                *e = Expr::Nested(Box::new(Expr::BinaryOp {
+                    left: Box::new(Expr::BinaryOp {
+                        left: Box::new(like),
+                        op: BinaryOperator::And,
+                        right: Box::new(bound(BinaryOperator::GtEq, from)),
+                    }),
+                    op: BinaryOperator::And,
+                    right: Box::new(bound(BinaryOperator::Lt, to)),
+                }));
+            }
+        }
         Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) if is_and_or(b) => {
             let not = matches!(e, Expr::IsNotDistinctFrom(..));
             let taken = std::mem::replace(e, Expr::value(Value::Null));
@@ -74,6 +109,125 @@ fn rewrite(e: &mut Expr) -> ControlFlow<()> {
         _ => {}
     }
     ControlFlow::Continue(())
+}
+
+/// Whether `e` names the `eventtime` column (alone or qualified).
+fn is_eventtime(e: &Expr) -> bool {
+    match e {
+        Expr::Identifier(name) => name.value.eq_ignore_ascii_case("eventtime"),
+        Expr::CompoundIdentifier(names) => names
+            .last()
+            .is_some_and(|n| n.value.eq_ignore_ascii_case("eventtime")),
+        _ => false,
+    }
+}
+
+/// `CAST(e AS VARCHAR)`: `eventtime` as CloudTrail's text.
+fn as_text(e: Expr) -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(e),
+        data_type: DataType::Varchar(None),
+        array: false,
+        format: None,
+    }
+}
+
+/// The string functions that take `eventtime` as Athena's text.
+const STRING_FUNCTIONS: [&str; 18] = [
+    "substr",
+    "substring",
+    "split_part",
+    "split",
+    "strpos",
+    "length",
+    "concat",
+    "lower",
+    "upper",
+    "replace",
+    "starts_with",
+    "regexp_like",
+    "regexp_extract",
+    "regexp_replace",
+    "left",
+    "right",
+    "lpad",
+    "rpad",
+];
+
+/// `eventtime` as text where `f` is a string function.
+fn eventtime_as_text_in(f: &mut Function) {
+    let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice() else {
+        return;
+    };
+    if !STRING_FUNCTIONS.contains(&name.value.to_lowercase().as_str()) {
+        return;
+    }
+    let FunctionArguments::List(list) = &mut f.args else {
+        return;
+    };
+    for arg in &mut list.args {
+        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg {
+            if is_eventtime(e) {
+                *e = as_text(e.clone());
+            }
+        }
+    }
+}
+
+/// The span of times a LIKE over `eventtime`'s text can match, when its
+/// pattern starts with a whole year, month, day or hour
+/// (`'2024-01-15%'`): `[from, to)` as ISO text.
+fn like_span(like: &Expr) -> Option<(String, String)> {
+    let Expr::Like {
+        negated: false,
+        any: false,
+        pattern,
+        escape_char: None,
+        ..
+    } = like
+    else {
+        return None;
+    };
+    let Expr::Value(v) = pattern.as_ref() else {
+        return None;
+    };
+    let Value::SingleQuotedString(pattern) = &v.value else {
+        return None;
+    };
+    let prefix = &pattern[..pattern.find(['%', '_']).unwrap_or(pattern.len())];
+    use chrono::{Months, NaiveDate, TimeDelta};
+    let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+    let (from, to) = match prefix.len() {
+        4 => {
+            let from = day(&format!("{prefix}-01-01"))?;
+            (
+                from.and_hms_opt(0, 0, 0)?,
+                from.checked_add_months(Months::new(12))?
+                    .and_hms_opt(0, 0, 0)?,
+            )
+        }
+        7 => {
+            let from = day(&format!("{prefix}-01"))?;
+            (
+                from.and_hms_opt(0, 0, 0)?,
+                from.checked_add_months(Months::new(1))?
+                    .and_hms_opt(0, 0, 0)?,
+            )
+        }
+        10 => {
+            let from = day(prefix)?.and_hms_opt(0, 0, 0)?;
+            (from, from + TimeDelta::days(1))
+        }
+        13 if prefix.as_bytes()[10] == b'T' => {
+            let hour: u32 = prefix[11..].parse().ok()?;
+            let from = day(&prefix[..10])?.and_hms_opt(hour, 0, 0)?;
+            (from, from + TimeDelta::hours(1))
+        }
+        _ => return None,
+    };
+    let iso = |t: chrono::NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    Some((iso(from), iso(to)))
 }
 
 /// The column Athena's `"$path"` is.
@@ -182,6 +336,27 @@ mod tests {
             rewritten("SELECT approx_percentile(z, 1, 0.5) FROM t"),
             "SELECT approx_percentile(z, 1, 0.5) FROM t"
         );
+    }
+
+    #[test]
+    fn a_like_from_a_year_to_an_hour_bounds_eventtime() {
+        let span = |pattern: &str| {
+            let e = condition(&format!(
+                "SELECT 1 WHERE 1 = 1 AND eventtime LIKE '{pattern}'"
+            ));
+            e.to_string()
+        };
+        assert!(span("2024-01-15%").ends_with(
+            "(CAST(eventtime AS VARCHAR) LIKE '2024-01-15%' AND eventtime >= '2024-01-15T00:00:00Z' AND eventtime < '2024-01-16T00:00:00Z')"
+        ));
+        assert!(span("2024-12%").contains("eventtime < '2025-01-01T00:00:00Z'"));
+        assert!(span("2024%").contains("eventtime >= '2024-01-01T00:00:00Z'"));
+        assert!(span("2024-01-15T23%").contains("eventtime < '2024-01-16T00:00:00Z'"));
+        // No whole leading field, or NOT LIKE: the text alone.
+        assert!(!span("%T14:%").contains(">="));
+        assert!(!span("2024-1%").contains(">="));
+        let not = condition("SELECT 1 WHERE eventtime NOT LIKE '2024-01-15%'").to_string();
+        assert_eq!(not, "CAST(eventtime AS VARCHAR) NOT LIKE '2024-01-15%'");
     }
 
     /// The WHERE of a `SELECT ... WHERE`, rewritten.
