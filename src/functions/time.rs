@@ -183,12 +183,12 @@ fn iso_instant(text: &str) -> Result<i64> {
         return Ok(at.timestamp_millis());
     }
     // Without seconds or a zone, or a date alone (UTC).
+    let naive = t.trim_end_matches('Z');
     for format in [
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
         "%Y-%m-%d %H:%M:%S%.f",
     ] {
-        let naive = t.trim_end_matches('Z');
         if let Ok(at) = NaiveDateTime::parse_from_str(naive, format) {
             return Ok(at.and_utc().timestamp_millis());
         }

@@ -27,8 +27,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListBuilder, StringArray,
-    StringBuilder, UInt32Array,
+    new_null_array, Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, ListBuilder,
+    StringArray, StringBuilder, UInt32Array,
 };
 use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type};
@@ -248,12 +248,7 @@ fn element_at(list: &ArrayRef, index: &ArrayRef) -> Result<ArrayRef> {
     if list.data_type().is_null() {
         return Ok(new_null_array(&DataType::Null, list.len()));
     }
-    let list = match list.data_type() {
-        DataType::List(_) => list.as_list::<i32>().clone(),
-        _ => cast(list, &DataType::List(list_field(list)?))?
-            .as_list::<i32>()
-            .clone(),
-    };
+    let list = as_list(list, "element_at takes an array")?;
     let index = integers(index)?;
     let mut picks: Vec<Option<u32>> = Vec::with_capacity(list.len());
     for i in 0..list.len() {
@@ -274,11 +269,15 @@ fn element_at(list: &ArrayRef, index: &ArrayRef) -> Result<ArrayRef> {
     Ok(take(list.values(), &UInt32Array::from(picks), None)?)
 }
 
-fn list_field(list: &ArrayRef) -> Result<Arc<Field>> {
-    match list.data_type() {
-        DataType::LargeList(f) | DataType::FixedSizeList(f, _) => Ok(f.clone()),
-        other => exec_err!("element_at takes an array, not {other}"),
-    }
+/// `a` as a list array (a large or fixed-size list cast to one); any other
+/// type is an error saying what `takes` ("element_at takes an array").
+fn as_list(a: &ArrayRef, takes: &str) -> Result<ListArray> {
+    let field = match a.data_type() {
+        DataType::List(_) => return Ok(a.as_list::<i32>().clone()),
+        DataType::LargeList(f) | DataType::FixedSizeList(f, _) => f.clone(),
+        other => return exec_err!("{takes}, not {other}"),
+    };
+    Ok(cast(a, &DataType::List(field))?.as_list::<i32>().clone())
 }
 
 fn json_values(a: &ArrayRef) -> Result<Vec<Option<Value>>> {
@@ -381,12 +380,7 @@ fn contains(a: &ArrayRef, x: &ArrayRef) -> Result<BooleanArray> {
             .map(|(t, p)| Some(t?.contains(p?)))
             .collect());
     }
-    let list = match a.data_type() {
-        DataType::List(_) => a.as_list::<i32>().clone(),
-        _ => cast(a, &DataType::List(list_field(a)?))?
-            .as_list::<i32>()
-            .clone(),
-    };
+    let list = as_list(a, "contains takes an array or text")?;
     let wanted = cast(x, &list.value_type())?;
     let mut out = Vec::with_capacity(list.len());
     for i in 0..list.len() {
@@ -430,7 +424,6 @@ fn json_parse(a: &ArrayRef) -> Result<StringArray> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::ListArray;
 
     fn strings(v: &[Option<&str>]) -> ArrayRef {
         Arc::new(StringArray::from(v.to_vec()))
