@@ -441,9 +441,9 @@ impl Engine {
     /// Athena reads it (`dialect`).
     pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         let mut statements: Vec<Statement> = DFParser::parse_sql(sql)?.into_iter().collect();
-        statements
-            .iter_mut()
-            .for_each(crate::dialect::athena_syntax);
+        for stmt in statements.iter_mut() {
+            crate::dialect::athena_syntax(stmt).map_err(DataFusionError::Plan)?;
+        }
         Ok(statements)
     }
 

@@ -16,11 +16,14 @@
 //!   pattern starts with a year, month, day or hour (`'2024-01-15%'`) also
 //!   bounds `eventtime` to that span, so it prunes files as a time range
 //!   does;
+//! - `CROSS JOIN UNNEST(array) [WITH ORDINALITY] AS t(x)` (`unnest`);
 //! - aggregates Trino names otherwise: `count_if(c)` is
 //!   `count(CASE WHEN c THEN 1 END)`, `arbitrary(x)` is `any_value(x)`,
 //!   `approx_percentile(x, p)` is `approx_percentile_cont(x, p)`.
 //!
 //! It imports nothing of trailsql.
+
+mod unnest;
 
 use std::ops::ControlFlow;
 
@@ -34,19 +37,23 @@ use datafusion::sql::sqlparser::ast::{
 
 /// Rewrite `stmt` (and the statements and queries inside it) to read as
 /// Athena reads it.
-pub fn athena_syntax(stmt: &mut Statement) {
+/// What cannot be rewritten is refused with a message naming it.
+pub fn athena_syntax(stmt: &mut Statement) -> Result<(), String> {
     match stmt {
         Statement::Statement(s) => {
+            unnest::rewrite_unnest(s.as_mut())?;
             let _ = visit_expressions_mut(s.as_mut(), rewrite);
         }
-        Statement::Explain(e) => athena_syntax(e.statement.as_mut()),
+        Statement::Explain(e) => athena_syntax(e.statement.as_mut())?,
         Statement::CopyTo(c) => {
             if let CopyToSource::Query(q) = &mut c.source {
+                unnest::rewrite_unnest(q.as_mut())?;
                 let _ = visit_expressions_mut(q.as_mut(), rewrite);
             }
         }
         Statement::CreateExternalTable(_) | Statement::Reset(_) => {}
     }
+    Ok(())
 }
 
 fn rewrite(e: &mut Expr) -> ControlFlow<()> {
@@ -308,7 +315,7 @@ mod tests {
 
     fn rewritten(sql: &str) -> String {
         let mut s = DFParser::parse_sql(sql).unwrap().pop_front().unwrap();
-        athena_syntax(&mut s);
+        athena_syntax(&mut s).unwrap();
         s.to_string()
     }
 
@@ -363,7 +370,7 @@ mod tests {
     fn condition(sql: &str) -> Expr {
         use datafusion::sql::sqlparser::ast::{SetExpr, Statement as Sql};
         let mut s = DFParser::parse_sql(sql).unwrap().pop_front().unwrap();
-        athena_syntax(&mut s);
+        athena_syntax(&mut s).unwrap();
         let Statement::Statement(inner) = s else {
             panic!("{sql}")
         };
