@@ -339,7 +339,7 @@ mod tests {
         // The comma form, an alias, two arrays and the ordinality.
         assert_eq!(
             rewritten("SELECT x, n FROM logs c, UNNEST(c.a, c.b) WITH ORDINALITY AS u(x, y, n) ORDER BY u.n").unwrap(),
-            "SELECT x, n FROM (SELECT c.*, unnest(c.a) AS x, unnest(c.b) AS y, unnest(generate_series(1, greatest(coalesce(CAST(cardinality(c.a) AS BIGINT), 0), coalesce(CAST(cardinality(c.b) AS BIGINT), 0)))) AS n FROM logs AS c) AS c ORDER BY c.n"
+            "SELECT x, n FROM (SELECT c.*, unnest(c.a) AS x, unnest(c.b) AS y, unnest(generate_series(1, greatest(coalesce(CAST(cardinality(c.a) AS BIGINT), 0), coalesce(CAST(cardinality(c.b) AS BIGINT), 0)))) AS n FROM logs c) AS c ORDER BY c.n"
         );
     }
 
