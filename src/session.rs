@@ -440,7 +440,8 @@ impl Engine {
     /// The statements of `sql`, parsed, with Athena's syntax read as
     /// Athena reads it (`dialect`).
     pub fn parse(sql: &str) -> Result<Vec<Statement>> {
-        let mut statements: Vec<Statement> = DFParser::parse_sql(sql)?.into_iter().collect();
+        let sql = crate::dialect::angle_bracket_types(sql);
+        let mut statements: Vec<Statement> = DFParser::parse_sql(&sql)?.into_iter().collect();
         for stmt in statements.iter_mut() {
             crate::dialect::athena_syntax(stmt).map_err(DataFusionError::Plan)?;
         }

@@ -16,24 +16,35 @@
 //!   pattern starts with a year, month, day or hour (`'2024-01-15%'`) also
 //!   bounds `eventtime` to that span, so it prunes files as a time range
 //!   does;
+//! - Trino's nested types in casts, `ARRAY(JSON)`, `MAP(K, V)`,
+//!   `ROW(a T)`, in angle brackets (`types`); a cast of JSON to an array
+//!   (`CAST(json_extract(...) AS ARRAY(JSON))`, `ARRAY(VARCHAR)`, ...) reads
+//!   the JSON array (`json_to_array`);
 //! - `CROSS JOIN UNNEST(array) [WITH ORDINALITY] AS t(x)` (`unnest`);
 //! - aggregates Trino names otherwise: `count_if(c)` is
 //!   `count(CASE WHEN c THEN 1 END)`, `arbitrary(x)` is `any_value(x)`,
-//!   `approx_percentile(x, p)` is `approx_percentile_cont(x, p)`.
+//!   `approx_percentile(x, p)` is `approx_percentile_cont(x, p)`,
+//!   `approx_percentile(x, w, p)` `approx_percentile_cont_with_weight`, and
+//!   with an array of percentiles, an array of one such per percentile.
 //!
 //! It imports nothing of trailsql.
 
+mod types;
 mod unnest;
+
+pub use types::angle_bracket_types;
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::parser::{CopyToSource, Statement};
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    visit_expressions_mut, AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, Expr,
-    Function, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName, ObjectNamePart,
-    Subscript, Value,
+    visit_expressions_mut, AccessExpr, ArrayElemTypeDef, BinaryOperator, CaseWhen, CastKind,
+    DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName,
+    ObjectNamePart, Subscript, Value,
 };
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
 
 /// Rewrite `stmt` (and the statements and queries inside it) to read as
 /// Athena reads it.
@@ -81,6 +92,34 @@ fn rewrite(e: &mut Expr) -> ControlFlow<()> {
             trino_aggregate(f);
             eventtime_as_text_in(f);
         }
+        Expr::Cast {
+            kind,
+            expr,
+            data_type: DataType::Array(ArrayElemTypeDef::AngleBracket(element)),
+            ..
+        } if **element == DataType::JSON || is_json(expr) => {
+            let tried = match kind {
+                CastKind::TryCast | CastKind::SafeCast => "try ",
+                CastKind::Cast | CastKind::DoubleColon => "",
+            };
+            let how = match **element == DataType::JSON {
+                true => "json",
+                false => "value",
+            };
+            let sql = match how {
+                "json" => format!("json_to_array({expr}, '{tried}{how}')"),
+                _ => format!(
+                    "{kind_word}(json_to_array({expr}, '{tried}{how}') AS ARRAY<{element}>)",
+                    kind_word = if tried.is_empty() { "CAST" } else { "TRY_CAST" }
+                ),
+            };
+            if let Ok(json_cast) = Parser::new(&GenericDialect {})
+                .try_with_sql(&sql)
+                .and_then(|mut p| p.parse_expr())
+            {
+                *e = json_cast;
+            }
+        }
         Expr::Substring { expr, .. } if is_eventtime(expr) => {
             **expr = as_text((**expr).clone());
         }
@@ -116,6 +155,20 @@ fn rewrite(e: &mut Expr) -> ControlFlow<()> {
         _ => {}
     }
     ControlFlow::Continue(())
+}
+
+/// Whether `e` is a call of a function that gives JSON.
+fn is_json(e: &Expr) -> bool {
+    let Expr::Function(f) = e else {
+        return false;
+    };
+    let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice() else {
+        return false;
+    };
+    matches!(
+        name.value.to_lowercase().as_str(),
+        "json_extract" | "json_parse"
+    )
 }
 
 /// Whether `e` names the `eventtime` column (alone or qualified).
@@ -255,7 +308,37 @@ fn trino_aggregate(f: &mut Function) {
     };
     let renamed = match (name.value.to_lowercase().as_str(), list.args.len()) {
         ("arbitrary", 1) => "any_value",
+        ("approx_percentile", 2 | 3) if percentiles_array(list.args.last()).is_some() => {
+            // One percentile each, as an array: make_array(p1, p2, ...).
+            let Some(ps) = percentiles_array(list.args.last()) else {
+                return;
+            };
+            let (mut args, ps) = (list.args.clone(), ps.clone());
+            args.pop();
+            let each: Vec<String> = ps
+                .iter()
+                .map(|p| {
+                    let mut one = f.clone();
+                    if let FunctionArguments::List(l) = &mut one.args {
+                        l.args = args.clone();
+                        l.args
+                            .push(FunctionArg::Unnamed(FunctionArgExpr::Expr(p.clone())));
+                    }
+                    trino_aggregate(&mut one);
+                    one.to_string()
+                })
+                .collect();
+            let sql = format!("make_array({})", each.join(", "));
+            if let Ok(Expr::Function(all)) = Parser::new(&GenericDialect {})
+                .try_with_sql(&sql)
+                .and_then(|mut p| p.parse_expr())
+            {
+                *f = all;
+            }
+            return;
+        }
         ("approx_percentile", 2) => "approx_percentile_cont",
+        ("approx_percentile", 3) => "approx_percentile_cont_with_weight",
         ("count_if", 1) => {
             let FunctionArg::Unnamed(FunctionArgExpr::Expr(condition)) = &mut list.args[0] else {
                 return;
@@ -276,6 +359,14 @@ fn trino_aggregate(f: &mut Function) {
         _ => return,
     };
     f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(renamed))]);
+}
+
+/// The percentiles of `approx_percentile(x, ARRAY[p1, p2, ...])`.
+fn percentiles_array(arg: Option<&FunctionArg>) -> Option<&Vec<Expr>> {
+    match arg {
+        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Array(a)))) => Some(&a.elem),
+        _ => None,
+    }
 }
 
 fn is_and_or(e: &Expr) -> bool {
@@ -338,10 +429,10 @@ mod tests {
             rewritten("SELECT count_if(x > 1), arbitrary(y), approx_percentile(z, 0.5), \"$path\", t.\"$path\" FROM t"),
             "SELECT count(CASE WHEN x > 1 THEN 1 END), any_value(y), approx_percentile_cont(z, 0.5), log_object, t.log_object FROM t"
         );
-        // Other forms are left to DataFusion, which names what it lacks.
+        // Weighted, and several percentiles at once (an array of them).
         assert_eq!(
-            rewritten("SELECT approx_percentile(z, 1, 0.5) FROM t"),
-            "SELECT approx_percentile(z, 1, 0.5) FROM t"
+            rewritten("SELECT approx_percentile(z, w, 0.5), approx_percentile(z, ARRAY[0.5, 0.9]) FROM t"),
+            "SELECT approx_percentile_cont_with_weight(z, w, 0.5), make_array(approx_percentile_cont(z, 0.5), approx_percentile_cont(z, 0.9)) FROM t"
         );
     }
 

@@ -105,7 +105,7 @@ pub fn walk<'a>(mut v: &'a Value, steps: &[Step]) -> Option<Cow<'a, Value>> {
     Some(Cow::Borrowed(v))
 }
 
-fn scalar_text(v: &Value) -> Option<String> {
+pub(super) fn scalar_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

@@ -4,6 +4,7 @@
 //! It imports nothing of trailsql outside `functions/`.
 
 pub mod allow;
+pub mod attempt;
 pub mod by;
 pub mod json;
 pub mod net;
@@ -18,6 +19,7 @@ use datafusion::prelude::SessionContext;
 pub fn register_all(ctx: &SessionContext) {
     for udf in allow::udfs()
         .into_iter()
+        .chain(attempt::udfs())
         .chain(json::udfs())
         .chain(net::udfs())
         .chain(policy::udfs())
@@ -30,4 +32,5 @@ pub fn register_all(ctx: &SessionContext) {
     for udaf in by::udafs() {
         ctx.register_udaf(udaf);
     }
+    ctx.add_analyzer_rule(std::sync::Arc::new(attempt::TryRule));
 }

@@ -9,6 +9,10 @@
 //!   MySQL-style specifiers as Trino defines them (`%Y-%m-%dT%H:%i:%sZ`);
 //!   the specifiers Trino does not support (`%D %U %u %V %w %X`) are
 //!   refused, naming the one met;
+//! - `format_datetime(ts, format)` and `parse_datetime(text, format)` with
+//!   Joda-style patterns as Trino defines them (`yyyy-MM-dd HH:mm:ss`,
+//!   `'quoted text'`); the letters with no equivalent here (`G C k K`, and
+//!   fractions other than `S`, `SSS`, `SSSSSS`, `SSSSSSSSS`) are refused;
 //! - `date_add(unit, n, ts)` and `date_diff(unit, a, b)` for `millisecond`,
 //!   `second`, `minute`, `hour`, `day`, `week`, `month`, `quarter`, `year`
 //!   (`date_diff` counts whole units, months by the calendar, as Trino);
@@ -48,6 +52,8 @@ enum Kind {
     ToIso,
     Parse,
     Format,
+    ParseJoda,
+    FormatJoda,
     Add,
     Diff,
     Part(Part),
@@ -94,6 +100,8 @@ pub fn udfs() -> Vec<ScalarUDF> {
         f("to_iso8601", &[], 1, Kind::ToIso),
         f("date_parse", &[], 2, Kind::Parse),
         f("date_format", &[], 2, Kind::Format),
+        f("parse_datetime", &[], 2, Kind::ParseJoda),
+        f("format_datetime", &[], 2, Kind::FormatJoda),
         f("date_add", &[], 3, Kind::Add),
         f("date_diff", &[], 3, Kind::Diff),
         f("date", &[], 1, Kind::Date),
@@ -131,9 +139,9 @@ impl ScalarUDFImpl for TimeFn {
 
     fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
         Ok(match self.kind {
-            Kind::FromIso | Kind::Parse | Kind::Add => timestamp_type(),
+            Kind::FromIso | Kind::Parse | Kind::ParseJoda | Kind::Add => timestamp_type(),
             Kind::FromIsoDate | Kind::Date => DataType::Date32,
-            Kind::ToIso | Kind::Format => DataType::Utf8,
+            Kind::ToIso | Kind::Format | Kind::FormatJoda => DataType::Utf8,
             Kind::Diff | Kind::Part(_) => DataType::Int64,
         })
     }
@@ -144,8 +152,10 @@ impl ScalarUDFImpl for TimeFn {
             Kind::FromIso => Arc::new(instants(&arrays[0])?),
             Kind::FromIsoDate | Kind::Date => Arc::new(dates(&arrays[0])?),
             Kind::ToIso => to_iso(&arrays[0])?,
-            Kind::Parse => Arc::new(parse(&arrays[0], &arrays[1])?),
-            Kind::Format => Arc::new(format(&arrays[0], &arrays[1])?),
+            Kind::Parse => Arc::new(parse(&arrays[0], &arrays[1], chrono_format)?),
+            Kind::Format => Arc::new(format(&arrays[0], &arrays[1], chrono_format)?),
+            Kind::ParseJoda => Arc::new(parse(&arrays[0], &arrays[1], joda_format)?),
+            Kind::FormatJoda => Arc::new(format(&arrays[0], &arrays[1], joda_format)?),
             Kind::Add => Arc::new(add(&arrays[0], &arrays[1], &arrays[2])?),
             Kind::Diff => Arc::new(diff(&arrays[0], &arrays[1], &arrays[2])?),
             Kind::Part(part) => Arc::new(part_of(part, &arrays[0])?),
@@ -301,6 +311,100 @@ fn chrono_format(mysql: &str) -> Result<String> {
     Ok(out)
 }
 
+/// A Joda-style pattern (Trino's `format_datetime`/`parse_datetime`) as
+/// chrono's format: letters repeated give the field and its width, text in
+/// single quotes is itself (`''` is a quote), other characters are
+/// themselves.
+fn joda_format(joda: &str) -> Result<String> {
+    let mut out = String::new();
+    let chars: Vec<char> = joda.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            // Quoted text up to the next lone quote; '' is a quote.
+            let mut j = i + 1;
+            if chars.get(j) == Some(&'\'') {
+                out.push('\'');
+                i = j + 1;
+                continue;
+            }
+            loop {
+                match chars.get(j) {
+                    None => return plan_err!("date pattern {joda:?} has an unclosed quote"),
+                    Some('\'') if chars.get(j + 1) == Some(&'\'') => {
+                        out.push('\'');
+                        j += 2;
+                    }
+                    Some('\'') => break,
+                    Some('%') => {
+                        out.push_str("%%");
+                        j += 1;
+                    }
+                    Some(&other) => {
+                        out.push(other);
+                        j += 1;
+                    }
+                }
+            }
+            i = j + 1;
+            continue;
+        }
+        if !c.is_ascii_alphabetic() {
+            match c {
+                '%' => out.push_str("%%"),
+                c => out.push(c),
+            }
+            i += 1;
+            continue;
+        }
+        let n = chars[i..].iter().take_while(|&&x| x == c).count();
+        let chrono = match (c, n) {
+            ('y' | 'Y', 2) => "%y",
+            ('y' | 'Y', _) => "%Y",
+            ('x', 2) => "%g",
+            ('x', _) => "%G",
+            ('w', 1) => "%-V",
+            ('w', _) => "%V",
+            ('M', 1) => "%-m",
+            ('M', 2) => "%m",
+            ('M', 3) => "%b",
+            ('M', _) => "%B",
+            ('d', 1) => "%-d",
+            ('d', _) => "%d",
+            ('D', 1) => "%-j",
+            ('D', _) => "%j",
+            ('E', 1..=3) => "%a",
+            ('E', _) => "%A",
+            ('e', _) => "%u",
+            ('a', _) => "%p",
+            ('H', 1) => "%-H",
+            ('H', _) => "%H",
+            ('h', 1) => "%-I",
+            ('h', _) => "%I",
+            ('m', 1) => "%-M",
+            ('m', _) => "%M",
+            ('s', 1) => "%-S",
+            ('s', _) => "%S",
+            ('S', 3) => "%3f",
+            ('S', 6) => "%6f",
+            ('S', 9) => "%9f",
+            ('Z', 1) => "%z",
+            ('Z', 2) => "%:z",
+            ('Z' | 'z', _) => "%Z",
+            (other, n) => {
+                return plan_err!(
+                    "date pattern letter {} is not supported here",
+                    other.to_string().repeat(n)
+                )
+            }
+        };
+        out.push_str(chrono);
+        i += n;
+    }
+    Ok(out)
+}
+
 /// Each row's text of `a` read by `read` (NULL stays NULL): the formats
 /// and units of the functions' arguments.
 fn each_text<T>(a: &ArrayRef, read: fn(&str) -> Result<T>) -> Result<Vec<Option<T>>> {
@@ -311,15 +415,11 @@ fn each_text<T>(a: &ArrayRef, read: fn(&str) -> Result<T>) -> Result<Vec<Option<
         .collect()
 }
 
-/// Each row's format, as chrono's.
-fn formats(f: &ArrayRef) -> Result<Vec<Option<String>>> {
-    each_text(f, chrono_format)
-}
-
-/// `date_format(ts, format)`.
-fn format(ts: &ArrayRef, f: &ArrayRef) -> Result<StringArray> {
+/// `date_format(ts, format)` and (Joda) `format_datetime`: `convert`
+/// makes each format chrono's.
+fn format(ts: &ArrayRef, f: &ArrayRef, convert: fn(&str) -> Result<String>) -> Result<StringArray> {
     let ms = instants(ts)?;
-    let formats = formats(f)?;
+    let formats = each_text(f, convert)?;
     Ok(ms
         .iter()
         .zip(formats)
@@ -329,10 +429,14 @@ fn format(ts: &ArrayRef, f: &ArrayRef) -> Result<StringArray> {
 
 /// `date_parse(text, format)`: fields the format lacks are those of
 /// 1970-01-01 00:00:00, as in Trino; text that does not fit is an error.
-fn parse(text: &ArrayRef, f: &ArrayRef) -> Result<TimestampMillisecondArray> {
+fn parse(
+    text: &ArrayRef,
+    f: &ArrayRef,
+    convert: fn(&str) -> Result<String>,
+) -> Result<TimestampMillisecondArray> {
     let text = cast_with_options(text, &DataType::Utf8, &CastOptions::default())?;
     let text = text.as_string::<i32>();
-    let formats = formats(f)?;
+    let formats = each_text(f, convert)?;
     let mut out = Vec::with_capacity(text.len());
     for (v, f) in text.iter().zip(formats) {
         out.push(match (v, f) {
@@ -370,8 +474,10 @@ fn parse_one(text: &str, format: &str) -> Result<i64> {
     if p.minute().is_none() {
         p.set_minute(0).map_err(bad)?;
     }
-    let at = p.to_naive_datetime_with_offset(0).map_err(bad)?;
-    Ok(at.and_utc().timestamp_millis())
+    // A zone in the text (Z, +02:00) places the instant; else it is UTC.
+    let offset = p.offset().unwrap_or(0);
+    let at = p.to_naive_datetime_with_offset(offset).map_err(bad)?;
+    Ok(at.and_utc().timestamp_millis() - i64::from(offset) * 1000)
 }
 
 /// A unit of `date_add` and `date_diff`.
@@ -543,6 +649,20 @@ mod tests {
         );
         assert!(chrono_format("%U").is_err());
         assert!(chrono_format("%").is_err());
+    }
+
+    #[test]
+    fn joda_patterns_become_chrono_formats() {
+        assert_eq!(
+            joda_format("yyyy-MM-dd'T'HH:mm:ss.SSSZZ").unwrap(),
+            "%Y-%m-%dT%H:%M:%S.%3f%:z"
+        );
+        assert_eq!(
+            joda_format("EEE, d MMM yy h:mm a 'o''clock' 100%").unwrap(),
+            "%a, %-d %b %y %-I:%M %p o'clock 100%%"
+        );
+        assert!(joda_format("kk").is_err());
+        assert!(joda_format("'open").is_err());
     }
 
     #[test]

@@ -16,6 +16,13 @@
 //!   `contains(text, part)`, whether the text holds the part.
 //! - `json_parse(text)` and `json_format(json)`: the JSON text, compact
 //!   (an error where the text is not JSON, as in Trino).
+//! - `json_to_array(json, 'json' | 'value' | 'try json' | 'try value')`:
+//!   what Trino's `CAST(json AS ARRAY(JSON))` (each element's JSON text)
+//!   and `CAST(json AS ARRAY(VARCHAR))` (each element's value, before a
+//!   cast to the element type) give; the dialect writes it for those casts.
+//!   JSON `null` is NULL; a text that is not a JSON array, or (for values)
+//!   an element that is an object or array, is an error as in Trino, or
+//!   NULL under `try` (`TRY_CAST`).
 //!
 //! Regular expressions are Rust's `regex` syntax, which is Java's but for
 //! look-around and back-references: a pattern using them is refused with
@@ -53,6 +60,7 @@ enum Kind {
     UrlExtractHost,
     Contains,
     JsonParse,
+    JsonToArray,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -87,6 +95,7 @@ pub fn udfs() -> Vec<ScalarUDF> {
         f("contains", Kind::Contains, &[2]),
         f("json_parse", Kind::JsonParse, &[1]),
         f("json_format", Kind::JsonParse, &[1]),
+        f("json_to_array", Kind::JsonToArray, &[2]),
     ]
 }
 
@@ -107,7 +116,7 @@ impl ScalarUDFImpl for TrinoFn {
         Ok(match self.kind {
             Kind::RegexpExtract | Kind::UrlExtractHost | Kind::JsonParse => DataType::Utf8,
             Kind::Contains => DataType::Boolean,
-            Kind::RegexpExtractAll | Kind::Split => text_list(),
+            Kind::RegexpExtractAll | Kind::Split | Kind::JsonToArray => text_list(),
             Kind::JsonArrayLength | Kind::JsonSize => DataType::Int64,
             Kind::JsonArrayContains => DataType::Boolean,
             Kind::ElementAt => match &args[0] {
@@ -137,6 +146,7 @@ impl ScalarUDFImpl for TrinoFn {
             Kind::UrlExtractHost => Arc::new(url_host(&a[0])?),
             Kind::Contains => Arc::new(contains(&a[0], &a[1])?),
             Kind::JsonParse => Arc::new(json_parse(&a[0])?),
+            Kind::JsonToArray => Arc::new(json_to_array(&a[0], &a[1])?),
         };
         super::json::columnar(out, scalar)
     }
@@ -419,6 +429,60 @@ fn json_parse(a: &ArrayRef) -> Result<StringArray> {
         });
     }
     Ok(StringArray::from(out))
+}
+
+/// `json_to_array(json, how)`.
+fn json_to_array(a: &ArrayRef, how: &ArrayRef) -> Result<ListArray> {
+    let how = texts(how)?;
+    let mut out = ListBuilder::new(StringBuilder::new());
+    for (i, v) in texts(a)?.iter().enumerate() {
+        let (tried, elements_as_json) = match how.is_valid(i).then(|| how.value(i)) {
+            Some("json") => (false, true),
+            Some("value") => (false, false),
+            Some("try json") => (true, true),
+            Some("try value") => (true, false),
+            other => return exec_err!("json_to_array: no such conversion {other:?}"),
+        };
+        let items = match v.map(serde_json::from_str::<Value>) {
+            None | Some(Ok(Value::Null)) => None,
+            Some(Ok(Value::Array(items))) => Some(items),
+            Some(_) if tried => None,
+            Some(_) => return exec_err!(
+                "cannot cast to an array: not a JSON array: {:?} (TRY_CAST or try(...) gives NULL)",
+                v.unwrap_or_default()
+            ),
+        };
+        let Some(items) = items else {
+            out.append_null();
+            continue;
+        };
+        let mut texts = Vec::with_capacity(items.len());
+        for item in &items {
+            texts.push(match (elements_as_json, item) {
+                (_, Value::Null) => None,
+                (true, item) => Some(item.to_string()),
+                (false, Value::Object(_) | Value::Array(_)) if tried => {
+                    texts.clear();
+                    break;
+                }
+                (false, Value::Object(_) | Value::Array(_)) => {
+                    return exec_err!(
+                        "cannot cast a JSON object or array to an array element: {item} (CAST(... AS ARRAY(JSON)) keeps it as JSON)"
+                    )
+                }
+                (false, item) => super::json::scalar_text(item),
+            });
+        }
+        if texts.len() < items.len() {
+            out.append_null();
+            continue;
+        }
+        for t in texts {
+            out.values().append_option(t);
+        }
+        out.append(true);
+    }
+    Ok(out.finish())
 }
 
 #[cfg(test)]
