@@ -37,6 +37,15 @@ use crate::table::{CloudTrailTable, ReadOptions};
 pub const DEFAULT_TABLE: &str = "cloudtrail";
 pub const ATHENA_TABLE: &str = "cloudtrail_logs";
 
+/// Athena's table: the default source with Athena's partition columns,
+/// read from each row's log file key (`table::partitions`).
+fn athena_view() -> String {
+    format!(
+        "CREATE VIEW \"{ATHENA_TABLE}\" AS SELECT *, {} FROM \"{DEFAULT_TABLE}\"",
+        crate::table::partitions::view_columns()
+    )
+}
+
 /// The columns a `NAME_events` view adds to every column of its source: the
 /// standard columns saved queries return first, each defined once here.
 /// `actor` is who made the call: the ARN, else the user name, the service
@@ -331,6 +340,7 @@ impl Engine {
         );
         let ctx = SessionContext::new_with_state(state);
         crate::functions::register_all(&ctx);
+        ctx.register_udf(crate::table::partitions::udf());
         Engine {
             ctx,
             options,
@@ -364,9 +374,9 @@ impl Engine {
                     )),
                 ),
             };
-        self.ctx.register_table(name, table.clone())?;
+        self.ctx.register_table(name, table)?;
         if name == DEFAULT_TABLE {
-            self.ctx.register_table(ATHENA_TABLE, table)?;
+            self.ctx.sql(&athena_view()).await?;
         }
         if let Some(integrity) = integrity {
             self.ctx
@@ -394,6 +404,7 @@ impl Engine {
             .build();
         let ctx = SessionContext::new_with_state(state);
         crate::functions::register_all(&ctx);
+        ctx.register_udf(crate::table::partitions::udf());
         let events = format!("{DEFAULT_TABLE}_events");
         let ours = [DEFAULT_TABLE, ATHENA_TABLE, events.as_str()];
         if let Some(schema) = self
@@ -410,8 +421,8 @@ impl Engine {
                 }
             }
         }
-        ctx.register_table(DEFAULT_TABLE, table.clone())?;
-        ctx.register_table(ATHENA_TABLE, table)?;
+        ctx.register_table(DEFAULT_TABLE, table)?;
+        ctx.sql(&athena_view()).await?;
         ctx.sql(&format!(
             "CREATE VIEW \"{events}\" AS SELECT *, {STANDARD_COLUMNS} FROM \"{DEFAULT_TABLE}\""
         ))

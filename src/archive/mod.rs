@@ -249,6 +249,13 @@ pub struct Prune {
     /// The event names the query can match. Log file keys do not say which
     /// events a file holds; a converted dataset's manifest does.
     pub event_names: Option<BTreeSet<String>>,
+    /// Limits on the key itself (Athena's partition columns): the regions
+    /// and accounts in its folders, and the span of its delivery day,
+    /// inclusive. Only a trail archive's keys answer them.
+    pub key_regions: Option<BTreeSet<String>>,
+    pub key_accounts: Option<BTreeSet<String>>,
+    pub key_from_day: Option<NaiveDate>,
+    pub key_to_day: Option<NaiveDate>,
 }
 
 /// How many days after an event's own day its log file may be delivered and still
@@ -270,27 +277,57 @@ impl Prune {
     /// The delivery date in the key is never before the event's date (less one day
     /// for clock skew around midnight) and at most `late_days` after it.
     pub fn admits(&self, key: &KeyInfo, late_days: u64) -> bool {
-        if let Some(regions) = &self.regions {
+        if let Some(regions) = self.key_region_set() {
             if !regions.contains(&key.region) {
                 return false;
             }
         }
-        if let Some(accounts) = &self.accounts {
+        if let Some(accounts) = self.key_account_set() {
             if !accounts.contains(&key.account) {
                 return false;
             }
         }
-        if let Some(from) = self.from_ms.and_then(day_of) {
-            if key.date < from.checked_sub_days(Days::new(1)).unwrap_or(from) {
-                return false;
-            }
-        }
-        if let Some(to) = self.to_ms.and_then(day_of) {
-            if key.date > to.checked_add_days(Days::new(late_days)).unwrap_or(to) {
-                return false;
-            }
-        }
-        true
+        let (first, last) = self.key_days(late_days);
+        first.is_none_or(|d| key.date >= d) && last.is_none_or(|d| key.date <= d)
+    }
+
+    /// The regions a key may name: what the event's region and the key's
+    /// own allow, together.
+    pub fn key_region_set(&self) -> Option<BTreeSet<String>> {
+        both(&self.regions, &self.key_regions)
+    }
+
+    /// The accounts a key may name.
+    pub fn key_account_set(&self) -> Option<BTreeSet<String>> {
+        both(&self.accounts, &self.key_accounts)
+    }
+
+    /// The first and last delivery day a key may name: the event time's
+    /// limits (a day earlier for clock skew, `late_days` later for late
+    /// delivery) and the key's own, together.
+    pub fn key_days(&self, late_days: u64) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        let first = self
+            .from_ms
+            .and_then(day_of)
+            .map(|from| from.checked_sub_days(Days::new(1)).unwrap_or(from));
+        let last = self
+            .to_ms
+            .and_then(day_of)
+            .map(|to| to.checked_add_days(Days::new(late_days)).unwrap_or(to));
+        // None is less than any day: the later of two is their max.
+        let earlier = |a: Option<NaiveDate>, b: Option<NaiveDate>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            _ => a.or(b),
+        };
+        (first.max(self.key_from_day), earlier(last, self.key_to_day))
+    }
+}
+
+/// The values both limits allow (either alone where one is absent).
+fn both(a: &Option<BTreeSet<String>>, b: &Option<BTreeSet<String>>) -> Option<BTreeSet<String>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.intersection(b).cloned().collect()),
+        (a, b) => a.clone().or_else(|| b.clone()),
     }
 }
 

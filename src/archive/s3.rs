@@ -21,9 +21,7 @@ use object_store::CredentialProvider;
 use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::sync::Semaphore;
 
-use chrono::Days;
-
-use super::{classify, day_of, Classified, Listing, LogFile, Prune};
+use super::{classify, Classified, Listing, LogFile, Prune};
 use crate::error::{Error, Result, S3Problem};
 
 /// How many GETs run at once by default: enough to hide a ~20 ms request
@@ -268,10 +266,11 @@ impl S3Source {
                 }
             }
         }
+        let accounts_wanted = prune.key_account_set();
         accounts.retain(|a| {
             let id = a.rsplit('/').next().unwrap_or("");
             super::layout::is_account(id)
-                && prune.accounts.as_ref().is_none_or(|set| set.contains(id))
+                && accounts_wanted.as_ref().is_none_or(|set| set.contains(id))
         });
         // Only CloudTrail/ holds log files.
         match rest.first() {
@@ -280,9 +279,10 @@ impl S3Source {
             None => {}
         }
         let mut regions: Vec<String> = Vec::new();
+        let regions_wanted = prune.key_region_set();
         for account in &accounts {
             let trail = join(account, "CloudTrail");
-            match (rest.first(), &prune.regions) {
+            match (rest.first(), &regions_wanted) {
                 (Some(region), _) => regions.push(join(&trail, region)),
                 (None, Some(wanted)) => {
                     regions.extend(wanted.iter().map(|r| join(&trail, r)));
@@ -297,10 +297,8 @@ impl S3Source {
         let below_region = rest.get(1..).unwrap_or(&[]);
         // Day folders, when the time limits bound a span of at most a year
         // (and the prefix names no day of its own).
-        let days = match (prune.from_ms.and_then(day_of), prune.to_ms.and_then(day_of)) {
-            (Some(from), Some(to)) if below_region.is_empty() => {
-                let first = from.checked_sub_days(Days::new(1)).unwrap_or(from);
-                let last = to.checked_add_days(Days::new(late_days)).unwrap_or(to);
+        let days = match prune.key_days(late_days) {
+            (Some(first), Some(last)) if below_region.is_empty() => {
                 (last.signed_duration_since(first).num_days() <= 400).then(|| {
                     first
                         .iter_days()

@@ -447,10 +447,12 @@ fn json_to_array(a: &ArrayRef, how: &ArrayRef) -> Result<ListArray> {
             None | Some(Ok(Value::Null)) => None,
             Some(Ok(Value::Array(items))) => Some(items),
             Some(_) if tried => None,
-            Some(_) => return exec_err!(
+            Some(_) => {
+                return exec_err!(
                 "cannot cast to an array: not a JSON array: {:?} (TRY_CAST or try(...) gives NULL)",
                 v.unwrap_or_default()
-            ),
+            )
+            }
         };
         let Some(items) = items else {
             out.append_null();

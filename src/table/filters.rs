@@ -1,5 +1,8 @@
 //! Reading a query's pushed-down filters as [`Prune`] limits: bounds on
-//! `eventtime`, and the sets of `awsregion` and `recipientaccountid` values.
+//! `eventtime`, and the sets of `awsregion` and `recipientaccountid` values;
+//! and on Athena's partition columns (`timestamp`, `region`, `account`,
+//! `accountid`, `year`, `month`, `day`: see [`super::partitions`]), limits
+//! on the log file's key.
 //! Anything not understood simply does not prune (files are read, rows are still
 //! filtered by DataFusion), so this can only make a query cheaper, never wrong.
 //!
@@ -7,6 +10,7 @@
 
 use std::collections::BTreeSet;
 
+use chrono::NaiveDate;
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
 use datafusion::scalar::ScalarValue;
 
@@ -19,13 +23,101 @@ pub fn prune_from(filters: &[Expr]) -> Prune {
     for f in filters {
         add(&mut p, f);
     }
+    key_date_parts(&mut p, filters);
     p
 }
 
-/// The column `e` names, through casts.
+/// `year = 'Y' [AND month = 'M' [AND day = 'D']]` (each a condition of its
+/// own, ANDed at the top) as a span of delivery days.
+fn key_date_parts(p: &mut Prune, filters: &[Expr]) {
+    let mut conjuncts = Vec::new();
+    for f in filters {
+        datafusion::logical_expr::utils::split_conjunction(f)
+            .into_iter()
+            .for_each(|c| conjuncts.push(c));
+    }
+    let equal_to = |part: &str| -> Option<u32> {
+        conjuncts.iter().find_map(|c| match c {
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Eq,
+                right,
+            }) => {
+                let (col, _, v) = compared(left, Operator::Eq, right)?;
+                // '2024' or 2024 alike.
+                let v = v
+                    .cast_to(&datafusion::arrow::datatypes::DataType::Utf8)
+                    .ok()?;
+                (col == part).then(|| text(&v)?.parse().ok())?
+            }
+            _ => None,
+        })
+    };
+    let Some(year) = equal_to("key:year").and_then(|y| i32::try_from(y).ok()) else {
+        return;
+    };
+    let (first, last) = match (equal_to("key:month"), equal_to("key:day")) {
+        (Some(m), Some(d)) => {
+            let Some(day) = NaiveDate::from_ymd_opt(year, m, d) else {
+                return;
+            };
+            (day, day)
+        }
+        (Some(m), None) => {
+            let Some(first) = NaiveDate::from_ymd_opt(year, m, 1) else {
+                return;
+            };
+            let next = first.checked_add_months(chrono::Months::new(1));
+            let Some(last) = next.and_then(|n| n.pred_opt()) else {
+                return;
+            };
+            (first, last)
+        }
+        _ => {
+            let (Some(first), Some(last)) = (
+                NaiveDate::from_ymd_opt(year, 1, 1),
+                NaiveDate::from_ymd_opt(year, 12, 31),
+            ) else {
+                return;
+            };
+            (first, last)
+        }
+    };
+    key_after(p, first);
+    key_before(p, last);
+}
+
+fn key_after(p: &mut Prune, day: NaiveDate) {
+    p.key_from_day = Some(p.key_from_day.map_or(day, |old| old.max(day)));
+}
+
+fn key_before(p: &mut Prune, day: NaiveDate) {
+    p.key_to_day = Some(p.key_to_day.map_or(day, |old| old.min(day)));
+}
+
+/// A delivery day written as Athena's `timestamp` partition is
+/// (`2024/01/15`), or as an ISO date.
+fn key_day(v: &ScalarValue) -> Option<NaiveDate> {
+    let t = text(v)?;
+    NaiveDate::parse_from_str(&t, "%Y/%m/%d")
+        .or_else(|_| NaiveDate::parse_from_str(&t, "%Y-%m-%d"))
+        .ok()
+}
+
+/// The column `e` names, through casts; an Athena partition column of the
+/// key is `key:NAME`.
 pub(crate) fn column_name(e: &Expr) -> Option<&str> {
     match e {
         Expr::Column(c) => Some(c.name.as_str()),
+        Expr::ScalarFunction(_) => match super::partitions::key_column(e)? {
+            "timestamp" => Some("key:timestamp"),
+            "region" => Some("key:region"),
+            "account" | "accountid" => Some("key:account"),
+            "year" => Some("key:year"),
+            "month" => Some("key:month"),
+            "day" => Some("key:day"),
+            _ => None,
+        },
         Expr::Cast(c) => column_name(&c.expr),
         Expr::TryCast(c) => column_name(&c.expr),
         _ => None,
@@ -95,6 +187,10 @@ fn either(a: Prune, b: Prune) -> Prune {
         regions: union(a.regions, b.regions),
         accounts: union(a.accounts, b.accounts),
         event_names: union(a.event_names, b.event_names),
+        key_regions: union(a.key_regions, b.key_regions),
+        key_accounts: union(a.key_accounts, b.key_accounts),
+        key_from_day: a.key_from_day.zip(b.key_from_day).map(|(x, y)| x.min(y)),
+        key_to_day: a.key_to_day.zip(b.key_to_day).map(|(x, y)| x.max(y)),
     }
 }
 
@@ -139,10 +235,18 @@ fn add(p: &mut Prune, e: &Expr) {
             if let Some(ms) = both.to_ms {
                 upper(p, ms);
             }
+            if let Some(day) = both.key_from_day {
+                key_after(p, day);
+            }
+            if let Some(day) = both.key_to_day {
+                key_before(p, day);
+            }
             for (slot, values) in [
                 (&mut p.regions, both.regions),
                 (&mut p.accounts, both.accounts),
                 (&mut p.event_names, both.event_names),
+                (&mut p.key_regions, both.key_regions),
+                (&mut p.key_accounts, both.key_accounts),
             ] {
                 if let Some(values) = values {
                     narrow(slot, values);
@@ -181,6 +285,32 @@ fn add(p: &mut Prune, e: &Expr) {
                         narrow(&mut p.event_names, [v].into());
                     }
                 }
+                "key:region" if op == Operator::Eq => {
+                    if let Some(v) = text(lit) {
+                        narrow(&mut p.key_regions, [v].into());
+                    }
+                }
+                "key:account" if op == Operator::Eq => {
+                    if let Some(v) = text(lit) {
+                        narrow(&mut p.key_accounts, [v].into());
+                    }
+                }
+                "key:timestamp" => {
+                    let Some(day) = key_day(lit) else { return };
+                    match op {
+                        Operator::Eq => {
+                            key_after(p, day);
+                            key_before(p, day);
+                        }
+                        // Keys' days are whole `yyyy/MM/dd` texts: after
+                        // the 15th is from the 16th.
+                        Operator::Gt => key_after(p, day.succ_opt().unwrap_or(day)),
+                        Operator::GtEq => key_after(p, day),
+                        Operator::Lt => key_before(p, day.pred_opt().unwrap_or(day)),
+                        Operator::LtEq => key_before(p, day),
+                        _ => {}
+                    }
+                }
                 _ => {}
             }
         }
@@ -197,6 +327,19 @@ fn add(p: &mut Prune, e: &Expr) {
                 upper(p, ms);
             }
         }
+        Expr::Between(Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        }) if column_name(expr) == Some("key:timestamp") => {
+            if let Some(day) = literal(low).and_then(key_day) {
+                key_after(p, day);
+            }
+            if let Some(day) = literal(high).and_then(key_day) {
+                key_before(p, day);
+            }
+        }
         Expr::InList(list) if !list.negated => {
             let values: Option<BTreeSet<String>> = list
                 .list
@@ -208,6 +351,20 @@ fn add(p: &mut Prune, e: &Expr) {
                 Some("awsregion") => narrow(&mut p.regions, values),
                 Some("recipientaccountid") => narrow(&mut p.accounts, values),
                 Some("eventname") => narrow(&mut p.event_names, values),
+                Some("key:region") => narrow(&mut p.key_regions, values),
+                Some("key:account") => narrow(&mut p.key_accounts, values),
+                Some("key:timestamp") => {
+                    let days: Option<Vec<NaiveDate>> = values
+                        .iter()
+                        .map(|v| key_day(&ScalarValue::Utf8(Some(v.clone()))))
+                        .collect();
+                    if let Some(days) = days {
+                        if let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) {
+                            key_after(p, *first);
+                            key_before(p, *last);
+                        }
+                    }
+                }
                 _ => {}
             }
         }

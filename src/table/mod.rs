@@ -13,6 +13,7 @@
 pub mod converted;
 pub mod filters;
 pub mod integrity;
+pub mod partitions;
 
 use std::ops::Range;
 use std::path::PathBuf;

@@ -420,6 +420,49 @@ fn the_events_view_adds_the_standard_columns_and_prunes_like_the_table() {
 }
 
 #[test]
+fn athena_partition_columns_prune_files_as_the_key_does() {
+    let src = fixture_archive().display().to_string();
+    // (condition, files read of 3, events counted): the fixture's files are
+    // delivered on 2023/10/15 and 16 (us-east-1, 111122223333) and 17
+    // (eu-west-1, 444455556666).
+    for (condition, read, count) in [
+        ("timestamp >= '2023/10/16'", 2, 2),
+        ("timestamp BETWEEN '2023/10/15' AND '2023/10/15'", 1, 3),
+        ("timestamp IN ('2023/10/16', '2023/10/17')", 2, 2),
+        ("year = '2023' AND month = '10' AND day = '16'", 1, 1),
+        ("year = 2023 AND month = 10 AND day = 17", 1, 1),
+        ("region = 'eu-west-1'", 1, 1),
+        (
+            "account IN ('111122223333') AND timestamp < '2023/10/16'",
+            1,
+            3,
+        ),
+        ("timestamp = '2023/10/16' OR timestamp = '2023/10/17'", 2, 2),
+        // An OR of two columns limits neither; only the year, every file
+        // of 2023: read whole, and still counted right.
+        ("accountid = '444455556666' OR region = 'eu-west-1'", 3, 1),
+        ("year = '2023'", 3, 5),
+    ] {
+        let sql = format!("SELECT count(*) FROM cloudtrail_logs WHERE {condition}");
+        let out = run(
+            &["--source", &src, "--format", "csv", "--stats", "-e", &sql],
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout),
+            format!("count(*)\n{count}\n"),
+            "{condition}"
+        );
+        let stats = text(&out.stderr);
+        assert!(
+            stats.contains(&format!("read {read} of 3 log files")),
+            "{condition}: {stats}"
+        );
+    }
+}
+
+#[test]
 fn a_flag_a_subcommand_does_not_use_is_refused_not_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sample");
