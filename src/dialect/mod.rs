@@ -9,6 +9,8 @@
 //!   standard): `(a IS DISTINCT FROM 'x') AND b`. A parenthesised right
 //!   side is left as written;
 //! - Athena's `"$path"` (the row's log object) is `log_object`;
+//! - `readonly = 'true'` (Athena's `readonly` is text) compares the
+//!   boolean `readonly` with `true`;
 //! - `eventtime` in a string operation (LIKE, and the string functions:
 //!   `substr`/`substring`, `split_part`, `strpos`, `length`, `concat`, ...), where
 //!   Athena's `eventtime` is CloudTrail's ISO text, is that text
@@ -144,6 +146,18 @@ fn rewrite(e: &mut Expr) -> ControlFlow<()> {
                 }));
             }
         }
+        // Athena's `readonly` is the text 'true'/'false'; here a boolean.
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq | BinaryOperator::NotEq,
+            right,
+        } if is_column(left, "readonly") || is_column(right, "readonly") => {
+            for side in [left, right] {
+                if let Some(b) = spelled_boolean(side) {
+                    **side = Expr::value(Value::Boolean(b));
+                }
+            }
+        }
         Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) if is_and_or(b) => {
             let not = matches!(e, Expr::IsNotDistinctFrom(..));
             let taken = std::mem::replace(e, Expr::value(Value::Null));
@@ -173,12 +187,27 @@ fn is_json(e: &Expr) -> bool {
 
 /// Whether `e` names the `eventtime` column (alone or qualified).
 fn is_eventtime(e: &Expr) -> bool {
+    is_column(e, "eventtime")
+}
+
+/// Whether `e` names the column `name` (alone or qualified).
+fn is_column(e: &Expr, name: &str) -> bool {
     match e {
-        Expr::Identifier(name) => name.value.eq_ignore_ascii_case("eventtime"),
+        Expr::Identifier(i) => i.value.eq_ignore_ascii_case(name),
         Expr::CompoundIdentifier(names) => names
             .last()
-            .is_some_and(|n| n.value.eq_ignore_ascii_case("eventtime")),
+            .is_some_and(|n| n.value.eq_ignore_ascii_case(name)),
         _ => false,
+    }
+}
+
+/// `'true'` or `'false'` (any case) as the boolean it spells.
+fn spelled_boolean(e: &Expr) -> Option<bool> {
+    let Expr::Value(v) = e else { return None };
+    match &v.value {
+        Value::SingleQuotedString(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::SingleQuotedString(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! integration test lives here as a module). Tests drive the real `trailsql`
 //! binary where a user would, and the library where they check data.
 
+mod athena;
 mod cli;
 mod convert;
 mod corpus;
