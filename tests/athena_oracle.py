@@ -81,6 +81,26 @@ COLUMNS = [
     ("vpcendpointid", text("vpcEndpointId")),
 ]
 
+# Athena's partition columns, from the file's key as the documented tables
+# (projected: `timestamp`; manual: region, year, month, day; organization
+# trails: account / accountid) define them.
+KEY = r"AWSLogs/(?:o-[a-z0-9]+/)?([0-9]{12})/CloudTrail/([^/]+)/([0-9]{4})/([0-9]{2})/([0-9]{2})/"
+
+
+def key_part(group):
+    return f"regexp_extract(replace(filename, '\\', '/'), '{KEY}', {group})"
+
+
+PARTITIONS = [
+    ("\"timestamp\"", f"{key_part(3)} || '/' || {key_part(4)} || '/' || {key_part(5)}"),
+    ("region", key_part(2)),
+    ("account", key_part(1)),
+    ("accountid", key_part(1)),
+    ("year", key_part(3)),
+    ("month", key_part(4)),
+    ("day", key_part(5)),
+]
+
 # Trino's names for what DuckDB has under its own (same meaning on the
 # values the queries use).
 MACROS = [
@@ -110,11 +130,11 @@ def duckdb_session(source):
     db.execute("SET TimeZone = 'UTC'")
     files = log_files(source)
     db.execute(
-        "CREATE TABLE records AS SELECT unnest(Records) AS r FROM read_json(?, "
-        "columns = {'Records': 'JSON[]'}, format = 'auto')",
+        "CREATE TABLE records AS SELECT unnest(Records) AS r, filename FROM read_json(?, "
+        "columns = {'Records': 'JSON[]'}, format = 'auto', filename = true)",
         [files],
     )
-    select = ", ".join(f"{expr} AS {name}" for name, expr in COLUMNS)
+    select = ", ".join(f"{expr} AS {name}" for name, expr in COLUMNS + PARTITIONS)
     db.execute(f"CREATE TABLE cloudtrail_logs AS SELECT {select} FROM records")
     db.execute("CREATE VIEW cloudtrail AS SELECT * FROM cloudtrail_logs")
     for m in MACROS:
@@ -169,26 +189,64 @@ def same_value(v):
     return s
 
 
+class Pairs(list):
+    """A JSON object's members, in order (a row may repeat a name)."""
+
+
 def by_trailsql(binary, source, sql):
+    """(names, rows) or an error."""
     run = subprocess.run(
         [binary, "--source", source, "--format", "ndjson", "-e", sql],
         capture_output=True, text=True, check=False,
     )
     if run.returncode != 0:
-        return None, run.stderr.strip()
-    rows = []
+        return None, None, run.stderr.strip()
+    names, rows = None, []
     for line in run.stdout.splitlines():
         if line.strip():
-            row = json.loads(line, object_pairs_hook=list)
-            rows.append([same_value(v) for _, v in row])
-    return rows, None
+            row = json.loads(line, object_pairs_hook=Pairs)
+            names = [k.lower() for k, _ in row]
+            rows.append([same_value(as_dicts(v)) for _, v in row])
+    return names, rows, None
+
+
+def as_dicts(v):
+    """Nested objects as dicts (their members are named once)."""
+    if isinstance(v, Pairs):
+        return {k: as_dicts(x) for k, x in v}
+    if isinstance(v, list):
+        return [as_dicts(x) for x in v]
+    return v
 
 
 def by_duckdb(db, sql):
     try:
-        return [[same_value(v) for v in row] for row in db.execute(sql).fetchall()], None
+        cursor = db.execute(sql)
+        names = [d[0].lower() for d in cursor.description]
+        return names, [[same_value(v) for v in row] for row in cursor.fetchall()], None
     except duckdb.Error as e:
-        return None, str(e).splitlines()[0]
+        return None, None, str(e).splitlines()[0]
+
+
+def shared(value, other):
+    """`value` with only the struct fields `other` has too."""
+    if isinstance(value, dict) and isinstance(other, dict):
+        return {k: shared(v, other[k]) for k, v in value.items() if k in other}
+    return value
+
+
+def common_columns(ours, our_names, theirs, their_names):
+    """For SELECT *: the rows as the columns both tables have (trailsql's
+    table has more than Athena's DDL), each struct as the fields both have."""
+    both = [n for n in their_names if n in our_names]
+    at_ours = [our_names.index(n) for n in both]
+    at_theirs = [their_names.index(n) for n in both]
+    a = [[row[i] for i in at_ours] for row in ours]
+    b = [[row[i] for i in at_theirs] for row in theirs]
+    if a and b:
+        a = [[shared(v, b[0][j]) for j, v in enumerate(row)] for row in a]
+        b = [[shared(v, a[0][j]) for j, v in enumerate(row)] for row in b]
+    return a, b
 
 
 def ordered(sql):
@@ -206,13 +264,15 @@ def main():
     counts = {"agree": 0, "differ": 0, "trailsql failed": 0, "duckdb failed": 0}
     problems = []
     for name, sql in queries(path):
-        ours, our_error = by_trailsql(binary, source, sql)
-        theirs, their_error = by_duckdb(db, sql)
+        our_names, ours, our_error = by_trailsql(binary, source, sql)
+        their_names, theirs, their_error = by_duckdb(db, sql)
         if our_error is not None:
             outcome, detail = "trailsql failed", our_error
         elif their_error is not None:
             outcome, detail = "duckdb failed", their_error
         else:
+            if re.match(r"\s*select\s+\*\s+from", sql, re.IGNORECASE) and ours and theirs:
+                ours, theirs = common_columns(ours, our_names, theirs, their_names)
             key = json.dumps
             a, b = (ours, theirs) if ordered(sql) else (
                 sorted(ours, key=key), sorted(theirs, key=key))

@@ -55,13 +55,13 @@ pub fn athena_syntax(stmt: &mut Statement) -> Result<(), String> {
     match stmt {
         Statement::Statement(s) => {
             unnest::rewrite_unnest(s.as_mut())?;
-            let _ = visit_expressions_mut(s.as_mut(), rewrite);
+            refused(visit_expressions_mut(s.as_mut(), rewrite))?;
         }
         Statement::Explain(e) => athena_syntax(e.statement.as_mut())?,
         Statement::CopyTo(c) => {
             if let CopyToSource::Query(q) = &mut c.source {
                 unnest::rewrite_unnest(q.as_mut())?;
-                let _ = visit_expressions_mut(q.as_mut(), rewrite);
+                refused(visit_expressions_mut(q.as_mut(), rewrite))?;
             }
         }
         Statement::CreateExternalTable(_) | Statement::Reset(_) => {}
@@ -69,8 +69,50 @@ pub fn athena_syntax(stmt: &mut Statement) -> Result<(), String> {
     Ok(())
 }
 
-fn rewrite(e: &mut Expr) -> ControlFlow<()> {
+fn refused(flow: ControlFlow<String>) -> Result<(), String> {
+    match flow {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(why) => Err(why),
+    }
+}
+
+/// The columns that hold JSON text, in Athena's table as here.
+const JSON_TEXT_COLUMNS: [&str; 4] = [
+    "requestparameters",
+    "responseelements",
+    "additionaleventdata",
+    "serviceeventdetails",
+];
+
+fn rewrite(e: &mut Expr) -> ControlFlow<String> {
     match e {
+        // `requestParameters.bucketName`: a field of JSON text, which Athena
+        // refuses too (the column is a string there).
+        Expr::CompoundIdentifier(names)
+            if names
+                .iter()
+                .take(2)
+                .take(names.len() - 1)
+                .any(|n| JSON_TEXT_COLUMNS.contains(&n.value.to_lowercase().as_str())) =>
+        {
+            let at = names
+                .iter()
+                .position(|n| JSON_TEXT_COLUMNS.contains(&n.value.to_lowercase().as_str()))
+                .unwrap_or(0);
+            let column = names[at].value.to_lowercase();
+            let path: Vec<&str> = names[at + 1..].iter().map(|n| n.value.as_str()).collect();
+            return ControlFlow::Break(format!(
+                "{} is JSON text (a string in Athena's table too), so {} names no field; \
+                 write json_extract_scalar({column}, '$.{}')",
+                names[at].value,
+                names
+                    .iter()
+                    .map(|n| n.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join("."),
+                path.join(".")
+            ));
+        }
         Expr::CompoundFieldAccess { access_chain, .. } => {
             for access in access_chain.iter_mut() {
                 if let AccessExpr::Dot(Expr::Identifier(name)) = access {

@@ -167,3 +167,15 @@ FROM cloudtrail_logs GROUP BY 1 ORDER BY 1;
 
 -- LIMIT after ORDER BY ... DESC
 SELECT eventtime, eventname FROM cloudtrail_logs ORDER BY eventtime DESC LIMIT 2;
+
+-- the projected table's timestamp partition
+SELECT timestamp, count(*) AS n FROM cloudtrail_logs
+WHERE timestamp >= '2023/10/16' GROUP BY timestamp ORDER BY timestamp;
+
+-- the manual partitions
+SELECT region, year, month, day, count(*) AS n FROM cloudtrail_logs
+WHERE year = '2023' AND month = '10' AND region = 'us-east-1'
+GROUP BY region, year, month, day ORDER BY day;
+
+-- the organization trail's account partition
+SELECT accountid, eventname FROM cloudtrail_logs WHERE account <> '111122223333';
