@@ -11,6 +11,8 @@
 //! - Athena's `"$path"` (the row's log object) is `log_object`;
 //! - `readonly = 'true'` (Athena's `readonly` is text) compares the
 //!   boolean `readonly` with `true`;
+//! - `eventtime` compared with text that is no date (`'START_TIME'`, a
+//!   placeholder left in) is compared as text, as Athena compares it;
 //! - `eventtime` in a string operation (LIKE, and the string functions:
 //!   `substr`/`substring`, `split_part`, `strpos`, `length`, `concat`, ...), where
 //!   Athena's `eventtime` is CloudTrail's ISO text, is that text
@@ -188,6 +190,24 @@ fn rewrite(e: &mut Expr) -> ControlFlow<String> {
                 }));
             }
         }
+        // `eventtime` against text that is no time (a placeholder such as
+        // 'START_TIME' left in): compared as Athena compares, as text.
+        Expr::BinaryOp { left, op, right }
+            if is_comparison(op)
+                && ((is_eventtime(left) && is_text_not_time(right))
+                    || (is_eventtime(right) && is_text_not_time(left))) =>
+        {
+            for side in [left, right] {
+                if is_eventtime(side) {
+                    **side = as_text((**side).clone());
+                }
+            }
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } if is_eventtime(expr) && (is_text_not_time(low) || is_text_not_time(high)) => {
+            **expr = as_text((**expr).clone());
+        }
         // Athena's `readonly` is the text 'true'/'false'; here a boolean.
         Expr::BinaryOp {
             left,
@@ -241,6 +261,34 @@ fn is_column(e: &Expr, name: &str) -> bool {
             .is_some_and(|n| n.value.eq_ignore_ascii_case(name)),
         _ => false,
     }
+}
+
+fn is_comparison(op: &BinaryOperator) -> bool {
+    matches!(
+        op,
+        BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq
+    )
+}
+
+/// A string literal that does not start as a date does (`YYYY-MM-DD`).
+fn is_text_not_time(e: &Expr) -> bool {
+    let Expr::Value(v) = e else { return false };
+    let Value::SingleQuotedString(s) = &v.value else {
+        return false;
+    };
+    let b = s.as_bytes();
+    let dated = b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit);
+    !dated
 }
 
 /// `'true'` or `'false'` (any case) as the boolean it spells.
