@@ -94,7 +94,7 @@ fn rewrite(e: &mut Expr) -> ControlFlow<String> {
             if names
                 .iter()
                 .take(2)
-                .take(names.len() - 1)
+                .take(names.len().saturating_sub(1))
                 .any(|n| JSON_TEXT_COLUMNS.contains(&n.value.to_lowercase().as_str())) =>
         {
             let at = names

@@ -61,6 +61,10 @@ pub struct TryRule;
 impl AnalyzerRule for TryRule {
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
         plan.transform_up_with_subqueries(|plan| {
+            // Most plans have no `try`: left as they are, schema and all.
+            if !plan.expressions().iter().any(has_try) {
+                return Ok(Transformed::no(plan));
+            }
             let schema = merge_inputs(&plan);
             let names = NamePreserver::new(&plan);
             plan.map_expressions(|e| {
@@ -83,6 +87,12 @@ impl AnalyzerRule for TryRule {
     fn name(&self) -> &str {
         "trino_try"
     }
+}
+
+/// Whether `e` calls `try`.
+fn has_try(e: &Expr) -> bool {
+    e.exists(|e| Ok(matches!(e, Expr::ScalarFunction(f) if f.func.name() == "try")))
+        .unwrap_or(true)
 }
 
 /// The columns `plan`'s expressions can name (its inputs', together).
