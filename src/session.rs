@@ -31,6 +31,7 @@ use crate::error::Result;
 use crate::read::Report;
 use crate::table::converted::ConvertedTable;
 use crate::table::integrity::IntegrityTable;
+use crate::table::sessions::SessionsTable;
 use crate::table::{CloudTrailTable, ReadOptions};
 
 /// Name of the default table, and the name AWS's Athena documentation uses.
@@ -362,6 +363,7 @@ impl Engine {
         let source = Source::open(path, &self.options.s3).await?;
         // A converted dataset: the same table from its Parquet files. Its
         // digests are the raw archive's, so it has no _integrity table.
+        let raw = source.clone();
         let (table, integrity): (Arc<dyn TableProvider>, _) =
             match crate::dataset::dataset_at(&source).await? {
                 true => (Arc::new(ConvertedTable::new(source)), None),
@@ -374,7 +376,12 @@ impl Engine {
                     )),
                 ),
             };
-        self.ctx.register_table(name, table)?;
+        self.ctx.register_table(name, table.clone())?;
+        let archive = integrity.is_some().then_some(raw);
+        self.ctx.register_table(
+            format!("{name}_sessions"),
+            Arc::new(SessionsTable::new(table, archive)),
+        )?;
         if name == DEFAULT_TABLE {
             self.ctx.sql(&athena_view()).await?;
         }

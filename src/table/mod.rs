@@ -14,6 +14,7 @@ pub mod converted;
 pub mod filters;
 pub mod integrity;
 pub mod partitions;
+pub mod sessions;
 
 use std::ops::Range;
 use std::path::PathBuf;

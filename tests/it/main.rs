@@ -11,6 +11,7 @@ mod fuzz;
 mod history;
 mod hostile;
 mod hunt;
+mod identity;
 mod onepass;
 mod results;
 mod s3;
