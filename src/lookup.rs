@@ -37,6 +37,12 @@ pub struct LookupArgs {
     /// Event ID.
     #[arg(long, value_name = "ID")]
     pub event_id: Option<String>,
+    /// Everything one person did through any identity: the origin behind
+    /// the call's key (see `<source>_sessions`), as an ARN, or its last
+    /// part (`alice`, `jane@example.com`, `ec2.amazonaws.com`). Adds the
+    /// origin and the path to the key.
+    #[arg(long, value_name = "NAME")]
+    pub origin: Option<String>,
     /// Read-only events (true) or write events (false).
     #[arg(long, value_name = "true|false", value_parser = clap::value_parser!(bool))]
     pub read_only: Option<bool>,
@@ -109,6 +115,13 @@ pub fn sql(args: &LookupArgs, window: &Window, table: &str) -> Result<String> {
             conditions.push(format!("{column} = {}", lit(v)));
         }
     }
+    if let Some(o) = &args.origin {
+        conditions.push(format!(
+            "(origin = {} OR regexp_like(origin, {}))",
+            lit(o),
+            lit(&format!("[/:]{}$", regex_escape(o)))
+        ));
+    }
     if let Some(ro) = args.read_only {
         conditions.push(format!("readonly = {ro}"));
     }
@@ -144,9 +157,17 @@ pub fn sql(args: &LookupArgs, window: &Window, table: &str) -> Result<String> {
          eventsource AS event_source,\n  {} AS resource_type,\n  {} AS resource_name,\n  \
          useridentity.accesskeyid AS access_key_id,\n  awsregion AS region,\n  \
          errorcode AS error_code,\n  sourceipaddress AS source_ip,\n  readonly AS read_only,\n  \
-         eventid AS event_id\nFROM {table}{filter}\nORDER BY eventtime DESC, event_id",
+         eventid AS event_id{origin}\nFROM {table}{events}{filter}\nORDER BY eventtime DESC, event_id",
         resource_field("type", "Resource type"),
         resource_field("arn", "Resource name"),
+        origin = match args.origin {
+            Some(_) => ",\n  origin,\n  origin_path",
+            None => "",
+        },
+        events = match args.origin {
+            Some(_) => "_events",
+            None => "",
+        },
     ))
 }
 

@@ -95,6 +95,7 @@ pub async fn run_together(
                     if let Some(params) = &params {
                         plan = plan.replace_params_with_values(params)?;
                     }
+                    crate::table::sessions::ensure_origins(&plan, &state).await?;
                     Ok::<_, Error>(state.create_physical_plan(&plan).await?)
                 }
                 .await;

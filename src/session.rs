@@ -47,6 +47,20 @@ fn athena_view() -> String {
     )
 }
 
+/// The `_events` view's `origin`, `origin_type` and `origin_path`
+/// (`table::sessions`):
+/// who is behind the call, through any temporary key. Computed only when
+/// a query reads them.
+fn origin_columns(name: &str) -> String {
+    let f = crate::table::sessions::KEY_ORIGIN;
+    let name = name.replace('\'', "''");
+    format!(
+        "{f}('{name}', useridentity, 'origin') AS origin, \
+         {f}('{name}', useridentity, 'origin_type') AS origin_type, \
+         {f}('{name}', useridentity, 'origin_path') AS origin_path"
+    )
+}
+
 /// The columns a `NAME_events` view adds to every column of its source: the
 /// standard columns saved queries return first, each defined once here.
 /// `actor` is who made the call: the ARN, else the user name, the service
@@ -342,6 +356,7 @@ impl Engine {
         let ctx = SessionContext::new_with_state(state);
         crate::functions::register_all(&ctx);
         ctx.register_udf(crate::table::partitions::udf());
+        ctx.register_udf(crate::table::sessions::origin_udf(Default::default()));
         Engine {
             ctx,
             options,
@@ -391,7 +406,8 @@ impl Engine {
         }
         self.ctx
             .sql(&format!(
-                "CREATE VIEW \"{name}_events\" AS SELECT *, {STANDARD_COLUMNS} FROM \"{name}\""
+                "CREATE VIEW \"{name}_events\" AS SELECT *, {STANDARD_COLUMNS}, {} FROM \"{name}\"",
+                origin_columns(name)
             ))
             .await?;
         Ok(())
@@ -412,6 +428,12 @@ impl Engine {
         let ctx = SessionContext::new_with_state(state);
         crate::functions::register_all(&ctx);
         ctx.register_udf(crate::table::partitions::udf());
+        // The same store of origins as this engine's.
+        let origins = datafusion::execution::FunctionRegistry::udf(
+            &self.ctx,
+            crate::table::sessions::KEY_ORIGIN,
+        )?;
+        ctx.register_udf(origins.as_ref().clone());
         let events = format!("{DEFAULT_TABLE}_events");
         let ours = [DEFAULT_TABLE, ATHENA_TABLE, events.as_str()];
         if let Some(schema) = self
@@ -431,7 +453,8 @@ impl Engine {
         ctx.register_table(DEFAULT_TABLE, table)?;
         ctx.sql(&athena_view()).await?;
         ctx.sql(&format!(
-            "CREATE VIEW \"{events}\" AS SELECT *, {STANDARD_COLUMNS} FROM \"{DEFAULT_TABLE}\""
+            "CREATE VIEW \"{events}\" AS SELECT *, {STANDARD_COLUMNS}, {} FROM \"{DEFAULT_TABLE}\"",
+            origin_columns(DEFAULT_TABLE)
         ))
         .await?;
         Ok(ctx)
@@ -515,6 +538,7 @@ impl Engine {
         if let Some(params) = params {
             plan = plan.replace_params_with_values(params)?;
         }
+        crate::table::sessions::ensure_origins(&plan, &state).await?;
         if !self.csv_raw.load(std::sync::atomic::Ordering::Relaxed) {
             guard_csv_copy(&mut plan)?;
         }

@@ -19,7 +19,7 @@
 //! Of trailsql it imports `archive`.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
@@ -29,10 +29,16 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::{exec_err, ScalarValue};
 use datafusion::datasource::{provider_as_source, MemTable, TableType};
 use datafusion::error::Result;
+use datafusion::execution::session_state::SessionState;
 use datafusion::functions::core::expr_fn::get_field;
 use datafusion::logical_expr::{col, lit, Expr, LogicalPlanBuilder};
+use datafusion::logical_expr::{
+    ColumnarValue, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 use datafusion::physical_plan::{collect, ExecutionPlan};
 use serde_json::Value;
 
@@ -204,14 +210,11 @@ fn origin_of(
             .map(short_name)
             .or_else(|| s.issuer_name.clone())
             .unwrap_or_else(|| "?".into());
-        // The portal's caller shows as "Unknown": an Identity Center user.
-        let kind = match s.call.as_str() {
-            "GetRoleCredentials" => Some("IdentityCenterUser".to_string()),
-            _ => s.issuer_type.clone(),
-        };
         Origin {
             origin: name,
-            origin_type: kind,
+            // As CloudTrail records it (Identity Center's portal calls:
+            // "Unknown"), the same in the `_events` views.
+            origin_type: s.issuer_type.clone(),
             path: Some(format!("{short} -> {here}")),
             hops: Some(1),
             why_not: None,
@@ -563,6 +566,216 @@ impl TableProvider for SessionsTable {
         let table = MemTable::try_new(sessions_schema(), vec![vec![batch]])?;
         table.scan(state, projection, filters, limit).await
     }
+}
+
+/// The origins of each source's temporary keys, computed (from
+/// `<source>_sessions`) before a statement that needs them runs.
+#[derive(Debug, Default)]
+pub struct Origins {
+    by_source: RwLock<HashMap<String, Arc<HashMap<String, Behind>>>>,
+}
+
+/// Who is behind one key: origin, its type, the path to the key.
+type Behind = (String, String, String);
+
+/// The function behind the `origin`, `origin_type` and `origin_path`
+/// columns of the `_events` views: `key_origin('source', useridentity,
+/// 'origin' | 'origin_type' | 'origin_path')`. A long-term principal is its own origin; a temporary
+/// session's is its key's, from `<source>_sessions`; an Identity Center
+/// role session's is its user.
+pub const KEY_ORIGIN: &str = "key_origin";
+
+/// The `key_origin` function, reading `store`.
+pub fn origin_udf(store: Arc<Origins>) -> ScalarUDF {
+    ScalarUDF::from(KeyOrigin {
+        store,
+        signature: Signature::any(3, Volatility::Immutable),
+    })
+}
+
+#[derive(Debug)]
+struct KeyOrigin {
+    store: Arc<Origins>,
+    signature: Signature,
+}
+
+impl PartialEq for KeyOrigin {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.store, &other.store)
+    }
+}
+impl Eq for KeyOrigin {}
+impl std::hash::Hash for KeyOrigin {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        KEY_ORIGIN.hash(state)
+    }
+}
+
+impl ScalarUDFImpl for KeyOrigin {
+    fn name(&self) -> &str {
+        KEY_ORIGIN
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let literal = |i: usize| match &args.args[i] {
+            ColumnarValue::Scalar(ScalarValue::Utf8(Some(s))) => Ok(s.clone()),
+            _ => exec_err!("{KEY_ORIGIN} takes the source and the part as literals"),
+        };
+        let (source, part) = (literal(0)?, literal(2)?);
+        let Some(keys) = self
+            .store
+            .by_source
+            .read()
+            .ok()
+            .and_then(|m| m.get(&source).cloned())
+        else {
+            return exec_err!(
+                "the origins of {source}'s keys were not computed before the query ran"
+            );
+        };
+        let who = args.args[1].clone().into_array(args.number_rows)?;
+        let who = who.as_struct();
+        let field = |name: &str| -> Result<Option<StringArray>> {
+            who.column_by_name(name)
+                .map(|c| Ok(cast(c, &DataType::Utf8)?.as_string::<i32>().clone()))
+                .transpose()
+        };
+        let (kind, arn, key) = (field("type")?, field("arn")?, field("accesskeyid")?);
+        let (user, service) = (field("username")?, field("invokedby")?);
+        let at = |a: &Option<StringArray>, row: usize| {
+            a.as_ref()
+                .filter(|a| a.is_valid(row) && !a.value(row).is_empty())
+                .map(|a| a.value(row).to_string())
+        };
+        let mut out = Vec::with_capacity(who.len());
+        for row in 0..who.len() {
+            let found: Option<Behind> = if who.is_null(row) {
+                None
+            } else {
+                match at(&kind, row) {
+                    Some(k) if is_long_term(&k) => at(&arn, row)
+                        .or_else(|| at(&user, row))
+                        .or_else(|| at(&service, row))
+                        .map(|o| {
+                            let short = short_name(&o);
+                            (o, k, short)
+                        }),
+                    Some(_) => at(&key, row)
+                        .and_then(|k| keys.get(&k).cloned())
+                        .or_else(|| {
+                            let arn = at(&arn, row);
+                            identity_center_user(arn.as_deref()).map(|u| {
+                                let role = arn.as_deref().map(short_name).unwrap_or_default();
+                                (
+                                    u.to_string(),
+                                    "IdentityCenterUser".to_string(),
+                                    format!("{u} -> {role}"),
+                                )
+                            })
+                        }),
+                    None => None,
+                }
+            };
+            out.push(found.map(|(origin, kind, path)| match part.as_str() {
+                "origin_type" => kind,
+                "origin_path" => path,
+                _ => origin,
+            }));
+        }
+        Ok(ColumnarValue::Array(Arc::new(StringArray::from(out))))
+    }
+}
+
+/// The sources whose `key_origin` `plan` calls.
+fn sources_needing(plan: &LogicalPlan) -> BTreeSet<String> {
+    let mut sources = BTreeSet::new();
+    let _ = plan.apply_with_subqueries(|p| {
+        p.apply_expressions(|e| {
+            e.apply(|e| {
+                if let Expr::ScalarFunction(f) = e {
+                    if f.func.name() == KEY_ORIGIN {
+                        if let Some(Expr::Literal(ScalarValue::Utf8(Some(s)), _)) = f.args.first() {
+                            sources.insert(s.clone());
+                        }
+                    }
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    });
+    sources
+}
+
+/// Before `plan` runs: the origins of the keys of each source whose
+/// `origin` it reads, from `<source>_sessions` (one scan each, once).
+pub async fn ensure_origins(plan: &LogicalPlan, state: &SessionState) -> Result<()> {
+    if sources_needing(plan).is_empty() {
+        return Ok(());
+    }
+    // Every `_events` view defines `origin`; only a plan that still reads
+    // it once unused columns are dropped needs the sessions.
+    let analyzed =
+        state
+            .analyzer()
+            .execute_and_check(plan.clone(), state.config_options(), |_, _| {})?;
+    let pruned = datafusion::optimizer::Optimizer::with_rules(vec![Arc::new(
+        datafusion::optimizer::optimize_projections::OptimizeProjections::new(),
+    )])
+    .optimize(analyzed, state, |_, _| {})?;
+    let needed = sources_needing(&pruned);
+    if needed.is_empty() {
+        return Ok(());
+    }
+    let Some(udf) = state.scalar_functions().get(KEY_ORIGIN) else {
+        return Ok(());
+    };
+    let Some(store) = udf
+        .inner()
+        .downcast_ref::<KeyOrigin>()
+        .map(|k| k.store.clone())
+    else {
+        return Ok(());
+    };
+    for source in needed {
+        if store
+            .by_source
+            .read()
+            .is_ok_and(|m| m.contains_key(&source))
+        {
+            continue;
+        }
+        let sql = format!(
+            "SELECT access_key_id, origin, origin_type, origin_path FROM \"{source}_sessions\" \
+             WHERE access_key_id IS NOT NULL AND origin IS NOT NULL"
+        );
+        let logical = state.create_logical_plan(&sql).await?;
+        let physical = state.create_physical_plan(&logical).await?;
+        let mut keys = HashMap::new();
+        for b in collect(physical, state.task_ctx()).await? {
+            let c = |i: usize| b.column(i).as_string::<i32>();
+            let (k, o, t, p) = (c(0), c(1), c(2), c(3));
+            for row in 0..b.num_rows() {
+                let text = |a: &StringArray| a.is_valid(row).then(|| a.value(row).to_string());
+                keys.insert(
+                    k.value(row).to_string(),
+                    (
+                        o.value(row).to_string(),
+                        text(t).unwrap_or_default(),
+                        text(p).unwrap_or_default(),
+                    ),
+                );
+            }
+        }
+        if let Ok(mut m) = store.by_source.write() {
+            m.insert(source, Arc::new(keys));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
