@@ -97,6 +97,11 @@ EVERY=$("$BIN" --source "$ARCHIVE" --format csv -e \
 timed "one full scan: every column read" \
   "$BIN" --source "$ARCHIVE" --format csv -e "SELECT $EVERY FROM cloudtrail"
 SCAN_FULL=$BEST
+timed "the sessions table: every issued key and its origin" \
+  "$BIN" --source "$ARCHIVE" --format csv -e \
+  "SELECT count(*), count(origin), count(why_no_origin), max(hops) FROM cloudtrail_sessions"
+awk -v s="$BEST" -v f="$SCAN_FULL" 'BEGIN {
+  printf "  the sessions table: %.2fx the full scan (target: 1.5x)\n", s / f }'
 timed "the slowest built-in alone: run new-source-ip" \
   "$BIN" --source "$ARCHIVE" --format csv run forensics/new-source-ip
 DETECTIONS=$("$BIN" --source "$ARCHIVE" --format csv hunt 2>&1 >/dev/null \
