@@ -275,7 +275,7 @@ fn built_in_detections_join_the_timeline() {
     );
     let err = text(&out.stderr);
     assert!(
-        err.contains("99 built-in detections run; 2 that count or group, 1 that need a parameter"),
+        err.contains("99 built-in detections run; 2 that count or group, 2 that need a parameter"),
         "{err}"
     );
     // With the Sigma rules: both, on one timeline in time order.
@@ -353,8 +353,8 @@ fn list_shows_every_detection_and_why_one_would_not_run() {
             .unwrap_or_else(|| panic!("{id}: {csv}"))
             .clone()
     };
-    // 102 saved queries, 5 rules, 6 correlations, 2 refused.
-    assert_eq!(rows.len(), 102 + 5 + 6 + 2, "{csv}");
+    // 103 saved queries, 5 rules, 6 correlations, 2 refused.
+    assert_eq!(rows.len(), 103 + 5 + 6 + 2, "{csv}");
     let trail = row("trailsql.forensics.trail-tampering");
     assert_eq!(
         trail[2..],
@@ -368,6 +368,7 @@ fn list_shows_every_detection_and_why_one_would_not_run() {
     );
     assert!(row("trailsql.forensics.delivery-gaps")[6].starts_with("no: it counts or groups"));
     assert!(row("trailsql.forensics.access-key-activity")[6].starts_with("no: needs a parameter"));
+    assert!(row("trailsql.forensics.origin-activity")[6].starts_with("no: needs a parameter"));
     let failure = row("0b1f7d3e-0000-4000-8000-00000000c001");
     assert_eq!(
         failure[4..],
