@@ -365,6 +365,17 @@ impl Engine {
         }
     }
 
+    /// Answer `geoip_country` and the others from these MaxMind-format
+    /// databases, asked in turn.
+    pub fn use_geoip(&self, paths: &[std::path::PathBuf]) -> Result<()> {
+        let databases =
+            crate::functions::geoip::Databases::open(paths).map_err(crate::error::Error::Usage)?;
+        for udf in crate::functions::geoip::udfs(Arc::new(databases)) {
+            self.ctx.register_udf(udf);
+        }
+        Ok(())
+    }
+
     /// Whether `COPY ... TO` a CSV file writes text cells exactly as they are.
     pub fn set_csv_raw(&self, raw: bool) {
         self.csv_raw
@@ -428,12 +439,17 @@ impl Engine {
         let ctx = SessionContext::new_with_state(state);
         crate::functions::register_all(&ctx);
         ctx.register_udf(crate::table::partitions::udf());
-        // The same store of origins as this engine's.
-        let origins = datafusion::execution::FunctionRegistry::udf(
-            &self.ctx,
+        // The same store of origins and the same --geoip databases.
+        for name in [
             crate::table::sessions::KEY_ORIGIN,
-        )?;
-        ctx.register_udf(origins.as_ref().clone());
+            "geoip_country",
+            "geoip_city",
+            "geoip_asn",
+            "geoip_org",
+        ] {
+            let udf = datafusion::execution::FunctionRegistry::udf(&self.ctx, name)?;
+            ctx.register_udf(udf.as_ref().clone());
+        }
         let events = format!("{DEFAULT_TABLE}_events");
         let ours = [DEFAULT_TABLE, ATHENA_TABLE, events.as_str()];
         if let Some(schema) = self

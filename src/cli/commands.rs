@@ -65,6 +65,9 @@ pub async fn athena_ddl(settings: &Settings, args: &AthenaDdlArgs) -> Result<i32
 pub async fn engine(settings: &Settings) -> Result<Engine> {
     let engine = Engine::new(settings.read.clone()).with_progress(settings.progress);
     engine.set_csv_raw(settings.csv_raw);
+    if !settings.geoip.is_empty() {
+        engine.use_geoip(&settings.geoip)?;
+    }
     // The footers a query read stay cached until the process ends, and are
     // not freed one by one at its end: for a query over a few hundred files
     // that took a tenth of its time, all after the answer was out.

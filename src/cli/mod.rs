@@ -79,6 +79,12 @@ pub struct Cli {
     /// one. Never read from a bucket: give it for s3:// sources.
     #[arg(long, value_name = "FILE", global = true)]
     pub public_keys: Option<PathBuf>,
+    /// A MaxMind-format database (.mmdb: GeoLite2/GeoIP2 Country, City or
+    /// ASN, DB-IP's, ...) for geoip_country(ip), geoip_city, geoip_asn and
+    /// geoip_org. Repeatable: each is asked in turn. None is shipped or
+    /// downloaded.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub geoip: Vec<PathBuf>,
     /// AWS profile for s3:// sources (default: AWS_PROFILE, else the default chain).
     #[arg(long, value_name = "NAME", global = true)]
     pub profile: Option<String>,
@@ -363,6 +369,8 @@ pub struct Settings {
     pub max_rows: Option<usize>,
     pub queries: Option<PathBuf>,
     pub progress: crate::progress::ProgressMode,
+    /// `--geoip` databases.
+    pub geoip: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -402,6 +410,7 @@ impl Settings {
             max_rows: cli.max_rows,
             queries: cli.queries.clone(),
             progress: cli.progress,
+            geoip: cli.geoip.clone(),
         })
     }
 
@@ -441,6 +450,7 @@ fn flags_used(command: &Command) -> Vec<&'static str> {
         "public_keys",
         "cache",
         "progress",
+        "geoip",
     ];
     let mut used: Vec<&'static str> = match command {
         Command::Sample { .. } => return Vec::new(),

@@ -6,6 +6,7 @@
 pub mod allow;
 pub mod attempt;
 pub mod by;
+pub mod geoip;
 pub mod json;
 pub mod net;
 pub mod policy;
@@ -26,6 +27,7 @@ pub fn register_all(ctx: &SessionContext) {
         .chain(sigma::udfs())
         .chain(time::udfs())
         .chain(trino::udfs())
+        .chain(geoip::udfs(Default::default()))
     {
         ctx.register_udf(udf);
     }

@@ -13,6 +13,7 @@ mod hostile;
 mod hunt;
 mod identity;
 mod onepass;
+mod places;
 mod results;
 mod s3;
 mod s3server;

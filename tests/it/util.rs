@@ -192,3 +192,44 @@ pub fn hunt_sigma(source: &Path, rules: &str, extra: &[&str]) -> Output {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run(&args, "")
 }
+
+/// A Python of the tests' own (a venv under the build folder, made once)
+/// that imports each of `modules`, installing its package from PyPI where
+/// it is missing: (module, package) pairs.
+pub fn python_with(modules: &[(&str, &str)]) -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-venv");
+    let python = venv.join("bin/python");
+    let imports = |module: &str| {
+        Command::new(&python)
+            .args(["-c", &format!("import {module}")])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !python.exists() {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .output()
+            .expect("python3 runs (the tests need CPython 3 with venv)");
+        assert!(
+            made.status.success(),
+            "python3 -m venv: {}",
+            text(&made.stderr)
+        );
+    }
+    for (module, package) in modules {
+        if imports(module) {
+            continue;
+        }
+        let pip = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", package])
+            .output()
+            .expect("pip runs");
+        assert!(
+            pip.status.success(),
+            "installing {package} from PyPI for the tests failed (network?): {}",
+            text(&pip.stderr)
+        );
+    }
+    python
+}

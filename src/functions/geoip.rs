@@ -1,0 +1,229 @@
+//! Places behind addresses, from MaxMind-format databases (`.mmdb`:
+//! GeoLite2 and GeoIP2 Country, City and ASN, DB-IP's and others in that
+//! format) given with `--geoip FILE`, read by the `maxminddb` crate:
+//!
+//! - `geoip_country(ip)`: the country's ISO code (`DE`);
+//! - `geoip_city(ip)`: the city's English name;
+//! - `geoip_asn(ip)`: the autonomous system's number;
+//! - `geoip_org(ip)`: the organisation behind that system.
+//!
+//! Each database is asked in the order given until one answers. NULL for
+//! what is no IP address (`ec2.amazonaws.com`, `AWS Internal`), for private,
+//! loopback and link-local ranges, and for an address no database holds.
+//! Without a database the functions fail, saying how to get one: trailsql
+//! ships none and downloads nothing.
+//!
+//! It imports nothing of trailsql outside `functions/`.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{exec_err, Result};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use maxminddb::{PathElement, Reader};
+
+/// The databases of a session, in the order given.
+#[derive(Default)]
+pub struct Databases {
+    readers: Vec<(PathBuf, Reader<Vec<u8>>)>,
+}
+
+impl std::fmt::Debug for Databases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let paths: Vec<_> = self.readers.iter().map(|(p, _)| p).collect();
+        f.debug_struct("Databases").field("paths", &paths).finish()
+    }
+}
+
+impl Databases {
+    /// Open every file, or say which one is no MaxMind database.
+    pub fn open(paths: &[PathBuf]) -> std::result::Result<Databases, String> {
+        let mut readers = Vec::new();
+        for p in paths {
+            let reader = Reader::open_readfile(p).map_err(|e| {
+                format!(
+                    "--geoip {}: not a MaxMind-format (.mmdb) database: {e}",
+                    p.display()
+                )
+            })?;
+            readers.push((p.clone(), reader));
+        }
+        Ok(Databases { readers })
+    }
+
+    /// The first answer to `path` for `ip`, of type `T`.
+    fn first<T: serde::de::DeserializeOwned>(&self, ip: IpAddr, path: &[PathElement]) -> Option<T> {
+        self.readers.iter().find_map(|(_, r)| {
+            let found = r.lookup(ip).ok()?;
+            found.decode_path::<T>(path).ok().flatten()
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Part {
+    Country,
+    City,
+    Asn,
+    Org,
+}
+
+/// The four functions over `databases`.
+pub fn udfs(databases: Arc<Databases>) -> Vec<ScalarUDF> {
+    [
+        ("geoip_country", Part::Country),
+        ("geoip_city", Part::City),
+        ("geoip_asn", Part::Asn),
+        ("geoip_org", Part::Org),
+    ]
+    .into_iter()
+    .map(|(name, part)| {
+        ScalarUDF::from(GeoIp {
+            name,
+            part,
+            databases: databases.clone(),
+            signature: Signature::any(1, Volatility::Immutable),
+        })
+    })
+    .collect()
+}
+
+#[derive(Debug)]
+struct GeoIp {
+    name: &'static str,
+    part: Part,
+    databases: Arc<Databases>,
+    signature: Signature,
+}
+
+impl PartialEq for GeoIp {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && Arc::ptr_eq(&self.databases, &other.databases)
+    }
+}
+impl Eq for GeoIp {}
+impl std::hash::Hash for GeoIp {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state)
+    }
+}
+
+/// An address a database can place: public, unicast.
+pub fn public_address(text: &str) -> Option<IpAddr> {
+    let ip: IpAddr = text.trim().parse().ok()?;
+    let public = match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+                || v4.is_multicast())
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    };
+    public.then_some(ip)
+}
+
+impl ScalarUDFImpl for GeoIp {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(match self.part {
+            Part::Asn => DataType::Int64,
+            _ => DataType::Utf8,
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let dbs = &self.databases;
+        if dbs.readers.is_empty() {
+            return exec_err!(
+                "{} needs a MaxMind-format database: give one with --geoip FILE \
+                 (GeoLite2-Country.mmdb, -City or -ASN, free from MaxMind with an account; \
+                 or DB-IP's free IP-to-Country/City/ASN Lite databases in .mmdb). \
+                 trailsql ships none and downloads nothing",
+                self.name
+            );
+        }
+        let (arrays, scalar) = super::json::arrays(&args.args)?;
+        let text = cast(&arrays[0], &DataType::Utf8)?;
+        let text = text.as_string::<i32>();
+        let ips = (0..text.len()).map(|i| {
+            text.is_valid(i)
+                .then(|| public_address(text.value(i)))
+                .flatten()
+        });
+        let key = PathElement::Key;
+        let out: ArrayRef = match self.part {
+            Part::Country => {
+                Arc::new(StringArray::from_iter(ips.map(|ip| {
+                    dbs.first::<String>(ip?, &[key("country"), key("iso_code")])
+                })))
+            }
+            Part::City => {
+                Arc::new(StringArray::from_iter(ips.map(|ip| {
+                    dbs.first::<String>(ip?, &[key("city"), key("names"), key("en")])
+                })))
+            }
+            Part::Asn => Arc::new(Int64Array::from_iter(ips.map(|ip| {
+                dbs.first::<u32>(ip?, &[key("autonomous_system_number")])
+                    .map(i64::from)
+            }))),
+            Part::Org => {
+                Arc::new(StringArray::from_iter(ips.map(|ip| {
+                    dbs.first::<String>(ip?, &[key("autonomous_system_organization")])
+                })))
+            }
+        };
+        super::json::columnar(out, scalar)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_placed() {
+        for no in [
+            "ec2.amazonaws.com",
+            "AWS Internal",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.4",
+            "127.0.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "fd00::1",
+            "fe80::1",
+            "::1",
+            "",
+        ] {
+            assert_eq!(public_address(no), None, "{no}");
+        }
+        for yes in ["8.8.8.8", "81.2.69.160", "2a02:810d::1"] {
+            assert!(public_address(yes).is_some(), "{yes}");
+        }
+    }
+}

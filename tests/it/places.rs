@@ -1,0 +1,139 @@
+//! Places behind addresses: `--geoip` with MaxMind-format databases the
+//! tests write themselves (tests/make_mmdb.py, with the mmdb-writer
+//! package in the tests' venv): a city database and an ASN database over
+//! the documentation ranges the fixture archive uses.
+
+use std::process::Command;
+
+use crate::util::{fixture_archive, python_with, repo, run, text};
+
+/// city.mmdb and asn.mmdb in a new folder.
+fn databases() -> tempfile::TempDir {
+    let python = python_with(&[("mmdb_writer", "mmdb-writer==0.2.5")]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(python)
+        .arg(repo().join("tests/make_mmdb.py"))
+        .arg(dir.path())
+        .output()
+        .expect("the database writer runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    dir
+}
+
+fn answer(args: &[&str]) -> String {
+    let out = run(args, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn addresses_get_their_country_city_and_network() {
+    let dbs = databases();
+    let city = dbs.path().join("city.mmdb");
+    let asn = dbs.path().join("asn.mmdb");
+    let src = fixture_archive();
+    let sql = "SELECT sourceipaddress, geoip_country(sourceipaddress) AS country, \
+               geoip_city(sourceipaddress) AS city, geoip_asn(sourceipaddress) AS asn, \
+               geoip_org(sourceipaddress) AS org FROM cloudtrail ORDER BY eventtime";
+    let got = answer(&[
+        "--source",
+        src.to_str().unwrap(),
+        "--geoip",
+        city.to_str().unwrap(),
+        "--geoip",
+        asn.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-e",
+        sql,
+    ]);
+    // The city database answers places, the ASN database networks; a
+    // service's name and an address in neither give NULL.
+    assert_eq!(
+        got,
+        "sourceipaddress,country,city,asn,org\n\
+         198.51.100.1,DE,Berlin,64500,Example Transit\n\
+         192.0.2.15,,,64501,Example Hosting\n\
+         203.0.113.77,BR,Sao Paulo,,\n\
+         198.51.100.23,DE,Berlin,64500,Example Transit\n\
+         autoscaling.amazonaws.com,,,,\n"
+    );
+    // Private, loopback and link-local ranges are no place; IPv6 is.
+    let got = answer(&[
+        "--geoip",
+        city.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-e",
+        "SELECT ip, geoip_country(ip) AS c FROM (VALUES ('10.0.0.8'), ('127.0.0.1'), \
+         ('169.254.169.254'), ('fd00::1'), ('2001:db8::5'), ('AWS Internal')) AS v(ip)",
+    ]);
+    assert_eq!(
+        got,
+        "ip,c\n10.0.0.8,\n127.0.0.1,\n169.254.169.254,\nfd00::1,\n2001:db8::5,JP\nAWS Internal,\n"
+    );
+}
+
+#[test]
+fn the_places_reach_saved_queries_run_in_one_pass() {
+    let dbs = databases();
+    let city = dbs.path().join("city.mmdb");
+    let queries = tempfile::tempdir().unwrap();
+    std::fs::write(
+        queries.path().join("from-brazil.sql"),
+        "-- title: Calls from Brazil\n-- severity: info\n\
+         -- description: every call from an address the database places in Brazil\n\
+         SELECT eventtime, account, region, actor, source_ip, event_source, event_name, \
+         NULL AS target, error_code, geoip_country(source_ip) AS country \
+         FROM cloudtrail_events WHERE geoip_country(source_ip) = 'BR' ORDER BY eventtime\n",
+    )
+    .unwrap();
+    let src = fixture_archive();
+    let got = answer(&[
+        "--source",
+        src.to_str().unwrap(),
+        "--geoip",
+        city.to_str().unwrap(),
+        "--queries",
+        queries.path().to_str().unwrap(),
+        "--format",
+        "csv",
+        "run",
+        "--all",
+    ]);
+    assert!(
+        got.contains("from-brazil [info] Calls from Brazil: 1 finding"),
+        "{got}"
+    );
+    assert!(
+        got.contains(",203.0.113.77,dynamodb.amazonaws.com,DeleteTable,,,BR"),
+        "{got}"
+    );
+}
+
+#[test]
+fn without_a_database_the_functions_say_how_to_get_one() {
+    let out = run(&["-e", "SELECT geoip_country('198.51.100.1')"], "");
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("geoip_country needs a MaxMind-format database: give one with --geoip FILE"),
+        "{err}"
+    );
+    assert!(
+        err.contains("trailsql ships none and downloads nothing"),
+        "{err}"
+    );
+    // A file that is no database is named.
+    let not_one = repo().join("README.md");
+    let out = run(
+        &["--geoip", not_one.to_str().unwrap(), "-e", "SELECT 1"],
+        "",
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("README.md: not a MaxMind-format (.mmdb) database"),
+        "{err}"
+    );
+}
