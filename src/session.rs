@@ -47,10 +47,9 @@ fn athena_view() -> String {
     )
 }
 
-/// The `_events` view's `origin`, `origin_type` and `origin_path`
-/// (`table::sessions`):
-/// who is behind the call, through any temporary key. Computed only when
-/// a query reads them.
+/// The `_events` view's `origin`, `origin_type` and `origin_path`: who is
+/// behind the call, through any temporary key (`table::sessions`).
+/// Computed only when a query reads them.
 fn origin_columns(name: &str) -> String {
     let f = crate::table::sessions::KEY_ORIGIN;
     let name = name.replace('\'', "''");
