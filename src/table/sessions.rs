@@ -714,7 +714,10 @@ fn sources_needing(plan: &LogicalPlan) -> BTreeSet<String> {
 /// Before `plan` runs: the origins of the keys of each source whose
 /// `origin` it reads, from `<source>_sessions` (one scan each, once).
 pub async fn ensure_origins(plan: &LogicalPlan, state: &SessionState) -> Result<()> {
-    if sources_needing(plan).is_empty() {
+    // A view's definition or a plan that is only shown reads nothing now.
+    if matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Explain(_))
+        || sources_needing(plan).is_empty()
+    {
         return Ok(());
     }
     // Every `_events` view defines `origin`; only a plan that still reads

@@ -113,6 +113,9 @@ fn the_sessions_are_read_only_when_a_query_reads_the_origin() {
         "SELECT count(*) FROM cloudtrail_events WHERE origin LIKE '%/alice'",
     );
     assert!(origin.starts_with("read 32 of 32 log files"), "{origin}");
+    // Shown, not run: nothing read.
+    let shown = files_read(&src, "EXPLAIN SELECT origin FROM cloudtrail_events");
+    assert!(shown.starts_with("read 0 of 16 log files"), "{shown}");
     assert_eq!(
         csv_answer(
             &src,
