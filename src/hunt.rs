@@ -370,7 +370,7 @@ async fn findings(
     for q in h.builtins.map(|c| c.all(None)).unwrap_or_default() {
         if level_of(q) < h.min_level {
             below += 1;
-        } else if !q.missing(h.params).is_empty() {
+        } else if !q.lacks(h.params, engine.has_geoip()).is_empty() {
             needs += 1;
         } else {
             runnable.push(q);
@@ -414,7 +414,7 @@ async fn findings(
     }
     if h.builtins.is_some() {
         eprintln!(
-            "trailsql: {} run; {} that count or group, {} that need a parameter, left to `run`{}",
+            "trailsql: {} run; {} that count or group, {} that need a parameter or --geoip, left to `run`{}",
             count(builtins.len(), "built-in detection", "built-in detections"),
             counting,
             needs,

@@ -260,6 +260,27 @@ impl SavedQuery {
             .collect()
     }
 
+    /// Whether it places addresses (`geoip_country` and the others), which
+    /// needs `--geoip`.
+    pub fn needs_geoip(&self) -> bool {
+        self.sql.to_ascii_lowercase().contains("geoip_")
+    }
+
+    /// What a run lacks: `--param KEY=VALUE` for each parameter with no
+    /// default not in `given`, and `--geoip FILE` where it places
+    /// addresses and no database was given.
+    pub fn lacks(&self, given: &BTreeMap<String, String>, geoip: bool) -> Vec<String> {
+        let mut lacks: Vec<String> = self
+            .missing(given)
+            .iter()
+            .map(|m| format!("--param {m}=VALUE"))
+            .collect();
+        if self.needs_geoip() && !geoip {
+            lacks.push("--geoip FILE".to_string());
+        }
+        lacks
+    }
+
     /// The area: the first part of the name (`cis`, `forensics`).
     pub fn area(&self) -> &str {
         self.name.split('/').next().unwrap_or("")
@@ -487,9 +508,9 @@ pub async fn run_queries<'q>(
     // Every query that can run, in one pass over the archive.
     let mut statements = Vec::new();
     let mut runs = Vec::new();
+    let geoip = engine.has_geoip();
     for q in picked {
-        let missing = q.missing(given);
-        let skip = picked.len() > 1 && !missing.is_empty();
+        let skip = picked.len() > 1 && !q.lacks(given, geoip).is_empty();
         runs.push(!skip);
         if !skip {
             statements.push((q.statement()?, Some(q.values(given, window)?)));
@@ -508,11 +529,7 @@ pub async fn run_queries<'q>(
     let mut neutralised = 0;
     for (q, ran) in picked.iter().zip(runs) {
         if !ran {
-            let needs: Vec<String> = q
-                .missing(given)
-                .iter()
-                .map(|m| format!("--param {m}=VALUE"))
-                .collect();
+            let needs = q.lacks(given, geoip);
             unless_closed(say(&format!(
                 "== {} [{}] {}: not run, needs {}\n",
                 q.name,

@@ -301,6 +301,8 @@ pub struct Engine {
     /// `COPY ... TO` a CSV file writes text cells as they are (`--csv-raw`,
     /// the shell's `\csvraw`), not guarded against spreadsheet formulas.
     csv_raw: std::sync::atomic::AtomicBool,
+    /// `--geoip` databases were given.
+    geoip: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -361,6 +363,7 @@ impl Engine {
             options,
             progress: Default::default(),
             csv_raw: Default::default(),
+            geoip: Default::default(),
         }
     }
 
@@ -372,7 +375,14 @@ impl Engine {
         for udf in crate::functions::geoip::udfs(Arc::new(databases)) {
             self.ctx.register_udf(udf);
         }
+        self.geoip
+            .store(!paths.is_empty(), std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Whether `--geoip` databases were given.
+    pub fn has_geoip(&self) -> bool {
+        self.geoip.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether `COPY ... TO` a CSV file writes text cells exactly as they are.

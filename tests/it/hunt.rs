@@ -275,7 +275,9 @@ fn built_in_detections_join_the_timeline() {
     );
     let err = text(&out.stderr);
     assert!(
-        err.contains("99 built-in detections run; 2 that count or group, 2 that need a parameter"),
+        err.contains(
+            "99 built-in detections run; 2 that count or group, 2 that need a parameter or --geoip"
+        ),
         "{err}"
     );
     // With the Sigma rules: both, on one timeline in time order.

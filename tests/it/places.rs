@@ -137,3 +137,64 @@ fn without_a_database_the_functions_say_how_to_get_one() {
         "{err}"
     );
 }
+
+#[test]
+fn a_saved_query_that_places_addresses_waits_for_a_database() {
+    let queries = tempfile::tempdir().unwrap();
+    let query = |title: &str, condition: &str| {
+        format!(
+            "-- title: {title}\n-- severity: info\n-- description: {title}\n\
+             SELECT eventtime, account, region, actor, source_ip, event_source, event_name, \
+             NULL AS target, error_code FROM cloudtrail_events WHERE {condition} ORDER BY eventtime\n"
+        )
+    };
+    std::fs::write(
+        queries.path().join("from-brazil.sql"),
+        query("Calls from Brazil", "geoip_country(source_ip) = 'BR'"),
+    )
+    .unwrap();
+    std::fs::write(
+        queries.path().join("denied.sql"),
+        query("Denied calls", "error_code IS NOT NULL"),
+    )
+    .unwrap();
+    let src = fixture_archive();
+    let dir = queries.path().to_str().unwrap();
+    let base = ["--source", src.to_str().unwrap(), "--queries", dir];
+    // Without a database: left out, saying what it needs; the other runs.
+    let out = run(
+        &[&base[..], &["--format", "csv", "run", "--all"]].concat(),
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("== from-brazil [info] Calls from Brazil: not run, needs --geoip FILE"),
+        "{said}"
+    );
+    assert!(
+        said.contains("== denied [info] Denied calls: 1 finding"),
+        "{said}"
+    );
+    // With one: both run.
+    let dbs = databases();
+    let city = dbs.path().join("city.mmdb");
+    let said = answer(
+        &[
+            &base[..],
+            &[
+                "--geoip",
+                city.to_str().unwrap(),
+                "--format",
+                "csv",
+                "run",
+                "--all",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(
+        said.contains("== from-brazil [info] Calls from Brazil: 1 finding"),
+        "{said}"
+    );
+}
