@@ -455,6 +455,7 @@ impl Engine {
             "geoip_city",
             "geoip_asn",
             "geoip_org",
+            "geoip_database",
         ] {
             let udf = datafusion::execution::FunctionRegistry::udf(&self.ctx, name)?;
             ctx.register_udf(udf.as_ref().clone());

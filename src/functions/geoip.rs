@@ -5,7 +5,9 @@
 //! - `geoip_country(ip)`: the country's ISO code (`DE`);
 //! - `geoip_city(ip)`: the city's English name;
 //! - `geoip_asn(ip)`: the autonomous system's number;
-//! - `geoip_org(ip)`: the organisation behind that system.
+//! - `geoip_org(ip)`: the organisation behind that system;
+//! - `geoip_database(ip)`: the file name of the first database that holds
+//!   the address (which one answered).
 //!
 //! Each database is asked in the order given until one answers. NULL for
 //! what is no IP address (`ec2.amazonaws.com`, `AWS Internal`), for private,
@@ -72,6 +74,7 @@ enum Part {
     City,
     Asn,
     Org,
+    Database,
 }
 
 /// The four functions over `databases`.
@@ -81,6 +84,7 @@ pub fn udfs(databases: Arc<Databases>) -> Vec<ScalarUDF> {
         ("geoip_city", Part::City),
         ("geoip_asn", Part::Asn),
         ("geoip_org", Part::Org),
+        ("geoip_database", Part::Database),
     ]
     .into_iter()
     .map(|(name, part)| {
@@ -195,6 +199,16 @@ impl ScalarUDFImpl for GeoIp {
                     dbs.first::<String>(ip?, &[key("autonomous_system_organization")])
                 })))
             }
+            Part::Database => Arc::new(StringArray::from_iter(ips.map(|ip| {
+                let ip = ip?;
+                dbs.readers.iter().find_map(|(path, r)| {
+                    r.lookup(ip).ok()?.has_data().then(|| {
+                        path.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| path.display().to_string())
+                    })
+                })
+            }))),
         };
         super::json::columnar(out, scalar)
     }

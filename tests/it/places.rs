@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::util::{fixture_archive, python_with, repo, run, text};
 
 /// city.mmdb and asn.mmdb in a new folder.
-fn databases() -> tempfile::TempDir {
+pub fn databases() -> tempfile::TempDir {
     let python = python_with(&[("mmdb_writer", "mmdb-writer==0.2.5")]);
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(python)
@@ -196,5 +196,45 @@ fn a_saved_query_that_places_addresses_waits_for_a_database() {
     assert!(
         said.contains("== from-brazil [info] Calls from Brazil: 1 finding"),
         "{said}"
+    );
+}
+
+#[test]
+fn hunt_runs_the_new_country_detection_when_given_a_database() {
+    let fixture = repo().join("tests/data/saved/attack/new-country");
+    let src = fixture.to_str().unwrap();
+    // Without a database it is left to run, counted as such.
+    let out = run(&["--source", src, "--format", "csv", "hunt"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("99 built-in detections run"), "{err}");
+    assert!(!text(&out.stdout).contains("trailsql.attack.new-country"));
+    // With one, it runs in the pass and finds mallory's sign-in from Brazil.
+    let dbs = databases();
+    let city = dbs.path().join("city.mmdb");
+    let out = run(
+        &[
+            "--source",
+            src,
+            "--geoip",
+            city.to_str().unwrap(),
+            "--format",
+            "csv",
+            "hunt",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("100 built-in detections run"), "{err}");
+    let timeline = text(&out.stdout);
+    let found: Vec<&str> = timeline
+        .lines()
+        .filter(|l| l.contains("trailsql.attack.new-country"))
+        .collect();
+    assert_eq!(found.len(), 1, "{timeline}");
+    assert!(
+        found[0].contains("ce000000-0000-4000-8000-000000000003"),
+        "{timeline}"
     );
 }

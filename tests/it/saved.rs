@@ -37,6 +37,23 @@ fn every_saved_query_gives_its_pinned_answer_on_its_fixture() {
             "--out-dir".to_string(),
             out_dir.path().to_str().unwrap().to_string(),
         ];
+        // A query that places addresses gets the tests' databases named in
+        // the fixture's `geoip` file.
+        let databases = fixture
+            .join("geoip")
+            .is_file()
+            .then(crate::places::databases);
+        if let Some(dbs) = &databases {
+            for name in read(&fixture.join("geoip"))
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+            {
+                args.extend([
+                    "--geoip".to_string(),
+                    dbs.path().join(name.trim()).display().to_string(),
+                ]);
+            }
+        }
         // A query with a required parameter takes it from the fixture's
         // `params` file (KEY=VALUE lines).
         if let Ok(params) = std::fs::read_to_string(fixture.join("params")) {
@@ -565,12 +582,12 @@ fn a_saved_query_that_cannot_be_planned_is_named_with_its_file() {
 fn built_in_queries_carry_ids_and_attack_tags() {
     let listing = text(&run(&["run", "--list"], "").stdout);
     let queries: Vec<&str> = listing.lines().filter(|l| !l.starts_with(' ')).collect();
-    assert_eq!(queries.len(), 103, "{listing}");
+    assert_eq!(queries.len(), 104, "{listing}");
     let ids: Vec<&str> = listing
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("id "))
         .collect();
-    assert_eq!(ids.len(), 103, "{listing}");
+    assert_eq!(ids.len(), 104, "{listing}");
     for line in &ids {
         let (id, tags) = line.split_once("  tags ").unwrap_or((line, ""));
         assert!(
@@ -593,7 +610,7 @@ fn built_in_queries_carry_ids_and_attack_tags() {
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 103);
+    assert_eq!(unique.len(), 104);
     assert!(listing.contains(
         "forensics/trail-tampering  [high]  CloudTrail tampering\n    id trailsql.forensics.trail-tampering  tags attack.defense-evasion, attack.t1562.008\n"
     ));
