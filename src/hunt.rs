@@ -206,6 +206,8 @@ pub async fn list(
         for q in catalogue.all(None) {
             let runs = if !q.missing(&none).is_empty() {
                 "no: needs a parameter (run it with run --param)".to_string()
+            } else if q.needs_geoip() {
+                "with --geoip only: it places addresses".to_string()
             } else {
                 let plan = ctx
                     .state()

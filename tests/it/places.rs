@@ -238,3 +238,18 @@ fn hunt_runs_the_new_country_detection_when_given_a_database() {
         "{timeline}"
     );
 }
+
+#[test]
+fn hunt_list_says_the_new_country_detection_needs_a_database() {
+    let out = run(&["--format", "csv", "hunt", "--list"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    let row = listing
+        .lines()
+        .find(|l| l.starts_with("trailsql.attack.new-country,"))
+        .unwrap_or_else(|| panic!("{listing}"));
+    assert!(
+        row.ends_with(",with --geoip only: it places addresses"),
+        "{row}"
+    );
+}
