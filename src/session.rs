@@ -449,14 +449,9 @@ impl Engine {
         crate::functions::register_all(&ctx);
         ctx.register_udf(crate::table::partitions::udf());
         // The same store of origins and the same --geoip databases.
-        for name in [
-            crate::table::sessions::KEY_ORIGIN,
-            "geoip_country",
-            "geoip_city",
-            "geoip_asn",
-            "geoip_org",
-            "geoip_database",
-        ] {
+        let copied = std::iter::once(crate::table::sessions::KEY_ORIGIN)
+            .chain(crate::functions::geoip::names());
+        for name in copied {
             let udf = datafusion::execution::FunctionRegistry::udf(&self.ctx, name)?;
             ctx.register_udf(udf.as_ref().clone());
         }

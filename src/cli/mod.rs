@@ -80,9 +80,9 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", global = true)]
     pub public_keys: Option<PathBuf>,
     /// A MaxMind-format database (.mmdb: GeoLite2/GeoIP2 Country, City or
-    /// ASN, DB-IP's, ...) for geoip_country(ip), geoip_city, geoip_asn and
-    /// geoip_org. Repeatable: each is asked in turn. None is shipped or
-    /// downloaded.
+    /// ASN, DB-IP's, ...) for geoip_country(ip), geoip_city, geoip_asn,
+    /// geoip_org and the others. Repeatable: each is asked in turn. None is
+    /// shipped or downloaded.
     #[arg(long, value_name = "FILE", global = true)]
     pub geoip: Vec<PathBuf>,
     /// AWS profile for s3:// sources (default: AWS_PROFILE, else the default chain).

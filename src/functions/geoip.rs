@@ -6,8 +6,13 @@
 //! - `geoip_city(ip)`: the city's English name;
 //! - `geoip_asn(ip)`: the autonomous system's number;
 //! - `geoip_org(ip)`: the organisation behind that system;
+//! - `geoip_latitude(ip)`, `geoip_longitude(ip)`: the coordinates a City
+//!   database gives (of the city, or of the country's middle where it
+//!   knows no city), and `geoip_accuracy_km(ip)` the radius around them
+//!   the address is likely in (NULL where the database gives none);
 //! - `geoip_database(ip)`: the file name of the first database that holds
-//!   the address (which one answered).
+//!   the address; `geoip_database(ip, 'country' | 'city' | 'asn' | 'org' |
+//!   'location')`: of the database that answered that question.
 //!
 //! Each database is asked in the order given until one answers. NULL for
 //! what is no IP address (`ec2.amazonaws.com`, `AWS Internal`), for private,
@@ -18,15 +23,16 @@
 //! It imports nothing of trailsql outside `functions/`.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{exec_err, Result};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
 };
 use maxminddb::{PathElement, Reader};
 
@@ -61,11 +67,42 @@ impl Databases {
 
     /// The first answer to `path` for `ip`, of type `T`.
     fn first<T: serde::de::DeserializeOwned>(&self, ip: IpAddr, path: &[PathElement]) -> Option<T> {
-        self.readers.iter().find_map(|(_, r)| {
+        self.answer(ip, path).map(|(t, _)| t)
+    }
+
+    /// The first answer to `path` for `ip`, with the file that gave it.
+    fn answer<T: serde::de::DeserializeOwned>(
+        &self,
+        ip: IpAddr,
+        path: &[PathElement],
+    ) -> Option<(T, &Path)> {
+        self.readers.iter().find_map(|(file, r)| {
             let found = r.lookup(ip).ok()?;
-            found.decode_path::<T>(path).ok().flatten()
+            let t = found.decode_path::<T>(path).ok().flatten()?;
+            Some((t, file.as_path()))
         })
     }
+}
+
+/// Where each question is answered in GeoLite2's (and DB-IP's) layout.
+fn path_of(part: Part) -> &'static [PathElement<'static>] {
+    use PathElement::Key;
+    match part {
+        Part::Country => &[Key("country"), Key("iso_code")],
+        Part::City => &[Key("city"), Key("names"), Key("en")],
+        Part::Asn => &[Key("autonomous_system_number")],
+        Part::Org => &[Key("autonomous_system_organization")],
+        Part::Latitude | Part::Database => &[Key("location"), Key("latitude")],
+        Part::Longitude => &[Key("location"), Key("longitude")],
+        Part::AccuracyKm => &[Key("location"), Key("accuracy_radius")],
+    }
+}
+
+/// A file's name, as `geoip_database` gives it.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,28 +111,50 @@ enum Part {
     City,
     Asn,
     Org,
+    Latitude,
+    Longitude,
+    AccuracyKm,
     Database,
 }
 
-/// The four functions over `databases`.
+/// The functions, by name and question.
+const FUNCTIONS: [(&str, Part); 8] = [
+    ("geoip_country", Part::Country),
+    ("geoip_city", Part::City),
+    ("geoip_asn", Part::Asn),
+    ("geoip_org", Part::Org),
+    ("geoip_latitude", Part::Latitude),
+    ("geoip_longitude", Part::Longitude),
+    ("geoip_accuracy_km", Part::AccuracyKm),
+    ("geoip_database", Part::Database),
+];
+
+/// The names of the functions (for a session that copies them).
+pub fn names() -> impl Iterator<Item = &'static str> {
+    FUNCTIONS.iter().map(|(name, _)| *name)
+}
+
+/// The functions over `databases`.
 pub fn udfs(databases: Arc<Databases>) -> Vec<ScalarUDF> {
-    [
-        ("geoip_country", Part::Country),
-        ("geoip_city", Part::City),
-        ("geoip_asn", Part::Asn),
-        ("geoip_org", Part::Org),
-        ("geoip_database", Part::Database),
-    ]
-    .into_iter()
-    .map(|(name, part)| {
-        ScalarUDF::from(GeoIp {
-            name,
-            part,
-            databases: databases.clone(),
-            signature: Signature::any(1, Volatility::Immutable),
+    FUNCTIONS
+        .into_iter()
+        .map(|(name, part)| {
+            let signature = if part == Part::Database {
+                Signature::one_of(
+                    vec![TypeSignature::Any(1), TypeSignature::Any(2)],
+                    Volatility::Immutable,
+                )
+            } else {
+                Signature::any(1, Volatility::Immutable)
+            };
+            ScalarUDF::from(GeoIp {
+                name,
+                part,
+                databases: databases.clone(),
+                signature,
+            })
         })
-    })
-    .collect()
+        .collect()
 }
 
 #[derive(Debug)]
@@ -154,7 +213,8 @@ impl ScalarUDFImpl for GeoIp {
 
     fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
         Ok(match self.part {
-            Part::Asn => DataType::Int64,
+            Part::Asn | Part::AccuracyKm => DataType::Int64,
+            Part::Latitude | Part::Longitude => DataType::Float64,
             _ => DataType::Utf8,
         })
     }
@@ -178,40 +238,70 @@ impl ScalarUDFImpl for GeoIp {
                 .then(|| public_address(text.value(i)))
                 .flatten()
         });
-        let key = PathElement::Key;
         let out: ArrayRef = match self.part {
-            Part::Country => {
-                Arc::new(StringArray::from_iter(ips.map(|ip| {
-                    dbs.first::<String>(ip?, &[key("country"), key("iso_code")])
+            Part::Country | Part::City | Part::Org => Arc::new(StringArray::from_iter(
+                ips.map(|ip| dbs.first::<String>(ip?, path_of(self.part))),
+            )),
+            Part::Asn | Part::AccuracyKm => {
+                Arc::new(Int64Array::from_iter(ips.map(|ip| {
+                    dbs.first::<u32>(ip?, path_of(self.part)).map(i64::from)
                 })))
             }
-            Part::City => {
+            Part::Latitude | Part::Longitude => Arc::new(Float64Array::from_iter(
+                ips.map(|ip| dbs.first::<f64>(ip?, path_of(self.part))),
+            )),
+            Part::Database => {
+                let asked = match arrays.get(1) {
+                    None => None,
+                    Some(a) => Some(asked_part(a)?),
+                };
                 Arc::new(StringArray::from_iter(ips.map(|ip| {
-                    dbs.first::<String>(ip?, &[key("city"), key("names"), key("en")])
+                    let ip = ip?;
+                    match asked {
+                        Some(Part::Asn) => dbs.answer::<u32>(ip, path_of(Part::Asn)).map(|a| a.1),
+                        Some(Part::Latitude) => {
+                            dbs.answer::<f64>(ip, path_of(Part::Latitude)).map(|a| a.1)
+                        }
+                        Some(part) => dbs.answer::<String>(ip, path_of(part)).map(|a| a.1),
+                        None => dbs.readers.iter().find_map(|(path, r)| {
+                            r.lookup(ip).ok()?.has_data().then_some(path.as_path())
+                        }),
+                    }
+                    .map(file_name)
                 })))
             }
-            Part::Asn => Arc::new(Int64Array::from_iter(ips.map(|ip| {
-                dbs.first::<u32>(ip?, &[key("autonomous_system_number")])
-                    .map(i64::from)
-            }))),
-            Part::Org => {
-                Arc::new(StringArray::from_iter(ips.map(|ip| {
-                    dbs.first::<String>(ip?, &[key("autonomous_system_organization")])
-                })))
-            }
-            Part::Database => Arc::new(StringArray::from_iter(ips.map(|ip| {
-                let ip = ip?;
-                dbs.readers.iter().find_map(|(path, r)| {
-                    r.lookup(ip).ok()?.has_data().then(|| {
-                        path.file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_else(|| path.display().to_string())
-                    })
-                })
-            }))),
         };
         super::json::columnar(out, scalar)
     }
+}
+
+/// The question `geoip_database(ip, question)` names: one text for all rows.
+fn asked_part(a: &ArrayRef) -> Result<Part> {
+    let text = cast(a, &DataType::Utf8)?;
+    let text = text.as_string::<i32>();
+    let mut names = (0..text.len())
+        .filter(|&i| text.is_valid(i))
+        .map(|i| text.value(i));
+    let Some(first) = names.next() else {
+        return exec_err!("geoip_database(ip, question): the question is NULL");
+    };
+    if names.any(|n| n != first) {
+        return exec_err!(
+            "geoip_database(ip, question): the question must be one text, such as 'asn'"
+        );
+    }
+    Ok(match first.to_ascii_lowercase().as_str() {
+        "country" => Part::Country,
+        "city" => Part::City,
+        "asn" => Part::Asn,
+        "org" => Part::Org,
+        "location" => Part::Latitude,
+        other => {
+            return exec_err!(
+                "geoip_database(ip, '{other}'): the question is one of 'country', 'city', 'asn', 'org', 'location'"
+            )
+        }
+    })
 }
 
 #[cfg(test)]

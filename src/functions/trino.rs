@@ -23,6 +23,10 @@
 //!   JSON `null` is NULL; a text that is not a JSON array, or (for values)
 //!   an element that is an object or array, is an error as in Trino, or
 //!   NULL under `try` (`TRY_CAST`).
+//! - `great_circle_distance(lat1, lon1, lat2, lon2)`: kilometres between
+//!   two points on the Earth's surface (a sphere of Trino's radius,
+//!   6371.01 km); NULL where any is NULL, an error for a latitude outside
+//!   -90..90 or a longitude outside -180..180, as in Trino.
 //!
 //! Regular expressions are Rust's `regex` syntax, which is Java's but for
 //! look-around and back-references: a pattern using them is refused with
@@ -34,11 +38,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, ListBuilder,
-    StringArray, StringBuilder, UInt32Array,
+    new_null_array, Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, ListArray,
+    ListBuilder, StringArray, StringBuilder, UInt32Array,
 };
 use datafusion::arrow::compute::{cast, take};
-use datafusion::arrow::datatypes::{DataType, Field, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
 use datafusion::common::{exec_err, plan_err, Result};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
@@ -61,6 +65,7 @@ enum Kind {
     Contains,
     JsonParse,
     JsonToArray,
+    GreatCircleDistance,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -96,6 +101,7 @@ pub fn udfs() -> Vec<ScalarUDF> {
         f("json_parse", Kind::JsonParse, &[1]),
         f("json_format", Kind::JsonParse, &[1]),
         f("json_to_array", Kind::JsonToArray, &[2]),
+        f("great_circle_distance", Kind::GreatCircleDistance, &[4]),
     ]
 }
 
@@ -119,6 +125,7 @@ impl ScalarUDFImpl for TrinoFn {
             Kind::RegexpExtractAll | Kind::Split | Kind::JsonToArray => text_list(),
             Kind::JsonArrayLength | Kind::JsonSize => DataType::Int64,
             Kind::JsonArrayContains => DataType::Boolean,
+            Kind::GreatCircleDistance => DataType::Float64,
             Kind::ElementAt => match &args[0] {
                 DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
                     f.data_type().clone()
@@ -147,9 +154,52 @@ impl ScalarUDFImpl for TrinoFn {
             Kind::Contains => Arc::new(contains(&a[0], &a[1])?),
             Kind::JsonParse => Arc::new(json_parse(&a[0])?),
             Kind::JsonToArray => Arc::new(json_to_array(&a[0], &a[1])?),
+            Kind::GreatCircleDistance => Arc::new(great_circle_distance(&a)?),
         };
         super::json::columnar(out, scalar)
     }
+}
+
+/// Trino's Earth radius, in kilometres.
+const EARTH_RADIUS_KM: f64 = 6371.01;
+
+fn great_circle_distance(a: &[ArrayRef]) -> Result<Float64Array> {
+    let mut cols = Vec::with_capacity(4);
+    for x in a {
+        cols.push(
+            cast(x, &DataType::Float64)?
+                .as_primitive::<Float64Type>()
+                .clone(),
+        );
+    }
+    let mut out = Float64Array::builder(cols[0].len());
+    for i in 0..cols[0].len() {
+        if cols.iter().any(|c| c.is_null(i)) {
+            out.append_null();
+            continue;
+        }
+        let [lat1, lon1, lat2, lon2] = [0, 1, 2, 3].map(|k| cols[k].value(i));
+        for lat in [lat1, lat2] {
+            if !(-90.0..=90.0).contains(&lat) {
+                return exec_err!(
+                    "great_circle_distance: latitude must be between -90 and 90, not {lat}"
+                );
+            }
+        }
+        for lon in [lon1, lon2] {
+            if !(-180.0..=180.0).contains(&lon) {
+                return exec_err!(
+                    "great_circle_distance: longitude must be between -180 and 180, not {lon}"
+                );
+            }
+        }
+        let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+        let dp = p2 - p1;
+        let dl = (lon2 - lon1).to_radians();
+        let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        out.append_value(2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin());
+    }
+    Ok(out.finish())
 }
 
 fn texts(a: &ArrayRef) -> Result<StringArray> {
@@ -493,6 +543,38 @@ mod tests {
 
     fn strings(v: &[Option<&str>]) -> ArrayRef {
         Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    #[test]
+    fn great_circle_distance_is_kilometres_on_the_sphere() {
+        let f = |v: Vec<Option<f64>>| -> ArrayRef { Arc::new(Float64Array::from(v)) };
+        // Berlin to Paris (about 878 km), a point to itself, a NULL.
+        let out = great_circle_distance(&[
+            f(vec![Some(52.52), Some(10.0), None]),
+            f(vec![Some(13.405), Some(20.0), Some(0.0)]),
+            f(vec![Some(48.8566), Some(10.0), Some(0.0)]),
+            f(vec![Some(2.3522), Some(20.0), Some(0.0)]),
+        ])
+        .unwrap();
+        assert!((out.value(0) - 878.0).abs() < 3.0, "{}", out.value(0));
+        assert_eq!(out.value(1), 0.0);
+        assert!(out.is_null(2));
+        // A quarter of the equator: a quarter of the circumference.
+        let quarter = great_circle_distance(&[
+            f(vec![Some(0.0)]),
+            f(vec![Some(0.0)]),
+            f(vec![Some(0.0)]),
+            f(vec![Some(90.0)]),
+        ])
+        .unwrap();
+        assert!((quarter.value(0) - EARTH_RADIUS_KM * std::f64::consts::FRAC_PI_2).abs() < 1e-6);
+        let bad = great_circle_distance(&[
+            f(vec![Some(91.0)]),
+            f(vec![Some(0.0)]),
+            f(vec![Some(0.0)]),
+            f(vec![Some(0.0)]),
+        ]);
+        assert!(bad.unwrap_err().to_string().contains("latitude"));
     }
 
     #[test]

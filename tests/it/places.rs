@@ -253,3 +253,61 @@ fn hunt_list_says_the_new_country_detection_needs_a_database() {
         "{row}"
     );
 }
+
+#[test]
+fn coordinates_their_accuracy_and_which_database_answered() {
+    let dbs = databases();
+    let city = dbs.path().join("city.mmdb");
+    let asn = dbs.path().join("asn.mmdb");
+    // The ASN database first: it holds Berlin's network too, but knows no
+    // country or coordinates, so the city database answers those.
+    let got = answer(&[
+        "--geoip",
+        asn.to_str().unwrap(),
+        "--geoip",
+        city.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-e",
+        "SELECT ip, geoip_latitude(ip) AS lat, geoip_longitude(ip) AS lon, \
+         geoip_accuracy_km(ip) AS km, geoip_database(ip) AS first, \
+         geoip_database(ip, 'country') AS country, geoip_database(ip, 'asn') AS asn, \
+         geoip_database(ip, 'location') AS location \
+         FROM (VALUES ('198.51.100.1'), ('192.0.2.15'), ('2001:db8:8000::1'), ('10.0.0.1')) AS v(ip)",
+    ]);
+    assert_eq!(
+        got,
+        "ip,lat,lon,km,first,country,asn,location\n\
+         198.51.100.1,52.52,13.4,20,asn.mmdb,city.mmdb,asn.mmdb,city.mmdb\n\
+         192.0.2.15,,,,asn.mmdb,,asn.mmdb,\n\
+         2001:db8:8000::1,35.44,139.64,50,city.mmdb,city.mmdb,,city.mmdb\n\
+         10.0.0.1,,,,,,,\n"
+    );
+    // Trino's great_circle_distance over them: Berlin to Sao Paulo.
+    let got = answer(&[
+        "--geoip",
+        city.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-e",
+        "SELECT round(great_circle_distance(geoip_latitude('198.51.100.1'), \
+         geoip_longitude('198.51.100.1'), geoip_latitude('203.0.113.9'), \
+         geoip_longitude('203.0.113.9'))) AS km",
+    ]);
+    assert_eq!(got, "km\n10252.0\n");
+    let out = run(
+        &[
+            "--geoip",
+            city.to_str().unwrap(),
+            "-e",
+            "SELECT geoip_database('198.51.100.1', 'planet')",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("'country', 'city', 'asn', 'org', 'location'"),
+        "{err}"
+    );
+}
