@@ -59,7 +59,7 @@ firsts AS (
   FROM first_calls
 )
 SELECT eventtime, account, region, actor, source_ip, event_source, event_name, target, error_code,
-  country, geoip_database(source_ip) AS database, known_countries, calls_from_country,
+  country, geoip_database(source_ip, 'country') AS database, known_countries, calls_from_country,
   user_agent, event_id
 FROM firsts
 WHERE known_countries > 0

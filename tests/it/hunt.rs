@@ -276,7 +276,7 @@ fn built_in_detections_join_the_timeline() {
     let err = text(&out.stderr);
     assert!(
         err.contains(
-            "99 built-in detections run; 2 that count or group, 3 that need a parameter or --geoip"
+            "99 built-in detections run; 2 that count or group, 5 that need a parameter or --geoip"
         ),
         "{err}"
     );
@@ -355,8 +355,8 @@ fn list_shows_every_detection_and_why_one_would_not_run() {
             .unwrap_or_else(|| panic!("{id}: {csv}"))
             .clone()
     };
-    // 104 saved queries, 5 rules, 6 correlations, 2 refused.
-    assert_eq!(rows.len(), 104 + 5 + 6 + 2, "{csv}");
+    // 106 saved queries, 5 rules, 6 correlations, 2 refused.
+    assert_eq!(rows.len(), 106 + 5 + 6 + 2, "{csv}");
     let trail = row("trailsql.forensics.trail-tampering");
     assert_eq!(
         trail[2..],

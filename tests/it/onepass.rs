@@ -72,7 +72,7 @@ fn run_all_reads_each_file_once_and_answers_as_each_query_alone() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    // 104 queries (aggregations and windows among them), one read of the
+    // 106 queries (aggregations and windows among them), one read of the
     // archive.
     let reads = read_lines(&err);
     assert_eq!(reads.len(), 1, "{err}");
@@ -85,8 +85,8 @@ fn run_all_reads_each_file_once_and_answers_as_each_query_alone() {
     let all = text(&out.stdout);
     // Each query's section of --all is what it answers alone.
     let sections: Vec<&str> = all.split("== ").skip(1).collect();
-    assert_eq!(sections.len(), 104 + 1, "{all}"); // and the summary
-    for section in &sections[..104] {
+    assert_eq!(sections.len(), 106 + 1, "{all}"); // and the summary
+    for section in &sections[..106] {
         let name = section.split(' ').next().unwrap();
         if section.contains(": not run, needs --") {
             continue;

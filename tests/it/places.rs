@@ -200,24 +200,13 @@ fn a_saved_query_that_places_addresses_waits_for_a_database() {
 }
 
 #[test]
-fn hunt_runs_the_new_country_detection_when_given_a_database() {
+fn hunt_runs_the_detections_that_place_addresses_when_given_a_database() {
+    // Without a database they are left out, counted as such.
     let fixture = repo().join("tests/data/saved/attack/new-country");
-    let src = fixture.to_str().unwrap();
-    // Without a database it is left to run, counted as such.
-    let out = run(&["--source", src, "--format", "csv", "hunt"], "");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let err = text(&out.stderr);
-    assert!(err.contains("99 built-in detections run"), "{err}");
-    assert!(!text(&out.stdout).contains("trailsql.attack.new-country"));
-    // With one, it runs in the pass and finds mallory's sign-in from Brazil.
-    let dbs = databases();
-    let city = dbs.path().join("city.mmdb");
     let out = run(
         &[
             "--source",
-            src,
-            "--geoip",
-            city.to_str().unwrap(),
+            fixture.to_str().unwrap(),
             "--format",
             "csv",
             "hunt",
@@ -226,32 +215,69 @@ fn hunt_runs_the_new_country_detection_when_given_a_database() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("100 built-in detections run"), "{err}");
-    let timeline = text(&out.stdout);
-    let found: Vec<&str> = timeline
-        .lines()
-        .filter(|l| l.contains("trailsql.attack.new-country"))
-        .collect();
-    assert_eq!(found.len(), 1, "{timeline}");
-    assert!(
-        found[0].contains("ce000000-0000-4000-8000-000000000003"),
-        "{timeline}"
-    );
+    assert!(err.contains("99 built-in detections run"), "{err}");
+    assert!(!text(&out.stdout).contains("trailsql.attack.new-country"));
+    // With one, each runs in the pass and finds what its fixture plants,
+    // and only that.
+    let dbs = databases();
+    for (name, database, event) in [
+        (
+            "new-country",
+            "city.mmdb",
+            "ce000000-0000-4000-8000-000000000003",
+        ),
+        (
+            "new-network",
+            "asn.mmdb",
+            "ae000000-0000-4000-8000-000000000003",
+        ),
+        (
+            "impossible-travel",
+            "city.mmdb",
+            "it000000-0000-4000-8000-000000000003",
+        ),
+    ] {
+        let fixture = repo().join("tests/data/saved/attack").join(name);
+        let out = run(
+            &[
+                "--source",
+                fixture.to_str().unwrap(),
+                "--geoip",
+                dbs.path().join(database).to_str().unwrap(),
+                "--format",
+                "csv",
+                "hunt",
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(err.contains("102 built-in detections run"), "{err}");
+        let timeline = text(&out.stdout);
+        let found: Vec<&str> = timeline
+            .lines()
+            .filter(|l| l.contains(&format!("trailsql.attack.{name},")))
+            .collect();
+        assert_eq!(found.len(), 1, "{name}: {timeline}");
+        assert!(found[0].contains(event), "{name}: {timeline}");
+    }
 }
 
 #[test]
-fn hunt_list_says_the_new_country_detection_needs_a_database() {
+fn hunt_list_says_the_detections_that_place_addresses_need_a_database() {
     let out = run(&["--format", "csv", "hunt", "--list"], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let listing = text(&out.stdout);
-    let row = listing
-        .lines()
-        .find(|l| l.starts_with("trailsql.attack.new-country,"))
-        .unwrap_or_else(|| panic!("{listing}"));
-    assert!(
-        row.ends_with(",with --geoip only: it places addresses"),
-        "{row}"
-    );
+    for name in ["new-country", "new-network", "impossible-travel"] {
+        let row = listing
+            .lines()
+            .find(|l| l.starts_with(&format!("trailsql.attack.{name},")))
+            .unwrap_or_else(|| panic!("{name}: {listing}"));
+        assert!(
+            row.ends_with(",with --geoip only: it places addresses"),
+            "{row}"
+        );
+    }
 }
 
 #[test]
