@@ -22,12 +22,17 @@ use crate::window::Window;
 pub fn sample(dir: &std::path::Path, options: &crate::sample::SampleOptions) -> Result<i32> {
     let stats = crate::sample::write_archive(dir, options)?;
     eprintln!(
-        "trailsql: wrote {} events in {} log files, {} digest files and {} to {}",
+        "trailsql: wrote {} events in {} log files, {} digest files, {} and {} to {}",
         stats.events,
         stats.files,
         stats.digests,
         crate::sample::PUBLIC_KEYS_FILE,
+        crate::sample::PLACES_FILE,
         dir.display()
+    );
+    eprintln!(
+        "trailsql: {} places the sample's addresses (made-up places) for --geoip",
+        crate::sample::PLACES_FILE
     );
     for incident in &stats.left_out {
         eprintln!(

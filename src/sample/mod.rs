@@ -15,10 +15,12 @@
 mod demo;
 mod digests;
 mod incidents;
+mod places;
 mod traffic;
 
 pub use demo::{demo, DEMO_QUESTION};
 pub use digests::PUBLIC_KEYS_FILE;
+pub use places::FILE as PLACES_FILE;
 
 use std::io::Write;
 use std::path::Path;
@@ -189,6 +191,10 @@ pub fn write_archive(dir: &Path, opts: &SampleOptions) -> Result<SampleStats> {
     }
     let keys = dir.join(digests::PUBLIC_KEYS_FILE);
     std::fs::write(&keys, key.public_keys_json(from, to)).map_err(|e| Error::io(&keys, e))?;
+    // Places for the sample's addresses, built "at" its first day.
+    let places = dir.join(places::FILE);
+    std::fs::write(&places, places::database(from.timestamp().max(0) as u64))
+        .map_err(|e| Error::io(&places, e))?;
     Ok(stats)
 }
 

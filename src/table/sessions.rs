@@ -372,15 +372,31 @@ pub fn read_issued(
 }
 
 /// One row per issued set of credentials (one per key: an AssumeRole
-/// across accounts is logged in both, with the same key).
+/// across accounts is logged in both, with the same key). Of two copies,
+/// the caller's account's is kept: the role's account logs the caller as
+/// an `AWSAccount`, without the key it called with, which the chain needs.
 fn distinct(mut all: Vec<Issued>) -> Vec<Issued> {
     all.sort_by(|a, b| (a.issued_at, &a.event_id).cmp(&(b.issued_at, &b.event_id)));
-    let mut seen = std::collections::HashSet::new();
-    all.retain(|s| match &s.access_key_id {
-        Some(k) => seen.insert(k.clone()),
-        None => true,
-    });
-    all
+    let mut kept: Vec<Issued> = Vec::with_capacity(all.len());
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for s in all {
+        let Some(key) = s.access_key_id.clone() else {
+            kept.push(s);
+            continue;
+        };
+        match at.get(&key) {
+            Some(&i) => {
+                if kept[i].issuer_key.is_none() && s.issuer_key.is_some() {
+                    kept[i] = s;
+                }
+            }
+            None => {
+                at.insert(key, kept.len());
+                kept.push(s);
+            }
+        }
+    }
+    kept
 }
 
 /// The source's issuing events and what the archive holds.
@@ -801,6 +817,32 @@ mod tests {
             access_key_id: Some(new_key.into()),
             issued_at: at,
             ..caller
+        }
+    }
+
+    #[test]
+    fn of_a_cross_account_call_logged_twice_the_callers_copy_is_kept() {
+        let caller = Issued {
+            access_key_id: Some("ASIAHOP".into()),
+            issued_at: 10,
+            issuer_type: Some("AssumedRole".into()),
+            issuer_key: Some("ASIACALLER".into()),
+            event_id: Some("b".into()),
+            ..Issued::default()
+        };
+        // The role's account's copy: the caller as an account, no key;
+        // its event id sorts first.
+        let roles = Issued {
+            issuer_type: Some("AWSAccount".into()),
+            issuer_key: None,
+            event_id: Some("a".into()),
+            ..caller.clone()
+        };
+        for both in [
+            vec![roles.clone(), caller.clone()],
+            vec![caller.clone(), roles.clone()],
+        ] {
+            assert_eq!(distinct(both), vec![caller.clone()]);
         }
     }
 

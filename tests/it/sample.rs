@@ -1,7 +1,7 @@
 //! The sample archive: deterministic, in the real layout, with its planted
 //! incidents answerable; and `demo`, the README's first command.
 
-use crate::util::{bin, csv_answer, run_area, text};
+use crate::util::{bin, csv_answer, run_area, run_area_with, text};
 
 fn digest_of_tree(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
@@ -51,6 +51,7 @@ fn one_seed_gives_one_archive() {
     let digests = |p: &str| p.contains("/CloudTrail-Digest/") && p.contains("_CloudTrail-Digest_");
     assert!(
         ta.iter().all(|(p, _)| p == "public-keys.json"
+            || p == "sample-places.mmdb"
             || (p.starts_with("AWSLogs/") && p.ends_with(".json.gz") && (logs(p) || digests(p)))),
         "{:?}",
         ta.iter().map(|(p, _)| p).collect::<Vec<_>>()
@@ -99,9 +100,28 @@ fn planted_incidents_are_found() {
     assert_eq!(
         q("SELECT count(DISTINCT recipientaccountid) AS a, count(DISTINCT awsregion) AS r, count(DISTINCT eventsource) >= 20 AS s, \
            count(DISTINCT useridentity.type) AS t FROM cloudtrail"),
-        "a,r,s,t\n2,3,true,4\n"
+        "a,r,s,t\n2,3,true,6\n"
     );
-    // The saved forensic queries find the planted deletions and root activity.
+    // The role chain: an Identity Center user, a hop into the other
+    // account, and one more inside it; and what she did at its end.
+    assert_eq!(
+        q("SELECT access_key_id, role_arn, origin, origin_type, origin_path, hops FROM cloudtrail_sessions \
+           WHERE origin = 'jane.doe@example.com' AND issued_by_call = 'AssumeRole' ORDER BY issued_at"),
+        "access_key_id,role_arn,origin,origin_type,origin_path,hops\n\
+         ASIA4PRODADMINJANE01,arn:aws:iam::444455556666:role/prod-admin,jane.doe@example.com,IdentityCenterUser,\
+         jane.doe@example.com -> AWSReservedSSO_AdministratorAccess_5a1c3e9f0b2d4e6a -> prod-admin,2\n\
+         ASIA4BILLINGEXPORT01,arn:aws:iam::444455556666:role/billing-export,jane.doe@example.com,IdentityCenterUser,\
+         jane.doe@example.com -> AWSReservedSSO_AdministratorAccess_5a1c3e9f0b2d4e6a -> prod-admin -> billing-export,3\n"
+    );
+    assert_eq!(
+        q("SELECT event_name, access_key_id, origin FROM cloudtrail_events \
+           WHERE access_key_id IN ('ASIA4PRODADMINJANE01', 'ASIA4BILLINGEXPORT01') ORDER BY eventtime"),
+        "event_name,access_key_id,origin\n\
+         ListRoles,ASIA4PRODADMINJANE01,jane.doe@example.com\n\
+         AssumeRole,ASIA4PRODADMINJANE01,jane.doe@example.com\n\
+         GetSecretValue,ASIA4BILLINGEXPORT01,jane.doe@example.com\n\
+         ListBuckets,ASIA4BILLINGEXPORT01,jane.doe@example.com\n"
+    );    // The saved forensic queries find the planted deletions and root activity.
     let (out_dir, out) = run_area(d, "forensics");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let rows = |name: &str| -> Vec<String> {
@@ -183,9 +203,12 @@ fn detections_are_quiet_on_the_default_sample() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     assert!(bin().args(["sample", d]).status().unwrap().success());
+    // With the sample's own places database, as the README runs it.
+    let places = dir.path().join("sample-places.mmdb");
+    let geoip = ["--geoip", places.to_str().unwrap()];
     let mut found = Vec::new();
     for area in ["attack", "forensics"] {
-        let (out_dir, out) = run_area(d, area);
+        let (out_dir, out) = run_area_with(d, area, &geoip);
         assert!(out.status.success(), "{}", text(&out.stderr));
         for entry in std::fs::read_dir(out_dir.path().join(area)).unwrap() {
             let file = entry.unwrap().path();
@@ -200,6 +223,13 @@ fn detections_are_quiet_on_the_default_sample() {
     }
     found.sort();
     let mut planted = vec![
+        // jane's hop into the other account, seen from there.
+        "attack/cross-account-role-use: 2025-10-15T09:14:40Z",
+        // alice's sign-in from Brazil, two hours after one from Berlin.
+        "attack/impossible-travel: 2025-10-17T10:41:37Z",
+        "attack/new-country: 2025-10-17T10:41:37Z",
+        "attack/new-network: 2025-10-17T10:41:37Z",
+        "forensics/new-source-ip: 2025-10-17T10:41:37Z",
         "attack/root-access-key-created: 2025-10-25T21:05:12Z",
         "attack/root-console-without-mfa: 2025-10-25T21:03:00Z",
         "forensics/data-store-deletions: 2025-10-20T03:02:41Z",

@@ -65,21 +65,17 @@ pub fn exit_code(child: std::process::Child) -> Option<i32> {
 /// `trailsql --source SOURCE run --all --area AREA --out-dir DIR` into a new
 /// temporary DIR; the folder (kept while it lives) and the output.
 pub fn run_area(source: &str, area: &str) -> (tempfile::TempDir, Output) {
+    run_area_with(source, area, &[])
+}
+
+/// `run --all --area AREA` with more options before `run` (`--geoip FILE`).
+pub fn run_area_with(source: &str, area: &str, options: &[&str]) -> (tempfile::TempDir, Output) {
     let out_dir = tempfile::tempdir().unwrap();
     let dir = out_dir.path().to_str().unwrap().to_string();
-    let out = run(
-        &[
-            "--source",
-            source,
-            "run",
-            "--all",
-            "--area",
-            area,
-            "--out-dir",
-            &dir,
-        ],
-        "",
-    );
+    let mut args = vec!["--source", source];
+    args.extend_from_slice(options);
+    args.extend(["run", "--all", "--area", area, "--out-dir", &dir]);
+    let out = run(&args, "");
     (out_dir, out)
 }
 
