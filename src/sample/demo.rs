@@ -27,7 +27,7 @@ fn cache_dir() -> PathBuf {
 
 /// What the demo's cached archive holds; a cache marked otherwise is
 /// written again.
-const SAMPLE_FORMAT: &str = "trailsql sample archive 2 (log files, signed digests)";
+const SAMPLE_FORMAT: &str = "trailsql sample archive 3 (log files, signed digests, places)";
 
 /// `trailsql demo`.
 pub async fn demo(dir: Option<PathBuf>, sink: &Sink) -> Result<i32> {
@@ -69,12 +69,16 @@ pub async fn demo(dir: Option<PathBuf>, sink: &Sink) -> Result<i32> {
     say(&format!(
         "\nOpen the shell on this archive:\n  {2} --source {0}\n\
          Run the saved compliance and forensic queries:\n  {2} --source {0} run --all\n\
+         Hunt with every detection, placing addresses with the sample's own database:\n  \
+         {2} --source {0} --geoip {3} hunt\n\
+         Everything one person did through any role:\n  {2} --source {0} lookup --origin jane\n\
          Check that no log file was changed or removed:\n  {2} verify {0}\n\
          Convert it to Parquet, then query that:\n  {2} convert {0} {1}\n  \
          {2} --source {1}\n",
         dir.display(),
         dir.with_file_name("sample-parquet").display(),
-        program()
+        program(),
+        dir.join(super::PLACES_FILE).display(),
     ))?;
     Ok(0)
 }

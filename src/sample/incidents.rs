@@ -61,7 +61,7 @@ pub(super) fn incidents(
     failed_logins(rng, &at, out);
     // Their own random numbers, so that the incidents before them and the
     // traffic around them stay as they were before these were planted.
-    let mut own = Rng(rng.0 ^ 0x5EED_0F_1DE5);
+    let mut own = Rng(rng.0 ^ 0x005E_ED0F_1DE5);
     role_chain(&mut own, &at, out);
     sign_in_abroad(&mut own, &at, out);
     table_deletion(rng, &at, out);

@@ -121,7 +121,7 @@ fn planted_incidents_are_found() {
          AssumeRole,ASIA4PRODADMINJANE01,jane.doe@example.com\n\
          GetSecretValue,ASIA4BILLINGEXPORT01,jane.doe@example.com\n\
          ListBuckets,ASIA4BILLINGEXPORT01,jane.doe@example.com\n"
-    );    // The saved forensic queries find the planted deletions and root activity.
+    ); // The saved forensic queries find the planted deletions and root activity.
     let (out_dir, out) = run_area(d, "forensics");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let rows = |name: &str| -> Vec<String> {
@@ -333,6 +333,33 @@ fn demo_answers_the_first_question() {
         s.contains(&format!("\n  {} --source ", me.display())),
         "{s}"
     );
+    // The hunt it suggests runs as printed, placing alice's sign-in from
+    // Brazil with the sample's own database.
+    let hunt = s
+        .lines()
+        .skip_while(|l| !l.starts_with("Hunt with every detection"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{s}"));
+    let words: Vec<&str> = hunt.split_whitespace().collect();
+    assert!(hunt.contains("sample-places.mmdb"), "{hunt}");
+    let out = bin()
+        .args(&words[1..])
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let timeline = text(&out.stdout);
+    for id in [
+        "trailsql.attack.impossible-travel",
+        "trailsql.attack.new-country",
+    ] {
+        assert!(
+            timeline
+                .lines()
+                .any(|l| l.contains(id) && l.contains("203.0.113.45")),
+            "{id}: {timeline}"
+        );
+    }
     let on_path = bin()
         .arg("demo")
         .env("XDG_CACHE_HOME", cache.path())
