@@ -22,6 +22,7 @@
 //!
 //! It imports nothing of trailsql outside `functions/`.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -233,30 +234,27 @@ impl ScalarUDFImpl for GeoIp {
         let (arrays, scalar) = super::json::arrays(&args.args)?;
         let text = cast(&arrays[0], &DataType::Utf8)?;
         let text = text.as_string::<i32>();
-        let ips = (0..text.len()).map(|i| {
-            text.is_valid(i)
-                .then(|| public_address(text.value(i)))
-                .flatten()
-        });
+        let path = path_of(self.part);
         let out: ArrayRef = match self.part {
-            Part::Country | Part::City | Part::Org => Arc::new(StringArray::from_iter(
-                ips.map(|ip| dbs.first::<String>(ip?, path_of(self.part))),
-            )),
-            Part::Asn | Part::AccuracyKm => {
-                Arc::new(Int64Array::from_iter(ips.map(|ip| {
-                    dbs.first::<u32>(ip?, path_of(self.part)).map(i64::from)
+            Part::Country | Part::City | Part::Org => {
+                Arc::new(StringArray::from(per_address(text, |ip| {
+                    dbs.first::<String>(ip, path)
                 })))
             }
-            Part::Latitude | Part::Longitude => Arc::new(Float64Array::from_iter(
-                ips.map(|ip| dbs.first::<f64>(ip?, path_of(self.part))),
-            )),
+            Part::Asn | Part::AccuracyKm => Arc::new(Int64Array::from(per_address(text, |ip| {
+                dbs.first::<u32>(ip, path).map(i64::from)
+            }))),
+            Part::Latitude | Part::Longitude => {
+                Arc::new(Float64Array::from(per_address(text, |ip| {
+                    dbs.first::<f64>(ip, path)
+                })))
+            }
             Part::Database => {
                 let asked = match arrays.get(1) {
                     None => None,
                     Some(a) => Some(asked_part(a)?),
                 };
-                Arc::new(StringArray::from_iter(ips.map(|ip| {
-                    let ip = ip?;
+                Arc::new(StringArray::from(per_address(text, |ip| {
                     match asked {
                         Some(Part::Asn) => dbs.answer::<u32>(ip, path_of(Part::Asn)).map(|a| a.1),
                         Some(Part::Latitude) => {
@@ -273,6 +271,28 @@ impl ScalarUDFImpl for GeoIp {
         };
         super::json::columnar(out, scalar)
     }
+}
+
+/// `answer` for each row's address (NULL where the text is no public
+/// address), each distinct text asked once: a batch of calls holds few
+/// addresses, each many times over.
+fn per_address<'a, T: Clone>(
+    text: &'a StringArray,
+    answer: impl Fn(IpAddr) -> Option<T>,
+) -> Vec<Option<T>> {
+    let mut known: HashMap<&'a str, Option<T>> = HashMap::new();
+    (0..text.len())
+        .map(|i| {
+            if text.is_null(i) {
+                return None;
+            }
+            let t = text.value(i);
+            known
+                .entry(t)
+                .or_insert_with(|| public_address(t).and_then(&answer))
+                .clone()
+        })
+        .collect()
 }
 
 /// The question `geoip_database(ip, question)` names: one text for all rows.
