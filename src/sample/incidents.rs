@@ -292,32 +292,34 @@ fn role_chain(rng: &mut Rng, at: &At, out: &mut Vec<Event>) {
         ),
         ..jane.clone()
     };
-    out.push(event(
-        rng,
-        &billing,
-        prod,
-        region,
-        at(14, 9, 16, 31),
-        "secretsmanager.amazonaws.com",
-        "GetSecretValue",
-        true,
-        json!({"secretId":"prod/stripe"}),
-        Value::Null,
-        None,
-    ));
-    out.push(event(
-        rng,
-        &billing,
-        prod,
-        region,
-        at(14, 9, 17, 5),
-        "s3.amazonaws.com",
-        "ListBuckets",
-        true,
-        json!({"Host":"s3.amazonaws.com"}),
-        Value::Null,
-        None,
-    ));
+    for (when, source, name, params) in [
+        (
+            at(14, 9, 16, 31),
+            "secretsmanager.amazonaws.com",
+            "GetSecretValue",
+            json!({"secretId":"prod/stripe"}),
+        ),
+        (
+            at(14, 9, 17, 5),
+            "s3.amazonaws.com",
+            "ListBuckets",
+            json!({"Host":"s3.amazonaws.com"}),
+        ),
+    ] {
+        out.push(event(
+            rng,
+            &billing,
+            prod,
+            region,
+            when,
+            source,
+            name,
+            true,
+            params,
+            Value::Null,
+            None,
+        ));
+    }
 }
 
 /// alice signs in to the console at home, then again two hours later from

@@ -201,22 +201,23 @@ fn a_saved_query_that_places_addresses_waits_for_a_database() {
 
 #[test]
 fn hunt_runs_the_detections_that_place_addresses_when_given_a_database() {
+    // `hunt` over a fixture (with a database): its timeline and what it said.
+    let hunt = |name: &str, database: Option<&std::path::Path>| {
+        let fixture = repo().join("tests/data/saved/attack").join(name);
+        let mut args = vec!["--source".to_string(), fixture.display().to_string()];
+        if let Some(db) = database {
+            args.extend(["--geoip".to_string(), db.display().to_string()]);
+        }
+        args.extend(["--format", "csv", "hunt"].map(String::from));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
     // Without a database they are left out, counted as such.
-    let fixture = repo().join("tests/data/saved/attack/new-country");
-    let out = run(
-        &[
-            "--source",
-            fixture.to_str().unwrap(),
-            "--format",
-            "csv",
-            "hunt",
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let err = text(&out.stderr);
+    let (timeline, err) = hunt("new-country", None);
     assert!(err.contains("99 built-in detections run"), "{err}");
-    assert!(!text(&out.stdout).contains("trailsql.attack.new-country"));
+    assert!(!timeline.contains("trailsql.attack.new-country"));
     // With one, each runs in the pass and finds what its fixture plants,
     // and only that.
     let dbs = databases();
@@ -237,23 +238,8 @@ fn hunt_runs_the_detections_that_place_addresses_when_given_a_database() {
             "it000000-0000-4000-8000-000000000003",
         ),
     ] {
-        let fixture = repo().join("tests/data/saved/attack").join(name);
-        let out = run(
-            &[
-                "--source",
-                fixture.to_str().unwrap(),
-                "--geoip",
-                dbs.path().join(database).to_str().unwrap(),
-                "--format",
-                "csv",
-                "hunt",
-            ],
-            "",
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let err = text(&out.stderr);
+        let (timeline, err) = hunt(name, Some(&dbs.path().join(database)));
         assert!(err.contains("102 built-in detections run"), "{err}");
-        let timeline = text(&out.stdout);
         let found: Vec<&str> = timeline
             .lines()
             .filter(|l| l.contains(&format!("trailsql.attack.{name},")))
