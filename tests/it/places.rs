@@ -26,6 +26,16 @@ fn answer(args: &[&str]) -> String {
     text(&out.stdout)
 }
 
+/// The CSV answer to `sql` with these databases, in this order.
+fn placed(databases: &[&std::path::Path], sql: &str) -> String {
+    let mut args = Vec::new();
+    for db in databases {
+        args.extend(["--geoip", db.to_str().unwrap()]);
+    }
+    args.extend(["--format", "csv", "-e", sql]);
+    answer(&args)
+}
+
 #[test]
 fn addresses_get_their_country_city_and_network() {
     let dbs = databases();
@@ -59,15 +69,11 @@ fn addresses_get_their_country_city_and_network() {
          autoscaling.amazonaws.com,,,,\n"
     );
     // Private, loopback and link-local ranges are no place; IPv6 is.
-    let got = answer(&[
-        "--geoip",
-        city.to_str().unwrap(),
-        "--format",
-        "csv",
-        "-e",
+    let got = placed(
+        &[&city],
         "SELECT ip, geoip_country(ip) AS c FROM (VALUES ('10.0.0.8'), ('127.0.0.1'), \
          ('169.254.169.254'), ('fd00::1'), ('2001:db8::5'), ('AWS Internal')) AS v(ip)",
-    ]);
+    );
     assert_eq!(
         got,
         "ip,c\n10.0.0.8,\n127.0.0.1,\n169.254.169.254,\nfd00::1,\n2001:db8::5,JP\nAWS Internal,\n"
@@ -273,20 +279,14 @@ fn coordinates_their_accuracy_and_which_database_answered() {
     let asn = dbs.path().join("asn.mmdb");
     // The ASN database first: it holds Berlin's network too, but knows no
     // country or coordinates, so the city database answers those.
-    let got = answer(&[
-        "--geoip",
-        asn.to_str().unwrap(),
-        "--geoip",
-        city.to_str().unwrap(),
-        "--format",
-        "csv",
-        "-e",
+    let got = placed(
+        &[&asn, &city],
         "SELECT ip, geoip_latitude(ip) AS lat, geoip_longitude(ip) AS lon, \
          geoip_accuracy_km(ip) AS km, geoip_database(ip) AS first, \
          geoip_database(ip, 'country') AS country, geoip_database(ip, 'asn') AS asn, \
          geoip_database(ip, 'location') AS location \
          FROM (VALUES ('198.51.100.1'), ('192.0.2.15'), ('2001:db8:8000::1'), ('10.0.0.1')) AS v(ip)",
-    ]);
+    );
     assert_eq!(
         got,
         "ip,lat,lon,km,first,country,asn,location\n\
@@ -296,16 +296,12 @@ fn coordinates_their_accuracy_and_which_database_answered() {
          10.0.0.1,,,,,,,\n"
     );
     // Trino's great_circle_distance over them: Berlin to Sao Paulo.
-    let got = answer(&[
-        "--geoip",
-        city.to_str().unwrap(),
-        "--format",
-        "csv",
-        "-e",
+    let got = placed(
+        &[&city],
         "SELECT round(great_circle_distance(geoip_latitude('198.51.100.1'), \
          geoip_longitude('198.51.100.1'), geoip_latitude('203.0.113.9'), \
          geoip_longitude('203.0.113.9'))) AS km",
-    ]);
+    );
     assert_eq!(got, "km\n10252.0\n");
     let out = run(
         &[
