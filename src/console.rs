@@ -23,6 +23,10 @@ use crate::session::{Engine, Running, StatementResult};
 /// under it and the next prompt, when it shows as many rows as fit.
 const TERMINAL_MARGIN: usize = 10;
 
+/// Where a run's result cut short on the screen has the rest of its rows.
+pub const MORE: &str =
+    "every row goes to -o FILE or --out-dir DIR (--max-rows 0 shows them all here)";
+
 /// Where results go and how they look.
 pub struct Sink {
     pub format: Format,
@@ -40,6 +44,9 @@ pub struct Sink {
     pub csv_raw: bool,
     /// What `output` holds so far in this run (or since `\o FILE`).
     pub begun: Begun,
+    /// Where a table cut short tells the reader to find the rest (None:
+    /// `--max-rows`).
+    pub more: Option<&'static str>,
 }
 
 /// The results already in the output file: the first result of a run
@@ -70,6 +77,30 @@ impl Sink {
         self.output.is_none() && std::io::stdout().is_terminal()
     }
 
+    /// The rows a table has on this terminal (None elsewhere).
+    pub fn screen_rows(&self) -> Option<usize> {
+        if !self.to_terminal() {
+            return None;
+        }
+        terminal_size::terminal_size()
+            .map(|(_, h)| (h.0 as usize).saturating_sub(TERMINAL_MARGIN).max(10))
+    }
+
+    /// The same place, showing at most `rows` rows of a table (0: all), a
+    /// table cut short pointing to `more` for the rest.
+    pub fn showing(&self, rows: usize, more: &'static str) -> Sink {
+        Sink {
+            format: self.format,
+            output: self.output.clone(),
+            timing: Some(false),
+            stats: self.stats,
+            max_rows: Some(rows),
+            csv_raw: self.csv_raw,
+            begun: Begun::default(),
+            more: Some(more),
+        }
+    }
+
     /// Whether a table says how long its statement took, as things are.
     pub fn timing_on(&self) -> bool {
         self.timing.unwrap_or_else(|| self.to_terminal())
@@ -95,7 +126,7 @@ impl Sink {
         let max_rows = match self.max_rows {
             Some(0) => None,
             Some(n) => Some(n),
-            None => size.map(|(_, h)| (h.0 as usize).saturating_sub(TERMINAL_MARGIN).max(10)),
+            None => self.screen_rows(),
         };
         TableStyle {
             width: size.map(|(w, _)| w.0),
@@ -207,12 +238,15 @@ impl Sink {
         };
         if self.format == Format::Table {
             if written.hidden > 0 {
-                writeln!(
-                    out,
-                    "... {} more {} not shown (--max-rows N, or \\maxrows N in the shell; 0 shows all)",
-                    written.hidden,
-                    plural(written.hidden, "row", "rows")
-                )
+                let rows = plural(written.hidden, "row", "rows");
+                match self.more {
+                    Some(more) => writeln!(out, "... {} more {rows}: {more}", written.hidden),
+                    None => writeln!(
+                        out,
+                        "... {} more {rows} not shown (--max-rows N, or \\maxrows N in the shell; 0 shows all)",
+                        written.hidden
+                    ),
+                }
                 .map_err(io)?;
             }
             let rows = written.rows;

@@ -52,8 +52,13 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     if findings > 0 && sink.format == Format::Table && sink.shows_on_terminal() {
         unless_closed(summary(engine, sink).await)?;
         unless_closed(say("== timeline\n"))?;
+        // The first findings that fit, and where all of them go.
+        let rows = sink.max_rows.or(sink.screen_rows()).unwrap_or(0);
+        let shown = sink.showing(rows, crate::console::MORE);
+        shown.emit(&timeline, None, started.elapsed()).await?;
+    } else {
+        sink.emit(&timeline, None, started.elapsed()).await?;
     }
-    sink.emit(&timeline, None, started.elapsed()).await?;
     for report in &reports {
         sink.counts(Some(report));
     }

@@ -24,7 +24,7 @@
 //! every query, and every saved query limits `eventtime` with them, which
 //! also prunes the files read.
 //!
-//! Of trailsql it imports `console`, `error`, `output`, `record`, `session`, `window`.
+//! Of trailsql it imports `console`, `error`, `output`, `record`, `screen`, `session`, `window`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,7 +38,7 @@ use datafusion::error::DataFusionError;
 
 use crate::console::{plural, say, unless_closed, Sink};
 use crate::error::{Error, Result};
-use crate::output::Cells;
+use crate::output::{Cells, Format};
 use crate::record::schema::UTC;
 use crate::session::{Engine, StatementResult};
 use crate::window::Window;
@@ -520,53 +520,79 @@ pub async fn run_queries<'q>(
     let together = crate::pass::run_together(engine, statements).await?;
     let elapsed = started.elapsed();
     let mut results = together.results.into_iter();
-    let mut outcomes = Vec::new();
     // The CSV files are for spreadsheets and scripts, never a terminal.
     let files_cells = Cells {
         escape: false,
         csv_safe: !sink.csv_raw,
     };
     let mut neutralised = 0;
+    // Each query's rows (or why it was not run), its CSV file written.
+    let mut answers: Vec<std::result::Result<StatementResult, String>> = Vec::new();
     for (q, ran) in picked.iter().zip(runs) {
         if !ran {
             let needs = q.lacks(given, geoip);
-            unless_closed(say(&format!(
-                "== {} [{}] {}: not run, needs {}\n",
-                q.name,
-                q.severity.as_str(),
-                q.title,
-                needs.join(" ")
-            )))?;
-            let note = format!("not run: needs {}", needs.join(" "));
-            outcomes.push(Outcome {
-                query: q,
-                findings: Err(note),
-            });
+            answers.push(Err(format!("needs {}", needs.join(" "))));
             continue;
         }
         let result = results
             .next()
             .expect("a result for each statement")
             .map_err(|e| q.failed(e))?;
-        let findings = result.rows();
-        let noun = plural(findings, "finding", "findings");
-        unless_closed(say(&format!(
-            "== {} [{}] {}: {findings} {noun}\n",
-            q.name,
-            q.severity.as_str(),
-            q.title
-        )))?;
-        if findings > 0 {
-            unless_closed(sink.emit(&result, None, elapsed).await)?;
-        }
         if let Some(dir) = out_dir {
             let file = dir.join(format!("{}.csv", q.name));
             neutralised += crate::console::write_csv(&file, &result, files_cells)?;
         }
-        outcomes.push(Outcome {
-            query: q,
-            findings: Ok(findings),
-        });
+        answers.push(Ok(result));
+    }
+    // On a terminal, several queries show the summary first and each one's
+    // first rows; elsewhere every row, query by query.
+    let on_screen = picked.len() > 1 && sink.format == Format::Table && sink.shows_on_terminal();
+    if on_screen {
+        let ran: Vec<crate::screen::Ran> = picked
+            .iter()
+            .zip(&answers)
+            .map(|(q, a)| crate::screen::Ran {
+                name: &q.name,
+                severity: q.severity.as_str(),
+                rank: q.severity as u8,
+                title: &q.title,
+                result: a.as_ref().map_err(Clone::clone),
+            })
+            .collect();
+        unless_closed(crate::screen::show(sink, &ran).await)?;
+    }
+    let mut outcomes = Vec::new();
+    for (q, answer) in picked.iter().zip(&answers) {
+        let findings = match answer {
+            Err(needs) => {
+                if !on_screen {
+                    unless_closed(say(&format!(
+                        "== {} [{}] {}: not run, {needs}\n",
+                        q.name,
+                        q.severity.as_str(),
+                        q.title,
+                    )))?;
+                }
+                Err(format!("not run: {needs}"))
+            }
+            Ok(result) => {
+                let findings = result.rows();
+                if !on_screen {
+                    let noun = plural(findings, "finding", "findings");
+                    unless_closed(say(&format!(
+                        "== {} [{}] {}: {findings} {noun}\n",
+                        q.name,
+                        q.severity.as_str(),
+                        q.title
+                    )))?;
+                    if findings > 0 {
+                        unless_closed(sink.emit(result, None, elapsed).await)?;
+                    }
+                }
+                Ok(findings)
+            }
+        };
+        outcomes.push(Outcome { query: q, findings });
     }
     // What the one pass read, once for all the queries (and what a query
     // that read the archive on its own read).
@@ -574,7 +600,7 @@ pub async fn run_queries<'q>(
         sink.counts(Some(report));
     }
     let summary = summary(&outcomes)?;
-    if outcomes.len() > 1 {
+    if outcomes.len() > 1 && !on_screen {
         unless_closed(say("== summary\n"))?;
         unless_closed(sink.emit(&summary, None, std::time::Duration::ZERO).await)?;
     }

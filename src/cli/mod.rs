@@ -424,6 +424,7 @@ impl Settings {
             max_rows: self.max_rows,
             csv_raw: self.csv_raw,
             begun: Default::default(),
+            more: None,
         }
     }
 }

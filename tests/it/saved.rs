@@ -684,3 +684,117 @@ fn readme_lists_the_built_in_queries_by_tactic() {
     }
     assert_eq!(listed, tagged);
 }
+
+/// `run --all` on a terminal (a pseudo-terminal of 40 rows here): the
+/// summary first, then each query that found something with the first
+/// rows that share the screen and where the rest is; the same run into a
+/// pipe or with --out-dir still gives every row.
+#[test]
+fn run_all_on_a_terminal_shows_the_summary_first_and_each_querys_first_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let made = crate::util::bin()
+        .args(["sample", d, "--days", "5", "--events-per-day", "40"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let on_terminal = |args: &[&str]| {
+        let out = std::process::Command::new("python3")
+            .arg(crate::util::repo().join("tests/it/pty_run.py"))
+            .args(["40", "200", env!("CARGO_BIN_EXE_trailsql"), "--source", d])
+            .args(args)
+            .env("TERM", "xterm")
+            .output()
+            .expect("python3 runs");
+        let shown = text(&out.stdout);
+        assert!(out.status.success(), "{shown}\n{}", text(&out.stderr));
+        shown
+    };
+    let shown = on_terminal(&["run", "--all"]);
+    assert!(shown.starts_with("== summary\n"), "{shown}");
+    // Findings by severity, with the first and last event seen: the root
+    // sign-in and key of the sample's fourth day are its critical ones.
+    let critical = shown
+        .lines()
+        .find(|l| l.starts_with("| critical "))
+        .unwrap_or_else(|| panic!("{shown}"));
+    let cells: Vec<&str> = critical.split('|').map(str::trim).collect();
+    assert_eq!(
+        cells[1..6],
+        [
+            "critical",
+            "2",
+            "2",
+            "2025-10-04T21:03:00Z",
+            "2025-10-04T21:05:12Z"
+        ],
+        "{critical}"
+    );
+    assert!(
+        shown.contains("== queries that found something\n"),
+        "{shown}"
+    );
+    // The queries that found nothing are counted, not listed one by one.
+    let tally = shown
+        .lines()
+        .find(|l| l.contains(" found something, "))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(
+        tally.contains("not run: attack/impossible-travel (needs --geoip FILE)"),
+        "{tally}"
+    );
+    assert!(!shown.contains(": 0 findings"), "{shown}");
+    // The pipe's answer: every query, every row, the summary last.
+    let piped = run(&["--source", d, "run", "--all"], "");
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    let piped = text(&piped.stdout);
+    assert!(piped.contains(": 0 findings"), "{piped}");
+    assert!(piped.contains("\n== summary\n"), "{piped}");
+    // Each query that found something has a section here, its rows cut to
+    // its share of the screen (19 queries share 30 rows: 3 each) with the
+    // way to all of them; the failed sign-ins' burst has 8.
+    let burst = shown
+        .split("== ")
+        .find(|s| s.starts_with("forensics/failed-login-bursts [high]"))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert_eq!(
+        burst.lines().filter(|l| l.contains("| carol ")).count(),
+        3,
+        "{burst}"
+    );
+    assert!(
+        burst.contains("... 5 more rows: every row goes to -o FILE or --out-dir DIR"),
+        "{burst}"
+    );
+    let all = piped
+        .split("== ")
+        .find(|s| s.starts_with("forensics/failed-login-bursts [high]"))
+        .unwrap_or_else(|| panic!("{piped}"));
+    assert_eq!(
+        all.lines().filter(|l| l.contains("| carol ")).count(),
+        8,
+        "{all}"
+    );
+    // hunt: its summary, then the timeline's first findings that fit.
+    let hunted = on_terminal(&["hunt"]);
+    assert_eq!(
+        hunted.lines().find(|l| l.starts_with("== ")),
+        Some("== detections that fired"),
+        "{hunted}"
+    );
+    assert!(
+        hunted.contains(" more rows: every row goes to -o FILE or --out-dir DIR"),
+        "{hunted}"
+    );
+    // --max-rows decides the rows of each instead.
+    let shown = on_terminal(&["--max-rows", "0", "run", "--all"]);
+    let burst = shown
+        .split("== ")
+        .find(|s| s.starts_with("forensics/failed-login-bursts [high]"))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert_eq!(
+        burst.lines().filter(|l| l.contains("| carol ")).count(),
+        8,
+        "{burst}"
+    );
+}
