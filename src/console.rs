@@ -23,9 +23,13 @@ use crate::session::{Engine, Running, StatementResult};
 /// under it and the next prompt, when it shows as many rows as fit.
 const TERMINAL_MARGIN: usize = 10;
 
-/// Where a run's result cut short on the screen has the rest of its rows.
+/// Where hunt's timeline, cut short on the screen, has the rest of its rows.
 pub const MORE: &str =
     "every row goes to -o FILE or --out-dir DIR (--max-rows 0 shows them all here)";
+
+/// Where a saved query's rows, cut short on the screen in a run of
+/// several, are all (`run` writes one file per query).
+pub const MORE_OF_RUN: &str = "every row goes to --out-dir DIR (--max-rows 0 shows them all here)";
 
 /// Where results go and how they look.
 pub struct Sink {

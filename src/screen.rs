@@ -15,7 +15,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit, TimestampM
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::DataFusionError;
 
-use crate::console::{plural, say, Sink, MORE};
+use crate::console::{plural, say, Sink, MORE_OF_RUN as MORE};
 use crate::error::Result;
 use crate::session::StatementResult;
 

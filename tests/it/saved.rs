@@ -763,7 +763,7 @@ fn run_all_on_a_terminal_shows_the_summary_first_and_each_querys_first_rows() {
         "{burst}"
     );
     assert!(
-        burst.contains("... 5 more rows: every row goes to -o FILE or --out-dir DIR"),
+        burst.contains("... 5 more rows: every row goes to --out-dir DIR (--max-rows 0"),
         "{burst}"
     );
     let all = piped
