@@ -16,6 +16,7 @@
 //! - `table`: DataFusion providers (raw, converted, integrity); `progress`;
 //! - `session`: the SQL context; `console`: where results and messages go;
 //!   `screen`: what a run of several saved queries shows on a terminal;
+//!   `report`: a run as one self-contained HTML page;
 //! - `queries`, `lookup`, `sample`: saved queries, Event history lookups,
 //!   sample archives; `repl`: the shell; `cli`: the command line, on top.
 
@@ -36,6 +37,7 @@ pub mod queries;
 pub mod read;
 pub mod record;
 pub mod repl;
+pub mod report;
 pub mod sample;
 pub mod screen;
 pub mod session;

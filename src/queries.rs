@@ -446,6 +446,8 @@ pub struct Outcome<'q> {
     /// How many rows it returned, or why it was not run (a parameter
     /// without a default was not given).
     pub findings: std::result::Result<usize, String>,
+    /// The rows, when it ran.
+    pub result: Option<StatementResult>,
 }
 
 /// The plans of `queries` (made on every core, nothing run), each refused
@@ -562,8 +564,8 @@ pub async fn run_queries<'q>(
         unless_closed(crate::screen::show(sink, &ran).await)?;
     }
     let mut outcomes = Vec::new();
-    for (q, answer) in picked.iter().zip(&answers) {
-        let findings = match answer {
+    for (q, answer) in picked.iter().zip(answers) {
+        let findings = match &answer {
             Err(needs) => {
                 if !on_screen {
                     unless_closed(say(&format!(
@@ -592,7 +594,11 @@ pub async fn run_queries<'q>(
                 Ok(findings)
             }
         };
-        outcomes.push(Outcome { query: q, findings });
+        outcomes.push(Outcome {
+            query: q,
+            findings,
+            result: answer.ok(),
+        });
     }
     // What the one pass read, once for all the queries (and what a query
     // that read the archive on its own read).

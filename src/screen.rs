@@ -41,7 +41,7 @@ impl Ran<'_> {
 
 /// The first and last `eventtime` of a result (milliseconds), where it has
 /// that column.
-fn span(result: &StatementResult) -> Option<(i64, i64)> {
+fn span(result: &StatementResult) -> Span {
     let at = result.schema.index_of("eventtime").ok()?;
     let millis = DataType::Timestamp(TimeUnit::Millisecond, None);
     let mut span: Option<(i64, i64)> = None;
@@ -96,41 +96,46 @@ fn table(
     })
 }
 
+/// The first and last `eventtime` seen, in milliseconds.
+type Span = Option<(i64, i64)>;
+
 /// Print the run on the terminal `sink` is.
 pub async fn show(sink: &Sink, ran: &[Ran<'_>]) -> Result<()> {
-    let mut found: Vec<(&Ran, Option<(i64, i64)>)> = ran
+    let mut found: Vec<(&Ran, Span)> = ran
         .iter()
         .filter(|r| r.findings() > 0)
         .map(|r| (r, r.result.as_ref().ok().and_then(|x| span(x))))
         .collect();
-    found.sort_by(|(a, _), (b, _)| (b.rank, b.findings()).cmp(&(a.rank, a.findings())));
+    found.sort_by_key(|(r, _)| std::cmp::Reverse((r.rank, r.findings())));
     let whole = sink.showing(0, MORE);
     say("== summary\n")?;
-    let mut by_severity: Vec<(u8, &str, u64, u64, Option<i64>, Option<i64>)> = Vec::new();
+    // One row per severity: queries, findings, first and last seen.
+    let mut by_severity: Vec<(&Ran, usize, u64, Span)> = Vec::new();
     for (r, s) in &found {
-        let (first, last) = (s.map(|s| s.0), s.map(|s| s.1));
-        match by_severity.iter_mut().find(|b| b.0 == r.rank) {
+        match by_severity.iter_mut().find(|b| b.0.rank == r.rank) {
             Some(b) => {
-                b.2 += 1;
-                b.3 += r.findings() as u64;
-                b.4 = b.4.into_iter().chain(first).min();
-                b.5 = b.5.into_iter().chain(last).max();
+                b.1 += 1;
+                b.2 += r.findings() as u64;
+                b.3 = match (b.3, *s) {
+                    (Some((a, z)), Some((f, l))) => Some((a.min(f), z.max(l))),
+                    (one, other) => one.or(other),
+                };
             }
-            None => by_severity.push((r.rank, r.severity, 1, r.findings() as u64, first, last)),
+            None => by_severity.push((r, 1, r.findings() as u64, *s)),
         }
     }
     if !by_severity.is_empty() {
         let rows = by_severity
             .iter()
-            .map(|b| {
+            .map(|(r, queries, findings, s)| {
                 (
                     vec![
-                        Some(b.1.to_string()),
-                        Some(b.2.to_string()),
-                        when(b.4),
-                        when(b.5),
+                        Some(r.severity.to_string()),
+                        Some(queries.to_string()),
+                        when(s.map(|s| s.0)),
+                        when(s.map(|s| s.1)),
                     ],
-                    b.3,
+                    *findings,
                 )
             })
             .collect();

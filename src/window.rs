@@ -46,6 +46,30 @@ impl Window {
         Ok(w)
     }
 
+    /// The window for a reader: `all time`, `from ... to ...`, `from ...`
+    /// or `until ...` (the end excluded).
+    pub fn describe(&self) -> String {
+        let all_time = Window::default();
+        let at = |ms: i64| {
+            DateTime::from_timestamp_millis(ms)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_else(|| ms.to_string())
+        };
+        match (
+            self.since_ms != all_time.since_ms,
+            self.until_ms != all_time.until_ms,
+        ) {
+            (false, false) => "all time".into(),
+            (true, false) => format!("from {}", at(self.since_ms)),
+            (false, true) => format!("until {} (excluded)", at(self.until_ms)),
+            (true, true) => format!(
+                "from {} until {} (excluded)",
+                at(self.since_ms),
+                at(self.until_ms)
+            ),
+        }
+    }
+
     /// `eventtime >= '...' AND eventtime < '...' AND ` for the window's
     /// ends, when it has them (its defaults are all time): the start of a
     /// WHERE over `cloudtrail`.

@@ -240,6 +240,10 @@ pub struct RunArgs {
     /// Write one CSV per query, and summary.csv, into DIR.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Write the run as one self-contained HTML page (charts, every
+    /// query's findings with their events) that opens offline.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// Exit with code 1 when any query finds anything (for cron and CI).
     #[arg(long)]
     pub fail_on_findings: bool,

@@ -14,6 +14,7 @@ mod hunt;
 mod identity;
 mod onepass;
 mod places;
+mod report;
 mod results;
 mod s3;
 mod s3server;

@@ -1,5 +1,6 @@
-"""Run a command with a pseudo-terminal as its standard output, as a person
-at a terminal of ROWS x COLS would, and print what it wrote there.
+"""Run a command with a pseudo-terminal as its standard output and error,
+as a person at a terminal of ROWS x COLS would (0 0: a terminal that
+gives no size), and write what reached it, byte for byte.
 
     pty_run.py ROWS COLS PROGRAM [ARGS...]
 
@@ -26,7 +27,7 @@ while True:
     left = deadline - time.time()
     if left <= 0:
         child.kill()
-        sys.stdout.write(seen.decode(errors="replace") + "\nTIMEOUT\n")
+        sys.stdout.buffer.write(seen + b"\nTIMEOUT\n")
         sys.exit(3)
     r, _, _ = select.select([master], [], [], min(left, 1.0))
     if r:
@@ -40,5 +41,5 @@ while True:
     elif child.poll() is not None:
         break
 code = child.wait()
-sys.stdout.write(seen.decode(errors="replace").replace("\r\n", "\n"))
+sys.stdout.buffer.write(seen)
 sys.exit(code)

@@ -699,14 +699,12 @@ fn run_all_on_a_terminal_shows_the_summary_first_and_each_querys_first_rows() {
         .unwrap();
     assert!(made.status.success(), "{}", text(&made.stderr));
     let on_terminal = |args: &[&str]| {
-        let out = std::process::Command::new("python3")
-            .arg(crate::util::repo().join("tests/it/pty_run.py"))
-            .args(["40", "200", env!("CARGO_BIN_EXE_trailsql"), "--source", d])
+        let out = crate::util::in_terminal_of(40, 200)
+            .args(["--source", d])
             .args(args)
-            .env("TERM", "xterm")
             .output()
             .expect("python3 runs");
-        let shown = text(&out.stdout);
+        let shown = text(&out.stdout).replace("\r\n", "\n");
         assert!(out.status.success(), "{shown}\n{}", text(&out.stderr));
         shown
     };

@@ -141,23 +141,23 @@ pub fn corpus() -> Option<PathBuf> {
     None
 }
 
-/// A command that runs trailsql in a pseudo-terminal (Python's pty
-/// module), as a person at a terminal would; its stdout is what reached the
-/// terminal, trailsql's stdout and stderr together, byte for byte. Add
-/// trailsql's arguments (and any environment) to it.
-pub fn in_terminal() -> Command {
-    let script = "import os, pty, sys\n\
-                  pid, fd = pty.fork()\n\
-                  if pid == 0:\n    os.execv(sys.argv[1], sys.argv[1:])\n\
-                  out = b''\n\
-                  while True:\n    try:\n        chunk = os.read(fd, 4096)\n    \
-                  except OSError:\n        break\n    if not chunk:\n        break\n    out += chunk\n\
-                  os.waitpid(pid, 0)\n\
-                  sys.stdout.buffer.write(out)\n";
+/// A command that runs trailsql in a pseudo-terminal (tests/it/pty_run.py)
+/// of `rows` x `cols` (0 0: one that gives no size), as a person at a
+/// terminal would; its stdout is what reached the terminal, trailsql's
+/// stdout and stderr together, byte for byte. Add trailsql's arguments
+/// (and any environment) to it.
+pub fn in_terminal_of(rows: u16, cols: u16) -> Command {
     let mut c = Command::new("python3");
-    c.args(["-c", script, env!("CARGO_BIN_EXE_trailsql")])
+    c.arg(repo().join("tests/it/pty_run.py"))
+        .args([rows.to_string(), cols.to_string()])
+        .arg(env!("CARGO_BIN_EXE_trailsql"))
         .env("TERM", "xterm");
     c
+}
+
+/// [`in_terminal_of`] a terminal that gives no size.
+pub fn in_terminal() -> Command {
+    in_terminal_of(0, 0)
 }
 
 /// Run trailsql with `args` in a pseudo-terminal: what reached it.

@@ -1,0 +1,543 @@
+//! `--report FILE.html`: one self-contained HTML file for a run of
+//! detections, opening offline in any browser. Nothing is fetched: the
+//! styles and the one small script (sorting a table by a column) are in
+//! the file, the charts are SVG drawn here, and the page's
+//! Content-Security-Policy allows no source at all but that script (by its
+//! hash) and the inline styles, so even text that slipped through could
+//! neither load nor run anything. All log text is escaped.
+//!
+//! The page: what was run on which sources and window, findings per day
+//! stacked by level, the top actors, source addresses and regions, the
+//! ATT&CK tactics touched, then one section per detection with its
+//! description, query, parameters and its findings as a sortable table
+//! whose rows open to the full event, as CloudTrail wrote it (the first
+//! [`ROWS`] findings of each; every one is in `--out-dir`).
+//!
+//! Of trailsql it imports `error`, `output`, `record`, `session`.
+
+mod chart;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use datafusion::arrow::array::{RecordBatch, StringArray, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use sha2::Digest;
+
+use crate::error::{Error, Result};
+use crate::output::text_at;
+use crate::session::{Engine, StatementResult, DEFAULT_TABLE};
+
+/// Findings of one detection the report shows (with their events).
+pub const ROWS: usize = 1000;
+
+/// One detection of the run.
+pub struct Detection<'a> {
+    pub id: String,
+    pub title: String,
+    /// critical, high, medium, low or info.
+    pub level: String,
+    pub tags: Vec<String>,
+    pub description: String,
+    /// "saved query" or "sigma rule".
+    pub kind: &'static str,
+    /// The SQL or the rule, as run.
+    pub text: String,
+    pub params: Vec<(String, String)>,
+    /// Its findings, or why it was not run.
+    pub result: std::result::Result<&'a StatementResult, String>,
+}
+
+impl Detection<'_> {
+    /// How many findings it has (0 when it was not run).
+    fn found(&self) -> usize {
+        self.result.as_ref().map(|r| r.rows()).unwrap_or(0)
+    }
+}
+
+/// What was run, on what.
+pub struct Run<'a> {
+    /// The command line, as typed.
+    pub command: String,
+    pub sources: Vec<String>,
+    pub window: String,
+    pub detections: Vec<Detection<'a>>,
+}
+
+/// Text for HTML (element content and attribute values alike).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters show as their code, never act.
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Sorting a findings table by the column clicked (numbers as numbers).
+const SCRIPT: &str = r#"
+document.querySelectorAll("table.findings th").forEach(function (th) {
+  th.addEventListener("click", function () {
+    var table = th.closest("table"), body = table.tBodies[0];
+    var col = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var down = th.getAttribute("data-order") !== "asc";
+    th.parentNode.querySelectorAll("th").forEach(function (h) { h.removeAttribute("data-order"); });
+    th.setAttribute("data-order", down ? "asc" : "desc");
+    var rows = Array.prototype.slice.call(body.rows);
+    var key = function (r) { var c = r.cells[col]; return c ? c.getAttribute("data-v") || c.textContent : ""; };
+    var numeric = rows.every(function (r) { var k = key(r); return k === "" || !isNaN(Number(k)); });
+    rows.sort(function (a, b) {
+      var x = key(a), y = key(b);
+      var c = numeric ? Number(x) - Number(y) : (x < y ? -1 : x > y ? 1 : 0);
+      return down ? c : -c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+});
+"#;
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#111;padding:0 1em}\
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd}\
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}\
+th{background:#f3f4f6}table.findings th{cursor:pointer}table.findings td{max-width:28em;overflow-wrap:anywhere}\
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f9fafb;padding:.5em;margin:0}\
+.level{font-weight:bold}.critical{color:#7f1d1d}.high{color:#dc2626}.medium{color:#b45309}.low{color:#2563eb}.info{color:#6b7280}\
+.legend span{margin-right:1em}.legend i{display:inline-block;width:.8em;height:.8em;margin-right:.3em}\
+svg text{font:12px system-ui,sans-serif}.axis{fill:#555}.count{fill:#111}";
+
+/// Write the report of `run` to `path`; the events behind its findings
+/// are read from the engine's default table.
+pub async fn write(engine: &Engine, run: &Run<'_>, path: &Path) -> Result<()> {
+    let events = events(engine, run).await?;
+    let countries = if engine.has_geoip() {
+        Some(countries(engine, run).await?)
+    } else {
+        None
+    };
+    let html = page(run, &events, countries.as_deref());
+    std::fs::write(path, html).map_err(|e| Error::io(path, e))
+}
+
+/// The findings' rows each detection shows, as text by column name.
+fn rows_of(result: &StatementResult) -> (Vec<String>, Vec<Vec<Option<String>>>) {
+    let columns: Vec<String> = result
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let mut rows = Vec::new();
+    'batches: for batch in &result.batches {
+        for row in 0..batch.num_rows() {
+            if rows.len() >= ROWS {
+                break 'batches;
+            }
+            rows.push(
+                batch
+                    .columns()
+                    .iter()
+                    .map(|c| text_at(c.as_ref(), row))
+                    .collect(),
+            );
+        }
+    }
+    (columns, rows)
+}
+
+/// The full records of the events the shown findings name, by event id.
+async fn events(engine: &Engine, run: &Run<'_>) -> Result<HashMap<String, String>> {
+    let mut ids = HashSet::new();
+    for d in &run.detections {
+        if let Ok(result) = d.result {
+            let (columns, rows) = rows_of(result);
+            if let Some(at) = columns.iter().position(|c| c == "event_id") {
+                ids.extend(rows.into_iter().filter_map(|r| r[at].clone()));
+            }
+        }
+    }
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(StringArray::from_iter_values(ids))],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    let table = MemTable::try_new(schema, vec![vec![batch]])?;
+    let name = "trailsql_report_events";
+    engine.ctx.register_table(name, Arc::new(table))?;
+    let found = engine
+        .run(&format!(
+            "SELECT c.* FROM {DEFAULT_TABLE} c JOIN {name} r ON c.eventid = r.id"
+        ))
+        .await;
+    engine.ctx.deregister_table(name)?;
+    let mut by_id = HashMap::new();
+    for result in found? {
+        for batch in &result.batches {
+            for record in crate::record::rebuild::rebuild_batch(batch) {
+                if let Some(id) = record.get("eventID").and_then(|v| v.as_str()) {
+                    let text = serde_json::to_string_pretty(&record).unwrap_or_default();
+                    by_id.entry(id.to_string()).or_insert(text);
+                }
+            }
+        }
+    }
+    Ok(by_id)
+}
+
+/// The findings' source addresses by the country the `--geoip` database
+/// places them in (`-` where it places none).
+async fn countries(engine: &Engine, run: &Run<'_>) -> Result<Vec<(String, u64)>> {
+    let addresses = top(run, "source_ip", usize::MAX);
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ip", DataType::Utf8, false),
+        Field::new("n", DataType::UInt64, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                addresses.iter().map(|a| a.0.as_str()),
+            )),
+            Arc::new(UInt64Array::from_iter_values(addresses.iter().map(|a| a.1))),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    let name = "trailsql_report_addresses";
+    engine.ctx.register_table(
+        name,
+        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
+    )?;
+    let placed = engine
+        .run(&format!(
+            "SELECT coalesce(geoip_country(ip), '-') AS country, CAST(sum(n) AS BIGINT) AS n \
+             FROM {name} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10"
+        ))
+        .await;
+    engine.ctx.deregister_table(name)?;
+    let mut out = Vec::new();
+    for result in placed? {
+        for batch in &result.batches {
+            for row in 0..batch.num_rows() {
+                let country = text_at(batch.column(0).as_ref(), row).unwrap_or_default();
+                let n = text_at(batch.column(1).as_ref(), row)
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0);
+                out.push((country, n));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Count the values of one column over every detection's findings.
+fn top(run: &Run<'_>, column: &str, limit: usize) -> Vec<(String, u64)> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for d in &run.detections {
+        if let Ok(result) = d.result {
+            let Ok(at) = result.schema.index_of(column) else {
+                continue;
+            };
+            for batch in &result.batches {
+                let col = batch.column(at);
+                for row in 0..batch.num_rows() {
+                    let v = text_at(col.as_ref(), row).unwrap_or_else(|| "-".into());
+                    *counts.entry(v).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut counts: Vec<(String, u64)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    counts.truncate(limit);
+    counts
+}
+
+/// Findings per (day, level).
+fn per_day(run: &Run<'_>) -> Vec<(String, String, u64)> {
+    let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for d in &run.detections {
+        if let Ok(result) = d.result {
+            let Ok(at) = result.schema.index_of("eventtime") else {
+                continue;
+            };
+            for batch in &result.batches {
+                let col = batch.column(at);
+                for row in 0..batch.num_rows() {
+                    if let Some(t) = text_at(col.as_ref(), row) {
+                        let day: String = t.chars().take(10).collect();
+                        *counts.entry((day, d.level.clone())).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    counts.into_iter().map(|((d, l), n)| (d, l, n)).collect()
+}
+
+/// The ATT&CK tactics the detections that found something are tagged with.
+fn tactics(run: &Run<'_>) -> Vec<(String, u64)> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for d in &run.detections {
+        let found = d.found() as u64;
+        if found == 0 {
+            continue;
+        }
+        for tag in &d.tags {
+            let Some(t) = tag.strip_prefix("attack.") else {
+                continue;
+            };
+            let mut chars = t.chars();
+            let technique = matches!(chars.next(), Some('t' | 'g' | 's'))
+                && chars.next().is_some_and(|c| c.is_ascii_digit());
+            if !technique {
+                *counts.entry(t.to_string()).or_default() += found;
+            }
+        }
+    }
+    let mut counts: Vec<(String, u64)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    counts
+}
+
+fn rank(level: &str) -> usize {
+    chart::LEVELS
+        .iter()
+        .position(|(l, _)| *l == level)
+        .unwrap_or(chart::LEVELS.len())
+}
+
+/// The page.
+fn page(
+    run: &Run<'_>,
+    events: &HashMap<String, String>,
+    countries: Option<&[(String, u64)]>,
+) -> String {
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));
+    let total: usize = run.detections.iter().map(|d| d.found()).sum();
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; script-src 'sha256-{hash}'\">\
+         <title>trailsql report</title><style>{STYLE}</style></head><body>\
+         <h1>trailsql report</h1><section id=\"run\"><table class=\"facts\">"
+    );
+    let fact = |h: &mut String, k: &str, v: &str| {
+        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
+    };
+    fact(&mut h, "command", &run.command);
+    fact(&mut h, "sources", &run.sources.join(", "));
+    fact(&mut h, "window", &run.window);
+    fact(
+        &mut h,
+        "written",
+        &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    );
+    fact(&mut h, "trailsql", env!("CARGO_PKG_VERSION"));
+    let ran = run.detections.iter().filter(|d| d.result.is_ok()).count();
+    fact(
+        &mut h,
+        "detections",
+        &format!(
+            "{} run, {} not run, {} found something",
+            ran,
+            run.detections.len() - ran,
+            run.detections.iter().filter(|d| d.found() > 0).count()
+        ),
+    );
+    fact(&mut h, "findings", &total.to_string());
+    h.push_str("</table></section>");
+    h.push_str("<section id=\"charts\"><h2>Findings per day</h2>");
+    h.push_str(&chart::per_day(&per_day(run)));
+    for (id, heading, column) in [
+        ("actors", "Top actors", "actor"),
+        ("addresses", "Top source addresses", "source_ip"),
+        ("regions", "Regions", "region"),
+    ] {
+        let _ = write!(h, "<h2>{heading}</h2>");
+        h.push_str(&chart::bars(id, &top(run, column, 10)));
+        if id == "addresses" {
+            if let Some(countries) = countries {
+                h.push_str("<h2>Countries of the source addresses</h2>");
+                h.push_str(&chart::bars("countries", countries));
+            }
+        }
+    }
+    h.push_str("</section><section id=\"tactics\"><h2>ATT&amp;CK tactics</h2>");
+    let tactics = tactics(run);
+    if tactics.is_empty() {
+        h.push_str("<p>None touched.</p>");
+    } else {
+        h.push_str("<table><tr><th>tactic</th><th>findings</th></tr>");
+        for (t, n) in &tactics {
+            let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", escape(t));
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("</section>");
+    // The detections, those that found something first, highest level first.
+    let mut order: Vec<&Detection> = run.detections.iter().collect();
+    order.sort_by_key(|d| {
+        let n = d.found();
+        (n == 0, rank(&d.level), std::cmp::Reverse(n))
+    });
+    h.push_str("<section id=\"detections\"><h2>Detections</h2><table><tr><th>detection</th><th>level</th><th>findings</th></tr>");
+    for (i, d) in order.iter().enumerate() {
+        let found = match &d.result {
+            Ok(r) => r.rows().to_string(),
+            Err(why) => format!("not run: {why}"),
+        };
+        let _ = write!(
+            h,
+            "<tr><td><a href=\"#d{i}\">{}</a> {}</td><td class=\"level {}\">{}</td><td>{}</td></tr>",
+            escape(&d.id),
+            escape(&d.title),
+            escape(&d.level),
+            escape(&d.level),
+            escape(&found)
+        );
+    }
+    h.push_str("</table></section>");
+    for (i, d) in order.iter().enumerate() {
+        section(&mut h, i, d, events);
+    }
+    let _ = writeln!(h, "<script>{SCRIPT}</script></body></html>");
+    h
+}
+
+/// One detection's section.
+fn section(h: &mut String, i: usize, d: &Detection<'_>, events: &HashMap<String, String>) {
+    let _ = write!(
+        h,
+        "<section class=\"detection\" id=\"d{i}\"><h2>{}</h2>\
+         <p><span class=\"level {}\">{}</span> · {} · <code>{}</code>{}</p><p>{}</p>\
+         <details><summary>{}</summary><pre>{}</pre></details>",
+        escape(&d.title),
+        escape(&d.level),
+        escape(&d.level),
+        escape(d.kind),
+        escape(&d.id),
+        if d.tags.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", escape(&d.tags.join(", ")))
+        },
+        escape(&d.description),
+        if d.kind == "saved query" {
+            "query"
+        } else {
+            "rule"
+        },
+        escape(&d.text)
+    );
+    if !d.params.is_empty() {
+        h.push_str("<table class=\"params\"><tr><th>parameter</th><th>value</th></tr>");
+        for (k, v) in &d.params {
+            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", escape(k), escape(v));
+        }
+        h.push_str("</table>");
+    }
+    let result = match &d.result {
+        Err(why) => {
+            let _ = write!(h, "<p>Not run: {}.</p></section>", escape(why));
+            return;
+        }
+        Ok(r) => r,
+    };
+    let all = result.rows();
+    if all == 0 {
+        h.push_str("<p>No findings.</p></section>");
+        return;
+    }
+    let (columns, rows) = rows_of(result);
+    let _ = write!(
+        h,
+        "<p class=\"count\">{all} {}{}</p><table class=\"findings\"><thead><tr>",
+        if all == 1 { "finding" } else { "findings" },
+        if rows.len() < all {
+            format!(" (the first {} here; every one in --out-dir)", rows.len())
+        } else {
+            String::new()
+        }
+    );
+    for c in &columns {
+        let _ = write!(h, "<th>{}</th>", escape(c));
+    }
+    h.push_str("<th>event</th></tr></thead><tbody>");
+    let id_at = columns.iter().position(|c| c == "event_id");
+    for row in &rows {
+        h.push_str("<tr>");
+        for cell in row {
+            match cell {
+                Some(v) => {
+                    let _ = write!(h, "<td>{}</td>", escape(v));
+                }
+                None => h.push_str("<td class=\"null\"></td>"),
+            }
+        }
+        let event = id_at
+            .and_then(|at| row[at].as_ref())
+            .and_then(|id| events.get(id));
+        match event {
+            Some(json) => {
+                let _ = write!(
+                    h,
+                    "<td><details><summary>JSON</summary><pre>{}</pre></details></td>",
+                    escape(json)
+                );
+            }
+            None => h.push_str("<td></td>"),
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</tbody></table></section>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_leaves_no_markup_and_shows_controls() {
+        let hostile = "<img src=x onerror=alert(1)>\"'&\u{1b}[31m";
+        let e = escape(hostile);
+        assert!(!e.contains('<') && !e.contains('>') && !e.contains('"') && !e.contains('\''));
+        assert!(e.contains("&lt;img") && e.contains("\\u{001b}"), "{e}");
+    }
+
+    #[test]
+    fn the_script_is_allowed_by_its_hash_alone() {
+        let run = Run {
+            command: "run --all".into(),
+            sources: vec!["./archive".into()],
+            window: "all time".into(),
+            detections: vec![],
+        };
+        let page = page(&run, &HashMap::new(), None);
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));
+        assert!(page.contains(&format!("script-src 'sha256-{hash}'")));
+        assert!(page.contains(&format!("<script>{SCRIPT}</script>")));
+        assert!(page.contains("default-src 'none'"));
+    }
+}

@@ -1,0 +1,279 @@
+//! `--report FILE.html`: one self-contained page of a run. Read as text
+//! here (what it holds, that nothing in it is fetched, that log text is
+//! escaped) and rendered by a real headless browser (Chromium, installed
+//! from the distribution's packages where it is missing and the tests may
+//! install; skipped, saying so, where none can be had): the DOM the
+//! browser built has the sections and counts, charts with bars, and none
+//! of the hostile log text turned into elements or run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::util::{run, text};
+
+/// A user agent that would be an image with a handler, a script and a
+/// closed table if it were markup.
+const AGENT: &str = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"></td></tr></table>";
+/// A bucket name that would end the comment and open an SVG.
+const BUCKET: &str = "--><svg onload=\"document.title='pwned'\">";
+
+/// An archive of three events: two calls with the hostile text on one day,
+/// a sign-in on the next.
+fn archive() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let day = |d: &str| {
+        let p = dir.path().join(format!(
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/{d}"
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    };
+    let record = |time: &str, name: &str, id: &str| {
+        serde_json::json!({
+            "eventVersion": "1.09",
+            "eventTime": time,
+            "eventSource": "s3.amazonaws.com",
+            "eventName": name,
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "198.51.100.7",
+            "userAgent": AGENT,
+            "userIdentity": {"type": "IAMUser", "userName": "mallory",
+                "arn": "arn:aws:iam::111122223333:user/mallory", "accountId": "111122223333"},
+            "requestParameters": {"bucketName": BUCKET},
+            "eventID": id,
+            "recipientAccountId": "111122223333"
+        })
+    };
+    std::fs::write(
+        day("01").join("111122223333_CloudTrail_us-east-1_20251001T1005Z_reportREPORT0001.json"),
+        serde_json::json!({"Records": [
+            record("2025-10-01T10:00:00Z", "DeleteBucketPolicy", "report-1"),
+            record("2025-10-01T10:01:00Z", "PutBucketAcl", "report-2"),
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        day("02").join("111122223333_CloudTrail_us-east-1_20251002T1005Z_reportREPORT0002.json"),
+        serde_json::json!({"Records": [record("2025-10-02T09:00:00Z", "DeleteBucket", "report-3")]})
+            .to_string(),
+    )
+    .unwrap();
+    dir
+}
+
+/// A folder of two saved queries of the user's: bucket changes (high) and
+/// one that finds nothing (low).
+fn queries() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("mine")).unwrap();
+    std::fs::write(
+        dir.path().join("mine/bucket-changes.sql"),
+        "-- title: Bucket changes\n-- severity: high\n\
+         -- tags: attack.defense-evasion, attack.t1562\n\
+         -- description: every change to a bucket's policy, ACL or existence\n\
+         -- param: who = % | the user, a LIKE pattern\n\
+         SELECT eventtime, account, region, actor, source_ip, event_source, event_name, \
+         json_extract_scalar(requestparameters, '$.bucketName') AS target, error_code, \
+         user_agent, event_id FROM cloudtrail_events \
+         WHERE eventtime >= $since AND eventtime < $until AND event_name LIKE '%Bucket%' \
+         AND actor LIKE $who ORDER BY eventtime, event_id\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mine/nothing.sql"),
+        "-- title: Nothing at all\n-- severity: low\n-- description: finds nothing\n\
+         SELECT eventtime, account, region, actor, source_ip, event_source, event_name, \
+         NULL AS target, error_code, event_id FROM cloudtrail_events \
+         WHERE eventtime >= $since AND eventtime < $until AND event_name = 'NoSuchCall'\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// `run bucket-changes nothing --report` over the archive, with `options`
+/// before `run`: the page.
+fn report_with(options: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let src = archive();
+    let q = queries();
+    let out = tempfile::tempdir().unwrap();
+    let page = out.path().join("report.html");
+    let mut args = vec![
+        "--source",
+        src.path().to_str().unwrap(),
+        "--queries",
+        q.path().to_str().unwrap(),
+    ];
+    args.extend_from_slice(options);
+    args.extend([
+        "run",
+        "bucket-changes",
+        "nothing",
+        "--report",
+        page.to_str().unwrap(),
+    ]);
+    let done = run(&args, "");
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert!(
+        text(&done.stderr).contains("wrote the report to"),
+        "{}",
+        text(&done.stderr)
+    );
+    (out, page)
+}
+
+fn report() -> (tempfile::TempDir, PathBuf) {
+    report_with(&[])
+}
+
+#[test]
+fn the_report_holds_the_run_and_fetches_nothing() {
+    let (_dir, page) = report();
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Nothing to fetch: no element or style that names another file.
+    for fetch in [
+        "src=\"",
+        "href=\"http",
+        "@import",
+        "url(",
+        "<link",
+        "<iframe",
+    ] {
+        assert!(!html.contains(fetch), "{fetch}");
+    }
+    assert!(html.contains("default-src 'none'"));
+    // One script, ours; the hostile text is there, as text.
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(!html.contains("<img") && !html.contains("<svg onload"));
+    assert!(html.contains("&lt;img src=x onerror=&quot;document.title=&#39;pwned&#39;&quot;&gt;"));
+    // What was run: both queries, the findings, the parameter's value, the
+    // query's text, each event's full record.
+    assert!(html.contains("mine/bucket-changes") && html.contains("mine/nothing"));
+    assert!(html.contains("<p class=\"count\">3 findings</p>"), "{html}");
+    assert!(html.contains("<td>who</td><td>%</td>"));
+    assert!(html.contains("json_extract_scalar(requestparameters, &#39;$.bucketName&#39;)"));
+    assert_eq!(
+        html.matches("&quot;eventID&quot;: &quot;report-").count(),
+        3
+    );
+    // Two days of findings, one bar each; the tactic of the tags.
+    assert!(html.contains("<title>2025-10-01 high: 2</title>"), "{html}");
+    assert!(html.contains("<title>2025-10-02 high: 1</title>"));
+    assert!(html.contains("<td>defense-evasion</td><td>3</td>"));
+    // Countries only with a database that places the addresses.
+    assert!(!html.contains("id=\"countries\""));
+    let dbs = crate::places::databases();
+    let city = dbs.path().join("city.mmdb");
+    let (_dir, page) = report_with(&["--geoip", city.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let countries = html
+        .split("id=\"countries\"")
+        .nth(1)
+        .expect("a countries chart");
+    assert!(countries.starts_with(" role=\"img\""), "{countries}");
+    assert!(
+        countries.contains("class=\"label\">DE<title>DE</title>"),
+        "{countries}"
+    );
+}
+
+/// Chromium's binary, installed from the distribution's packages when
+/// missing and the tests run as root; None (after saying why) when there
+/// is none and none can be installed.
+fn chromium() -> Option<PathBuf> {
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let find = || {
+                ["chromium", "chromium-browser", "google-chrome"]
+                    .iter()
+                    .find_map(|name| {
+                        let out = Command::new("sh")
+                            .args(["-c", &format!("command -v {name}")])
+                            .output()
+                            .ok()?;
+                        out.status
+                            .success()
+                            .then(|| PathBuf::from(text(&out.stdout).trim()))
+                    })
+            };
+            if let Some(found) = find() {
+                return Some(found);
+            }
+            let root = Command::new("id")
+                .arg("-u")
+                .output()
+                .is_ok_and(|o| text(&o.stdout).trim() == "0");
+            if root {
+                eprintln!("NOTE: installing chromium from the distribution's packages for the report tests");
+                let _ = Command::new("apt-get")
+                    .args(["install", "-y", "-q", "chromium"])
+                    .env("DEBIAN_FRONTEND", "noninteractive")
+                    .status();
+            }
+            let found = find();
+            if found.is_none() {
+                eprintln!(
+                    "NOTE: no Chromium and none could be installed (apt-get install chromium): \
+                     the report is not rendered by a browser here"
+                );
+            }
+            found
+        })
+        .clone()
+}
+
+/// The DOM Chromium builds from `page`, with no network at all.
+fn rendered(browser: &Path, page: &Path) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn a_browser_renders_the_report_and_runs_nothing_of_the_logs() {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let (_dir, page) = report();
+    let dom = rendered(&browser, &page);
+    // Nothing the log text carried became an element or ran: the title is
+    // the report's, no image, no SVG but the charts.
+    assert!(dom.contains("<title>trailsql report</title>"), "{dom}");
+    assert!(!dom.contains("pwned</title>"));
+    assert!(!dom.contains("<img"), "{dom}");
+    assert_eq!(dom.matches("<svg").count(), 4, "{dom}");
+    // The sections and the counts of the run.
+    for id in [
+        "id=\"run\"",
+        "id=\"charts\"",
+        "id=\"tactics\"",
+        "id=\"detections\"",
+    ] {
+        assert!(dom.contains(id), "{id}");
+    }
+    assert_eq!(dom.matches("class=\"detection\"").count(), 2);
+    assert!(dom.contains("3 findings"));
+    // The charts have bars: two days, one actor, one address, one region.
+    let per_day = dom.split("id=\"per-day\"").nth(1).unwrap();
+    let per_day = &per_day[..per_day.find("</svg>").unwrap()];
+    assert_eq!(per_day.matches("<rect").count(), 2, "{per_day}");
+    // The hostile text shows as text in the findings table.
+    assert!(dom.contains("&lt;img src=x onerror="), "{dom}");
+}
