@@ -38,6 +38,10 @@ pub struct Hunt<'a> {
     pub window: Window,
     pub strict: bool,
     pub out_dir: Option<&'a Path>,
+    /// `--report FILE.html`.
+    pub report: Option<&'a Path>,
+    /// The sources' paths, for the report.
+    pub sources: Vec<String>,
 }
 
 /// Run the hunt; how many findings there were.
@@ -65,8 +69,124 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     if let Some(dir) = h.out_dir {
         write_out_dir(engine, sink, dir, &timeline).await?;
     }
+    if let Some(file) = h.report {
+        report(engine, h, &timeline, file).await?;
+    }
     eprintln!("trailsql: {}", count(findings, "finding", "findings"));
     Ok(findings)
+}
+
+/// `--report FILE`: the page of the hunt, one section per detection that
+/// fired, its findings the timeline's rows of it.
+async fn report(
+    engine: &Engine,
+    h: &Hunt<'_>,
+    timeline: &StatementResult,
+    file: &Path,
+) -> Result<()> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::compute::{filter_record_batch, kernels::cmp::eq};
+    let arrow = datafusion::error::DataFusionError::from;
+    let at = timeline.schema.index_of("rule_id").map_err(arrow)?;
+    let mut ids: Vec<String> = Vec::new();
+    for batch in &timeline.batches {
+        for id in batch.column(at).as_string::<i32>().iter().flatten() {
+            if !ids.iter().any(|i| i == id) {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    for id in &ids {
+        let wanted = datafusion::arrow::array::StringArray::new_scalar(id.as_str());
+        let mut batches = Vec::new();
+        for batch in &timeline.batches {
+            let keep = eq(batch.column(at), &wanted).map_err(arrow)?;
+            batches.push(filter_record_batch(batch, &keep).map_err(arrow)?);
+        }
+        parts.push(StatementResult {
+            schema: timeline.schema.clone(),
+            batches,
+        });
+    }
+    let loaded = match h.rules.is_empty() {
+        true => None,
+        false => Some(crate::sigma::load(h.rules)?),
+    };
+    let heads: Vec<&crate::sigma::rule::Head> = loaded
+        .iter()
+        .flat_map(|l| {
+            l.rules
+                .iter()
+                .map(|(r, _)| &r.head)
+                .chain(l.correlations.iter().map(|(c, _)| &c.head))
+        })
+        .collect();
+    let builtins: Vec<&SavedQuery> = h.builtins.map(|c| c.all(None)).unwrap_or_default();
+    let detections = ids
+        .iter()
+        .zip(&parts)
+        .map(|(id, part)| {
+            let first = |column: &str| {
+                part.batches
+                    .iter()
+                    .find(|b| b.num_rows() > 0)
+                    .and_then(|b| {
+                        crate::output::text_at(
+                            b.column(part.schema.index_of(column).ok()?).as_ref(),
+                            0,
+                        )
+                    })
+                    .unwrap_or_default()
+            };
+            let mut d = crate::report::Detection {
+                id: id.clone(),
+                title: first("rule_title"),
+                level: first("level"),
+                tags: first("tags")
+                    .split(", ")
+                    .filter(|t| !t.is_empty())
+                    .map(String::from)
+                    .collect(),
+                description: String::new(),
+                kind: "sigma rule",
+                text: String::new(),
+                params: Vec::new(),
+                result: Ok(part),
+            };
+            if let Some(q) = builtins.iter().find(|q| &q.id == id) {
+                d.kind = "saved query";
+                d.description = q.description.clone();
+                d.text = q.sql.clone();
+                d.params = q
+                    .params
+                    .iter()
+                    .map(|p| {
+                        let value = h
+                            .params
+                            .get(&p.name)
+                            .cloned()
+                            .or_else(|| p.default.as_ref().map(|v| v.to_string()))
+                            .unwrap_or_default();
+                        (p.name.clone(), value)
+                    })
+                    .collect();
+            } else if let Some(head) = heads.iter().find(|r| &r.id == id) {
+                d.description = format!("from {}", head.origin);
+                d.text = std::fs::read_to_string(&head.origin).unwrap_or_default();
+            }
+            d
+        })
+        .collect();
+    let run = crate::report::Run {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        sources: h.sources.clone(),
+        window: h.window.describe(),
+        detections,
+    };
+    crate::report::write(engine, &run, file).await?;
+    eprintln!("trailsql: wrote the report to {}", file.display());
+    Ok(())
 }
 
 /// The Sigma rules read, what of them runs at `--min-level`, and its

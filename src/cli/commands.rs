@@ -533,6 +533,8 @@ pub async fn hunt(engine: &Engine, settings: &Settings, args: &HuntArgs) -> Resu
             window,
             strict: settings.read.strict,
             out_dir: args.out_dir.as_deref(),
+            report: args.report.as_deref(),
+            sources: settings.sources.iter().map(|(_, p)| p.clone()).collect(),
         },
     )
     .await?;

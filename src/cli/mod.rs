@@ -342,6 +342,11 @@ pub struct HuntArgs {
     /// and summary.csv into DIR.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Write the hunt as one self-contained HTML page (charts, every
+    /// detection that fired with its findings and their events) that
+    /// opens offline.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// Exit with code 1 when any rule finds anything (for cron and CI).
     #[arg(long)]
     pub fail_on_findings: bool,

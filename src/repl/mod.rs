@@ -112,6 +112,8 @@ async fn hunt(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &[&str
             window,
             strict: false,
             out_dir: None,
+            report: None,
+            sources: Vec::new(),
         };
         crate::hunt::hunt(engine, sink, &h).await
     };

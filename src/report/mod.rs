@@ -115,7 +115,7 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #d
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}\
 th{background:#f3f4f6}table.findings th{cursor:pointer}table.findings td{max-width:28em;overflow-wrap:anywhere}\
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f9fafb;padding:.5em;margin:0}\
-.level{font-weight:bold}.critical{color:#7f1d1d}.high{color:#dc2626}.medium{color:#b45309}.low{color:#2563eb}.info{color:#6b7280}\
+.level{font-weight:bold}.critical{color:#7f1d1d}.high{color:#dc2626}.medium{color:#b45309}.low{color:#2563eb}.info,.informational{color:#6b7280}\
 .legend span{margin-right:1em}.legend i{display:inline-block;width:.8em;height:.8em;margin-right:.3em}\
 svg text{font:12px system-ui,sans-serif}.axis{fill:#555}.count{fill:#111}";
 
@@ -285,7 +285,9 @@ fn per_day(run: &Run<'_>) -> Vec<(String, String, u64)> {
                 for row in 0..batch.num_rows() {
                     if let Some(t) = text_at(col.as_ref(), row) {
                         let day: String = t.chars().take(10).collect();
-                        *counts.entry((day, d.level.clone())).or_default() += 1;
+                        *counts
+                            .entry((day, level_key(&d.level).to_string()))
+                            .or_default() += 1;
                     }
                 }
             }
@@ -319,10 +321,19 @@ fn tactics(run: &Run<'_>) -> Vec<(String, u64)> {
     counts
 }
 
+/// A level as the charts and styles name it (Sigma's `informational` is
+/// a saved query's `info`).
+fn level_key(level: &str) -> &str {
+    match level {
+        "informational" => "info",
+        other => other,
+    }
+}
+
 fn rank(level: &str) -> usize {
     chart::LEVELS
         .iter()
-        .position(|(l, _)| *l == level)
+        .position(|(l, _)| *l == level_key(level))
         .unwrap_or(chart::LEVELS.len())
 }
 

@@ -277,3 +277,54 @@ fn a_browser_renders_the_report_and_runs_nothing_of_the_logs() {
     // The hostile text shows as text in the findings table.
     assert!(dom.contains("&lt;img src=x onerror="), "{dom}");
 }
+
+/// `hunt --report`: a section per detection that fired, built-in or Sigma
+/// rule (an informational one drawn in the chart too), with the rule's text.
+#[test]
+fn the_hunt_report_has_each_detection_that_fired() {
+    let src = archive();
+    let rules = tempfile::tempdir().unwrap();
+    let rule = rules.path().join("acl.yml");
+    std::fs::write(
+        &rule,
+        "title: Bucket ACL put\nid: 5e1ec7ed-0000-4000-8000-00000000a001\nlevel: informational\n\
+         tags:\n  - attack.discovery\nlogsource:\n  product: aws\n  service: cloudtrail\n\
+         detection:\n  sel:\n    eventName: PutBucketAcl\n  condition: sel\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let page = out.path().join("hunt.html");
+    let done = run(
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "hunt",
+            "--sigma",
+            rule.to_str().unwrap(),
+            "--report",
+            page.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    // The rule and the built-in detections that fired on the bucket calls.
+    let sections: Vec<&str> = html.split("<section class=\"detection\"").skip(1).collect();
+    assert!(sections.len() >= 2, "{html}");
+    let acl = sections
+        .iter()
+        .find(|s| s.contains("<h2>Bucket ACL put</h2>"))
+        .unwrap_or_else(|| panic!("{html}"));
+    assert!(
+        acl.contains("sigma rule") && acl.contains("eventName: PutBucketAcl"),
+        "{acl}"
+    );
+    assert!(acl.contains("<p class=\"count\">1 finding</p>"), "{acl}");
+    assert!(html.contains("<title>2025-10-01 info: 1</title>"), "{html}");
+    assert!(
+        sections
+            .iter()
+            .any(|s| s.contains("saved query") && s.contains("SELECT")),
+        "{html}"
+    );
+}
