@@ -529,17 +529,22 @@ pub async fn run_queries<'q>(
     };
     let mut neutralised = 0;
     // Each query's rows (or why it was not run), its CSV file written.
+    // A query that failed ends the run there, the queries before it shown.
     let mut answers: Vec<std::result::Result<StatementResult, String>> = Vec::new();
+    let mut failed = None;
     for (q, ran) in picked.iter().zip(runs) {
         if !ran {
             let needs = q.lacks(given, geoip);
             answers.push(Err(format!("needs {}", needs.join(" "))));
             continue;
         }
-        let result = results
-            .next()
-            .expect("a result for each statement")
-            .map_err(|e| q.failed(e))?;
+        let result = match results.next().expect("a result for each statement") {
+            Ok(result) => result,
+            Err(e) => {
+                failed = Some(q.failed(e));
+                break;
+            }
+        };
         if let Some(dir) = out_dir {
             let file = dir.join(format!("{}.csv", q.name));
             neutralised += crate::console::write_csv(&file, &result, files_cells)?;
@@ -548,7 +553,10 @@ pub async fn run_queries<'q>(
     }
     // On a terminal, several queries show the summary first and each one's
     // first rows; elsewhere every row, query by query.
-    let on_screen = picked.len() > 1 && sink.format == Format::Table && sink.shows_on_terminal();
+    let on_screen = picked.len() > 1
+        && failed.is_none()
+        && sink.format == Format::Table
+        && sink.shows_on_terminal();
     if on_screen {
         let ran: Vec<crate::screen::Ran> = picked
             .iter()
@@ -599,6 +607,9 @@ pub async fn run_queries<'q>(
             findings,
             result: answer.ok(),
         });
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     // What the one pass read, once for all the queries (and what a query
     // that read the archive on its own read).
