@@ -158,19 +158,7 @@ async fn report(
                 d.kind = "saved query";
                 d.description = q.description.clone();
                 d.text = q.sql.clone();
-                d.params = q
-                    .params
-                    .iter()
-                    .map(|p| {
-                        let value = h
-                            .params
-                            .get(&p.name)
-                            .cloned()
-                            .or_else(|| p.default.as_ref().map(|v| v.to_string()))
-                            .unwrap_or_default();
-                        (p.name.clone(), value)
-                    })
-                    .collect();
+                d.params = q.shown_params(h.params);
             } else if let Some(head) = heads.iter().find(|r| &r.id == id) {
                 d.description = format!("from {}", head.origin);
                 d.text = std::fs::read_to_string(&head.origin).unwrap_or_default();

@@ -286,6 +286,22 @@ impl SavedQuery {
         self.name.split('/').next().unwrap_or("")
     }
 
+    /// Each parameter and the value it runs with: given, else its default
+    /// (empty where it has none), for a reader of what was run.
+    pub fn shown_params(&self, given: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        self.params
+            .iter()
+            .map(|p| {
+                let value = given
+                    .get(&p.name)
+                    .cloned()
+                    .or_else(|| p.default.as_ref().map(|d| d.to_string()))
+                    .unwrap_or_default();
+                (p.name.clone(), value)
+            })
+            .collect()
+    }
+
     /// The placeholder values for one run: defaults, then `given` (KEY=VALUE
     /// pairs for this query's parameters), then the time window.
     pub fn values(&self, given: &BTreeMap<String, String>, window: &Window) -> Result<ParamValues> {

@@ -426,18 +426,7 @@ async fn report_of_run(
         .iter()
         .map(|o| {
             let q = o.query;
-            let params = q
-                .params
-                .iter()
-                .map(|p| {
-                    let value = given
-                        .get(&p.name)
-                        .cloned()
-                        .or_else(|| p.default.as_ref().map(|d| d.to_string()))
-                        .unwrap_or_default();
-                    (p.name.clone(), value)
-                })
-                .collect();
+            let params = q.shown_params(given);
             crate::report::Detection {
                 id: q.name.clone(),
                 title: q.title.clone(),

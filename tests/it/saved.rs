@@ -751,28 +751,24 @@ fn run_all_on_a_terminal_shows_the_summary_first_and_each_querys_first_rows() {
     // Each query that found something has a section here, its rows cut to
     // its share of the screen (19 queries share 30 rows: 3 each) with the
     // way to all of them; the failed sign-ins' burst has 8.
-    let burst = shown
-        .split("== ")
-        .find(|s| s.starts_with("forensics/failed-login-bursts [high]"))
-        .unwrap_or_else(|| panic!("{shown}"));
-    assert_eq!(
-        burst.lines().filter(|l| l.contains("| carol ")).count(),
-        3,
-        "{burst}"
-    );
+    // The failed sign-ins' burst: its section, and the rows of it shown.
+    let burst_in = |out: &str| -> (String, usize) {
+        let section = out
+            .split("== ")
+            .find(|s| s.starts_with("forensics/failed-login-bursts [high]"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string();
+        let rows = section.lines().filter(|l| l.contains("| carol ")).count();
+        (section, rows)
+    };
+    let (burst, rows) = burst_in(&shown);
+    assert_eq!(rows, 3, "{burst}");
     assert!(
         burst.contains("... 5 more rows: every row goes to --out-dir DIR (--max-rows 0"),
         "{burst}"
     );
-    let all = piped
-        .split("== ")
-        .find(|s| s.starts_with("forensics/failed-login-bursts [high]"))
-        .unwrap_or_else(|| panic!("{piped}"));
-    assert_eq!(
-        all.lines().filter(|l| l.contains("| carol ")).count(),
-        8,
-        "{all}"
-    );
+    let (all, rows) = burst_in(&piped);
+    assert_eq!(rows, 8, "{all}");
     // hunt: its summary, then the timeline's first findings that fit.
     let hunted = on_terminal(&["hunt"]);
     assert_eq!(
@@ -786,13 +782,6 @@ fn run_all_on_a_terminal_shows_the_summary_first_and_each_querys_first_rows() {
     );
     // --max-rows decides the rows of each instead.
     let shown = on_terminal(&["--max-rows", "0", "run", "--all"]);
-    let burst = shown
-        .split("== ")
-        .find(|s| s.starts_with("forensics/failed-login-bursts [high]"))
-        .unwrap_or_else(|| panic!("{shown}"));
-    assert_eq!(
-        burst.lines().filter(|l| l.contains("| carol ")).count(),
-        8,
-        "{burst}"
-    );
+    let (burst, rows) = burst_in(&shown);
+    assert_eq!(rows, 8, "{burst}");
 }
