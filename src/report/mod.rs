@@ -122,18 +122,26 @@ svg text{font:12px system-ui,sans-serif}.axis{fill:#555}.count{fill:#111}";
 /// Write the report of `run` to `path`; the events behind its findings
 /// are read from the engine's default table.
 pub async fn write(engine: &Engine, run: &Run<'_>, path: &Path) -> Result<()> {
-    let events = events(engine, run).await?;
+    let shown: Vec<Option<Shown>> = run
+        .detections
+        .iter()
+        .map(|d| d.result.as_ref().ok().map(|r| rows_of(r)))
+        .collect();
+    let events = events(engine, &shown).await?;
     let countries = if engine.has_geoip() {
         Some(countries(engine, run).await?)
     } else {
         None
     };
-    let html = page(run, &events, countries.as_deref());
+    let html = page(run, &shown, &events, countries.as_deref());
     std::fs::write(path, html).map_err(|e| Error::io(path, e))
 }
 
-/// The findings' rows each detection shows, as text by column name.
-fn rows_of(result: &StatementResult) -> (Vec<String>, Vec<Vec<Option<String>>>) {
+/// A detection's columns and the rows of it the page shows, as text.
+type Shown = (Vec<String>, Vec<Vec<Option<String>>>);
+
+/// The findings' rows a detection shows (the first [`ROWS`]), as text.
+fn rows_of(result: &StatementResult) -> Shown {
     let columns: Vec<String> = result
         .schema
         .fields()
@@ -159,14 +167,11 @@ fn rows_of(result: &StatementResult) -> (Vec<String>, Vec<Vec<Option<String>>>) 
 }
 
 /// The full records of the events the shown findings name, by event id.
-async fn events(engine: &Engine, run: &Run<'_>) -> Result<HashMap<String, String>> {
+async fn events(engine: &Engine, shown: &[Option<Shown>]) -> Result<HashMap<String, String>> {
     let mut ids = HashSet::new();
-    for d in &run.detections {
-        if let Ok(result) = d.result {
-            let (columns, rows) = rows_of(result);
-            if let Some(at) = columns.iter().position(|c| c == "event_id") {
-                ids.extend(rows.into_iter().filter_map(|r| r[at].clone()));
-            }
+    for (columns, rows) in shown.iter().flatten() {
+        if let Some(at) = columns.iter().position(|c| c == "event_id") {
+            ids.extend(rows.iter().filter_map(|r| r[at].clone()));
         }
     }
     if ids.is_empty() {
@@ -340,6 +345,7 @@ fn rank(level: &str) -> usize {
 /// The page.
 fn page(
     run: &Run<'_>,
+    shown: &[Option<Shown>],
     events: &HashMap<String, String>,
     countries: Option<&[(String, u64)]>,
 ) -> String {
@@ -408,13 +414,14 @@ fn page(
     }
     h.push_str("</section>");
     // The detections, those that found something first, highest level first.
-    let mut order: Vec<&Detection> = run.detections.iter().collect();
-    order.sort_by_key(|d| {
+    let mut order: Vec<usize> = (0..run.detections.len()).collect();
+    order.sort_by_key(|&k| {
+        let d = &run.detections[k];
         let n = d.found();
         (n == 0, rank(&d.level), std::cmp::Reverse(n))
     });
     h.push_str("<section id=\"detections\"><h2>Detections</h2><table><tr><th>detection</th><th>level</th><th>findings</th></tr>");
-    for (i, d) in order.iter().enumerate() {
+    for (i, d) in order.iter().map(|&k| &run.detections[k]).enumerate() {
         let found = match &d.result {
             Ok(r) => r.rows().to_string(),
             Err(why) => format!("not run: {why}"),
@@ -430,15 +437,21 @@ fn page(
         );
     }
     h.push_str("</table></section>");
-    for (i, d) in order.iter().enumerate() {
-        section(&mut h, i, d, events);
+    for (i, &k) in order.iter().enumerate() {
+        section(&mut h, i, &run.detections[k], shown[k].as_ref(), events);
     }
     let _ = writeln!(h, "<script>{SCRIPT}</script></body></html>");
     h
 }
 
 /// One detection's section.
-fn section(h: &mut String, i: usize, d: &Detection<'_>, events: &HashMap<String, String>) {
+fn section(
+    h: &mut String,
+    i: usize,
+    d: &Detection<'_>,
+    shown: Option<&Shown>,
+    events: &HashMap<String, String>,
+) {
     let _ = write!(
         h,
         "<section class=\"detection\" id=\"d{i}\"><h2>{}</h2>\
@@ -481,7 +494,9 @@ fn section(h: &mut String, i: usize, d: &Detection<'_>, events: &HashMap<String,
         h.push_str("<p>No findings.</p></section>");
         return;
     }
-    let (columns, rows) = rows_of(result);
+    let Some((columns, rows)) = shown else {
+        return;
+    };
     let _ = write!(
         h,
         "<p class=\"count\">{all} {}{}</p><table class=\"findings\"><thead><tr>",
@@ -492,12 +507,12 @@ fn section(h: &mut String, i: usize, d: &Detection<'_>, events: &HashMap<String,
             String::new()
         }
     );
-    for c in &columns {
+    for c in columns {
         let _ = write!(h, "<th>{}</th>", escape(c));
     }
     h.push_str("<th>event</th></tr></thead><tbody>");
     let id_at = columns.iter().position(|c| c == "event_id");
-    for row in &rows {
+    for row in rows {
         h.push_str("<tr>");
         for cell in row {
             match cell {
@@ -545,7 +560,7 @@ mod tests {
             window: "all time".into(),
             detections: vec![],
         };
-        let page = page(&run, &HashMap::new(), None);
+        let page = page(&run, &[], &HashMap::new(), None);
         let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));
         assert!(page.contains(&format!("script-src 'sha256-{hash}'")));
         assert!(page.contains(&format!("<script>{SCRIPT}</script>")));
