@@ -42,6 +42,9 @@ pub struct Hunt<'a> {
     pub report: Option<&'a Path>,
     /// The sources' paths, for the report.
     pub sources: Vec<String>,
+    /// Where to keep what a report of the hunt shows (the shell's
+    /// `\report`).
+    pub keep: Option<&'a std::sync::Mutex<Option<crate::report::Run>>>,
 }
 
 /// Run the hunt; how many findings there were.
@@ -69,21 +72,23 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     if let Some(dir) = h.out_dir {
         write_out_dir(engine, sink, dir, &timeline).await?;
     }
-    if let Some(file) = h.report {
-        report(engine, h, &timeline, file).await?;
+    if h.report.is_some() || h.keep.is_some() {
+        let run = report_run(h, &timeline)?;
+        if let Some(file) = h.report {
+            crate::report::write(engine, &run, file).await?;
+            eprintln!("trailsql: wrote the report to {}", file.display());
+        }
+        if let Some(keep) = h.keep {
+            *keep.lock().unwrap_or_else(|e| e.into_inner()) = Some(run);
+        }
     }
     eprintln!("trailsql: {}", count(findings, "finding", "findings"));
     Ok(findings)
 }
 
-/// `--report FILE`: the page of the hunt, one section per detection that
+/// What a report shows of the hunt: one section per detection that
 /// fired, its findings the timeline's rows of it.
-async fn report(
-    engine: &Engine,
-    h: &Hunt<'_>,
-    timeline: &StatementResult,
-    file: &Path,
-) -> Result<()> {
+fn report_run(h: &Hunt<'_>, timeline: &StatementResult) -> Result<crate::report::Run> {
     use datafusion::arrow::array::AsArray;
     use datafusion::arrow::compute::{filter_record_batch, kernels::cmp::eq};
     let arrow = datafusion::error::DataFusionError::from;
@@ -125,7 +130,7 @@ async fn report(
     let builtins: Vec<&SavedQuery> = h.builtins.map(|c| c.all(None)).unwrap_or_default();
     let detections = ids
         .iter()
-        .zip(&parts)
+        .zip(parts)
         .map(|(id, part)| {
             let first = |column: &str| {
                 part.batches
@@ -152,7 +157,7 @@ async fn report(
                 kind: "sigma rule",
                 text: String::new(),
                 params: Vec::new(),
-                result: Ok(part),
+                result: Err(String::new()),
             };
             if let Some(q) = builtins.iter().find(|q| &q.id == id) {
                 d.kind = "saved query";
@@ -163,18 +168,16 @@ async fn report(
                 d.description = format!("from {}", head.origin);
                 d.text = std::fs::read_to_string(&head.origin).unwrap_or_default();
             }
+            d.result = Ok(part);
             d
         })
         .collect();
-    let run = crate::report::Run {
+    Ok(crate::report::Run {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         sources: h.sources.clone(),
         window: h.window.describe(),
         detections,
-    };
-    crate::report::write(engine, &run, file).await?;
-    eprintln!("trailsql: wrote the report to {}", file.display());
-    Ok(())
+    })
 }
 
 /// The Sigma rules read, what of them runs at `--min-level`, and its

@@ -24,7 +24,7 @@
 //! every query, and every saved query limits `eventtime` with them, which
 //! also prunes the files read.
 //!
-//! Of trailsql it imports `console`, `error`, `output`, `record`, `screen`, `session`, `window`.
+//! Of trailsql it imports `console`, `error`, `output`, `record`, `report`, `screen`, `session`, `window`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -650,6 +650,44 @@ pub async fn run_queries<'q>(
         }
     }
     Ok(outcomes)
+}
+
+/// What a report shows of a run of saved queries: each query with what it
+/// found, the values its parameters ran with, the command line, the
+/// sources and the window.
+pub fn report_run(
+    outcomes: &[Outcome<'_>],
+    given: &BTreeMap<String, String>,
+    window: &Window,
+    sources: Vec<String>,
+) -> crate::report::Run {
+    let detections = outcomes
+        .iter()
+        .map(|o| {
+            let q = o.query;
+            crate::report::Detection {
+                id: q.name.clone(),
+                title: q.title.clone(),
+                level: q.severity.as_str().to_string(),
+                tags: q.tags.clone(),
+                description: q.description.clone(),
+                kind: "saved query",
+                text: q.sql.clone(),
+                params: q.shown_params(given),
+                result: match (&o.result, &o.findings) {
+                    (Some(r), _) => Ok(r.clone()),
+                    (None, Err(why)) => Err(why.clone()),
+                    (None, Ok(_)) => Err("no result".into()),
+                },
+            }
+        })
+        .collect();
+    crate::report::Run {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        sources,
+        window: window.describe(),
+        detections,
+    }
 }
 
 /// One row per query: name, severity, title, findings (empty when it was not

@@ -76,7 +76,8 @@ pub const STANDARD_COLUMNS: &str = "recipientaccountid AS account, \
     useridentity.accesskeyid AS access_key_id, \
     eventid AS event_id";
 
-/// The whole result of one statement.
+/// The whole result of one statement (a clone shares its batches).
+#[derive(Clone)]
 pub struct StatementResult {
     pub schema: SchemaRef,
     pub batches: Vec<RecordBatch>,

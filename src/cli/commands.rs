@@ -405,54 +405,15 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
     )
     .await?;
     if let Some(file) = &args.report {
-        report_of_run(engine, settings, &outcomes, &given, &window, file).await?;
+        let sources = settings.sources.iter().map(|(_, p)| p.clone()).collect();
+        let run = crate::queries::report_run(&outcomes, &given, &window, sources);
+        crate::report::write(engine, &run, file).await?;
+        eprintln!("trailsql: wrote the report to {}", file.display());
     }
     let found = outcomes
         .iter()
         .any(|o| matches!(o.findings, Ok(n) if n > 0));
     Ok(if args.fail_on_findings && found { 1 } else { 0 })
-}
-
-/// `run --report FILE`: the page of a run of saved queries.
-async fn report_of_run(
-    engine: &Engine,
-    settings: &Settings,
-    outcomes: &[crate::queries::Outcome<'_>],
-    given: &std::collections::BTreeMap<String, String>,
-    window: &Window,
-    file: &std::path::Path,
-) -> Result<()> {
-    let detections = outcomes
-        .iter()
-        .map(|o| {
-            let q = o.query;
-            let params = q.shown_params(given);
-            crate::report::Detection {
-                id: q.name.clone(),
-                title: q.title.clone(),
-                level: q.severity.as_str().to_string(),
-                tags: q.tags.clone(),
-                description: q.description.clone(),
-                kind: "saved query",
-                text: q.sql.clone(),
-                params,
-                result: match (&o.result, &o.findings) {
-                    (Some(r), _) => Ok(r),
-                    (None, Err(why)) => Err(why.clone()),
-                    (None, Ok(_)) => Err("no result".into()),
-                },
-            }
-        })
-        .collect();
-    let run = crate::report::Run {
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        sources: settings.sources.iter().map(|(_, p)| p.clone()).collect(),
-        window: window.describe(),
-        detections,
-    };
-    crate::report::write(engine, &run, file).await?;
-    eprintln!("trailsql: wrote the report to {}", file.display());
-    Ok(())
 }
 
 /// `trailsql hunt --list`: every detection hunt would run, and why one
@@ -524,6 +485,7 @@ pub async fn hunt(engine: &Engine, settings: &Settings, args: &HuntArgs) -> Resu
             out_dir: args.out_dir.as_deref(),
             report: args.report.as_deref(),
             sources: settings.sources.iter().map(|(_, p)| p.clone()).collect(),
+            keep: None,
         },
     )
     .await?;

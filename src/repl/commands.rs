@@ -35,6 +35,8 @@ pub enum Command {
     Run(Vec<String>),
     /// `\hunt PATH ... [KEY=VALUE ...]`: the words after `\hunt`.
     Hunt(Vec<String>),
+    /// `\report FILE`: the page of the last `\run` or `\hunt`.
+    Report(PathBuf),
 }
 
 /// What the table says of a command.
@@ -141,6 +143,15 @@ pub const SPECS: &[Spec] = &[
         arg: "[PATH ...] [min-level=L since=T until=T builtins=no]",
         help: "run the built-in detections and the Sigma rules under PATH (table detections)",
         parse: |w| Ok(Command::Hunt(w.iter().map(|s| s.to_string()).collect())),
+    },
+    Spec {
+        names: &["\\report"],
+        arg: "FILE.html",
+        help: "write the report of the last \\run or \\hunt (one HTML page)",
+        parse: |w| match w.first() {
+            Some(f) => Ok(Command::Report(PathBuf::from(f))),
+            None => Err("\\report needs a FILE (.html)".into()),
+        },
     },
 ];
 

@@ -46,7 +46,13 @@ async fn run_cancellable(engine: &Engine, sink: &Sink, sql: &str) {
 
 /// `\\run NAME [KEY=VALUE ...]`: one saved query; `since` and `until` set the
 /// window, other keys are the query's parameters.
-async fn run_saved(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &[&str]) {
+async fn run_saved(
+    engine: &Engine,
+    sink: &Sink,
+    catalogue: &Catalogue,
+    words: &[&str],
+    last: &Last,
+) {
     let result = async {
         let Some((name, pairs)) = words.split_first() else {
             return Err(Error::Usage(
@@ -58,7 +64,11 @@ async fn run_saved(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &
         let since = given.remove("since");
         let until = given.remove("until");
         let window = Window::parse(since.as_deref(), until.as_deref(), chrono::Utc::now())?;
-        run_queries(engine, sink, &[query], &given, &window, None).await
+        let outcomes = run_queries(engine, sink, &[query], &given, &window, None).await?;
+        let mut run = crate::queries::report_run(&outcomes, &given, &window, Vec::new());
+        run.command = format!("{} \\run {}", run.command, words.join(" "));
+        *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(run);
+        Ok::<(), Error>(())
     };
     tokio::select! {
         r = result => {
@@ -73,7 +83,7 @@ async fn run_saved(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &
 /// `\hunt [PATH ...] [min-level=L since=T until=T builtins=no]`: the
 /// built-in detections and Sigma rules, as `hunt` runs them; the findings
 /// stay as the table `detections`.
-async fn hunt(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &[&str]) {
+async fn hunt(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &[&str], last: &Last) {
     let result = async {
         let (pairs, paths): (Vec<&str>, Vec<&str>) = words.iter().partition(|w| w.contains('='));
         let mut given = parse_pairs(pairs.iter().copied())?;
@@ -114,8 +124,13 @@ async fn hunt(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &[&str
             out_dir: None,
             report: None,
             sources: Vec::new(),
+            keep: Some(last),
         };
-        crate::hunt::hunt(engine, sink, &h).await
+        let found = crate::hunt::hunt(engine, sink, &h).await?;
+        if let Some(run) = last.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            run.command = format!("{} \\hunt {}", run.command, words.join(" "));
+        }
+        Ok::<usize, Error>(found)
     };
     tokio::select! {
         r = result => {
@@ -127,8 +142,17 @@ async fn hunt(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &[&str
     }
 }
 
+/// What the last `\run` or `\hunt` found, for `\report`.
+type Last = std::sync::Mutex<Option<crate::report::Run>>;
+
 /// Handle one backslash command. Returns false to quit.
-async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: &str) -> bool {
+async fn command(
+    engine: &Engine,
+    sink: &mut Sink,
+    catalogue: &Catalogue,
+    line: &str,
+    last: &Last,
+) -> bool {
     let command = match Command::parse(line) {
         Ok(c) => c,
         Err(e) => {
@@ -209,11 +233,24 @@ async fn command(engine: &Engine, sink: &mut Sink, catalogue: &Catalogue, line: 
         Command::Queries(area) => print!("{}", listing(&catalogue.all(area.as_deref()))),
         Command::Run(words) => {
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            run_saved(engine, sink, catalogue, &words).await
+            run_saved(engine, sink, catalogue, &words, last).await
         }
         Command::Hunt(words) => {
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            hunt(engine, sink, catalogue, &words).await
+            hunt(engine, sink, catalogue, &words, last).await
+        }
+        Command::Report(file) => {
+            let taken = last.lock().unwrap_or_else(|e| e.into_inner()).take();
+            match taken {
+                None => eprintln!("error: nothing to report yet: \\run or \\hunt first"),
+                Some(run) => {
+                    match crate::report::write(engine, &run, &file).await {
+                        Ok(()) => println!("wrote the report to {}", file.display()),
+                        Err(e) => eprintln!("error: {}", escape_control(&e.to_string())),
+                    }
+                    *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(run);
+                }
+            }
         }
     }
     true
@@ -259,6 +296,7 @@ pub async fn run(engine: &Engine, mut sink: Sink, catalogue: &Catalogue) -> Resu
         env!("CARGO_PKG_VERSION")
     );
     let mut buffer = String::new();
+    let last: Last = std::sync::Mutex::new(None);
     loop {
         let prompt = if buffer.is_empty() {
             "trailsql> "
@@ -271,7 +309,7 @@ pub async fn run(engine: &Engine, mut sink: Sink, catalogue: &Catalogue) -> Resu
                 let trimmed = line.trim();
                 if buffer.is_empty() && trimmed.starts_with('\\') {
                     let _ = rl.add_history_entry(trimmed);
-                    if !command(engine, &mut sink, catalogue, trimmed).await {
+                    if !command(engine, &mut sink, catalogue, trimmed, &last).await {
                         break;
                     }
                     continue;

@@ -36,7 +36,7 @@ use crate::session::{Engine, StatementResult, DEFAULT_TABLE};
 pub const ROWS: usize = 1000;
 
 /// One detection of the run.
-pub struct Detection<'a> {
+pub struct Detection {
     pub id: String,
     pub title: String,
     /// critical, high, medium, low or info.
@@ -49,10 +49,10 @@ pub struct Detection<'a> {
     pub text: String,
     pub params: Vec<(String, String)>,
     /// Its findings, or why it was not run.
-    pub result: std::result::Result<&'a StatementResult, String>,
+    pub result: std::result::Result<StatementResult, String>,
 }
 
-impl Detection<'_> {
+impl Detection {
     /// How many findings it has (0 when it was not run).
     fn found(&self) -> usize {
         self.result.as_ref().map(|r| r.rows()).unwrap_or(0)
@@ -60,12 +60,12 @@ impl Detection<'_> {
 }
 
 /// What was run, on what.
-pub struct Run<'a> {
+pub struct Run {
     /// The command line, as typed.
     pub command: String,
     pub sources: Vec<String>,
     pub window: String,
-    pub detections: Vec<Detection<'a>>,
+    pub detections: Vec<Detection>,
 }
 
 /// Text for HTML (element content and attribute values alike).
@@ -121,11 +121,11 @@ svg text{font:12px system-ui,sans-serif}.axis{fill:#555}.count{fill:#111}";
 
 /// Write the report of `run` to `path`; the events behind its findings
 /// are read from the engine's default table.
-pub async fn write(engine: &Engine, run: &Run<'_>, path: &Path) -> Result<()> {
+pub async fn write(engine: &Engine, run: &Run, path: &Path) -> Result<()> {
     let shown: Vec<Option<Shown>> = run
         .detections
         .iter()
-        .map(|d| d.result.as_ref().ok().map(|r| rows_of(r)))
+        .map(|d| d.result.as_ref().ok().map(rows_of))
         .collect();
     let events = events(engine, &shown).await?;
     let countries = if engine.has_geoip() {
@@ -208,7 +208,7 @@ async fn events(engine: &Engine, shown: &[Option<Shown>]) -> Result<HashMap<Stri
 
 /// The findings' source addresses by the country the `--geoip` database
 /// places them in (`-` where it places none).
-async fn countries(engine: &Engine, run: &Run<'_>) -> Result<Vec<(String, u64)>> {
+async fn countries(engine: &Engine, run: &Run) -> Result<Vec<(String, u64)>> {
     let addresses = top(run, "source_ip", usize::MAX);
     if addresses.is_empty() {
         return Ok(Vec::new());
@@ -255,10 +255,10 @@ async fn countries(engine: &Engine, run: &Run<'_>) -> Result<Vec<(String, u64)>>
 }
 
 /// Count the values of one column over every detection's findings.
-fn top(run: &Run<'_>, column: &str, limit: usize) -> Vec<(String, u64)> {
+fn top(run: &Run, column: &str, limit: usize) -> Vec<(String, u64)> {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for d in &run.detections {
-        if let Ok(result) = d.result {
+        if let Ok(result) = &d.result {
             let Ok(at) = result.schema.index_of(column) else {
                 continue;
             };
@@ -278,10 +278,10 @@ fn top(run: &Run<'_>, column: &str, limit: usize) -> Vec<(String, u64)> {
 }
 
 /// Findings per (day, level).
-fn per_day(run: &Run<'_>) -> Vec<(String, String, u64)> {
+fn per_day(run: &Run) -> Vec<(String, String, u64)> {
     let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
     for d in &run.detections {
-        if let Ok(result) = d.result {
+        if let Ok(result) = &d.result {
             let Ok(at) = result.schema.index_of("eventtime") else {
                 continue;
             };
@@ -302,7 +302,7 @@ fn per_day(run: &Run<'_>) -> Vec<(String, String, u64)> {
 }
 
 /// The ATT&CK tactics the detections that found something are tagged with.
-fn tactics(run: &Run<'_>) -> Vec<(String, u64)> {
+fn tactics(run: &Run) -> Vec<(String, u64)> {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for d in &run.detections {
         let found = d.found() as u64;
@@ -344,7 +344,7 @@ fn rank(level: &str) -> usize {
 
 /// The page.
 fn page(
-    run: &Run<'_>,
+    run: &Run,
     shown: &[Option<Shown>],
     events: &HashMap<String, String>,
     countries: Option<&[(String, u64)]>,
@@ -448,7 +448,7 @@ fn page(
 fn section(
     h: &mut String,
     i: usize,
-    d: &Detection<'_>,
+    d: &Detection,
     shown: Option<&Shown>,
     events: &HashMap<String, String>,
 ) {

@@ -56,6 +56,19 @@ fn shell_in_a_terminal() {
         t.find("from-include-1").unwrap() < t.rfind("from-include-2").unwrap(),
         "{t}"
     );
+    // \report FILE wrote the page of the \run, then of the \hunt.
+    let page = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let run = page("run.html");
+    assert!(run.contains("<h2>Data stores deleted"), "{run}");
+    assert!(run.contains("<p class=\"count\">2 findings</p>"), "{run}");
+    assert!(run.contains("<td>resource</td><td>prod%</td>"), "{run}");
+    assert!(run.contains("\\run data-store-deletions"), "{run}");
+    let hunt = page("hunt.html");
+    assert!(
+        hunt.contains("<tr><th>findings</th><td>10</td></tr>"),
+        "{hunt}"
+    );
+    assert!(!dir.path().join("before.html").exists());
     let h = std::fs::read_to_string(&history).expect("history saved");
     assert!(h.contains("useridentity.username AS who"), "{h}");
     assert!(h.contains("SELECT 40 +"), "{h}");
