@@ -16,7 +16,8 @@
 //! - `table`: DataFusion providers (raw, converted, integrity); `progress`;
 //! - `session`: the SQL context; `console`: where results and messages go;
 //!   `screen`: what a run of several saved queries shows on a terminal;
-//!   `report`: a run as one self-contained HTML page;
+//!   `report`: a run as one self-contained HTML page; `evidence`: a run's
+//!   evidence pack and its check;
 //! - `queries`, `lookup`, `sample`: saved queries, Event history lookups,
 //!   sample archives; `repl`: the shell; `cli`: the command line, on top.
 
@@ -27,6 +28,7 @@ pub mod convert;
 pub mod dataset;
 pub mod dialect;
 pub mod error;
+pub mod evidence;
 pub mod functions;
 pub mod hunt;
 pub mod lookup;

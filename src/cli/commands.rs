@@ -404,6 +404,9 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
         args.out_dir.as_deref(),
     )
     .await?;
+    if let Some(dir) = &args.evidence {
+        evidence_of_run(dir, settings, &outcomes, &given, &window)?;
+    }
     if let Some(file) = &args.report {
         let sources = settings.sources.iter().map(|(_, p)| p.clone()).collect();
         let run = crate::queries::report_run(&outcomes, &given, &window, sources);
@@ -414,6 +417,96 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
         .iter()
         .any(|o| matches!(o.findings, Ok(n) if n > 0));
     Ok(if args.fail_on_findings && found { 1 } else { 0 })
+}
+
+/// `run --evidence DIR`: the pack of a run of saved queries, and the
+/// manifest's SHA-256 to keep apart from it.
+fn evidence_of_run(
+    dir: &std::path::Path,
+    settings: &Settings,
+    outcomes: &[crate::queries::Outcome<'_>],
+    given: &std::collections::BTreeMap<String, String>,
+    window: &Window,
+) -> Result<()> {
+    let pieces = outcomes
+        .iter()
+        .map(|o| {
+            let q = o.query;
+            crate::evidence::Piece {
+                name: &q.name,
+                id: &q.id,
+                severity: q.severity.as_str(),
+                title: &q.title,
+                sql: &q.sql,
+                origin: &q.origin,
+                params: q.shown_params(given),
+                result: match (&o.result, &o.findings) {
+                    (Some(r), _) => Ok(r),
+                    (None, Err(why)) => Err(why.clone()),
+                    (None, Ok(_)) => Err("no result".into()),
+                },
+            }
+        })
+        .collect();
+    let pack = crate::evidence::Pack {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        sources: settings.sources.iter().map(|(_, p)| p.clone()).collect(),
+        window: window.describe(),
+        pieces,
+    };
+    crate::evidence::write(dir, &pack)?;
+    let manifest = dir.join(crate::evidence::MANIFEST);
+    let bytes = std::fs::read(&manifest).map_err(|e| Error::io(&manifest, e))?;
+    eprintln!(
+        "trailsql: wrote the evidence pack to {}; its manifest's SHA-256 is {} \
+         (keep it apart: `trailsql evidence check {} --sha256 {}`)",
+        dir.display(),
+        crate::verify::sha256_hex(&bytes),
+        dir.display(),
+        crate::verify::sha256_hex(&bytes)
+    );
+    Ok(())
+}
+
+/// `trailsql evidence check DIR [--sha256 HEX]`: 0 when every file is as
+/// written, 1 when one changed, went missing or was added.
+pub fn evidence_check(dir: &std::path::Path, sha256: Option<&str>) -> Result<i32> {
+    use crate::evidence::Finding;
+    let mut changed = 0;
+    if let Some(want) = sha256 {
+        let manifest = dir.join(crate::evidence::MANIFEST);
+        let bytes = std::fs::read(&manifest).map_err(|e| Error::io(&manifest, e))?;
+        if crate::verify::sha256_hex(&bytes) == want.trim().to_ascii_lowercase() {
+            say(&format!("unchanged  {}\n", crate::evidence::MANIFEST))?;
+        } else {
+            changed += 1;
+            say(&format!(
+                "changed    {} (its SHA-256 is not the one given)\n",
+                crate::evidence::MANIFEST
+            ))?;
+        }
+    }
+    let found = crate::evidence::check(dir)?;
+    let mut unchanged = 0;
+    for f in &found {
+        let line = match f {
+            Finding::Unchanged(_) => {
+                unchanged += 1;
+                continue;
+            }
+            Finding::Changed(n) => format!("changed    {n}"),
+            Finding::Missing(n) => format!("missing    {n}"),
+            Finding::Added(n) => format!("added      {n}"),
+        };
+        changed += 1;
+        say(&format!("{}\n", crate::output::escape_control(&line)))?;
+    }
+    say(&format!(
+        "{}: {unchanged} {} as written, {changed} not\n",
+        crate::output::escape_control(&dir.display().to_string()),
+        crate::console::plural(unchanged, "file", "files")
+    ))?;
+    Ok(if changed > 0 { 1 } else { 0 })
 }
 
 /// `trailsql hunt --list`: every detection hunt would run, and why one

@@ -148,6 +148,24 @@ pub enum Command {
     /// Check the archive's digest files: every log file present and unchanged,
     /// every digest signed and chained, no gaps.
     Verify(VerifyArgs),
+    /// Evidence packs (`run --evidence DIR`).
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum EvidenceCommand {
+    /// Hash an evidence pack's files again and name each one that changed,
+    /// went missing or was added since it was written; exit 1 if any did.
+    Check {
+        /// The pack's folder.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// The manifest's SHA-256 as `run --evidence` printed it (kept
+        /// apart from the pack): the manifest is checked against it too.
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -244,6 +262,11 @@ pub struct RunArgs {
     /// query's findings with their events) that opens offline.
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    /// Write an evidence pack into DIR (a new folder): the queries as run,
+    /// parameters, window, version, results as CSV and Parquet, and a
+    /// manifest of their SHA-256 (`trailsql evidence check DIR`).
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
     /// Exit with code 1 when any query finds anything (for cron and CI).
     #[arg(long)]
     pub fail_on_findings: bool,
@@ -469,7 +492,7 @@ fn flags_used(command: &Command) -> Vec<&'static str> {
         Command::Hunt(_) => [&output[..], &query[..], &["queries"]].concat(),
         Command::Lookup(_) => [&output[..], &query[..]].concat(),
         Command::Convert(_) => vec!["cache", "progress", "max_file_mib"],
-        Command::Compact(_) | Command::AthenaDdl(_) => Vec::new(),
+        Command::Compact(_) | Command::AthenaDdl(_) | Command::Evidence(_) => Vec::new(),
         Command::Verify(_) => vec![
             "format",
             "output",
@@ -568,6 +591,9 @@ async fn run(matches: &clap::ArgMatches, cli: Cli) -> Result<i32> {
         Some(Command::Sample { dir, options }) => commands::sample(dir, options),
         Some(Command::Demo { dir }) => crate::sample::demo(dir.clone(), &settings.sink()).await,
         Some(Command::Verify(args)) => commands::verify(&settings, args).await,
+        Some(Command::Evidence(EvidenceCommand::Check { dir, sha256 })) => {
+            commands::evidence_check(dir, sha256.as_deref())
+        }
         Some(Command::Convert(args)) => commands::convert(&settings, args).await,
         Some(Command::Compact(args)) => commands::compact(&settings, args).await,
         Some(Command::AthenaDdl(args)) => commands::athena_ddl(&settings, args).await,

@@ -328,3 +328,131 @@ fn the_hunt_report_has_each_detection_that_fired() {
         "{html}"
     );
 }
+
+/// `run --evidence DIR`: the queries as run, their parameters, the window,
+/// the results as CSV and Parquet, and a manifest of every file's SHA-256;
+/// `evidence check` names each file changed, missing or added, and the
+/// manifest itself against the SHA-256 printed when it was written.
+#[test]
+fn an_evidence_pack_names_each_change() {
+    let src = archive();
+    let q = queries();
+    let out = tempfile::tempdir().unwrap();
+    let pack = out.path().join("pack");
+    let p = pack.to_str().unwrap();
+    let done = run(
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "--queries",
+            q.path().to_str().unwrap(),
+            "run",
+            "bucket-changes",
+            "nothing",
+            "--param",
+            "who=%mallory",
+            "--since",
+            "2025-10-01",
+            "--evidence",
+            p,
+        ],
+        "",
+    );
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let said = text(&done.stderr);
+    let sha = said
+        .split("--sha256 ")
+        .nth(1)
+        .and_then(|s| s.get(..64))
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_string();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["trailsql"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest["window"], "from 2025-10-01T00:00:00Z");
+    let first = &manifest["queries"][0];
+    assert_eq!(first["name"], "mine/bucket-changes");
+    assert_eq!(first["params"]["who"], "%mallory");
+    assert_eq!(first["rows"], 3);
+    assert_eq!(
+        std::fs::read_to_string(pack.join("queries/mine/bucket-changes.sql")).unwrap(),
+        std::fs::read_to_string(q.path().join("mine/bucket-changes.sql")).unwrap()
+    );
+    let csv = std::fs::read_to_string(pack.join("results/mine/bucket-changes.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(pack.join("results/mine/bucket-changes.parquet").is_file());
+    // The Parquet result reads back with every row, by another reader.
+    let python = crate::util::python_with(&[("duckdb", "duckdb==2.0.1")]);
+    let parquet = pack.join("results/mine/bucket-changes.parquet");
+    let back = Command::new(python)
+        .args([
+            "-c",
+            "import duckdb, sys; print(duckdb.sql(\"SELECT count(*), min(event_id) FROM read_parquet('\" + sys.argv[1] + \"')\").fetchall()[0])",
+        ])
+        .arg(&parquet)
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&back.stdout).trim(),
+        "(3, 'report-1')",
+        "{}",
+        text(&back.stderr)
+    );
+    let check = |extra: &[&str]| {
+        let mut args = vec!["evidence", "check", p];
+        args.extend_from_slice(extra);
+        let out = run(&args, "");
+        (out.status.code(), text(&out.stdout))
+    };
+    let (code, said) = check(&["--sha256", &sha]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("unchanged  manifest.json"), "{said}");
+    // One byte of a result, one of a query file; a file added.
+    let flip = |rel: &str| {
+        let path = pack.join(rel);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[10] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+    };
+    flip("results/mine/bucket-changes.csv");
+    flip("queries/mine/nothing.sql");
+    std::fs::write(pack.join("note.txt"), "added later").unwrap();
+    let (code, said) = check(&[]);
+    assert_eq!(code, Some(1), "{said}");
+    let named: Vec<&str> = said.lines().filter(|l| !l.contains("as written")).collect();
+    assert_eq!(
+        named,
+        [
+            "changed    queries/mine/nothing.sql",
+            "changed    results/mine/bucket-changes.csv",
+            "added      note.txt"
+        ],
+        "{said}"
+    );
+    // The manifest edited to match: the SHA-256 kept apart says so.
+    let manifest_path = pack.join("manifest.json");
+    let edited = std::fs::read_to_string(&manifest_path)
+        .unwrap()
+        .replace("\"%mallory\"", "\"%\"");
+    std::fs::write(&manifest_path, edited).unwrap();
+    let (code, said) = check(&["--sha256", &sha]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("changed    manifest.json"), "{said}");
+    // A pack is never written over.
+    let again = run(
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "--queries",
+            q.path().to_str().unwrap(),
+            "run",
+            "nothing",
+            "--evidence",
+            p,
+        ],
+        "",
+    );
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("an evidence pack is there already"));
+}
