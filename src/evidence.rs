@@ -2,12 +2,16 @@
 //! can be shown later and checked: the exact query files run, the values
 //! of their parameters and the window, trailsql's version and command
 //! line, each query's results as CSV (formula-guarded, as `--out-dir`
-//! writes them) and Parquet (exact), and `manifest.json` tying them
-//! together with the SHA-256 of every file. `trailsql evidence check DIR`
-//! hashes the files again and names each one that changed, went missing
-//! or was added.
+//! writes them) and Parquet (exact), the log files of the sources the
+//! window reaches (location, size, version or modification time, and the
+//! SHA-256 of their bytes, read again for the pack right after the run),
+//! and `manifest.json` tying them together with the SHA-256 of every file.
+//! `trailsql evidence check DIR` hashes the files again and names each one
+//! that changed, went missing or was added, and with `--logs` the log
+//! files too.
 //!
-//! Of trailsql it imports `console`, `error`, `output`, `session`, `verify`.
+//! Of trailsql it imports `archive`, `console`, `dataset`, `error`,
+//! `output`, `session`, `verify`, `window`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +48,75 @@ pub struct Pack<'a> {
     pub sources: Vec<String>,
     pub window: String,
     pub pieces: Vec<Piece<'a>>,
+    /// The log files the run's window reaches.
+    pub objects: Vec<SourceObject>,
+}
+
+/// One log file of a source, as the pack records it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SourceObject {
+    pub source: String,
+    /// Path (local) or key (S3).
+    pub location: String,
+    pub size: u64,
+    /// S3's ETag (or size and last-modified time), or a local file's
+    /// modification time.
+    pub version: Option<String>,
+    /// Of its bytes, as read.
+    pub sha256: String,
+}
+
+/// The log files of `sources` the window (with `late_days` of delivery
+/// after it) reaches, each read and hashed. A converted dataset is not
+/// listed: its files are trailsql's own, and the raw archive it came from
+/// is the evidence.
+pub async fn source_objects(
+    sources: &[String],
+    window: &crate::window::Window,
+    s3: &crate::archive::s3::S3Options,
+    late_days: u64,
+) -> Result<Vec<SourceObject>> {
+    let all_time = crate::window::Window::default();
+    let prune = crate::archive::Prune {
+        from_ms: (window.since_ms != all_time.since_ms).then_some(window.since_ms),
+        to_ms: (window.until_ms != all_time.until_ms).then_some(window.until_ms - 1),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for location in sources {
+        let source = crate::archive::Source::open(location, s3).await?;
+        if crate::dataset::dataset_at(&source).await? {
+            continue;
+        }
+        let listing = source.list_for(&prune, late_days).await?;
+        for file in listing.logs {
+            if let Some(key) = &file.key {
+                if !prune.admits(key, late_days) {
+                    continue;
+                }
+            }
+            let bytes = source.fetch(&file).await.map_err(|p| {
+                Error::Usage(format!(
+                    "{}: cannot be read for the pack: {}",
+                    file.location, p.0
+                ))
+            })?;
+            let version = file.version.clone().or_else(|| {
+                let modified = std::fs::metadata(&file.location).ok()?.modified().ok()?;
+                let t: chrono::DateTime<chrono::Utc> = modified.into();
+                Some(format!("modified {}", t.format("%Y-%m-%dT%H:%M:%S%.3fZ")))
+            });
+            out.push(SourceObject {
+                source: location.clone(),
+                location: file.location.clone(),
+                size: bytes.len() as u64,
+                version,
+                sha256: crate::verify::sha256_hex(&bytes),
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.source, &a.location).cmp(&(&b.source, &b.location)));
+    Ok(out)
 }
 
 fn sha256_of(path: &Path) -> Result<String> {
@@ -129,6 +202,7 @@ pub fn write(dir: &Path, pack: &Pack<'_>) -> Result<()> {
         "csv": "text cells that begin like a spreadsheet formula have a leading '; the Parquet files hold every value exactly",
         "queries": queries,
         "files": files,
+        "source_objects": pack.objects,
     });
     let path = dir.join(MANIFEST);
     let text =
@@ -166,6 +240,48 @@ fn files_under(dir: &Path) -> Result<Vec<String>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// The manifest of the pack in `dir`.
+fn manifest(dir: &Path) -> Result<Value> {
+    let path = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Usage(format!("{}: not an evidence manifest: {e}", path.display())))
+}
+
+/// Read the pack's log files again: each whose bytes changed or that is
+/// gone is named (`source: location`).
+pub async fn check_sources(dir: &Path, s3: &crate::archive::s3::S3Options) -> Result<Vec<Finding>> {
+    let recorded: Vec<SourceObject> = serde_json::from_value(
+        manifest(dir)?
+            .get("source_objects")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new())),
+    )
+    .map_err(|e| Error::Usage(format!("{}: its source objects: {e}", dir.display())))?;
+    let mut found = Vec::new();
+    let mut opened: BTreeMap<String, crate::archive::Source> = BTreeMap::new();
+    for o in recorded {
+        let name = format!("{}: {}", o.source, o.location);
+        if !opened.contains_key(&o.source) {
+            let source = crate::archive::Source::open(&o.source, s3).await?;
+            opened.insert(o.source.clone(), source);
+        }
+        let source = &opened[&o.source];
+        let file = crate::archive::LogFile {
+            location: o.location.clone(),
+            size: o.size,
+            key: None,
+            version: None,
+        };
+        found.push(match source.fetch(&file).await {
+            Err(_) => Finding::Missing(name),
+            Ok(bytes) if crate::verify::sha256_hex(&bytes) == o.sha256 => Finding::Unchanged(name),
+            Ok(_) => Finding::Changed(name),
+        });
+    }
+    Ok(found)
 }
 
 /// Hash the pack in `dir` again against its manifest.

@@ -405,7 +405,7 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
     )
     .await?;
     if let Some(dir) = &args.evidence {
-        evidence_of_run(dir, settings, &outcomes, &given, &window)?;
+        evidence_of_run(dir, settings, &outcomes, &given, &window).await?;
     }
     if let Some(file) = &args.report {
         let sources = settings.sources.iter().map(|(_, p)| p.clone()).collect();
@@ -421,7 +421,7 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
 
 /// `run --evidence DIR`: the pack of a run of saved queries, and the
 /// manifest's SHA-256 to keep apart from it.
-fn evidence_of_run(
+async fn evidence_of_run(
     dir: &std::path::Path,
     settings: &Settings,
     outcomes: &[crate::queries::Outcome<'_>],
@@ -448,11 +448,20 @@ fn evidence_of_run(
             }
         })
         .collect();
+    let sources: Vec<String> = settings.sources.iter().map(|(_, p)| p.clone()).collect();
+    let objects = crate::evidence::source_objects(
+        &sources,
+        window,
+        &settings.read.s3,
+        settings.read.late_days,
+    )
+    .await?;
     let pack = crate::evidence::Pack {
         command: std::env::args().collect::<Vec<_>>().join(" "),
-        sources: settings.sources.iter().map(|(_, p)| p.clone()).collect(),
+        sources,
         window: window.describe(),
         pieces,
+        objects,
     };
     crate::evidence::write(dir, &pack)?;
     let manifest = dir.join(crate::evidence::MANIFEST);
@@ -468,9 +477,15 @@ fn evidence_of_run(
     Ok(())
 }
 
-/// `trailsql evidence check DIR [--sha256 HEX]`: 0 when every file is as
-/// written, 1 when one changed, went missing or was added.
-pub fn evidence_check(dir: &std::path::Path, sha256: Option<&str>) -> Result<i32> {
+/// `trailsql evidence check DIR [--sha256 HEX] [--logs]`: 0 when every
+/// file (and with `--logs` every log file it lists) is as written, 1 when
+/// one changed, went missing or was added.
+pub async fn evidence_check(
+    settings: &Settings,
+    dir: &std::path::Path,
+    sha256: Option<&str>,
+    logs: bool,
+) -> Result<i32> {
     use crate::evidence::Finding;
     let mut changed = 0;
     if let Some(want) = sha256 {
@@ -486,7 +501,10 @@ pub fn evidence_check(dir: &std::path::Path, sha256: Option<&str>) -> Result<i32
             ))?;
         }
     }
-    let found = crate::evidence::check(dir)?;
+    let mut found = crate::evidence::check(dir)?;
+    if logs {
+        found.extend(crate::evidence::check_sources(dir, &settings.read.s3).await?);
+    }
     let mut unchanged = 0;
     for f in &found {
         let line = match f {

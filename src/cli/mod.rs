@@ -165,6 +165,10 @@ pub enum EvidenceCommand {
         /// apart from the pack): the manifest is checked against it too.
         #[arg(long, value_name = "HEX")]
         sha256: Option<String>,
+        /// Read the log files the pack lists again and name each one that
+        /// changed or is gone.
+        #[arg(long)]
+        logs: bool,
     },
 }
 
@@ -492,7 +496,8 @@ fn flags_used(command: &Command) -> Vec<&'static str> {
         Command::Hunt(_) => [&output[..], &query[..], &["queries"]].concat(),
         Command::Lookup(_) => [&output[..], &query[..]].concat(),
         Command::Convert(_) => vec!["cache", "progress", "max_file_mib"],
-        Command::Compact(_) | Command::AthenaDdl(_) | Command::Evidence(_) => Vec::new(),
+        Command::Compact(_) | Command::AthenaDdl(_) => Vec::new(),
+        Command::Evidence(_) => vec!["late_days"],
         Command::Verify(_) => vec![
             "format",
             "output",
@@ -591,8 +596,8 @@ async fn run(matches: &clap::ArgMatches, cli: Cli) -> Result<i32> {
         Some(Command::Sample { dir, options }) => commands::sample(dir, options),
         Some(Command::Demo { dir }) => crate::sample::demo(dir.clone(), &settings.sink()).await,
         Some(Command::Verify(args)) => commands::verify(&settings, args).await,
-        Some(Command::Evidence(EvidenceCommand::Check { dir, sha256 })) => {
-            commands::evidence_check(dir, sha256.as_deref())
+        Some(Command::Evidence(EvidenceCommand::Check { dir, sha256, logs })) => {
+            commands::evidence_check(&settings, dir, sha256.as_deref(), *logs).await
         }
         Some(Command::Convert(args)) => commands::convert(&settings, args).await,
         Some(Command::Compact(args)) => commands::compact(&settings, args).await,

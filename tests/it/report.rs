@@ -430,6 +430,23 @@ fn an_evidence_pack_names_each_change() {
         ],
         "{said}"
     );
+    // The log files the window reaches, each with its SHA-256; one byte of
+    // one of them changed, `--logs` names it.
+    let objects = manifest["source_objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 2, "{objects:?}");
+    let log = objects[0]["location"].as_str().unwrap().to_string();
+    assert!(log.ends_with("reportREPORT0001.json"), "{log}");
+    assert_eq!(objects[0]["size"], std::fs::metadata(&log).unwrap().len());
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes[40] ^= 1;
+    std::fs::write(&log, bytes).unwrap();
+    let (code, said) = check(&["--logs"]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains(&format!("changed    {}: {log}", src.path().display())),
+        "{said}"
+    );
+    assert!(!said.contains("REPORT0002"), "{said}");
     // The manifest edited to match: the SHA-256 kept apart says so.
     let manifest_path = pack.join("manifest.json");
     let edited = std::fs::read_to_string(&manifest_path)
