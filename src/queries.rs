@@ -459,11 +459,16 @@ fn sql_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
 /// What one saved query found.
 pub struct Outcome<'q> {
     pub query: &'q SavedQuery,
-    /// How many rows it returned, or why it was not run (a parameter
-    /// without a default was not given).
-    pub findings: std::result::Result<usize, String>,
-    /// The rows, when it ran.
-    pub result: Option<StatementResult>,
+    /// Its rows, or why it was not run (`not run: needs ...`: a parameter
+    /// without a default, or `--geoip`, was not given).
+    pub answer: std::result::Result<StatementResult, String>,
+}
+
+impl Outcome<'_> {
+    /// How many rows it returned, when it ran.
+    pub fn findings(&self) -> Option<usize> {
+        self.answer.as_ref().ok().map(StatementResult::rows)
+    }
 }
 
 /// The plans of `queries` (made on every core, nothing run), each refused
@@ -589,7 +594,7 @@ pub async fn run_queries<'q>(
     }
     let mut outcomes = Vec::new();
     for (q, answer) in picked.iter().zip(answers) {
-        let findings = match &answer {
+        let answer = match answer {
             Err(needs) => {
                 if !on_screen {
                     unless_closed(say(&format!(
@@ -612,17 +617,13 @@ pub async fn run_queries<'q>(
                         q.title
                     )))?;
                     if findings > 0 {
-                        unless_closed(sink.emit(result, None, elapsed).await)?;
+                        unless_closed(sink.emit(&result, None, elapsed).await)?;
                     }
                 }
-                Ok(findings)
+                Ok(result)
             }
         };
-        outcomes.push(Outcome {
-            query: q,
-            findings,
-            result: answer.ok(),
-        });
+        outcomes.push(Outcome { query: q, answer });
     }
     if let Some(e) = failed {
         return Err(e);
@@ -674,11 +675,7 @@ pub fn report_run(
                 kind: "saved query",
                 text: q.sql.clone(),
                 params: q.shown_params(given),
-                result: match (&o.result, &o.findings) {
-                    (Some(r), _) => Ok(r.clone()),
-                    (None, Err(why)) => Err(why.clone()),
-                    (None, Ok(_)) => Err("no result".into()),
-                },
+                result: o.answer.clone(),
             }
         })
         .collect();
@@ -710,12 +707,10 @@ fn summary(outcomes: &[Outcome]) -> Result<StatementResult> {
             col(|o| o.query.severity.as_str()),
             col(|o| o.query.title.as_str()),
             Arc::new(UInt64Array::from_iter(
-                outcomes
-                    .iter()
-                    .map(|o| o.findings.as_ref().ok().map(|&n| n as u64)),
+                outcomes.iter().map(|o| o.findings().map(|n| n as u64)),
             )),
             Arc::new(StringArray::from_iter(
-                outcomes.iter().map(|o| o.findings.as_ref().err()),
+                outcomes.iter().map(|o| o.answer.as_ref().err()),
             )),
         ],
     )

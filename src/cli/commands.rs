@@ -413,9 +413,7 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
         crate::report::write(engine, &run, file).await?;
         eprintln!("trailsql: wrote the report to {}", file.display());
     }
-    let found = outcomes
-        .iter()
-        .any(|o| matches!(o.findings, Ok(n) if n > 0));
+    let found = outcomes.iter().any(|o| o.findings().is_some_and(|n| n > 0));
     Ok(if args.fail_on_findings && found { 1 } else { 0 })
 }
 
@@ -440,11 +438,7 @@ async fn evidence_of_run(
                 sql: &q.sql,
                 origin: &q.origin,
                 params: q.shown_params(given),
-                result: match (&o.result, &o.findings) {
-                    (Some(r), _) => Ok(r),
-                    (None, Err(why)) => Err(why.clone()),
-                    (None, Ok(_)) => Err("no result".into()),
-                },
+                result: o.answer.as_ref().map_err(Clone::clone),
             }
         })
         .collect();

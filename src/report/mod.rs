@@ -23,8 +23,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use datafusion::arrow::array::{RecordBatch, StringArray, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use sha2::Digest;
 
@@ -48,7 +48,7 @@ pub struct Detection {
     /// The SQL or the rule, as run.
     pub text: String,
     pub params: Vec<(String, String)>,
-    /// Its findings, or why it was not run.
+    /// Its findings, or why it was not run (`not run: ...`, shown as is).
     pub result: std::result::Result<StatementResult, String>,
 }
 
@@ -166,6 +166,27 @@ fn rows_of(result: &StatementResult) -> Shown {
     (columns, rows)
 }
 
+/// Ask `sql` of `columns` as a table called `name` for the while (`{TABLE}`
+/// in `sql`; `{DEFAULT}` is the default source's table).
+async fn ask(
+    engine: &Engine,
+    name: &str,
+    schema: SchemaRef,
+    columns: Vec<ArrayRef>,
+    sql: &str,
+) -> Result<Vec<StatementResult>> {
+    let batch = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(datafusion::error::DataFusionError::from)?;
+    let table = MemTable::try_new(schema, vec![vec![batch]])?;
+    engine.ctx.register_table(name, Arc::new(table))?;
+    let sql = sql
+        .replace("{TABLE}", name)
+        .replace("{DEFAULT}", DEFAULT_TABLE);
+    let answer = engine.run(&sql).await;
+    engine.ctx.deregister_table(name)?;
+    answer
+}
+
 /// The full records of the events the shown findings name, by event id.
 async fn events(engine: &Engine, shown: &[Option<Shown>]) -> Result<HashMap<String, String>> {
     let mut ids = HashSet::new();
@@ -178,22 +199,17 @@ async fn events(engine: &Engine, shown: &[Option<Shown>]) -> Result<HashMap<Stri
         return Ok(HashMap::new());
     }
     let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![Arc::new(StringArray::from_iter_values(ids))],
+    let ids: ArrayRef = Arc::new(StringArray::from_iter_values(ids));
+    let found = ask(
+        engine,
+        "trailsql_report_events",
+        schema,
+        vec![ids],
+        "SELECT c.* FROM {DEFAULT} c JOIN {TABLE} r ON c.eventid = r.id",
     )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    let table = MemTable::try_new(schema, vec![vec![batch]])?;
-    let name = "trailsql_report_events";
-    engine.ctx.register_table(name, Arc::new(table))?;
-    let found = engine
-        .run(&format!(
-            "SELECT c.* FROM {DEFAULT_TABLE} c JOIN {name} r ON c.eventid = r.id"
-        ))
-        .await;
-    engine.ctx.deregister_table(name)?;
+    .await?;
     let mut by_id = HashMap::new();
-    for result in found? {
+    for result in found {
         for batch in &result.batches {
             for record in crate::record::rebuild::rebuild_batch(batch) {
                 if let Some(id) = record.get("eventID").and_then(|v| v.as_str()) {
@@ -217,30 +233,22 @@ async fn countries(engine: &Engine, run: &Run) -> Result<Vec<(String, u64)>> {
         Field::new("ip", DataType::Utf8, false),
         Field::new("n", DataType::UInt64, false),
     ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
+    let placed = ask(
+        engine,
+        "trailsql_report_addresses",
+        schema,
         vec![
             Arc::new(StringArray::from_iter_values(
                 addresses.iter().map(|a| a.0.as_str()),
             )),
             Arc::new(UInt64Array::from_iter_values(addresses.iter().map(|a| a.1))),
         ],
+        "SELECT coalesce(geoip_country(ip), '-') AS country, CAST(sum(n) AS BIGINT) AS n \
+         FROM {TABLE} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
     )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    let name = "trailsql_report_addresses";
-    engine.ctx.register_table(
-        name,
-        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
-    )?;
-    let placed = engine
-        .run(&format!(
-            "SELECT coalesce(geoip_country(ip), '-') AS country, CAST(sum(n) AS BIGINT) AS n \
-             FROM {name} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10"
-        ))
-        .await;
-    engine.ctx.deregister_table(name)?;
+    .await?;
     let mut out = Vec::new();
-    for result in placed? {
+    for result in placed {
         for batch in &result.batches {
             for row in 0..batch.num_rows() {
                 let country = text_at(batch.column(0).as_ref(), row).unwrap_or_default();
@@ -424,7 +432,7 @@ fn page(
     for (i, d) in order.iter().map(|&k| &run.detections[k]).enumerate() {
         let found = match &d.result {
             Ok(r) => r.rows().to_string(),
-            Err(why) => format!("not run: {why}"),
+            Err(why) => why.clone(),
         };
         let _ = write!(
             h,
@@ -484,7 +492,7 @@ fn section(
     }
     let result = match &d.result {
         Err(why) => {
-            let _ = write!(h, "<p>Not run: {}.</p></section>", escape(why));
+            let _ = write!(h, "<p>{}.</p></section>", escape(why));
             return;
         }
         Ok(r) => r,

@@ -82,6 +82,15 @@ fn queries() -> tempfile::TempDir {
     )
     .unwrap();
     std::fs::write(
+        dir.path().join("mine/needs-key.sql"),
+        "-- title: Needs a key\n-- severity: low\n-- description: one key's calls\n\
+         -- param: key | the access key\n\
+         SELECT eventtime, account, region, actor, source_ip, event_source, event_name, \
+         NULL AS target, error_code, event_id FROM cloudtrail_events \
+         WHERE eventtime >= $since AND eventtime < $until AND access_key_id = $key\n",
+    )
+    .unwrap();
+    std::fs::write(
         dir.path().join("mine/nothing.sql"),
         "-- title: Nothing at all\n-- severity: low\n-- description: finds nothing\n\
          SELECT eventtime, account, region, actor, source_ip, event_source, event_name, \
@@ -95,6 +104,11 @@ fn queries() -> tempfile::TempDir {
 /// `run bucket-changes nothing --report` over the archive, with `options`
 /// before `run`: the page.
 fn report_with(options: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    report_with_run(options, &["bucket-changes", "nothing"])
+}
+
+/// `run PICKED --report` over the archive, with `options` before `run`.
+fn report_with_run(options: &[&str], picked: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let src = archive();
     let q = queries();
     let out = tempfile::tempdir().unwrap();
@@ -106,13 +120,9 @@ fn report_with(options: &[&str]) -> (tempfile::TempDir, PathBuf) {
         q.path().to_str().unwrap(),
     ];
     args.extend_from_slice(options);
-    args.extend([
-        "run",
-        "bucket-changes",
-        "nothing",
-        "--report",
-        page.to_str().unwrap(),
-    ]);
+    args.push("run");
+    args.extend_from_slice(picked);
+    args.extend(["--report", page.to_str().unwrap()]);
     let done = run(&args, "");
     assert!(done.status.success(), "{}", text(&done.stderr));
     assert!(
@@ -161,6 +171,14 @@ fn the_report_holds_the_run_and_fetches_nothing() {
     assert!(html.contains("<title>2025-10-01 high: 2</title>"), "{html}");
     assert!(html.contains("<title>2025-10-02 high: 1</title>"));
     assert!(html.contains("<td>defense-evasion</td><td>3</td>"));
+    // A query left out of `run --all` says why, once.
+    let (_dir, page) = report_with_run(&[], &["--all", "--area", "mine"]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("<p>not run: needs --param key=VALUE.</p>"),
+        "{html}"
+    );
+    assert!(!html.contains("not run: not run"), "{html}");
     // Countries only with a database that places the addresses.
     assert!(!html.contains("id=\"countries\""));
     let dbs = crate::places::databases();
