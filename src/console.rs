@@ -24,12 +24,13 @@ use crate::session::{Engine, Running, StatementResult};
 const TERMINAL_MARGIN: usize = 10;
 
 /// Where hunt's timeline, cut short on the screen, has the rest of its rows.
-pub const MORE: &str =
-    "every row goes to -o FILE or --out-dir DIR (--max-rows 0 shows them all here)";
+pub const MORE: &str = "every row goes to -o FILE or --out-dir DIR (--max-rows 0 shows them all \
+     here; --report FILE.html writes a page)";
 
 /// Where a saved query's rows, cut short on the screen in a run of
 /// several, are all (`run` writes one file per query).
-pub const MORE_OF_RUN: &str = "every row goes to --out-dir DIR (--max-rows 0 shows them all here)";
+pub const MORE_OF_RUN: &str = "every row goes to --out-dir DIR (--max-rows 0 shows them all here; \
+     --report FILE.html writes a page)";
 
 /// Where results go and how they look.
 pub struct Sink {

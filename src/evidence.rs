@@ -1,17 +1,18 @@
-//! Evidence packs: `run --evidence DIR` writes what a run did so that it
-//! can be shown later and checked: the exact query files run, the values
-//! of their parameters and the window, trailsql's version and command
-//! line, each query's results as CSV (formula-guarded, as `--out-dir`
-//! writes them) and Parquet (exact), the log files of the sources the
-//! window reaches (location, size, version or modification time, and the
-//! SHA-256 of their bytes, read again for the pack right after the run),
-//! and `manifest.json` tying them together with the SHA-256 of every file.
+//! Evidence packs: `run --evidence DIR` and `hunt --evidence DIR` write
+//! what a run did so that it can be shown later and checked: the exact
+//! queries and rules run, the values of their parameters and the window,
+//! trailsql's version and command line, each one's results as CSV
+//! (formula-guarded, as `--out-dir` writes them) and Parquet (exact), the
+//! log files the run read (location, size, version or modification time,
+//! the SHA-256 of their bytes as the run read them, and, where digest files
+//! were checked, whether each is as CloudTrail wrote it), and
+//! `manifest.json` tying them together with the SHA-256 of every file.
 //! `trailsql evidence check DIR` hashes the files again and names each one
 //! that changed, went missing or was added, and with `--logs` the log
 //! files too.
 //!
-//! Of trailsql it imports `archive`, `console`, `dataset`, `error`,
-//! `output`, `session`, `verify`, `window`.
+//! Of trailsql it imports `archive`, `console`, `error`, `output`, `read`,
+//! `session`, `table` (read options), `verify`, `window`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,18 +26,21 @@ use crate::session::StatementResult;
 /// The manifest's name in a pack.
 pub const MANIFEST: &str = "manifest.json";
 
-/// One query of the run, as the pack records it.
+/// One query or rule of the run, as the pack records it.
 pub struct Piece<'a> {
-    /// `area/name`.
-    pub name: &'a str,
-    /// Its id, severity and title.
-    pub id: &'a str,
-    pub severity: &'a str,
-    pub title: &'a str,
-    /// The SQL text, exactly as run.
-    pub sql: &'a str,
-    /// Where the query came from: `built-in` or its file.
-    pub origin: &'a str,
+    /// Where its results go: `results/<name>.csv` (`area/name` for a
+    /// saved query, `sigma/<id>` for a rule).
+    pub name: String,
+    /// Where its text goes in the pack (`queries/<area>/<name>.sql`,
+    /// `rules/<id>.yml`).
+    pub text_file: String,
+    pub id: String,
+    pub severity: String,
+    pub title: String,
+    /// The SQL or the rule, exactly as run.
+    pub text: String,
+    /// Where it came from: `built-in` or its file.
+    pub origin: String,
     pub params: Vec<(String, String)>,
     /// Its rows, or why it was not run.
     pub result: std::result::Result<&'a StatementResult, String>,
@@ -48,8 +52,10 @@ pub struct Pack<'a> {
     pub sources: Vec<String>,
     pub window: String,
     pub pieces: Vec<Piece<'a>>,
-    /// The log files the run's window reaches.
-    pub objects: Vec<SourceObject>,
+    /// The log files the run read (none listed without it).
+    pub ledger: Option<&'a crate::read::Ledger>,
+    /// Their integrity, where their digests were checked.
+    pub checked: Option<&'a Checked>,
 }
 
 /// One log file of a source, as the pack records it.
@@ -62,61 +68,199 @@ pub struct SourceObject {
     /// S3's ETag (or size and last-modified time), or a local file's
     /// modification time.
     pub version: Option<String>,
-    /// Of its bytes, as read.
+    /// Of its bytes, as the run read them.
     pub sha256: String,
+    /// How many times the run read it (statements that could not share
+    /// one pass read it again).
+    #[serde(default = "one")]
+    pub reads: u64,
+    /// A later read gave other bytes than the first: it changed while the
+    /// run read it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub changed_during_run: bool,
+    /// Whether it is as CloudTrail wrote it, where its digests were checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<Integrity>,
 }
 
-/// The log files of `sources` the window (with `late_days` of delivery
-/// after it) reaches, each read and hashed. A converted dataset is not
-/// listed: its files are trailsql's own, and the raw archive it came from
-/// is the evidence.
-pub async fn source_objects(
-    sources: &[String],
+fn one() -> u64 {
+    1
+}
+
+/// A log file's state by its digest files (as `trailsql verify` says it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Integrity {
+    /// `valid`, `modified`, `not covered`, ... or `not checked`.
+    pub state: String,
+    /// The digest file that lists it, and that digest's own state.
+    pub digest: Option<String>,
+    pub digest_state: Option<String>,
+    /// It is not as CloudTrail wrote it, or cannot be shown to be.
+    pub problem: bool,
+    pub detail: String,
+}
+
+/// The log files the run read, from its ledger, each with the SHA-256 of
+/// its bytes as read (and its integrity, where checked). A converted
+/// dataset's Parquet files are not listed: they are trailsql's own, and
+/// the raw archive they came from is the evidence.
+pub fn objects_read(ledger: &crate::read::Ledger, checked: &Checked) -> Vec<SourceObject> {
+    ledger
+        .entries()
+        .into_iter()
+        .map(|(key, seen)| SourceObject {
+            integrity: checked.files.get(&key).cloned(),
+            source: key.0,
+            location: key.1,
+            size: seen.size,
+            version: seen.version,
+            sha256: seen.sha256,
+            reads: seen.reads,
+            changed_during_run: seen.differed,
+        })
+        .collect()
+}
+
+/// The files a run read, checked against their sources' digest files.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// By (source, location), of every file read from a source whose
+    /// digests could be checked.
+    pub files: BTreeMap<(String, String), Integrity>,
+    /// Where each checked source's public keys came from.
+    pub keys: Vec<(String, String)>,
+}
+
+impl Checked {
+    /// How many files are in each state, for a line of text.
+    pub fn tally(&self) -> String {
+        tally(self.files.values())
+    }
+
+    /// Whether any file read is not as CloudTrail wrote it (or could not
+    /// be shown to be).
+    pub fn problems(&self) -> usize {
+        self.files.values().filter(|i| i.problem).count()
+    }
+}
+
+/// How many of `files` are in each state (`3 valid, 1 modified`).
+fn tally<'a>(files: impl Iterator<Item = &'a Integrity>) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in files {
+        *counts.entry(i.state.as_str()).or_default() += 1;
+    }
+    counts
+        .iter()
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Check the log files in `ledger` against the digest files of their
+/// sources, by the SHA-256 of their content as the run read it: a source
+/// is checked when public keys are at hand for it (`--public-keys`, or
+/// `public-keys.json` in a local copy), its digests those that end in
+/// the window or up to `late_days` (and the hour a digest covers) after it.
+pub async fn check_read(
+    ledger: &crate::read::Ledger,
+    read: &crate::table::ReadOptions,
     window: &crate::window::Window,
-    s3: &crate::archive::s3::S3Options,
-    late_days: u64,
-) -> Result<Vec<SourceObject>> {
-    let all_time = crate::window::Window::default();
-    let prune = crate::archive::Prune {
-        from_ms: (window.since_ms != all_time.since_ms).then_some(window.since_ms),
-        to_ms: (window.until_ms != all_time.until_ms).then_some(window.until_ms - 1),
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    for location in sources {
-        let source = crate::archive::Source::open(location, s3).await?;
-        if crate::dataset::dataset_at(&source).await? {
-            continue;
-        }
-        let listing = source.list_for(&prune, late_days).await?;
-        for file in listing.logs {
-            if let Some(key) = &file.key {
-                if !prune.admits(key, late_days) {
-                    continue;
+) -> Result<Checked> {
+    use crate::verify::{Kind, State};
+    let mut by_source: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
+    for ((source, location), seen) in ledger.entries() {
+        by_source
+            .entry(source)
+            .or_default()
+            .push((location, seen.content_sha256));
+    }
+    let mut checked = Checked::default();
+    for (name, files) in by_source {
+        let source = crate::archive::Source::open(&name, &read.s3).await?;
+        let (keys, from) = crate::verify::load_keys(&source, read.public_keys.as_deref())?;
+        let Some(from) = from else { continue };
+        checked
+            .keys
+            .push((name.clone(), from.display().to_string()));
+        let late = (read.late_days as i64 * 24 + 1) * 3_600_000;
+        let widened = crate::window::Window {
+            since_ms: window.since_ms,
+            until_ms: window.until_ms.saturating_add(late),
+        };
+        let known: std::collections::HashMap<String, String> = files
+            .iter()
+            .filter_map(|(l, sha)| Some((l.clone(), sha.clone()?)))
+            .collect();
+        let report =
+            crate::verify::verify_knowing(&source, &keys, &widened, read.max_file_bytes, &known)
+                .await?;
+        let digest_state: BTreeMap<&str, State> = report
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::Digest && f.digest.is_none())
+            .map(|f| (f.file.as_str(), f.state))
+            .collect();
+        let logs: BTreeMap<&str, &crate::verify::Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::Log)
+            .map(|f| (f.file.as_str(), f))
+            .collect();
+        for (location, _) in files {
+            let integrity = match logs.get(location.as_str()) {
+                Some(f) => {
+                    let of_digest = f.digest.as_deref().and_then(|d| digest_state.get(d));
+                    let mut detail = f.detail.clone();
+                    if let Some(d) = of_digest.filter(|d| d.is_problem()) {
+                        detail = format!("{detail}; its digest: {}", d.as_str());
+                    }
+                    Integrity {
+                        state: f.state.as_str().to_string(),
+                        digest: f.digest.clone(),
+                        digest_state: of_digest.map(|d| d.as_str().to_string()),
+                        problem: f.state.is_problem() || of_digest.is_some_and(|d| d.is_problem()),
+                        detail,
+                    }
                 }
-            }
-            let bytes = source.fetch(&file).await.map_err(|p| {
-                Error::Usage(format!(
-                    "{}: cannot be read for the pack: {}",
-                    file.location, p.0
-                ))
-            })?;
-            let version = file.version.clone().or_else(|| {
-                let modified = std::fs::metadata(&file.location).ok()?.modified().ok()?;
-                let t: chrono::DateTime<chrono::Utc> = modified.into();
-                Some(format!("modified {}", t.format("%Y-%m-%dT%H:%M:%S%.3fZ")))
-            });
-            out.push(SourceObject {
-                source: location.clone(),
-                location: file.location.clone(),
-                size: bytes.len() as u64,
-                version,
-                sha256: crate::verify::sha256_hex(&bytes),
-            });
+                None => Integrity {
+                    state: "not checked".into(),
+                    digest: None,
+                    digest_state: None,
+                    problem: false,
+                    detail: "no digest file of the window lists it (not in a trail's \
+                             layout, or delivered outside the window)"
+                        .into(),
+                },
+            };
+            checked.files.insert((name.clone(), location), integrity);
         }
     }
-    out.sort_by(|a, b| (&a.source, &a.location).cmp(&(&b.source, &b.location)));
-    Ok(out)
+    Ok(checked)
+}
+
+/// A name from a query or a rule (a Sigma rule's id is the rule writer's
+/// text) as a path inside the pack: its parts kept to letters, digits,
+/// `.`, `_` and `-`, none of them `.` or `..`.
+pub fn safe_path(name: &str) -> String {
+    name.split('/')
+        .filter(|p| !p.is_empty())
+        .map(|part| {
+            let part: String = part
+                .chars()
+                .map(|c| match c {
+                    c if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') => c,
+                    _ => '_',
+                })
+                .collect();
+            if part.chars().all(|c| c == '.') {
+                part.replace('.', "_")
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn sha256_of(path: &Path) -> Result<String> {
@@ -137,13 +281,13 @@ pub fn write(dir: &Path, pack: &Pack<'_>) -> Result<()> {
     let mut files: BTreeMap<String, String> = BTreeMap::new();
     let mut queries = Vec::new();
     for p in &pack.pieces {
-        let sql_file = format!("queries/{}.sql", p.name);
-        let path = dir.join(&sql_file);
+        let text_file = safe_path(&p.text_file);
+        let path = dir.join(&text_file);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        std::fs::write(&path, p.sql).map_err(|e| Error::io(&path, e))?;
-        files.insert(sql_file.clone(), sha256_of(&path)?);
+        std::fs::write(&path, &p.text).map_err(|e| Error::io(&path, e))?;
+        files.insert(text_file.clone(), sha256_of(&path)?);
         let params: BTreeMap<&str, &str> = p
             .params
             .iter()
@@ -155,7 +299,7 @@ pub fn write(dir: &Path, pack: &Pack<'_>) -> Result<()> {
             "severity": p.severity,
             "title": p.title,
             "origin": p.origin,
-            "query": sql_file,
+            "text": text_file,
             "params": params,
         });
         match &p.result {
@@ -163,14 +307,14 @@ pub fn write(dir: &Path, pack: &Pack<'_>) -> Result<()> {
                 entry["not_run"] = json!(why);
             }
             Ok(result) => {
-                let csv = format!("results/{}.csv", p.name);
+                let csv = safe_path(&format!("results/{}.csv", p.name));
                 let guarded = Cells {
                     escape: false,
                     csv_safe: true,
                 };
                 crate::console::write_csv(&dir.join(&csv), result, guarded)?;
                 files.insert(csv.clone(), sha256_of(&dir.join(&csv))?);
-                let parquet = format!("results/{}.parquet", p.name);
+                let parquet = safe_path(&format!("results/{}.parquet", p.name));
                 let path = dir.join(&parquet);
                 let mut out = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
                 crate::output::write_batches(
@@ -192,6 +336,17 @@ pub fn write(dir: &Path, pack: &Pack<'_>) -> Result<()> {
         }
         queries.push(entry);
     }
+    let empty = Checked::default();
+    let checked = pack.checked.unwrap_or(&empty);
+    let objects = pack
+        .ledger
+        .map(|l| objects_read(l, checked))
+        .unwrap_or_default();
+    let keys: BTreeMap<&str, &str> = checked
+        .keys
+        .iter()
+        .map(|(s, k)| (s.as_str(), k.as_str()))
+        .collect();
     let manifest = json!({
         "format": "trailsql evidence 1",
         "trailsql": env!("CARGO_PKG_VERSION"),
@@ -202,12 +357,78 @@ pub fn write(dir: &Path, pack: &Pack<'_>) -> Result<()> {
         "csv": "text cells that begin like a spreadsheet formula have a leading '; the Parquet files hold every value exactly",
         "queries": queries,
         "files": files,
-        "source_objects": pack.objects,
+        "source_objects": objects,
+        "digests_checked_with": keys,
     });
     let path = dir.join(MANIFEST);
     let text =
         serde_json::to_string_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
+}
+
+/// Write `pack` into `dir` and say where, with the manifest's SHA-256 to
+/// keep apart from it.
+pub fn record(dir: &Path, pack: Pack<'_>) -> Result<()> {
+    write(dir, &pack)?;
+    let manifest = dir.join(MANIFEST);
+    let sha256 = sha256_of(&manifest)?;
+    let read = pack.ledger.map(|l| l.entries().len()).unwrap_or(0);
+    eprintln!(
+        "trailsql: wrote the evidence pack to {} ({} with their SHA-256 as read); its \
+         manifest's SHA-256 is {sha256} (keep it apart: `trailsql evidence check {} \
+         --sha256 {sha256}`)",
+        dir.display(),
+        crate::output::count(read, "log file", "log files"),
+        dir.display(),
+    );
+    Ok(())
+}
+
+/// After a run that kept a ledger (`--evidence`, `--report`): warn of
+/// files that changed while it read them, and check the files read
+/// against their digests where public keys are at hand, saying how that
+/// went. None without a ledger.
+pub async fn check_and_say(
+    read: &crate::table::ReadOptions,
+    window: &crate::window::Window,
+) -> Result<Option<Checked>> {
+    let Some(ledger) = &read.ledger else {
+        return Ok(None);
+    };
+    let changed = ledger.entries().iter().filter(|(_, s)| s.differed).count();
+    if changed > 0 {
+        eprintln!(
+            "trailsql: warning: {} changed while the run read them (each one's first \
+             read's SHA-256 is kept)",
+            crate::output::count(changed, "log file", "log files")
+        );
+    }
+    let checked = check_read(ledger, read, window).await?;
+    for (source, keys) in &checked.keys {
+        let of: Vec<&Integrity> = checked
+            .files
+            .iter()
+            .filter(|((s, _), _)| s == source)
+            .map(|(_, i)| i)
+            .collect();
+        let problems = of.iter().filter(|i| i.problem).count();
+        eprintln!(
+            "trailsql: {} read from {} checked against their digest files (public keys \
+             from {keys}): {}{}",
+            crate::output::count(of.len(), "log file", "log files"),
+            crate::output::escape_control(source),
+            tally(of.iter().copied()),
+            match problems {
+                0 => String::new(),
+                n => format!(
+                    "; warning: {} not shown to be as CloudTrail wrote {}",
+                    crate::output::count(n, "file", "files"),
+                    if n == 1 { "it" } else { "them" }
+                ),
+            }
+        );
+    }
+    Ok(Some(checked))
 }
 
 /// What `evidence check` found of one file.

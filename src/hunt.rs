@@ -4,11 +4,15 @@
 //! `detections`, and they are printed: on a terminal a summary first (each
 //! detection that fired, by level, with its count, first and last seen;
 //! the top actors and source addresses; the ATT&CK tactics touched; the
-//! findings per day), then the timeline; elsewhere the timeline alone.
-//! `--out-dir` writes the timeline, one file per detection and the summary.
+//! findings per day), then each detection that fired with its first
+//! findings (`screen`); elsewhere the timeline alone. `--out-dir` writes
+//! the timeline, one file per detection and the summary; `--report` the
+//! page (`report`); `--evidence` the pack (`evidence`), with every
+//! detection that ran and the log files read.
 //!
-//! Of trailsql it imports `sigma`, `session`, `console`, `output`, `window`
-//! and `error`.
+//! Of trailsql it imports `sigma`, `session`, `console`, `screen`,
+//! `report`, `evidence`, `queries`, `pass`, `read`, `table` (read options),
+//! `functions`, `output`, `record`, `window` and `error`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,24 +49,45 @@ pub struct Hunt<'a> {
     /// Where to keep what a report of the hunt shows (the shell's
     /// `\report`).
     pub keep: Option<&'a std::sync::Mutex<Option<crate::report::Run>>>,
+    /// `--evidence DIR`.
+    pub evidence: Option<&'a Path>,
+    /// How the sources read: its ledger, when kept, holds every log file
+    /// read, for the evidence pack and the report's integrity column.
+    pub read: &'a crate::table::ReadOptions,
+}
+
+/// A detection the hunt ran, as its report and evidence pack show it.
+pub struct Ran {
+    pub id: String,
+    pub title: String,
+    pub level: Level,
+    pub tags: Vec<String>,
+    pub description: String,
+    /// "saved query" or "sigma rule".
+    pub kind: &'static str,
+    /// Where its results go in an evidence pack: `area/name` of a saved
+    /// query, `sigma/<id>` of a rule.
+    pub name: String,
+    /// `built-in` or the file it came from.
+    pub origin: String,
+    /// The SQL, or the rule file (as it was when the hunt began).
+    pub text: String,
+    pub params: Vec<(String, String)>,
 }
 
 /// Run the hunt; how many findings there were.
 pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     let started = Instant::now();
-    let Some((timeline, reports)) = findings(engine, h).await? else {
-        eprintln!("trailsql: 0 findings");
+    let Some((timeline, reports, ran)) = findings(engine, h).await? else {
+        eprintln!("trailsql: nothing was run: 0 findings");
         return Ok(0);
     };
     let findings = timeline.rows();
     register(engine, "detections", &timeline)?;
+    let parts = split(&timeline)?;
     if findings > 0 && sink.format == Format::Table && sink.shows_on_terminal() {
         unless_closed(summary(engine, sink).await)?;
-        unless_closed(say("== timeline\n"))?;
-        // The first findings that fit, and where all of them go.
-        let rows = sink.max_rows.or(sink.screen_rows()).unwrap_or(0);
-        let shown = sink.showing(rows, crate::console::MORE);
-        shown.emit(&timeline, None, started.elapsed()).await?;
+        unless_closed(each_detection(sink, &ran, &parts).await)?;
     } else {
         sink.emit(&timeline, None, started.elapsed()).await?;
     }
@@ -72,8 +97,49 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     if let Some(dir) = h.out_dir {
         write_out_dir(engine, sink, dir, &timeline).await?;
     }
+    let checked = match h.report.is_some() || h.evidence.is_some() {
+        true => crate::evidence::check_and_say(h.read, &h.window).await?,
+        false => None,
+    };
+    if let Some(dir) = h.evidence {
+        let empty = StatementResult {
+            schema: timeline.schema.clone(),
+            batches: Vec::new(),
+        };
+        let pieces = ran
+            .iter()
+            .map(|d| {
+                let text_file = match d.kind {
+                    "saved query" => format!("queries/{}.sql", d.name),
+                    _ => format!("rules/{}.yml", d.id),
+                };
+                crate::evidence::Piece {
+                    name: d.name.clone(),
+                    text_file,
+                    id: d.id.clone(),
+                    severity: d.level.as_str().to_string(),
+                    title: d.title.clone(),
+                    text: d.text.clone(),
+                    origin: d.origin.clone(),
+                    params: d.params.clone(),
+                    result: Ok(parts.get(&d.id).unwrap_or(&empty)),
+                }
+            })
+            .collect();
+        crate::evidence::record(
+            dir,
+            crate::evidence::Pack {
+                command: std::env::args().collect::<Vec<_>>().join(" "),
+                sources: h.sources.clone(),
+                window: h.window.describe(),
+                pieces,
+                ledger: h.read.ledger.as_deref(),
+                checked: checked.as_ref(),
+            },
+        )?;
+    }
     if h.report.is_some() || h.keep.is_some() {
-        let run = report_run(h, &timeline)?;
+        let run = report_run(h, &ran, parts, checked);
         if let Some(file) = h.report {
             crate::report::write(engine, &run, file).await?;
             eprintln!("trailsql: wrote the report to {}", file.display());
@@ -86,9 +152,56 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     Ok(findings)
 }
 
-/// What a report shows of the hunt: one section per detection that
-/// fired, its findings the timeline's rows of it.
-fn report_run(h: &Hunt<'_>, timeline: &StatementResult) -> Result<crate::report::Run> {
+/// On a terminal, after the summary: each detection that fired, highest
+/// level first, under a heading with its id, level and title, with its
+/// first findings (the detection's own columns left out), as many as share
+/// the screen, and where all of them go.
+async fn each_detection(
+    sink: &Sink,
+    ran: &[Ran],
+    parts: &std::collections::HashMap<String, StatementResult>,
+) -> Result<()> {
+    let own = ["rule_id", "rule_title", "level", "tags"];
+    let mut fired: Vec<(&Ran, StatementResult)> = Vec::new();
+    for d in ran {
+        let Some(part) = parts.get(&d.id).filter(|p| p.rows() > 0) else {
+            continue;
+        };
+        let keep: Vec<usize> = (0..part.schema.fields().len())
+            .filter(|&i| !own.contains(&part.schema.field(i).name().as_str()))
+            .collect();
+        let schema = Arc::new(part.schema.project(&keep).map_err(arrow_error)?);
+        let batches = part
+            .batches
+            .iter()
+            .map(|b| b.project(&keep))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(arrow_error)?;
+        if !fired.iter().any(|(f, _)| f.id == d.id) {
+            fired.push((d, StatementResult { schema, batches }));
+        }
+    }
+    fired.sort_by_key(|(d, r)| std::cmp::Reverse((d.level, r.rows())));
+    let shown: Vec<crate::screen::Ran> = fired
+        .iter()
+        .map(|(d, r)| crate::screen::Ran {
+            name: &d.id,
+            severity: d.level.as_str(),
+            rank: d.level as u8,
+            title: &d.title,
+            result: Ok(r),
+        })
+        .collect();
+    let shown: Vec<&crate::screen::Ran> = shown.iter().collect();
+    crate::screen::first_rows(sink, &shown, crate::console::MORE).await
+}
+
+fn arrow_error(e: datafusion::arrow::error::ArrowError) -> Error {
+    datafusion::error::DataFusionError::from(e).into()
+}
+
+/// The timeline's rows of each detection, by its id.
+fn split(timeline: &StatementResult) -> Result<std::collections::HashMap<String, StatementResult>> {
     use datafusion::arrow::array::AsArray;
     use datafusion::arrow::compute::{filter_record_batch, kernels::cmp::eq};
     let arrow = datafusion::error::DataFusionError::from;
@@ -101,83 +214,55 @@ fn report_run(h: &Hunt<'_>, timeline: &StatementResult) -> Result<crate::report:
             }
         }
     }
-    let mut parts = Vec::new();
-    for id in &ids {
+    let mut parts = std::collections::HashMap::new();
+    for id in ids {
         let wanted = datafusion::arrow::array::StringArray::new_scalar(id.as_str());
         let mut batches = Vec::new();
         for batch in &timeline.batches {
             let keep = eq(batch.column(at), &wanted).map_err(arrow)?;
             batches.push(filter_record_batch(batch, &keep).map_err(arrow)?);
         }
-        parts.push(StatementResult {
+        let part = StatementResult {
             schema: timeline.schema.clone(),
             batches,
-        });
+        };
+        parts.insert(id, part);
     }
-    let loaded = match h.rules.is_empty() {
-        true => None,
-        false => Some(crate::sigma::load(h.rules)?),
-    };
-    let heads: Vec<&crate::sigma::rule::Head> = loaded
+    Ok(parts)
+}
+
+/// What a report shows of the hunt: one section per detection that
+/// fired, its findings the timeline's rows of it.
+fn report_run(
+    h: &Hunt<'_>,
+    ran: &[Ran],
+    mut parts: std::collections::HashMap<String, StatementResult>,
+    checked: Option<crate::evidence::Checked>,
+) -> crate::report::Run {
+    let detections = ran
         .iter()
-        .flat_map(|l| {
-            l.rules
-                .iter()
-                .map(|(r, _)| &r.head)
-                .chain(l.correlations.iter().map(|(c, _)| &c.head))
+        .filter_map(|d| {
+            let part = parts.remove(&d.id)?;
+            Some(crate::report::Detection {
+                id: d.id.clone(),
+                title: d.title.clone(),
+                level: d.level.as_str().to_string(),
+                tags: d.tags.clone(),
+                description: d.description.clone(),
+                kind: d.kind,
+                text: d.text.clone(),
+                params: d.params.clone(),
+                result: Ok(part),
+            })
         })
         .collect();
-    let builtins: Vec<&SavedQuery> = h.builtins.map(|c| c.all(None)).unwrap_or_default();
-    let detections = ids
-        .iter()
-        .zip(parts)
-        .map(|(id, part)| {
-            let first = |column: &str| {
-                part.batches
-                    .iter()
-                    .find(|b| b.num_rows() > 0)
-                    .and_then(|b| {
-                        crate::output::text_at(
-                            b.column(part.schema.index_of(column).ok()?).as_ref(),
-                            0,
-                        )
-                    })
-                    .unwrap_or_default()
-            };
-            let mut d = crate::report::Detection {
-                id: id.clone(),
-                title: first("rule_title"),
-                level: first("level"),
-                tags: first("tags")
-                    .split(", ")
-                    .filter(|t| !t.is_empty())
-                    .map(String::from)
-                    .collect(),
-                description: String::new(),
-                kind: "sigma rule",
-                text: String::new(),
-                params: Vec::new(),
-                result: Err(String::new()),
-            };
-            if let Some(q) = builtins.iter().find(|q| &q.id == id) {
-                d.kind = "saved query";
-                d.description = q.description.clone();
-                d.text = q.sql.clone();
-                d.params = q.shown_params(h.params);
-            } else if let Some(head) = heads.iter().find(|r| &r.id == id) {
-                d.description = format!("from {}", head.origin);
-                d.text = std::fs::read_to_string(&head.origin).unwrap_or_default();
-            }
-            d.result = Ok(part);
-            d
-        })
-        .collect();
-    Ok(crate::report::Run {
+    crate::report::Run {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         sources: h.sources.clone(),
         window: h.window.describe(),
         detections,
-    })
+        integrity: checked,
+    }
 }
 
 /// The Sigma rules read, what of them runs at `--min-level`, and its
@@ -468,7 +553,7 @@ pub fn level_of(q: &SavedQuery) -> Level {
 async fn findings(
     engine: &Engine,
     h: &Hunt<'_>,
-) -> Result<Option<(StatementResult, Vec<Arc<crate::read::Report>>)>> {
+) -> Result<Option<(StatementResult, Vec<Arc<crate::read::Report>>, Vec<Ran>)>> {
     let mut statements = Vec::new();
     let mut sigma = match h.rules.is_empty() {
         true => None,
@@ -509,6 +594,7 @@ async fn findings(
     if statements.is_empty() {
         return Ok(None);
     }
+    let ran = ran(h, sigma.as_ref(), &builtins);
     let together = crate::pass::run_together(engine, statements).await?;
     let mut results = together.results.into_iter();
     let mut parts = Vec::new();
@@ -543,11 +629,59 @@ async fn findings(
             }
         );
     }
-    if parts.is_empty() {
-        return Ok(None);
+    let timeline = match parts.is_empty() {
+        true => StatementResult {
+            schema: timeline_schema(),
+            batches: Vec::new(),
+        },
+        false => sorted_timeline(parts)?,
+    };
+    Ok(Some((timeline, together.reports, ran)))
+}
+
+/// The detections about to run: the Sigma rules and correlations that
+/// fire (and the rules correlations read), then the built-in ones.
+fn ran(h: &Hunt<'_>, sigma: Option<&Sigma>, builtins: &[&SavedQuery]) -> Vec<Ran> {
+    let mut out = Vec::new();
+    if let Some(s) = sigma {
+        let mut rules: Vec<usize> = s.plan.alone.clone();
+        rules.extend(s.plan.inputs.iter().filter(|i| !s.plan.alone.contains(i)));
+        let heads = rules.iter().map(|&i| &s.loaded.rules[i].0.head).chain(
+            s.plan
+                .fire
+                .iter()
+                .map(|&i| &s.loaded.correlations[i].0.head),
+        );
+        for head in heads {
+            out.push(Ran {
+                id: head.id.clone(),
+                title: head.title.clone(),
+                level: head.level,
+                tags: head.tags.clone(),
+                description: format!("from {}", head.origin),
+                kind: "sigma rule",
+                name: format!("sigma/{}", head.id),
+                origin: head.origin.clone(),
+                text: std::fs::read_to_string(&head.origin).unwrap_or_default(),
+                params: Vec::new(),
+            });
+        }
     }
-    let timeline = sorted_timeline(parts)?;
-    Ok(Some((timeline, together.reports)))
+    for q in builtins {
+        out.push(Ran {
+            id: q.id.clone(),
+            title: q.title.clone(),
+            level: level_of(q),
+            tags: q.tags.clone(),
+            description: q.description.clone(),
+            kind: "saved query",
+            name: q.name.clone(),
+            origin: q.origin.clone(),
+            text: q.sql.clone(),
+            params: q.shown_params(h.params),
+        });
+    }
+    out
 }
 
 /// The timeline's columns: the event's, then the detection's `rule_id`,

@@ -684,6 +684,7 @@ pub fn report_run(
         sources,
         window: window.describe(),
         detections,
+        integrity: None,
     }
 }
 

@@ -2,8 +2,9 @@
 //! summary first (findings by severity with the first and last event
 //! seen, then the queries that found something, highest severity first),
 //! then each of those queries (its title in its heading) with as many of
-//! its first rows as share the screen, and where the rest is. Files and pipes get every row, in the
-//! order the queries were picked, as before.
+//! its first rows as share the screen, and where the rest is; `hunt` shows
+//! its detections that fired the same way after its own summary. Files and
+//! pipes get every row, in the order the queries were picked, as before.
 //!
 //! Of trailsql it imports `console`, `error`, `session`.
 
@@ -193,7 +194,15 @@ pub async fn show(sink: &Sink, ran: &[Ran<'_>]) -> Result<()> {
         ));
     }
     say(&format!("{line}\n"))?;
-    // Each query's first rows, as many as share the screen.
+    let found: Vec<&Ran> = found.iter().map(|(r, _)| *r).collect();
+    first_rows(sink, &found, MORE).await
+}
+
+/// Each of `found` (a query or a detection that found something) under a
+/// heading of its own, with as many of its first rows as share the screen
+/// (at least [`AT_LEAST`]; `--max-rows` decides instead when given), and
+/// `more`: where the rest is.
+pub async fn first_rows(sink: &Sink, found: &[&Ran<'_>], more: &'static str) -> Result<()> {
     let rows = match sink.max_rows {
         Some(n) => n,
         None => sink
@@ -201,8 +210,8 @@ pub async fn show(sink: &Sink, ran: &[Ran<'_>]) -> Result<()> {
             .map(|s| (s / found.len().max(1)).max(AT_LEAST))
             .unwrap_or(0),
     };
-    let each = sink.showing(rows, MORE);
-    for (r, _) in &found {
+    let each = sink.showing(rows, more);
+    for r in found {
         let n = r.findings();
         say(&format!(
             "== {} [{}] {}: {n} {}\n",

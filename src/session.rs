@@ -546,6 +546,11 @@ impl Engine {
         Ok(options.verify_plan(plan)?)
     }
 
+    /// How its sources read.
+    pub fn read_options(&self) -> &ReadOptions {
+        &self.options
+    }
+
     /// Start one statement, with values for its `$name` placeholders. The
     /// values replace the placeholders before planning goes on, so a
     /// parameter limiting `eventtime` prunes files like a literal does.

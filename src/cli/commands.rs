@@ -268,6 +268,10 @@ pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
     )?;
     let source = Source::open(&args.source, &settings.read.s3).await?;
     let (keys, from) = crate::verify::load_keys(&source, settings.read.public_keys.as_deref())?;
+    let keys_from = match &from {
+        Some(f) => f.display().to_string(),
+        None => "none given: signatures not checked".to_string(),
+    };
     match from {
         Some(f) if settings.read.public_keys.is_none() => eprintln!(
             "trailsql: public keys from {} (--public-keys FILE to choose)",
@@ -301,6 +305,16 @@ pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
     // The exit code says what was found, whatever became of the output
     // (`trailsql verify ... | head` in a cron job with pipefail).
     let code = if report.ok() { 0 } else { 1 };
+    if let Some(file) = &args.report {
+        let facts = [
+            ("command", std::env::args().collect::<Vec<_>>().join(" ")),
+            ("source", source.display()),
+            ("window", window.describe()),
+            ("public keys", keys_from),
+        ];
+        crate::report::write_verify(&report, &facts, file)?;
+        eprintln!("trailsql: wrote the report to {}", file.display());
+    }
     unless_closed(print_report(settings, &report).await)?;
     Ok(code)
 }
@@ -404,71 +418,49 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
         args.out_dir.as_deref(),
     )
     .await?;
+    let checked = match args.report.is_some() || args.evidence.is_some() {
+        true => crate::evidence::check_and_say(&settings.read, &window).await?,
+        false => None,
+    };
+    let sources: Vec<String> = settings.sources.iter().map(|(_, p)| p.clone()).collect();
     if let Some(dir) = &args.evidence {
-        evidence_of_run(dir, settings, &outcomes, &given, &window).await?;
+        let pieces = outcomes
+            .iter()
+            .map(|o| {
+                let q = o.query;
+                crate::evidence::Piece {
+                    name: q.name.clone(),
+                    text_file: format!("queries/{}.sql", q.name),
+                    id: q.id.clone(),
+                    severity: q.severity.as_str().to_string(),
+                    title: q.title.clone(),
+                    text: q.sql.clone(),
+                    origin: q.origin.clone(),
+                    params: q.shown_params(&given),
+                    result: o.answer.as_ref().map_err(Clone::clone),
+                }
+            })
+            .collect();
+        crate::evidence::record(
+            dir,
+            crate::evidence::Pack {
+                command: std::env::args().collect::<Vec<_>>().join(" "),
+                sources: sources.clone(),
+                window: window.describe(),
+                pieces,
+                ledger: settings.read.ledger.as_deref(),
+                checked: checked.as_ref(),
+            },
+        )?;
     }
     if let Some(file) = &args.report {
-        let sources = settings.sources.iter().map(|(_, p)| p.clone()).collect();
-        let run = crate::queries::report_run(&outcomes, &given, &window, sources);
+        let mut run = crate::queries::report_run(&outcomes, &given, &window, sources);
+        run.integrity = checked;
         crate::report::write(engine, &run, file).await?;
         eprintln!("trailsql: wrote the report to {}", file.display());
     }
     let found = outcomes.iter().any(|o| o.findings().is_some_and(|n| n > 0));
     Ok(if args.fail_on_findings && found { 1 } else { 0 })
-}
-
-/// `run --evidence DIR`: the pack of a run of saved queries, and the
-/// manifest's SHA-256 to keep apart from it.
-async fn evidence_of_run(
-    dir: &std::path::Path,
-    settings: &Settings,
-    outcomes: &[crate::queries::Outcome<'_>],
-    given: &std::collections::BTreeMap<String, String>,
-    window: &Window,
-) -> Result<()> {
-    let pieces = outcomes
-        .iter()
-        .map(|o| {
-            let q = o.query;
-            crate::evidence::Piece {
-                name: &q.name,
-                id: &q.id,
-                severity: q.severity.as_str(),
-                title: &q.title,
-                sql: &q.sql,
-                origin: &q.origin,
-                params: q.shown_params(given),
-                result: o.answer.as_ref().map_err(Clone::clone),
-            }
-        })
-        .collect();
-    let sources: Vec<String> = settings.sources.iter().map(|(_, p)| p.clone()).collect();
-    let objects = crate::evidence::source_objects(
-        &sources,
-        window,
-        &settings.read.s3,
-        settings.read.late_days,
-    )
-    .await?;
-    let pack = crate::evidence::Pack {
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        sources,
-        window: window.describe(),
-        pieces,
-        objects,
-    };
-    crate::evidence::write(dir, &pack)?;
-    let manifest = dir.join(crate::evidence::MANIFEST);
-    let bytes = std::fs::read(&manifest).map_err(|e| Error::io(&manifest, e))?;
-    eprintln!(
-        "trailsql: wrote the evidence pack to {}; its manifest's SHA-256 is {} \
-         (keep it apart: `trailsql evidence check {} --sha256 {}`)",
-        dir.display(),
-        crate::verify::sha256_hex(&bytes),
-        dir.display(),
-        crate::verify::sha256_hex(&bytes)
-    );
-    Ok(())
 }
 
 /// `trailsql evidence check DIR [--sha256 HEX] [--logs]`: 0 when every
@@ -591,6 +583,8 @@ pub async fn hunt(engine: &Engine, settings: &Settings, args: &HuntArgs) -> Resu
             report: args.report.as_deref(),
             sources: settings.sources.iter().map(|(_, p)| p.clone()).collect(),
             keep: None,
+            evidence: args.evidence.as_deref(),
+            read: &settings.read,
         },
     )
     .await?;

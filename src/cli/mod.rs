@@ -240,6 +240,10 @@ pub struct VerifyArgs {
     /// Only digests (and log files delivered) before this time.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Also write the result as one self-contained HTML page (files by
+    /// state, the problems, every file checked) that opens offline.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -267,8 +271,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
     /// Write an evidence pack into DIR (a new folder): the queries as run,
-    /// parameters, window, version, results as CSV and Parquet, and a
-    /// manifest of their SHA-256 (`trailsql evidence check DIR`).
+    /// parameters, window, version, every log file read with its SHA-256,
+    /// results as CSV and Parquet, and a manifest of their SHA-256
+    /// (`trailsql evidence check DIR`).
     #[arg(long, value_name = "DIR")]
     pub evidence: Option<PathBuf>,
     /// Exit with code 1 when any query finds anything (for cron and CI).
@@ -374,6 +379,12 @@ pub struct HuntArgs {
     /// opens offline.
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    /// Write an evidence pack into DIR (a new folder): the rules and
+    /// queries as run, parameters, window, version, every log file read
+    /// with its SHA-256, the findings as CSV and Parquet, and a manifest of
+    /// their SHA-256 (`trailsql evidence check DIR`).
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
     /// Exit with code 1 when any rule finds anything (for cron and CI).
     #[arg(long)]
     pub fail_on_findings: bool,
@@ -437,6 +448,20 @@ impl Settings {
                     no_sign_request: cli.no_sign_request,
                     max_concurrency: cli.max_concurrency,
                     cache: cli.cache.clone(),
+                },
+                // An evidence pack lists each log file read with the
+                // SHA-256 of its bytes as read; by those hashes both it and
+                // a report check the files read against their digests.
+                ledger: match &cli.command {
+                    Some(Command::Run(RunArgs {
+                        evidence, report, ..
+                    }))
+                    | Some(Command::Hunt(HuntArgs {
+                        evidence, report, ..
+                    })) if evidence.is_some() || report.is_some() => {
+                        Some(std::sync::Arc::new(crate::read::Ledger::default()))
+                    }
+                    _ => None,
                 },
             },
             format: cli.format,

@@ -128,7 +128,7 @@ async fn decode(
         // stops a query): the run can be repeated once it is fixed.
         let fetched = source.fetch_run(&run, max_file_bytes).await?;
         tasks.push(tokio::task::spawn_blocking(move || {
-            let outcome = crate::read::decode_chunk(&run, fetched, None, max_file_bytes);
+            let outcome = crate::read::decode_chunk(&run, fetched, None, max_file_bytes, None);
             (run, outcome)
         }));
     }

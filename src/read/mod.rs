@@ -13,6 +13,7 @@
 //! [`Source::fetch_run`]: crate::archive::Source::fetch_run
 
 pub mod gunzip;
+pub mod ledger;
 pub mod report;
 
 use std::ops::Range;
@@ -26,6 +27,7 @@ pub use gunzip::{maybe_gunzip, too_big};
 /// busy account is some MB; an event is at most 256 KB), low enough that a
 /// planted file cannot take the machine's memory.
 pub const DEFAULT_MAX_FILE_MIB: u64 = 512;
+pub use ledger::Ledger;
 pub use report::Report;
 
 use crate::archive::LogFile;
@@ -59,6 +61,10 @@ pub fn chunks(files: &[LogFile]) -> Vec<Range<usize>> {
 /// What decoding one chunk gave: each file's outcome, and the rows.
 pub type ChunkOutcome = (Vec<Result<FileOutcome, FileProblem>>, Vec<RecordBatch>);
 
+/// Where a chunk's bytes are hashed as they are read, for an evidence pack:
+/// the ledger, and the source as the user named it.
+pub type Keep<'a> = Option<(&'a Ledger, &'a str)>;
+
 /// Decode a chunk: the bytes fetched for it (from S3), or read here (local).
 /// A file whose listed size, or inflated size, is over `max_file_bytes` is
 /// a problem of its own, never read whole.
@@ -67,12 +73,13 @@ pub fn decode_chunk(
     fetched: Option<Vec<Vec<u8>>>,
     projection: Option<&[usize]>,
     max_file_bytes: u64,
+    keep: Keep<'_>,
 ) -> ChunkOutcome {
     let mut decoder = Decoder::new(projection);
     let outcomes = match fetched {
         None => files
             .iter()
-            .map(|f| read_log_file(&mut decoder, f, max_file_bytes))
+            .map(|f| read_log_file(&mut decoder, f, max_file_bytes, keep))
             .collect(),
         Some(fetched) => files
             .iter()
@@ -81,7 +88,13 @@ pub fn decode_chunk(
                 if f.size > max_file_bytes {
                     return Err(too_big(max_file_bytes));
                 }
+                if let Some((ledger, source)) = keep {
+                    ledger.saw(source, f, &bytes);
+                }
                 let text = maybe_gunzip(bytes, max_file_bytes)?;
+                if let Some((ledger, source)) = keep {
+                    ledger.inflated(source, f, &text);
+                }
                 decoder.decode(&text, &f.location)
             })
             .collect(),
@@ -95,12 +108,19 @@ pub fn read_log_file(
     decoder: &mut Decoder,
     file: &LogFile,
     max_file_bytes: u64,
+    keep: Keep<'_>,
 ) -> Result<FileOutcome, FileProblem> {
     if file.size > max_file_bytes {
         return Err(too_big(max_file_bytes));
     }
     let bytes = crate::archive::read_local(&file.location)?;
+    if let Some((ledger, source)) = keep {
+        ledger.saw(source, file, &bytes);
+    }
     let text = maybe_gunzip(bytes, max_file_bytes)?;
+    if let Some((ledger, source)) = keep {
+        ledger.inflated(source, file, &text);
+    }
     decoder.decode(&text, &file.location)
 }
 

@@ -125,6 +125,8 @@ async fn hunt(engine: &Engine, sink: &Sink, catalogue: &Catalogue, words: &[&str
             report: None,
             sources: Vec::new(),
             keep: Some(last),
+            evidence: None,
+            read: engine.read_options(),
         };
         let found = crate::hunt::hunt(engine, sink, &h).await?;
         if let Some(run) = last.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {

@@ -11,9 +11,13 @@
 //! ATT&CK tactics touched, then one section per detection with its
 //! description, query, parameters and its findings as a sortable table
 //! whose rows open to the full event, as CloudTrail wrote it (the first
-//! [`ROWS`] findings of each; every one is in `--out-dir`).
+//! [`ROWS`] findings of each; every one is in `--out-dir`). Where the log
+//! files read were checked against their digests, the facts say how they
+//! fared and every finding shows its file's state. `verify --report`
+//! writes a page of its own, under the same policy.
 //!
-//! Of trailsql it imports `error`, `output`, `record`, `session`.
+//! Of trailsql it imports `error`, `evidence` (the integrity of the log
+//! files read), `output`, `record`, `session`.
 
 mod chart;
 
@@ -66,6 +70,9 @@ pub struct Run {
     pub sources: Vec<String>,
     pub window: String,
     pub detections: Vec<Detection>,
+    /// The log files read, checked against their digest files (with
+    /// public keys at hand): each finding shows its file's state.
+    pub integrity: Option<crate::evidence::Checked>,
 }
 
 /// Text for HTML (element content and attribute values alike).
@@ -117,7 +124,8 @@ th{background:#f3f4f6}table.findings th{cursor:pointer}table.findings td{max-wid
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f9fafb;padding:.5em;margin:0}\
 .level{font-weight:bold}.critical{color:#7f1d1d}.high{color:#dc2626}.medium{color:#b45309}.low{color:#2563eb}.info,.informational{color:#6b7280}\
 .legend span{margin-right:1em}.legend i{display:inline-block;width:.8em;height:.8em;margin-right:.3em}\
-svg text{font:12px system-ui,sans-serif}.axis{fill:#555}.count{fill:#111}";
+svg text{font:12px system-ui,sans-serif}.axis{fill:#555}.count{fill:#111}\
+.integrity.problem,.problem{color:#b91c1c;font-weight:bold}tr.problem td{background:#fef2f2}";
 
 /// Write the report of `run` to `path`; the events behind its findings
 /// are read from the engine's default table.
@@ -187,8 +195,15 @@ async fn ask(
     answer
 }
 
+/// An event as the page shows it: its full record, and the log file it
+/// came from.
+struct Event {
+    json: String,
+    log_object: Option<String>,
+}
+
 /// The full records of the events the shown findings name, by event id.
-async fn events(engine: &Engine, shown: &[Option<Shown>]) -> Result<HashMap<String, String>> {
+async fn events(engine: &Engine, shown: &[Option<Shown>]) -> Result<HashMap<String, Event>> {
     let mut ids = HashSet::new();
     for (columns, rows) in shown.iter().flatten() {
         if let Some(at) = columns.iter().position(|c| c == "event_id") {
@@ -211,10 +226,19 @@ async fn events(engine: &Engine, shown: &[Option<Shown>]) -> Result<HashMap<Stri
     let mut by_id = HashMap::new();
     for result in found {
         for batch in &result.batches {
-            for record in crate::record::rebuild::rebuild_batch(batch) {
+            let log_object = batch
+                .schema()
+                .index_of(crate::record::LOG_OBJECT)
+                .ok()
+                .map(|at| batch.column(at).clone());
+            let records = crate::record::rebuild::rebuild_batch(batch);
+            for (row, record) in records.into_iter().enumerate() {
                 if let Some(id) = record.get("eventID").and_then(|v| v.as_str()) {
-                    let text = serde_json::to_string_pretty(&record).unwrap_or_default();
-                    by_id.entry(id.to_string()).or_insert(text);
+                    let event = Event {
+                        json: serde_json::to_string_pretty(&record).unwrap_or_default(),
+                        log_object: log_object.as_ref().and_then(|c| text_at(c.as_ref(), row)),
+                    };
+                    by_id.entry(id.to_string()).or_insert(event);
                 }
             }
         }
@@ -350,27 +374,34 @@ fn rank(level: &str) -> usize {
         .unwrap_or(chart::LEVELS.len())
 }
 
+/// A page's start, up to its heading: the policy that lets nothing be
+/// fetched and only [`SCRIPT`] run, and the styles.
+fn head(title: &str) -> String {
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));
+    let title = escape(title);
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; script-src 'sha256-{hash}'\">\
+         <title>{title}</title><style>{STYLE}</style></head><body><h1>{title}</h1>"
+    )
+}
+
+/// One row of a page's facts table.
+fn fact(h: &mut String, k: &str, v: &str) {
+    let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
+}
+
 /// The page.
 fn page(
     run: &Run,
     shown: &[Option<Shown>],
-    events: &HashMap<String, String>,
+    events: &HashMap<String, Event>,
     countries: Option<&[(String, u64)]>,
 ) -> String {
-    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));
     let total: usize = run.detections.iter().map(|d| d.found()).sum();
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         style-src 'unsafe-inline'; script-src 'sha256-{hash}'\">\
-         <title>trailsql report</title><style>{STYLE}</style></head><body>\
-         <h1>trailsql report</h1><section id=\"run\"><table class=\"facts\">"
-    );
-    let fact = |h: &mut String, k: &str, v: &str| {
-        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
-    };
+    let mut h = head("trailsql report");
+    h.push_str("<section id=\"run\"><table class=\"facts\">");
     fact(&mut h, "command", &run.command);
     fact(&mut h, "sources", &run.sources.join(", "));
     fact(&mut h, "window", &run.window);
@@ -392,6 +423,20 @@ fn page(
         ),
     );
     fact(&mut h, "findings", &total.to_string());
+    // Each log file's state, by its location, where digests were checked.
+    let mut states: HashMap<&str, &crate::evidence::Integrity> = HashMap::new();
+    if let Some(checked) = run.integrity.as_ref().filter(|c| !c.keys.is_empty()) {
+        let keys: Vec<String> = checked
+            .keys
+            .iter()
+            .map(|(s, k)| format!("{s} (public keys from {k})"))
+            .collect();
+        fact(&mut h, "digests checked", &keys.join(", "));
+        fact(&mut h, "log files read", &checked.tally());
+        for ((_, location), i) in &checked.files {
+            states.insert(location.as_str(), i);
+        }
+    }
     h.push_str("</table></section>");
     h.push_str("<section id=\"charts\"><h2>Findings per day</h2>");
     h.push_str(&chart::per_day(&per_day(run)));
@@ -445,8 +490,16 @@ fn page(
         );
     }
     h.push_str("</table></section>");
+    let states = (!states.is_empty()).then_some(&states);
     for (i, &k) in order.iter().enumerate() {
-        section(&mut h, i, &run.detections[k], shown[k].as_ref(), events);
+        section(
+            &mut h,
+            i,
+            &run.detections[k],
+            shown[k].as_ref(),
+            events,
+            states,
+        );
     }
     let _ = writeln!(h, "<script>{SCRIPT}</script></body></html>");
     h
@@ -458,7 +511,8 @@ fn section(
     i: usize,
     d: &Detection,
     shown: Option<&Shown>,
-    events: &HashMap<String, String>,
+    events: &HashMap<String, Event>,
+    states: Option<&HashMap<&str, &crate::evidence::Integrity>>,
 ) {
     let _ = write!(
         h,
@@ -518,6 +572,9 @@ fn section(
     for c in columns {
         let _ = write!(h, "<th>{}</th>", escape(c));
     }
+    if states.is_some() {
+        h.push_str("<th>log file</th>");
+    }
     h.push_str("<th>event</th></tr></thead><tbody>");
     let id_at = columns.iter().position(|c| c == "event_id");
     for row in rows {
@@ -533,12 +590,28 @@ fn section(
         let event = id_at
             .and_then(|at| row[at].as_ref())
             .and_then(|id| events.get(id));
+        if let Some(states) = states {
+            // Whether the file the event came from is as CloudTrail wrote it.
+            let file = event.and_then(|e| e.log_object.as_deref());
+            match file.and_then(|f| Some((f, states.get(f)?))) {
+                Some((f, i)) => {
+                    let _ = write!(
+                        h,
+                        "<td class=\"integrity{}\" title=\"{}\">{}</td>",
+                        if i.problem { " problem" } else { "" },
+                        escape(&format!("{f}: {}", i.detail)),
+                        escape(&i.state)
+                    );
+                }
+                None => h.push_str("<td class=\"integrity\">not checked</td>"),
+            }
+        }
         match event {
-            Some(json) => {
+            Some(e) => {
                 let _ = write!(
                     h,
                     "<td><details><summary>JSON</summary><pre>{}</pre></details></td>",
-                    escape(json)
+                    escape(&e.json)
                 );
             }
             None => h.push_str("<td></td>"),
@@ -546,6 +619,114 @@ fn section(
         h.push_str("</tr>");
     }
     h.push_str("</tbody></table></section>");
+}
+
+/// `verify --report FILE.html`: the integrity of an archive as one page:
+/// the facts of the check, files by kind and state as bars, the problems,
+/// then every file checked as a sortable table.
+pub fn write_verify(
+    report: &crate::verify::Report,
+    facts: &[(&str, String)],
+    path: &Path,
+) -> Result<()> {
+    let html = verify_page(report, facts);
+    std::fs::write(path, html).map_err(|e| Error::io(path, e))
+}
+
+fn verify_page(report: &crate::verify::Report, facts: &[(&str, String)]) -> String {
+    let mut h = head("trailsql integrity report");
+    h.push_str("<section id=\"run\"><table class=\"facts\">");
+    for (k, v) in facts {
+        fact(&mut h, k, v);
+    }
+    fact(
+        &mut h,
+        "written",
+        &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    );
+    fact(&mut h, "trailsql", env!("CARGO_PKG_VERSION"));
+    fact(
+        &mut h,
+        "digest files",
+        &format!(
+            "{} listed, {} in the window",
+            report.digests_listed, report.digests_in_window
+        ),
+    );
+    let problems: Vec<&crate::verify::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.state.is_problem())
+        .collect();
+    fact(
+        &mut h,
+        "verdict",
+        &match problems.len() {
+            0 => "no problems: every digest and log file checked is as CloudTrail wrote it"
+                .to_string(),
+            n => format!("{n} {}", if n == 1 { "problem" } else { "problems" }),
+        },
+    );
+    h.push_str("</table></section><section id=\"charts\"><h2>Files by state</h2>");
+    let counts: Vec<(String, u64)> = report
+        .counts()
+        .into_iter()
+        .map(|((kind, state), n)| (format!("{kind} {}", state.as_str()), n as u64))
+        .collect();
+    h.push_str(&chart::bars("states", &counts));
+    h.push_str("</section><section id=\"problems\"><h2>Problems</h2>");
+    if problems.is_empty() {
+        h.push_str("<p>None.</p>");
+    } else {
+        h.push_str("<ul>");
+        for f in &problems {
+            let _ = write!(
+                h,
+                "<li class=\"problem\"><b>{} {}</b>: <code>{}</code>: {}</li>",
+                escape(f.kind.as_str()),
+                escape(f.state.as_str()),
+                escape(&f.file),
+                escape(&f.detail)
+            );
+        }
+        h.push_str("</ul>");
+    }
+    if report.findings.iter().any(|f| {
+        f.kind == crate::verify::Kind::Digest && f.state == crate::verify::State::Unverifiable
+    }) {
+        h.push_str(
+            "<p>The newest digest of each chain is checked only as far as a copy allows: \
+             its signature is in S3 object metadata, which a copy on disk does not keep.</p>",
+        );
+    }
+    let _ = write!(
+        h,
+        "</section><section id=\"files\"><h2>Every file checked</h2>\
+         <p class=\"count\">{} files</p><table class=\"findings\"><thead><tr><th>kind</th>\
+         <th>file</th><th>state</th><th>digest</th><th>detail</th></tr></thead><tbody>",
+        report.findings.len()
+    );
+    for f in &report.findings {
+        let _ = write!(
+            h,
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if f.state.is_problem() {
+                " class=\"problem\""
+            } else {
+                ""
+            },
+            escape(f.kind.as_str()),
+            escape(&f.file),
+            escape(f.state.as_str()),
+            escape(f.digest.as_deref().unwrap_or("")),
+            escape(&f.detail)
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</tbody></table></section><script>{SCRIPT}</script></body></html>"
+    );
+    h
 }
 
 #[cfg(test)]
@@ -567,6 +748,7 @@ mod tests {
             sources: vec!["./archive".into()],
             window: "all time".into(),
             detections: vec![],
+            integrity: None,
         };
         let page = page(&run, &[], &HashMap::new(), None);
         let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));

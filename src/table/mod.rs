@@ -55,6 +55,9 @@ pub struct ReadOptions {
     /// A log file that holds more than this, inflated, is skipped unread
     /// (`--max-file-mib`).
     pub max_file_bytes: u64,
+    /// When kept (for `--evidence`), every log file read is hashed into it
+    /// as it is read.
+    pub ledger: Option<Arc<crate::read::Ledger>>,
 }
 
 impl Default for ReadOptions {
@@ -65,6 +68,7 @@ impl Default for ReadOptions {
             public_keys: None,
             s3: S3Options::default(),
             max_file_bytes: crate::read::DEFAULT_MAX_FILE_MIB << 20,
+            ledger: None,
         }
     }
 }
@@ -275,8 +279,15 @@ impl PartitionStream for FilesPartition {
                     };
                     tokio::task::spawn_blocking(move || {
                         let projection = part.projection.as_ref().map(|p| p.as_slice());
-                        let outcome =
-                            decode_chunk(&part.files[range.clone()], fetched, projection, max_file);
+                        let source = part.source.display();
+                        let keep = part.options.ledger.as_deref().map(|l| (l, source.as_str()));
+                        let outcome = decode_chunk(
+                            &part.files[range.clone()],
+                            fetched,
+                            projection,
+                            max_file,
+                            keep,
+                        );
                         (range, Ok(outcome))
                     })
                     .await

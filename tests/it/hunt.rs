@@ -158,9 +158,10 @@ fn a_converted_dataset_gives_the_same_findings() {
 }
 
 /// On a terminal: the summary first (detections by level, top actors and
-/// addresses, ATT&CK tactics, findings per day), then the timeline; in a
-/// pipe the timeline alone. `--out-dir` writes the timeline, one file per
-/// detection and the summary.
+/// addresses, ATT&CK tactics, findings per day), then each detection that
+/// fired, highest level first, with its first findings; in a pipe the
+/// timeline alone. `--out-dir` writes the timeline, one file per detection
+/// and the summary.
 #[test]
 fn a_summary_on_a_terminal_and_files_in_out_dir() {
     let rules = repo().join("tests/data/sigma");
@@ -185,9 +186,21 @@ fn a_summary_on_a_terminal_and_files_in_out_dir() {
         at("== top source addresses"),
         at("== ATT&CK tactics"),
         at("== findings per day"),
-        at("== timeline"),
     ];
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{shown}");
+    // Then a section per detection that fired (the 8 the out-dir below
+    // has a file for), highest level first, each under its id, level and
+    // title.
+    let sections: Vec<&str> = shown[at("== findings per day")..]
+        .lines()
+        .filter(|l| l.starts_with("== ") && l.contains(" [") && l.contains(" finding"))
+        .collect();
+    assert_eq!(sections.len(), 8, "{shown}");
+    assert!(sections[0].contains(" [critical] "), "{sections:?}");
+    assert!(
+        sections.last().unwrap().contains(" [informational] "),
+        "{sections:?}"
+    );
     // Levels highest first; alice's three findings top the actors; a
     // technique tag (attack.t1485) is not a tactic.
     assert!(at("| critical ") < at("| informational "), "{shown}");

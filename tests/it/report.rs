@@ -199,7 +199,7 @@ fn the_report_holds_the_run_and_fetches_nothing() {
 /// Chromium's binary, installed from the distribution's packages when
 /// missing and the tests run as root; None (after saying why) when there
 /// is none and none can be installed.
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
@@ -243,7 +243,7 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// The DOM Chromium builds from `page`, with no network at all.
-fn rendered(browser: &Path, page: &Path) -> String {
+pub(crate) fn rendered(browser: &Path, page: &Path) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(browser)
         .args([
@@ -490,4 +490,103 @@ fn an_evidence_pack_names_each_change() {
     );
     assert!(!again.status.success());
     assert!(text(&again.stderr).contains("an evidence pack is there already"));
+}
+
+/// `hunt --evidence DIR`: every detection that ran (a Sigma rule by its
+/// file, the built-in queries by their SQL), each one's findings as CSV and
+/// Parquet (none for those that found nothing), and each log file read
+/// with the SHA-256 of its bytes; the pack checks out as written.
+#[test]
+fn a_hunt_evidence_pack_holds_every_detection_run_and_the_files_read() {
+    let src = archive();
+    let rules = tempfile::tempdir().unwrap();
+    let rule = rules.path().join("acl.yml");
+    let rule_text = "title: Bucket ACL put\nid: 5e1ec7ed-0000-4000-8000-00000000a001\n\
+                     level: medium\nlogsource:\n  product: aws\n  service: cloudtrail\n\
+                     detection:\n  sel:\n    eventName: PutBucketAcl\n  condition: sel\n";
+    std::fs::write(&rule, rule_text).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let pack = out.path().join("pack");
+    let done = run(
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "hunt",
+            "--sigma",
+            rule.to_str().unwrap(),
+            "--evidence",
+            pack.to_str().unwrap(),
+        ],
+        "",
+    );
+    let said = text(&done.stderr);
+    assert!(done.status.success(), "{said}");
+    assert!(
+        said.contains("(2 log files with their SHA-256 as read)"),
+        "{said}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap())
+            .unwrap();
+    let queries = manifest["queries"].as_array().unwrap();
+    let sigma = queries
+        .iter()
+        .find(|q| q["name"] == "sigma/5e1ec7ed-0000-4000-8000-00000000a001")
+        .unwrap_or_else(|| panic!("{manifest:#}"));
+    assert_eq!(sigma["rows"], 1);
+    assert_eq!(sigma["severity"], "medium");
+    assert_eq!(sigma["origin"], rule.to_str().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(pack.join("rules/5e1ec7ed-0000-4000-8000-00000000a001.yml"))
+            .unwrap(),
+        rule_text
+    );
+    let csv = std::fs::read_to_string(
+        pack.join("results/sigma/5e1ec7ed-0000-4000-8000-00000000a001.csv"),
+    )
+    .unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains("report-2"), "{csv}");
+    // The built-in detections ran too, each with its SQL and its rows,
+    // those that found nothing with none.
+    let builtins: Vec<&serde_json::Value> = queries
+        .iter()
+        .filter(|q| q["origin"] == "built-in")
+        .collect();
+    assert!(builtins.len() > 50, "{}", builtins.len());
+    assert!(builtins.iter().any(|q| q["rows"] == 0));
+    let one = builtins[0]["text"].as_str().unwrap();
+    assert!(
+        one.starts_with("queries/") && one.ends_with(".sql"),
+        "{one}"
+    );
+    let sql = std::fs::read_to_string(pack.join(one)).unwrap();
+    assert!(sql.contains("SELECT"), "{sql}");
+    // Both log files, each once per read, with the SHA-256 of its bytes.
+    let objects = manifest["source_objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 2, "{objects:?}");
+    for o in objects {
+        let bytes = std::fs::read(o["location"].as_str().unwrap()).unwrap();
+        assert_eq!(o["sha256"], trailsql::verify::sha256_hex(&bytes));
+        assert_eq!(o["size"], bytes.len());
+        assert!(o["reads"].as_u64().unwrap() >= 1, "{o}");
+        assert!(o.get("changed_during_run").is_none(), "{o}");
+    }
+    let check = run(&["evidence", "check", pack.to_str().unwrap(), "--logs"], "");
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stdout));
+}
+
+/// A Sigma rule's id is the rule writer's text: as a file name in the pack
+/// it cannot climb out of it.
+#[test]
+fn a_rule_id_cannot_name_a_path_outside_the_pack() {
+    assert_eq!(
+        trailsql::evidence::safe_path("rules/../../etc/passwd.yml"),
+        "rules/__/__/etc/passwd.yml"
+    );
+    assert_eq!(
+        trailsql::evidence::safe_path("results/sigma/a b;c$(x).csv"),
+        "results/sigma/a_b_c__x_.csv"
+    );
+    assert_eq!(trailsql::evidence::safe_path("/abs//x"), "abs/x");
 }

@@ -769,7 +769,7 @@ fn run_all_on_a_terminal_shows_the_summary_first_and_each_querys_first_rows() {
     );
     let (all, rows) = burst_in(&piped);
     assert_eq!(rows, 8, "{all}");
-    // hunt: its summary, then the timeline's first findings that fit.
+    // hunt: its summary, then each detection's first findings that fit.
     let hunted = on_terminal(&["hunt"]);
     assert_eq!(
         hunted.lines().find(|l| l.starts_with("== ")),

@@ -765,3 +765,196 @@ fn a_closed_output_pipe_does_not_turn_findings_into_success() {
         Some(1)
     );
 }
+
+/// With public keys at hand (the sample's `public-keys.json`), a run with
+/// `--evidence` and `--report` checks the log files it read against their
+/// digests by the bytes it read: the pack gives each file's state, the
+/// report each finding's, and one changed byte shows on that file and on
+/// the findings from it alone.
+#[test]
+fn the_evidence_pack_and_the_report_give_each_file_read_its_integrity() {
+    let dir = sample();
+    let src = dir.path().to_str().unwrap();
+    let day = dir
+        .path()
+        .join("AWSLogs/444455556666/CloudTrail/eu-west-1/2025/10/02");
+    let file = files_in(&day).remove(0);
+    let records = read_gz(&file)
+        .windows(12)
+        .filter(|w| w == b"\"eventTime\":")
+        .count();
+    change_one_byte(&file);
+    let q = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(q.path().join("mine")).unwrap();
+    std::fs::write(
+        q.path().join("mine/every-event.sql"),
+        "-- title: Every event\n-- severity: info\n-- description: all of them\n\
+         SELECT eventtime, actor, event_name, event_id FROM cloudtrail_events \
+         WHERE eventtime >= $since AND eventtime < $until\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let pack = out.path().join("pack");
+    let page = out.path().join("report.html");
+    let done = run(
+        &[
+            "--source",
+            src,
+            "--queries",
+            q.path().to_str().unwrap(),
+            "run",
+            "every-event",
+            "--evidence",
+            pack.to_str().unwrap(),
+            "--report",
+            page.to_str().unwrap(),
+        ],
+        "",
+    );
+    let said = text(&done.stderr);
+    assert!(done.status.success(), "{said}");
+    assert!(
+        said.contains("checked against their digest files"),
+        "{said}"
+    );
+    assert!(said.contains("1 modified"), "{said}");
+    assert!(
+        said.contains("warning: 1 file not shown to be as CloudTrail wrote it"),
+        "{said}"
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap())
+            .unwrap();
+    let objects = manifest["source_objects"].as_array().unwrap();
+    let logs = files_under(&dir.path().join("AWSLogs"))
+        .into_iter()
+        .filter(|p| !p.to_str().unwrap().contains("CloudTrail-Digest"))
+        .count();
+    assert_eq!(objects.len(), logs);
+    let mut states = std::collections::BTreeMap::new();
+    for o in objects {
+        let state = o["integrity"]["state"].as_str().unwrap().to_string();
+        if o["location"] == file.to_str().unwrap() {
+            assert_eq!(state, "modified", "{o}");
+            assert_eq!(o["integrity"]["problem"], true);
+            // As read: the changed bytes.
+            assert_eq!(o["sha256"], sha256_hex(&std::fs::read(&file).unwrap()));
+        } else {
+            assert_eq!(o["integrity"]["problem"], false, "{o}");
+        }
+        *states.entry(state).or_insert(0) += 1;
+    }
+    assert_eq!(states["modified"], 1, "{states:?}");
+    assert_eq!(
+        manifest["digests_checked_with"][src],
+        dir.path().join("public-keys.json").to_str().unwrap()
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<th>digests checked</th>"), "{html}");
+    assert_eq!(
+        html.matches("<td class=\"integrity problem\"").count(),
+        records,
+        "each finding from the changed file, and only they"
+    );
+    let all = crate::util::csv_answer(src, "SELECT count(*) AS n FROM cloudtrail");
+    let n: usize = all.lines().nth(1).unwrap().parse().unwrap();
+    assert_eq!(
+        html.matches("<td class=\"integrity\" title=").count(),
+        n - records
+    );
+    // A report alone checks them too.
+    let alone = out.path().join("alone.html");
+    let done = run(
+        &[
+            "--source",
+            src,
+            "--queries",
+            q.path().to_str().unwrap(),
+            "run",
+            "every-event",
+            "--report",
+            alone.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let html = std::fs::read_to_string(&alone).unwrap();
+    assert_eq!(
+        html.matches("<td class=\"integrity problem\"").count(),
+        records
+    );
+}
+
+/// `verify --report FILE.html`: the check as one page: facts, files by
+/// state as bars, the problems, every file checked. A file the archive
+/// should not have, named like markup, shows as text in a real browser.
+#[test]
+fn the_integrity_report_names_each_problem_and_runs_nothing_of_the_names() {
+    let dir = sample();
+    let file = files_in(&first_day(dir.path())).remove(0);
+    change_one_byte(&file);
+    let planted = first_day(dir.path()).join(
+        "111122223333_CloudTrail_us-east-1_20251001T1005Z_<svg onload=\"document.title='pwned'\">.json.gz",
+    );
+    std::fs::copy(files_in(&first_day(dir.path())).remove(1), &planted).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let page = out.path().join("integrity.html");
+    let done = run(
+        &[
+            "verify",
+            dir.path().to_str().unwrap(),
+            "--report",
+            page.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(done.status.code(), Some(1), "{}", text(&done.stderr));
+    let csv = run(
+        &["--format", "csv", "verify", dir.path().to_str().unwrap()],
+        "",
+    );
+    let checked = text(&csv.stdout).lines().count() - 1;
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<td>2 problems</td>"), "{html}");
+    let problems = html.split("id=\"problems\"").nth(1).unwrap();
+    let problems = &problems[..problems.find("</section>").unwrap()];
+    assert_eq!(problems.matches("<li class=\"problem\">").count(), 2);
+    assert!(problems.contains("<b>log modified</b>"), "{problems}");
+    assert!(problems.contains(file.to_str().unwrap()), "{problems}");
+    assert!(problems.contains("<b>log not covered</b>"), "{problems}");
+    assert!(html.contains(&format!("<p class=\"count\">{checked} files</p>")));
+    assert_eq!(html.matches("<tr class=\"problem\">").count(), 2);
+    let Some(browser) = crate::report::chromium() else {
+        return;
+    };
+    let dom = crate::report::rendered(&browser, &page);
+    assert!(
+        dom.contains("<title>trailsql integrity report</title>"),
+        "{dom}"
+    );
+    // One SVG, the chart, with a bar per (kind, state): digest valid,
+    // digest unverifiable offline, log valid, log modified, log not covered.
+    assert_eq!(dom.matches("<svg").count(), 1, "{dom}");
+    let chart = dom.split("id=\"states\"").nth(1).unwrap();
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert_eq!(chart.matches("<rect").count(), 5, "{chart}");
+    for bar in [
+        "digest valid",
+        "log valid",
+        "log modified",
+        "log not covered",
+    ] {
+        assert!(chart.contains(&format!("<title>{bar}</title>")), "{chart}");
+    }
+    assert!(dom.contains("&lt;svg onload="), "{dom}");
+    let files = dom.split("id=\"files\"").nth(1).unwrap();
+    assert_eq!(
+        files
+            .split("<tbody>")
+            .nth(1)
+            .unwrap()
+            .matches("<tr")
+            .count(),
+        checked
+    );
+}
