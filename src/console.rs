@@ -318,7 +318,8 @@ fn column_names(schema: &SchemaRef) -> Vec<String> {
 /// (`.NAME.partial` beside it) and moved into place only once the result
 /// is whole, so a statement that fails leaves the file as it was: the
 /// first result of a run is renamed over it, a later one appended to it.
-/// Dropped before [`Output::done`], the aside file is removed.
+/// Dropped before [`Output::done`], the aside file is removed. A target
+/// that is not a regular file (a device, a FIFO) is written in place.
 struct Output {
     w: std::io::BufWriter<Box<dyn Write + Send>>,
     file: Option<Aside>,
@@ -329,6 +330,9 @@ struct Aside {
     dest: PathBuf,
     append: bool,
     columns: Vec<String>,
+    /// Written straight to `dest`, which is not a regular file: nothing
+    /// to move or remove.
+    in_place: bool,
 }
 
 impl Output {
@@ -344,6 +348,25 @@ impl Output {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| Error::Usage(format!("{}: not a file name", dest.display())))?;
+        if crate::output::not_a_file(dest) {
+            // A device, a FIFO or a socket (`-o /dev/null`, `-o >(gzip)`):
+            // nothing can be moved over it, which would replace the
+            // device itself; its reader takes the bytes as they come.
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(dest)
+                .map_err(|e| Error::io(dest, e))?;
+            return Ok(Output {
+                w: std::io::BufWriter::new(Box::new(file)),
+                file: Some(Aside {
+                    aside: dest.to_path_buf(),
+                    dest: dest.to_path_buf(),
+                    append,
+                    columns,
+                    in_place: true,
+                }),
+            });
+        }
         let aside = dest.with_file_name(format!(".{name}.partial"));
         let file = std::fs::File::create(&aside).map_err(|e| Error::io(&aside, e))?;
         Ok(Output {
@@ -353,6 +376,7 @@ impl Output {
                 dest: dest.to_path_buf(),
                 append,
                 columns,
+                in_place: false,
             }),
         })
     }
@@ -368,7 +392,12 @@ impl Output {
             dest,
             append,
             columns,
+            in_place,
         } = &file;
+        if *in_place {
+            self.w.flush().map_err(|e| Error::io(dest, e))?;
+            return Ok(Some(columns.clone()));
+        }
         let moved = if *append {
             std::fs::OpenOptions::new()
                 .append(true)
@@ -392,7 +421,7 @@ impl Output {
 
 impl Drop for Output {
     fn drop(&mut self) {
-        if let Some(file) = &self.file {
+        if let Some(file) = self.file.as_ref().filter(|f| !f.in_place) {
             let _ = std::fs::remove_file(&file.aside);
         }
     }

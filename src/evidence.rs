@@ -167,7 +167,7 @@ pub async fn check_read(
     read: &crate::table::ReadOptions,
     window: &crate::window::Window,
 ) -> Result<Checked> {
-    use crate::verify::{Kind, State};
+    use crate::verify::Kind;
     let mut by_source: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
     for ((source, location), seen) in ledger.entries() {
         by_source
@@ -195,12 +195,7 @@ pub async fn check_read(
         let report =
             crate::verify::verify_knowing(&source, &keys, &widened, read.max_file_bytes, &known)
                 .await?;
-        let digest_state: BTreeMap<&str, State> = report
-            .findings
-            .iter()
-            .filter(|f| f.kind == Kind::Digest && f.digest.is_none())
-            .map(|f| (f.file.as_str(), f.state))
-            .collect();
+        let digest_state = report.digest_states();
         let logs: BTreeMap<&str, &crate::verify::Finding> = report
             .findings
             .iter()

@@ -61,6 +61,13 @@ pub fn count<N: TryInto<u64> + fmt::Display + Copy>(
     format!("{n} {}", plural(n, one, many))
 }
 
+/// Whether `path` is there and is neither a regular file nor a folder
+/// (a device such as `/dev/null`, a FIFO, a socket): written to, never
+/// replaced.
+pub fn not_a_file(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 /// `one` or `many` as `n` asks.
 pub fn plural<N: TryInto<u64>>(n: N, one: &'static str, many: &'static str) -> &'static str {
     if n.try_into().is_ok_and(|n| n == 1) {

@@ -205,6 +205,23 @@ fn csv_cell_udf() -> datafusion::logical_expr::ScalarUDF {
     )
 }
 
+/// `COPY ... TO` a local path that is a device or a FIFO is refused: the
+/// file writer stages a file beside it and renames that over it, which
+/// would replace the device itself (`/dev/null` when run as root).
+fn refuse_copy_over_device(plan: &datafusion::logical_expr::LogicalPlan) -> Result<()> {
+    let datafusion::logical_expr::LogicalPlan::Copy(copy) = plan else {
+        return Ok(());
+    };
+    let url = copy.output_url.as_str();
+    if url.contains("://") || !crate::output::not_a_file(std::path::Path::new(url)) {
+        return Ok(());
+    }
+    Err(crate::error::Error::Usage(format!(
+        "COPY TO {url}: not a regular file (a device or a FIFO), which COPY would \
+         replace; give a file, or run the query with -o {url}"
+    )))
+}
+
 /// Where a `COPY ... TO 'FILE'` writes before its file is whole.
 struct Aside {
     aside: std::path::PathBuf,
@@ -225,6 +242,10 @@ fn write_aside(plan: &mut datafusion::logical_expr::LogicalPlan) -> Option<Aside
     }
     let dest = std::path::PathBuf::from(url);
     let name = dest.file_name()?.to_str()?;
+    if crate::output::not_a_file(&dest) {
+        // Refused by `refuse_copy_over_device` before it gets here.
+        return None;
+    }
     if dest.is_dir() || !name.contains('.') {
         // DataFusion writes a folder of files for a name without extension.
         return None;
@@ -569,6 +590,7 @@ impl Engine {
         if !self.csv_raw.load(std::sync::atomic::Ordering::Relaxed) {
             guard_csv_copy(&mut plan)?;
         }
+        refuse_copy_over_device(&plan)?;
         let aside = write_aside(&mut plan);
         // DDL (a view, an external table) changes the context here; what
         // is left to run is planned with this statement's state.

@@ -432,6 +432,29 @@ impl Settings {
             }
             sources.push((name, path));
         }
+        // An evidence pack lists each log file read with the
+        // SHA-256 of its bytes as read; by those hashes both it and
+        // a report check the files read against their digests.
+        let ledger = match &cli.command {
+            Some(Command::Run(RunArgs {
+                evidence, report, ..
+            }))
+            | Some(Command::Hunt(HuntArgs {
+                evidence, report, ..
+            })) if evidence.is_some() || report.is_some() => {
+                // What the files inflate to is hashed only where
+                // digests will be checked: public keys given, or
+                // beside a local copy.
+                let keys = cli.public_keys.is_some()
+                    || sources.iter().any(|(_, path)| {
+                        std::path::Path::new(path)
+                            .join(crate::verify::PUBLIC_KEYS_FILE)
+                            .is_file()
+                    });
+                Some(std::sync::Arc::new(crate::read::Ledger::new(keys)))
+            }
+            _ => None,
+        };
         Ok(Settings {
             sources,
             execute: cli.execute.clone(),
@@ -449,20 +472,7 @@ impl Settings {
                     max_concurrency: cli.max_concurrency,
                     cache: cli.cache.clone(),
                 },
-                // An evidence pack lists each log file read with the
-                // SHA-256 of its bytes as read; by those hashes both it and
-                // a report check the files read against their digests.
-                ledger: match &cli.command {
-                    Some(Command::Run(RunArgs {
-                        evidence, report, ..
-                    }))
-                    | Some(Command::Hunt(HuntArgs {
-                        evidence, report, ..
-                    })) if evidence.is_some() || report.is_some() => {
-                        Some(std::sync::Arc::new(crate::read::Ledger::default()))
-                    }
-                    _ => None,
-                },
+                ledger,
             },
             format: cli.format,
             output: cli.output.clone(),

@@ -21,6 +21,9 @@ use crate::archive::LogFile;
 #[derive(Debug, Default)]
 pub struct Ledger {
     seen: Mutex<BTreeMap<(String, String), Seen>>,
+    /// Hash what the bytes inflate to as well: only worth its time (about
+    /// as long as a scan's gunzip) where digests will be checked.
+    content: bool,
 }
 
 /// One log file, as read.
@@ -42,6 +45,20 @@ pub struct Seen {
 }
 
 impl Ledger {
+    /// A ledger that hashes each file's bytes and, with `content`, what
+    /// they inflate to.
+    pub fn new(content: bool) -> Ledger {
+        Ledger {
+            content,
+            ..Ledger::default()
+        }
+    }
+
+    /// Whether it wants what the bytes inflate to ([`Ledger::inflated`]).
+    pub fn wants_content(&self) -> bool {
+        self.content
+    }
+
     /// `bytes` were read for `file` of `source` (as the user named it).
     pub fn saw(&self, source: &str, file: &LogFile, bytes: &[u8]) {
         let sha256 = format!("{:x}", sha2::Sha256::digest(bytes));
@@ -72,6 +89,9 @@ impl Ledger {
     /// `content` is what the bytes of a read of `file` inflated to (the
     /// first kept).
     pub fn inflated(&self, source: &str, file: &LogFile, content: &[u8]) {
+        if !self.content {
+            return;
+        }
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(s) = seen.get_mut(&(source.to_string(), file.location.clone())) {
             if s.content_sha256.is_none() {
@@ -109,7 +129,7 @@ mod tests {
 
     #[test]
     fn a_file_read_twice_is_one_entry_and_other_bytes_are_marked() {
-        let ledger = Ledger::default();
+        let ledger = Ledger::new(true);
         ledger.saw("s3://b/p", &file("k1"), b"abc");
         ledger.saw("s3://b/p", &file("k1"), b"abc");
         ledger.saw("s3://b/p", &file("k2"), b"abc");
@@ -131,5 +151,10 @@ mod tests {
         let e = ledger.entries();
         assert_eq!((e[1].1.reads, e[1].1.differed), (2, true));
         assert_eq!(e[1].1.sha256, first.sha256, "the first read's hash is kept");
+        // Without content hashing, none is kept.
+        let bytes_only = Ledger::new(false);
+        bytes_only.saw("s", &file("k"), b"abc");
+        bytes_only.inflated("s", &file("k"), b"");
+        assert_eq!(bytes_only.entries()[0].1.content_sha256, None);
     }
 }

@@ -3,11 +3,9 @@
 //!
 //! Of trailsql it imports `archive`, `error`, `verify`, `window`.
 
-use std::collections::HashMap;
-
 use crate::archive::Source;
 use crate::error::Result;
-use crate::verify::{load_keys, verify, Finding, Kind, State};
+use crate::verify::{load_keys, verify, Finding, Kind};
 use crate::window::Window;
 
 /// `<source>_integrity` (`cloudtrail_integrity`): one row per log file of the
@@ -51,12 +49,7 @@ impl IntegrityTable {
         use std::sync::Arc;
         let (keys, _) = load_keys(&self.source, self.keys.as_deref())?;
         let report = verify(&self.source, &keys, &Window::default(), self.max_file_bytes).await?;
-        let digest_state: HashMap<&str, State> = report
-            .findings
-            .iter()
-            .filter(|f| f.kind == Kind::Digest && f.digest.is_none())
-            .map(|f| (f.file.as_str(), f.state))
-            .collect();
+        let digest_state = report.digest_states();
         let logs: Vec<&Finding> = report
             .findings
             .iter()

@@ -197,6 +197,16 @@ impl Report {
     pub fn ok(&self) -> bool {
         !self.findings.iter().any(|f| f.state.is_problem())
     }
+
+    /// Each digest file's own state, by its location (what a log file's
+    /// `digest` names).
+    pub fn digest_states(&self) -> HashMap<&str, State> {
+        self.findings
+            .iter()
+            .filter(|f| f.kind == Kind::Digest && f.digest.is_none())
+            .map(|f| (f.file.as_str(), f.state))
+            .collect()
+    }
 }
 
 struct Digest {

@@ -567,3 +567,55 @@ fn late_days_sets_how_far_past_its_limits_a_query_looks() {
     assert_eq!(answer, "n\n0\n");
     assert!(stats.contains("read 0 of 1 log file (1 pruned"), "{stats}");
 }
+
+/// `-o` to a FIFO (or a device such as /dev/null) writes into it: a file
+/// written aside and renamed over the target would replace the FIFO or the
+/// device itself (as root, /dev/null). `COPY ... TO` such a path is
+/// refused, since its file writer renames over the target too.
+#[test]
+fn output_to_a_fifo_is_written_into_it_never_replacing_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("answer.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reading = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = run(
+        &[
+            "--source",
+            &src(),
+            "--format",
+            "csv",
+            "-o",
+            fifo.to_str().unwrap(),
+            "-e",
+            "SELECT count(*) AS n FROM cloudtrail",
+        ],
+        "",
+    );
+    if !out.status.success() {
+        // The reader is waiting for a writer: give it one, then fail.
+        drop(std::fs::OpenOptions::new().write(true).open(&fifo));
+        panic!("{}", text(&out.stderr));
+    }
+    assert_eq!(reading.join().unwrap(), "n\n5\n");
+    let is_fifo = |p: &std::path::Path| std::fs::symlink_metadata(p).unwrap().file_type().is_fifo();
+    assert!(is_fifo(&fifo), "the FIFO is still a FIFO");
+    let names: Vec<String> = crate::util::files_in(dir.path())
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["answer.csv"], "nothing written beside it");
+    let copy = format!("COPY (SELECT 1 AS n) TO '{}' STORED AS CSV", fifo.display());
+    assert_fails_saying(
+        &["--source", &src(), "-e", &copy],
+        "not a regular file (a device or a FIFO)",
+    );
+    assert!(is_fifo(&fifo));
+}

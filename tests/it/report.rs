@@ -296,22 +296,22 @@ fn a_browser_renders_the_report_and_runs_nothing_of_the_logs() {
     assert!(dom.contains("&lt;img src=x onerror="), "{dom}");
 }
 
-/// `hunt --report`: a section per detection that fired, built-in or Sigma
-/// rule (an informational one drawn in the chart too), with the rule's text.
-#[test]
-fn the_hunt_report_has_each_detection_that_fired() {
+/// A hunt over the archive with one Sigma rule and the built-ins, writing
+/// `flag`'s file or folder `name`; the folders are kept while it lives.
+struct Hunted {
+    done: std::process::Output,
+    rule: PathBuf,
+    target: PathBuf,
+    _dirs: [tempfile::TempDir; 3],
+}
+
+fn hunt_with_rule(rule_text: &str, flag: &str, name: &str) -> Hunted {
     let src = archive();
     let rules = tempfile::tempdir().unwrap();
     let rule = rules.path().join("acl.yml");
-    std::fs::write(
-        &rule,
-        "title: Bucket ACL put\nid: 5e1ec7ed-0000-4000-8000-00000000a001\nlevel: informational\n\
-         tags:\n  - attack.discovery\nlogsource:\n  product: aws\n  service: cloudtrail\n\
-         detection:\n  sel:\n    eventName: PutBucketAcl\n  condition: sel\n",
-    )
-    .unwrap();
+    std::fs::write(&rule, rule_text).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let page = out.path().join("hunt.html");
+    let target = out.path().join(name);
     let done = run(
         &[
             "--source",
@@ -319,11 +319,29 @@ fn the_hunt_report_has_each_detection_that_fired() {
             "hunt",
             "--sigma",
             rule.to_str().unwrap(),
-            "--report",
-            page.to_str().unwrap(),
+            flag,
+            target.to_str().unwrap(),
         ],
         "",
     );
+    Hunted {
+        done,
+        rule,
+        target,
+        _dirs: [src, rules, out],
+    }
+}
+
+/// `hunt --report`: a section per detection that fired, built-in or Sigma
+/// rule (an informational one drawn in the chart too), with the rule's text.
+#[test]
+fn the_hunt_report_has_each_detection_that_fired() {
+    let rule = "title: Bucket ACL put\nid: 5e1ec7ed-0000-4000-8000-00000000a001\n\
+                level: informational\ntags:\n  - attack.discovery\nlogsource:\n  \
+                product: aws\n  service: cloudtrail\n\
+                detection:\n  sel:\n    eventName: PutBucketAcl\n  condition: sel\n";
+    let hunted = hunt_with_rule(rule, "--report", "hunt.html");
+    let (done, page) = (&hunted.done, &hunted.target);
     assert!(done.status.success(), "{}", text(&done.stderr));
     let html = std::fs::read_to_string(&page).unwrap();
     // The rule and the built-in detections that fired on the bucket calls.
@@ -498,27 +516,11 @@ fn an_evidence_pack_names_each_change() {
 /// with the SHA-256 of its bytes; the pack checks out as written.
 #[test]
 fn a_hunt_evidence_pack_holds_every_detection_run_and_the_files_read() {
-    let src = archive();
-    let rules = tempfile::tempdir().unwrap();
-    let rule = rules.path().join("acl.yml");
     let rule_text = "title: Bucket ACL put\nid: 5e1ec7ed-0000-4000-8000-00000000a001\n\
                      level: medium\nlogsource:\n  product: aws\n  service: cloudtrail\n\
                      detection:\n  sel:\n    eventName: PutBucketAcl\n  condition: sel\n";
-    std::fs::write(&rule, rule_text).unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let pack = out.path().join("pack");
-    let done = run(
-        &[
-            "--source",
-            src.path().to_str().unwrap(),
-            "hunt",
-            "--sigma",
-            rule.to_str().unwrap(),
-            "--evidence",
-            pack.to_str().unwrap(),
-        ],
-        "",
-    );
+    let hunted = hunt_with_rule(rule_text, "--evidence", "pack");
+    let (done, pack, rule) = (&hunted.done, &hunted.target, &hunted.rule);
     let said = text(&done.stderr);
     assert!(done.status.success(), "{said}");
     assert!(

@@ -796,21 +796,18 @@ fn the_evidence_pack_and_the_report_give_each_file_read_its_integrity() {
     let out = tempfile::tempdir().unwrap();
     let pack = out.path().join("pack");
     let page = out.path().join("report.html");
-    let done = run(
-        &[
-            "--source",
-            src,
-            "--queries",
-            q.path().to_str().unwrap(),
-            "run",
-            "every-event",
-            "--evidence",
-            pack.to_str().unwrap(),
-            "--report",
-            page.to_str().unwrap(),
-        ],
-        "",
-    );
+    let every_event = |then: &[&str]| {
+        let queries = q.path().to_str().unwrap();
+        let mut args = vec!["--source", src, "--queries", queries, "run", "every-event"];
+        args.extend_from_slice(then);
+        run(&args, "")
+    };
+    let done = every_event(&[
+        "--evidence",
+        pack.to_str().unwrap(),
+        "--report",
+        page.to_str().unwrap(),
+    ]);
     let said = text(&done.stderr);
     assert!(done.status.success(), "{said}");
     assert!(
@@ -864,19 +861,7 @@ fn the_evidence_pack_and_the_report_give_each_file_read_its_integrity() {
     );
     // A report alone checks them too.
     let alone = out.path().join("alone.html");
-    let done = run(
-        &[
-            "--source",
-            src,
-            "--queries",
-            q.path().to_str().unwrap(),
-            "run",
-            "every-event",
-            "--report",
-            alone.to_str().unwrap(),
-        ],
-        "",
-    );
+    let done = every_event(&["--report", alone.to_str().unwrap()]);
     assert!(done.status.success(), "{}", text(&done.stderr));
     let html = std::fs::read_to_string(&alone).unwrap();
     assert_eq!(
