@@ -343,7 +343,7 @@ fn the_hunt_report_has_each_detection_that_fired() {
     let hunted = hunt_with_rule(rule, "--report", "hunt.html");
     let (done, page) = (&hunted.done, &hunted.target);
     assert!(done.status.success(), "{}", text(&done.stderr));
-    let html = std::fs::read_to_string(&page).unwrap();
+    let html = std::fs::read_to_string(page).unwrap();
     // The rule and the built-in detections that fired on the bucket calls.
     let sections: Vec<&str> = html.split("<section class=\"detection\"").skip(1).collect();
     assert!(sections.len() >= 2, "{html}");
