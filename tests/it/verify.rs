@@ -76,6 +76,19 @@ fn change_one_byte(file: &Path) {
     write_gz(file, &bytes);
 }
 
+/// Change one byte of the first log file of the sample's other account
+/// on its second day in eu-west-1: the file, and how many events it holds.
+fn change_a_file_of_the_other_account(root: &Path) -> (PathBuf, usize) {
+    let day = root.join("AWSLogs/444455556666/CloudTrail/eu-west-1/2025/10/02");
+    let file = files_in(&day).remove(0);
+    let records = read_gz(&file)
+        .windows(12)
+        .filter(|w| w == b"\"eventTime\":")
+        .count();
+    change_one_byte(&file);
+    (file, records)
+}
+
 fn digest(p: &Path) -> Value {
     serde_json::from_slice(&read_gz(p)).unwrap()
 }
@@ -387,15 +400,7 @@ fn the_integrity_table_joins_every_event_to_its_file_state() {
     );
     // One file changed: its events, and only they, are shown as from a
     // modified file.
-    let day = dir
-        .path()
-        .join("AWSLogs/444455556666/CloudTrail/eu-west-1/2025/10/02");
-    let file = files_in(&day).remove(0);
-    let records = read_gz(&file)
-        .windows(12)
-        .filter(|w| w == b"\"eventTime\":")
-        .count();
-    change_one_byte(&file);
+    let (file, records) = change_a_file_of_the_other_account(dir.path());
     assert_eq!(
         crate::util::csv_answer(src, sql),
         format!(
@@ -775,15 +780,7 @@ fn a_closed_output_pipe_does_not_turn_findings_into_success() {
 fn the_evidence_pack_and_the_report_give_each_file_read_its_integrity() {
     let dir = sample();
     let src = dir.path().to_str().unwrap();
-    let day = dir
-        .path()
-        .join("AWSLogs/444455556666/CloudTrail/eu-west-1/2025/10/02");
-    let file = files_in(&day).remove(0);
-    let records = read_gz(&file)
-        .windows(12)
-        .filter(|w| w == b"\"eventTime\":")
-        .count();
-    change_one_byte(&file);
+    let (file, records) = change_a_file_of_the_other_account(dir.path());
     let q = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(q.path().join("mine")).unwrap();
     std::fs::write(
