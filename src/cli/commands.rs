@@ -15,7 +15,7 @@ use crate::console::{run_sql, say, unless_closed, Sink};
 use crate::error::{Error, Result};
 use crate::output::{count, Format};
 use crate::queries::Catalogue;
-use crate::session::{Engine, StatementResult};
+use crate::session::{Engine, StatementResult, DEFAULT_TABLE};
 use crate::window::Window;
 
 /// `trailsql sample DIR`.
@@ -85,6 +85,31 @@ pub async fn engine(settings: &Settings) -> Result<Engine> {
     );
     for (name, path) in &settings.sources {
         engine.register_source(name, path).await?;
+    }
+    Ok(engine)
+}
+
+/// The engine for a command that reads the default source (`run`,
+/// `hunt`, `lookup`: saved queries read `cloudtrail_events`). With no
+/// unnamed source and one named one, that one is the default too; with
+/// several named ones, which to read is the user's to say.
+pub async fn engine_with_default(settings: &Settings, command: &str) -> Result<Engine> {
+    let engine = engine(settings).await?;
+    if settings.sources.iter().any(|(n, _)| n == DEFAULT_TABLE) {
+        return Ok(engine);
+    }
+    match settings.sources.as_slice() {
+        [] => {}
+        [(_, path)] => engine.register_source(DEFAULT_TABLE, path).await?,
+        named => {
+            let names: Vec<String> = named.iter().map(|(n, _)| n.clone()).collect();
+            return Err(Error::Usage(format!(
+                "{command} reads one archive, and --source gave {} named ones ({}): give \
+                 the one to read without a name (--source PATH)",
+                named.len(),
+                names.join(", ")
+            )));
+        }
     }
     Ok(engine)
 }

@@ -28,7 +28,8 @@ pub struct Cli {
     /// one log file, or an Event history file (lookup-events JSON, console JSON
     /// or CSV). `NAME=PATH` registers it as table NAME; a bare PATH is table
     /// `cloudtrail` (also `cloudtrail_logs`), with the view `cloudtrail_events`
-    /// and `cloudtrail_integrity`. Repeatable.
+    /// and `cloudtrail_integrity`. Repeatable. `run`, `hunt` and `lookup`
+    /// read the bare one, or the only one given.
     #[arg(short, long = "source", value_name = "[NAME=]PATH", global = true)]
     pub sources: Vec<String>,
     /// SQL to run (several statements separated by `;`). Repeatable.
@@ -650,16 +651,16 @@ async fn run(matches: &clap::ArgMatches, cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Run(args)) => {
-            let engine = commands::engine(&settings).await?;
+            let engine = commands::engine_with_default(&settings, "run").await?;
             commands::run_saved(&engine, &settings, args).await
         }
         Some(Command::Lookup(args)) => {
-            let engine = commands::engine(&settings).await?;
+            let engine = commands::engine_with_default(&settings, "lookup").await?;
             commands::lookup(&engine, &settings, args).await
         }
         Some(Command::Hunt(args)) if args.list => commands::hunt_list(&settings, args).await,
         Some(Command::Hunt(args)) => {
-            let engine = commands::engine(&settings).await?;
+            let engine = commands::engine_with_default(&settings, "hunt").await?;
             commands::hunt(&engine, &settings, args).await
         }
         None => {

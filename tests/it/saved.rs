@@ -785,3 +785,41 @@ fn run_all_on_a_terminal_shows_the_summary_first_and_each_querys_first_rows() {
     let (burst, rows) = burst_in(&shown);
     assert_eq!(rows, 8, "{burst}");
 }
+
+/// Saved queries, `hunt` and `lookup` read the default source; with one
+/// source given under a name, that one is read (as if unnamed); with
+/// several named ones, which to read is asked for.
+#[test]
+fn one_named_source_is_the_one_saved_queries_read() {
+    let src = crate::util::fixture_archive();
+    let src = src.to_str().unwrap();
+    let named = format!("prod={src}");
+    for command in [
+        &["run", "--all", "--area", "cis"][..],
+        &["hunt"][..],
+        &["lookup", "--event-name", "DeleteTable"][..],
+    ] {
+        let answer = |source: &str| {
+            let mut args = vec!["--source", source, "--format", "csv"];
+            args.extend_from_slice(command);
+            let out = run(&args, "");
+            assert!(out.status.success(), "{command:?}: {}", text(&out.stderr));
+            text(&out.stdout)
+        };
+        let unnamed = answer(src);
+        assert!(unnamed.lines().count() > 1, "{command:?}: {unnamed}");
+        assert_eq!(answer(&named), unnamed, "{command:?}");
+    }
+    crate::util::assert_fails_saying(
+        &[
+            "--source",
+            &named,
+            "--source",
+            &format!("dev={src}"),
+            "run",
+            "--all",
+        ],
+        "run reads one archive, and --source gave 2 named ones (prod, dev): give the one \
+         to read without a name (--source PATH)",
+    );
+}
