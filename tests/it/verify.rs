@@ -400,7 +400,7 @@ fn the_integrity_table_joins_every_event_to_its_file_state() {
     );
     // One file changed: its events, and only they, are shown as from a
     // modified file.
-    let (file, records) = change_a_file_of_the_other_account(dir.path());
+    let (_, records) = change_a_file_of_the_other_account(dir.path());
     assert_eq!(
         crate::util::csv_answer(src, sql),
         format!(
