@@ -12,7 +12,7 @@
 //! files too.
 //!
 //! Of trailsql it imports `archive`, `console`, `error`, `output`, `read`,
-//! `session`, `table` (read options), `verify`, `window`.
+//! `session`, `table` (read options), `verify`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -160,12 +160,11 @@ fn tally<'a>(files: impl Iterator<Item = &'a Integrity>) -> String {
 /// Check the log files in `ledger` against the digest files of their
 /// sources, by the SHA-256 of their content as the run read it: a source
 /// is checked when public keys are at hand for it (`--public-keys`, or
-/// `public-keys.json` in a local copy), its digests those that end in
-/// the window or up to `late_days` (and the hour a digest covers) after it.
+/// `public-keys.json` in a local copy), from the digests that cover the
+/// deliveries of the files read (no log file is read again).
 pub async fn check_read(
     ledger: &crate::read::Ledger,
     read: &crate::table::ReadOptions,
-    window: &crate::window::Window,
 ) -> Result<Checked> {
     use crate::verify::Kind;
     let mut by_source: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
@@ -183,17 +182,18 @@ pub async fn check_read(
         checked
             .keys
             .push((name.clone(), from.display().to_string()));
-        let late = (read.late_days as i64 * 24 + 1) * 3_600_000;
-        let widened = crate::window::Window {
-            since_ms: window.since_ms,
-            until_ms: window.until_ms.saturating_add(late),
+        // The digests of the files read, whatever the run's window: a
+        // detection that learns what is usual reads before it.
+        let Some(span) = crate::verify::delivery_window(files.iter().map(|(l, _)| l.as_str()))
+        else {
+            continue;
         };
         let known: std::collections::HashMap<String, String> = files
             .iter()
             .filter_map(|(l, sha)| Some((l.clone(), sha.clone()?)))
             .collect();
         let report =
-            crate::verify::verify_knowing(&source, &keys, &widened, read.max_file_bytes, &known)
+            crate::verify::verify_knowing(&source, &keys, &span, read.max_file_bytes, Some(&known))
                 .await?;
         let digest_state = report.digest_states();
         let logs: BTreeMap<&str, &crate::verify::Finding> = report
@@ -223,8 +223,8 @@ pub async fn check_read(
                     digest: None,
                     digest_state: None,
                     problem: false,
-                    detail: "no digest file of the window lists it (not in a trail's \
-                             layout, or delivered outside the window)"
+                    detail: "no digest file lists it: not a log file of a trail's \
+                             layout"
                         .into(),
                 },
             };
@@ -383,10 +383,7 @@ pub fn record(dir: &Path, pack: Pack<'_>) -> Result<()> {
 /// files that changed while it read them, and check the files read
 /// against their digests where public keys are at hand, saying how that
 /// went. None without a ledger.
-pub async fn check_and_say(
-    read: &crate::table::ReadOptions,
-    window: &crate::window::Window,
-) -> Result<Option<Checked>> {
+pub async fn check_and_say(read: &crate::table::ReadOptions) -> Result<Option<Checked>> {
     let Some(ledger) = &read.ledger else {
         return Ok(None);
     };
@@ -398,7 +395,7 @@ pub async fn check_and_say(
             crate::output::count(changed, "log file", "log files")
         );
     }
-    let checked = check_read(ledger, read, window).await?;
+    let checked = check_read(ledger, read).await?;
     for (source, keys) in &checked.keys {
         let of: Vec<&Integrity> = checked
             .files

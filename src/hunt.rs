@@ -98,7 +98,7 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
         write_out_dir(engine, sink, dir, &timeline).await?;
     }
     let checked = match h.report.is_some() || h.evidence.is_some() {
-        true => crate::evidence::check_and_say(h.read, &h.window).await?,
+        true => crate::evidence::check_and_say(h.read).await?,
         false => None,
     };
     if let Some(dir) = h.evidence {

@@ -444,7 +444,7 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
     )
     .await?;
     let checked = match args.report.is_some() || args.evidence.is_some() {
-        true => crate::evidence::check_and_say(&settings.read, &window).await?,
+        true => crate::evidence::check_and_say(&settings.read).await?,
         false => None,
     };
     let sources: Vec<String> = settings.sources.iter().map(|(_, p)| p.clone()).collect();

@@ -262,6 +262,23 @@ fn log_delivery_time(path: &str) -> Option<String> {
     compact_time(name.split('_').nth(3)?)
 }
 
+/// The window whose digests cover log files delivered at the times in
+/// their names: from the first delivery to an hour after the last (a
+/// digest ends within the hour after the files it lists). None when no
+/// location has a trail log file's name.
+pub fn delivery_window<'a>(locations: impl Iterator<Item = &'a str>) -> Option<Window> {
+    let times: Vec<i64> = locations
+        .filter_map(log_delivery_time)
+        .filter_map(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.timestamp_millis())
+        .collect();
+    let (first, last) = (times.iter().min()?, times.iter().max()?);
+    Some(Window {
+        since_ms: *first,
+        until_ms: last + 2 * 3_600_000,
+    })
+}
+
 /// Read `items` with `read`, `n` at a time, keeping their order.
 async fn read_all<T, R, F, Fut>(items: Vec<T>, n: usize, read: F) -> Vec<R>
 where
@@ -308,18 +325,20 @@ pub async fn verify(
     window: &Window,
     max_file_bytes: u64,
 ) -> Result<Report> {
-    verify_knowing(source, keys, window, max_file_bytes, &HashMap::new()).await
+    verify_knowing(source, keys, window, max_file_bytes, None).await
 }
 
-/// [`verify`], taking the SHA-256 of the content of the log files in
-/// `known` (by location) as given: those a run already read and hashed
-/// (`read::Ledger`) are judged by the bytes the run read, not read again.
+/// [`verify`] of the log files a run read, by the SHA-256 of their content
+/// as it read them (`read::Ledger`), given in `known` by location: no log
+/// file is read here, only the digests. A listed file not in `known` is
+/// judged `unreadable` (not read). None: every listed file is read and
+/// hashed, as [`verify`] does.
 pub async fn verify_knowing(
     source: &Source,
     keys: &PublicKeys,
     window: &Window,
     max_file_bytes: u64,
-    known: &HashMap<String, String>,
+    known: Option<&HashMap<String, String>>,
 ) -> Result<Report> {
     let listing: Listing = source.list().await?;
     let reads = source.concurrency();
@@ -401,7 +420,7 @@ pub async fn verify_knowing(
         .flatten()
         .flat_map(|d| &d.body.log_files)
         .filter_map(|l| logs.get(tail_key(&l.s3_object)))
-        .filter(|f| !known.contains_key(&f.location))
+        .filter(|_| known.is_none())
         .map(|f| (f.location.as_str(), *f))
         .collect::<BTreeMap<_, _>>()
         .into_values()
@@ -413,7 +432,7 @@ pub async fn verify_knowing(
     })
     .await;
     let mut hashes: HashMap<String, Read<String>> = locations.into_iter().zip(hashed).collect();
-    for (location, sha256) in known {
+    for (location, sha256) in known.into_iter().flatten() {
         hashes.insert(location.clone(), Ok(sha256.clone()));
     }
     judge(

@@ -856,6 +856,46 @@ fn the_evidence_pack_and_the_report_give_each_file_read_its_integrity() {
         html.matches("<td class=\"integrity\" title=").count(),
         n - records
     );
+    // Files read before the run's window (a detection that learns what is
+    // usual reads back) are checked by their own digests too.
+    std::fs::write(
+        q.path().join("mine/all-time.sql"),
+        "-- title: Every event of all time\n-- severity: info\n-- description: all\n\
+         SELECT eventtime, actor, event_name, event_id FROM cloudtrail_events\n",
+    )
+    .unwrap();
+    let earlier = out.path().join("earlier");
+    let queries = q.path().to_str().unwrap();
+    let done = run(
+        &[
+            "--source",
+            src,
+            "--queries",
+            queries,
+            "run",
+            "all-time",
+            "--since",
+            "2025-10-02",
+            "--evidence",
+            earlier.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(earlier.join("manifest.json")).unwrap())
+            .unwrap();
+    let objects = manifest["source_objects"].as_array().unwrap();
+    assert_eq!(objects.len(), logs);
+    let states: std::collections::BTreeSet<&str> = objects
+        .iter()
+        .map(|o| o["integrity"]["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["modified", "valid"].into_iter().collect(),
+        "{objects:?}"
+    );
     // A report alone checks them too.
     let alone = out.path().join("alone.html");
     let done = every_event(&["--report", alone.to_str().unwrap()]);
