@@ -125,7 +125,8 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f9fafb;padding:.5em;
 .level{font-weight:bold}.critical{color:#7f1d1d}.high{color:#dc2626}.medium{color:#b45309}.low{color:#2563eb}.info,.informational{color:#6b7280}\
 .legend span{margin-right:1em}.legend i{display:inline-block;width:.8em;height:.8em;margin-right:.3em}\
 svg text{font:12px system-ui,sans-serif}.axis{fill:#555}.count{fill:#111}\
-.integrity.problem,.problem{color:#b91c1c;font-weight:bold}tr.problem td{background:#fef2f2}";
+.integrity.problem,.problem{color:#b91c1c;font-weight:bold}tr.problem td{background:#fef2f2}\
+table.findings td.n{white-space:nowrap}";
 
 /// Write the report of `run` to `path`; the events behind its findings
 /// are read from the engine's default table.
@@ -709,7 +710,7 @@ fn verify_page(report: &crate::verify::Report, facts: &[(&str, String)]) -> Stri
     for f in &report.findings {
         let _ = write!(
             h,
-            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr{}><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
             if f.state.is_problem() {
                 " class=\"problem\""
             } else {
