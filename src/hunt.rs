@@ -84,8 +84,14 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
     };
     let findings = timeline.rows();
     register(engine, "detections", &timeline)?;
-    let parts = split(&timeline)?;
-    if findings > 0 && sink.format == Format::Table && sink.shows_on_terminal() {
+    let on_screen = findings > 0 && sink.format == Format::Table && sink.shows_on_terminal();
+    // Each detection's rows, where something shows them one by one.
+    let wanted = on_screen || h.evidence.is_some() || h.report.is_some() || h.keep.is_some();
+    let parts = match wanted {
+        true => split(&timeline)?,
+        false => Default::default(),
+    };
+    if on_screen {
         unless_closed(summary(engine, sink).await)?;
         unless_closed(each_detection(sink, &ran, &parts).await)?;
     } else {
@@ -167,6 +173,9 @@ async fn each_detection(
         let Some(part) = parts.get(&d.id).filter(|p| p.rows() > 0) else {
             continue;
         };
+        if fired.iter().any(|(f, _)| f.id == d.id) {
+            continue;
+        }
         let keep: Vec<usize> = (0..part.schema.fields().len())
             .filter(|&i| !own.contains(&part.schema.field(i).name().as_str()))
             .collect();
@@ -177,9 +186,7 @@ async fn each_detection(
             .map(|b| b.project(&keep))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(arrow_error)?;
-        if !fired.iter().any(|(f, _)| f.id == d.id) {
-            fired.push((d, StatementResult { schema, batches }));
-        }
+        fired.push((d, StatementResult { schema, batches }));
     }
     fired.sort_by_key(|(d, r)| std::cmp::Reverse((d.level, r.rows())));
     let shown: Vec<crate::screen::Ran> = fired
