@@ -73,12 +73,16 @@ pub async fn demo(dir: Option<PathBuf>, sink: &Sink) -> Result<i32> {
          {2} --source {0} --geoip {3} hunt\n\
          Everything one person did through any role:\n  {2} --source {0} lookup --origin jane\n\
          Check that no log file was changed or removed:\n  {2} verify {0}\n\
+         A report to read, and an evidence pack to keep (every log file read, checked \
+         against its digests):\n  {2} --source {0} run --all --report {4} --evidence {5}\n\
          Convert it to Parquet, then query that:\n  {2} convert {0} {1}\n  \
          {2} --source {1}\n",
         dir.display(),
         dir.with_file_name("sample-parquet").display(),
         program(),
         dir.join(super::PLACES_FILE).display(),
+        dir.with_file_name("sample-report.html").display(),
+        dir.with_file_name("sample-evidence").display(),
     ))?;
     Ok(0)
 }

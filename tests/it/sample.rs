@@ -360,6 +360,25 @@ fn demo_answers_the_first_question() {
             "{id}: {timeline}"
         );
     }
+    // So does the report and evidence pack it suggests: every log file
+    // read is checked against its digests, all of them as written.
+    let report = s
+        .lines()
+        .skip_while(|l| !l.starts_with("A report to read"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{s}"));
+    let words: Vec<&str> = report.split_whitespace().collect();
+    let out = bin().args(&words[1..]).output().unwrap();
+    let said = text(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("checked against their digest files"),
+        "{said}"
+    );
+    assert!(!said.contains("not shown to be"), "{said}");
+    let page = cache.path().join("trailsql/sample-report.html");
+    let pack = cache.path().join("trailsql/sample-evidence/manifest.json");
+    assert!(page.is_file() && pack.is_file(), "{report}");
     let on_path = bin()
         .arg("demo")
         .env("XDG_CACHE_HOME", cache.path())
