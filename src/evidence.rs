@@ -81,6 +81,21 @@ pub struct SourceObject {
     /// Whether it is as CloudTrail wrote it, where its digests were checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integrity: Option<Integrity>,
+    /// It was read but is not a log file whole: not gzip or JSON as it
+    /// should be, or records of it that could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// A log file the run listed but could not read (too big for
+/// `--max-file-mib`, say).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NotRead {
+    pub source: String,
+    pub location: String,
+    /// As listed.
+    pub size: u64,
+    pub why: String,
 }
 
 fn one() -> u64 {
@@ -105,11 +120,13 @@ pub struct Integrity {
 /// dataset's Parquet files are not listed: they are trailsql's own, and
 /// the raw archive they came from is the evidence.
 pub fn objects_read(ledger: &crate::read::Ledger, checked: &Checked) -> Vec<SourceObject> {
+    let problems = ledger.problems();
     ledger
         .entries()
         .into_iter()
         .map(|(key, seen)| SourceObject {
             integrity: checked.files.get(&key).cloned(),
+            problem: problems.get(&key).map(|p| p.why.clone()),
             source: key.0,
             location: key.1,
             size: seen.size,
@@ -234,6 +251,23 @@ pub async fn check_read(
     Ok(checked)
 }
 
+/// The log files the run listed but could not read at all.
+pub fn not_read(ledger: &crate::read::Ledger) -> Vec<NotRead> {
+    let read: std::collections::HashSet<(String, String)> =
+        ledger.entries().into_iter().map(|(k, _)| k).collect();
+    ledger
+        .problems()
+        .into_iter()
+        .filter(|(key, _)| !read.contains(key))
+        .map(|((source, location), p)| NotRead {
+            source,
+            location,
+            size: p.size,
+            why: p.why,
+        })
+        .collect()
+}
+
 /// A name from a query or a rule (a Sigma rule's id is the rule writer's
 /// text) as a path inside the pack: its parts kept to letters, digits,
 /// `.`, `_` and `-`, none of them `.` or `..`.
@@ -337,6 +371,7 @@ pub fn write(dir: &Path, pack: &Pack<'_>) -> Result<()> {
         .ledger
         .map(|l| objects_read(l, checked))
         .unwrap_or_default();
+    let not_read = pack.ledger.map(not_read).unwrap_or_default();
     let keys: BTreeMap<&str, &str> = checked
         .keys
         .iter()
@@ -353,6 +388,7 @@ pub fn write(dir: &Path, pack: &Pack<'_>) -> Result<()> {
         "queries": queries,
         "files": files,
         "source_objects": objects,
+        "not_read": not_read,
         "digests_checked_with": keys,
     });
     let path = dir.join(MANIFEST);
@@ -368,12 +404,20 @@ pub fn record(dir: &Path, pack: Pack<'_>) -> Result<()> {
     let manifest = dir.join(MANIFEST);
     let sha256 = sha256_of(&manifest)?;
     let read = pack.ledger.map(|l| l.entries().len()).unwrap_or(0);
+    let problems = pack.ledger.map(|l| l.problems().len()).unwrap_or(0);
     eprintln!(
-        "trailsql: wrote the evidence pack to {} ({} with their SHA-256 as read); its \
+        "trailsql: wrote the evidence pack to {} ({} with their SHA-256 as read{}); its \
          manifest's SHA-256 is {sha256} (keep it apart: `trailsql evidence check {} \
          --sha256 {sha256}`)",
         dir.display(),
         crate::output::count(read, "log file", "log files"),
+        match problems {
+            0 => String::new(),
+            n => format!(
+                "; {} not read, or not whole, each with why",
+                crate::output::count(n, "file", "files")
+            ),
+        },
         dir.display(),
     );
     Ok(())

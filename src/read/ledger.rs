@@ -6,7 +6,8 @@
 //! differed between two reads is marked, as a file changed under the run.
 //! The SHA-256 of what the bytes inflate to is kept too: it is what a
 //! digest file lists, so the files the run read are checked against their
-//! digests without being read again.
+//! digests without being read again. A file that could not be read, or
+//! not whole, is kept with why, so that the pack says so too.
 //!
 //! Of trailsql it imports `archive`.
 
@@ -21,9 +22,20 @@ use crate::archive::LogFile;
 #[derive(Debug, Default)]
 pub struct Ledger {
     seen: Mutex<BTreeMap<(String, String), Seen>>,
+    /// What went wrong with a file: never read (too big, gone), not a
+    /// gzip or JSON it should be, records that could not be read.
+    problems: Mutex<BTreeMap<(String, String), Problem>>,
     /// Hash what the bytes inflate to as well: only worth its time (about
     /// as long as a scan's gunzip) where digests will be checked.
     content: bool,
+}
+
+/// A file the run could not read, or not whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Its size as listed.
+    pub size: u64,
+    pub why: String,
 }
 
 /// One log file, as read.
@@ -100,6 +112,26 @@ impl Ledger {
         }
     }
 
+    /// `file` of `source` could not be read, or not whole: `why` (the
+    /// first problem of a file is kept).
+    pub fn problem(&self, source: &str, file: &LogFile, why: String) {
+        let mut problems = self.problems.lock().unwrap_or_else(|e| e.into_inner());
+        problems
+            .entry((source.to_string(), file.location.clone()))
+            .or_insert(Problem {
+                size: file.size,
+                why,
+            });
+    }
+
+    /// Every file that had a problem, by (source, location).
+    pub fn problems(&self) -> BTreeMap<(String, String), Problem> {
+        self.problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Every file read, by (source, location).
     pub fn entries(&self) -> Vec<((String, String), Seen)> {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -148,6 +180,11 @@ mod tests {
             Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         );
         ledger.saw("s3://b/p", &file("k2"), b"abd");
+        ledger.problem("s3://b/p", &file("k3"), "too big".into());
+        ledger.problem("s3://b/p", &file("k3"), "a later one".into());
+        let problems = ledger.problems();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems.values().next().unwrap().why, "too big");
         let e = ledger.entries();
         assert_eq!((e[1].1.reads, e[1].1.differed), (2, true));
         assert_eq!(e[1].1.sha256, first.sha256, "the first read's hash is kept");

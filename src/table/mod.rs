@@ -219,8 +219,25 @@ impl FilesPartition {
         files: &[LogFile],
         outcomes: Vec<Result<FileOutcome, FileProblem>>,
     ) -> Result<()> {
+        let source = self.options.ledger.as_ref().map(|_| self.source.display());
         for (file, outcome) in files.iter().zip(outcomes) {
             self.report.bytes(file.size);
+            if let (Some(ledger), Some(source)) = (&self.options.ledger, &source) {
+                match &outcome {
+                    Err(problem) => ledger.problem(source, file, problem.to_string()),
+                    Ok(out) if !out.skipped.is_empty() => {
+                        let first = &out.skipped[0];
+                        let why = format!(
+                            "{} of its records could not be read (the first, record {}: {})",
+                            out.skipped.len(),
+                            first.index,
+                            first.reason
+                        );
+                        ledger.problem(source, file, why);
+                    }
+                    Ok(_) => {}
+                }
+            }
             match outcome {
                 Ok(out) => {
                     self.report.file_read(&file.location, &out);

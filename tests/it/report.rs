@@ -592,3 +592,104 @@ fn a_rule_id_cannot_name_a_path_outside_the_pack() {
     );
     assert_eq!(trailsql::evidence::safe_path("/abs//x"), "abs/x");
 }
+
+/// Nothing read is left out of a pack: a log file over `--max-file-mib`
+/// (never read) is listed under `not_read` with why; one that is not the
+/// gzip its name says, and one with a record that cannot be read, are
+/// listed as read (with the SHA-256 of their bytes) and with their problem.
+#[test]
+fn an_evidence_pack_lists_the_files_not_read_or_not_whole() {
+    let src = archive();
+    let day = src
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2025/10/01");
+    let name = |n: &str, ext: &str| {
+        format!("111122223333_CloudTrail_us-east-1_20251001T1105Z_report{n}.{ext}")
+    };
+    let big = day.join(name("BIG00001", "json"));
+    let padding = "x".repeat(1_200_000);
+    std::fs::write(
+        &big,
+        format!(
+            "{{\"Records\":[{{\"eventTime\":\"2025-10-01T11:00:00Z\",\"eventName\":\"PutBucketAcl\",\
+             \"eventID\":\"big-1\",\"userAgent\":\"{padding}\"}}]}}"
+        ),
+    )
+    .unwrap();
+    let broken = day.join(name("GZIP0001", "json.gz"));
+    std::fs::write(&broken, b"\x1f\x8b\x08\x00not gzip after all").unwrap();
+    let mixed = day.join(name("MIXED001", "json"));
+    std::fs::write(
+        &mixed,
+        "{\"Records\":[{\"eventTime\":\"2025-10-01T11:01:00Z\",\"eventName\":\"PutBucketAcl\",\
+         \"eventID\":\"mixed-1\"},42]}",
+    )
+    .unwrap();
+    let q = queries();
+    let out = tempfile::tempdir().unwrap();
+    let pack = out.path().join("pack");
+    let done = run(
+        &[
+            "--source",
+            src.path().to_str().unwrap(),
+            "--queries",
+            q.path().to_str().unwrap(),
+            "--max-file-mib",
+            "1",
+            "run",
+            "bucket-changes",
+            "--evidence",
+            pack.to_str().unwrap(),
+        ],
+        "",
+    );
+    let said = text(&done.stderr);
+    assert!(done.status.success(), "{said}");
+    assert!(
+        said.contains("(4 log files with their SHA-256 as read; 3 files not read, or not whole"),
+        "{said}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap())
+            .unwrap();
+    let not_read = manifest["not_read"].as_array().unwrap();
+    assert_eq!(not_read.len(), 1, "{not_read:?}");
+    assert_eq!(not_read[0]["location"], big.to_str().unwrap());
+    assert_eq!(not_read[0]["size"], std::fs::metadata(&big).unwrap().len());
+    assert!(
+        not_read[0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("--max-file-mib"),
+        "{not_read:?}"
+    );
+    let objects = manifest["source_objects"].as_array().unwrap();
+    let of = |p: &Path| {
+        objects
+            .iter()
+            .find(|o| o["location"] == p.to_str().unwrap())
+            .unwrap_or_else(|| panic!("{}: {objects:?}", p.display()))
+    };
+    let gz = of(&broken);
+    assert_eq!(
+        gz["sha256"],
+        trailsql::verify::sha256_hex(&std::fs::read(&broken).unwrap())
+    );
+    assert!(
+        gz["problem"].as_str().is_some_and(|p| !p.is_empty()),
+        "{gz}"
+    );
+    let m = of(&mixed);
+    assert!(
+        m["problem"].as_str().is_some_and(
+            |p| p.starts_with("1 of its records could not be read (the first, record 1:")
+        ),
+        "{m}"
+    );
+    // The whole files have no problem.
+    let whole = objects
+        .iter()
+        .filter(|o| o.get("problem").is_none())
+        .count();
+    assert_eq!(whole, 2, "{objects:?}");
+}
