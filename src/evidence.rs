@@ -475,6 +475,9 @@ pub enum Finding {
     Missing(String),
     /// In the folder, not in the manifest.
     Added(String),
+    /// The manifest names a path outside the pack (absolute, or with `..`):
+    /// not read, and not as `write` makes a pack.
+    Outside(String),
 }
 
 /// Every file under `dir`, relative, with `/`.
@@ -555,6 +558,13 @@ pub fn check(dir: &Path) -> Result<Vec<Finding>> {
     };
     let mut found = Vec::new();
     for (name, want) in files {
+        let inside = Path::new(name)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            found.push(Finding::Outside(name.clone()));
+            continue;
+        }
         let file = dir.join(name);
         if !file.is_file() {
             found.push(Finding::Missing(name.clone()));

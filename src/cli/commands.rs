@@ -526,6 +526,9 @@ pub async fn evidence_check(
             Finding::Changed(n) => format!("changed    {n}"),
             Finding::Missing(n) => format!("missing    {n}"),
             Finding::Added(n) => format!("added      {n}"),
+            Finding::Outside(n) => {
+                format!("outside    {n} (the manifest names a file outside the pack)")
+            }
         };
         changed += 1;
         say(&format!("{}\n", crate::output::escape_control(&line)))?;

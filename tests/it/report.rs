@@ -492,6 +492,19 @@ fn an_evidence_pack_names_each_change() {
     let (code, said) = check(&["--sha256", &sha]);
     assert_eq!(code, Some(1));
     assert!(said.contains("changed    manifest.json"), "{said}");
+    // A manifest that names files outside the pack: not read, named.
+    let mut edited: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    edited["files"]["../outside.txt"] = serde_json::json!("00");
+    edited["files"]["/etc/hostname"] = serde_json::json!("00");
+    std::fs::write(&manifest_path, edited.to_string()).unwrap();
+    let (code, said) = check(&[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("outside    ../outside.txt (the manifest names a file outside the pack)")
+            && said.contains("outside    /etc/hostname"),
+        "{said}"
+    );
     // A pack is never written over.
     let again = run(
         &[
