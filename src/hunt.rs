@@ -135,7 +135,7 @@ pub async fn hunt(engine: &Engine, sink: &Sink, h: &Hunt<'_>) -> Result<usize> {
         crate::evidence::record(
             dir,
             crate::evidence::Pack {
-                command: std::env::args().collect::<Vec<_>>().join(" "),
+                command: crate::output::command_line(),
                 sources: h.sources.clone(),
                 window: h.window.describe(),
                 pieces,
@@ -264,7 +264,7 @@ fn report_run(
         })
         .collect();
     crate::report::Run {
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: crate::output::command_line(),
         sources: h.sources.clone(),
         window: h.window.describe(),
         detections,

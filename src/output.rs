@@ -61,6 +61,12 @@ pub fn count<N: TryInto<u64> + fmt::Display + Copy>(
     format!("{n} {}", plural(n, one, many))
 }
 
+/// The command line this process was started with, its words joined by
+/// spaces, as reports and evidence packs show it.
+pub fn command_line() -> String {
+    std::env::args().collect::<Vec<_>>().join(" ")
+}
+
 /// Whether `path` is there and is neither a regular file nor a folder
 /// (a device such as `/dev/null`, a FIFO, a socket): written to, never
 /// replaced.

@@ -680,7 +680,7 @@ pub fn report_run(
         })
         .collect();
     crate::report::Run {
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: crate::output::command_line(),
         sources,
         window: window.describe(),
         detections,

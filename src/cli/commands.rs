@@ -332,7 +332,7 @@ pub async fn verify(settings: &Settings, args: &VerifyArgs) -> Result<i32> {
     let code = if report.ok() { 0 } else { 1 };
     if let Some(file) = &args.report {
         let facts = [
-            ("command", std::env::args().collect::<Vec<_>>().join(" ")),
+            ("command", crate::output::command_line()),
             ("source", source.display()),
             ("window", window.describe()),
             ("public keys", keys_from),
@@ -469,7 +469,7 @@ pub async fn run_saved(engine: &Engine, settings: &Settings, args: &RunArgs) -> 
         crate::evidence::record(
             dir,
             crate::evidence::Pack {
-                command: std::env::args().collect::<Vec<_>>().join(" "),
+                command: crate::output::command_line(),
                 sources: sources.clone(),
                 window: window.describe(),
                 pieces,

@@ -402,9 +402,7 @@ fn an_evidence_pack_names_each_change() {
         .and_then(|s| s.get(..64))
         .unwrap_or_else(|| panic!("{said}"))
         .to_string();
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest = crate::util::manifest_of(&pack);
     assert_eq!(manifest["trailsql"], env!("CARGO_PKG_VERSION"));
     assert_eq!(manifest["window"], "from 2025-10-01T00:00:00Z");
     let first = &manifest["queries"][0];
@@ -540,9 +538,7 @@ fn a_hunt_evidence_pack_holds_every_detection_run_and_the_files_read() {
         said.contains("(2 log files with their SHA-256 as read)"),
         "{said}"
     );
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest = crate::util::manifest_of(pack);
     let queries = manifest["queries"].as_array().unwrap();
     let sigma = queries
         .iter()
@@ -662,9 +658,7 @@ fn an_evidence_pack_lists_the_files_not_read_or_not_whole() {
         said.contains("(4 log files with their SHA-256 as read; 3 files not read, or not whole"),
         "{said}"
     );
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest = crate::util::manifest_of(&pack);
     let not_read = manifest["not_read"].as_array().unwrap();
     assert_eq!(not_read.len(), 1, "{not_read:?}");
     assert_eq!(not_read[0]["location"], big.to_str().unwrap());

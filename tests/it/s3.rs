@@ -818,9 +818,7 @@ fn an_evidence_pack_of_a_bucket_names_each_object_by_key_and_etag() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest = crate::util::manifest_of(&pack);
     let objects = manifest["source_objects"].as_array().unwrap();
     let log_files = walk_count(&fixture_archive(), "_CloudTrail_");
     assert_eq!(objects.len(), log_files, "{objects:?}");

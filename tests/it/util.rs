@@ -229,3 +229,10 @@ pub fn python_with(modules: &[(&str, &str)]) -> PathBuf {
     }
     python
 }
+
+/// The manifest of the evidence pack in `pack`.
+pub fn manifest_of(pack: &std::path::Path) -> serde_json::Value {
+    let path = pack.join("manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

@@ -816,9 +816,7 @@ fn the_evidence_pack_and_the_report_give_each_file_read_its_integrity() {
         said.contains("warning: 1 file not shown to be as CloudTrail wrote it"),
         "{said}"
     );
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest = crate::util::manifest_of(&pack);
     let objects = manifest["source_objects"].as_array().unwrap();
     let logs = files_under(&dir.path().join("AWSLogs"))
         .into_iter()
@@ -882,9 +880,7 @@ fn the_evidence_pack_and_the_report_give_each_file_read_its_integrity() {
         "",
     );
     assert!(done.status.success(), "{}", text(&done.stderr));
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(earlier.join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest = crate::util::manifest_of(&earlier);
     let objects = manifest["source_objects"].as_array().unwrap();
     assert_eq!(objects.len(), logs);
     let states: std::collections::BTreeSet<&str> = objects
