@@ -325,6 +325,8 @@ pub struct Engine {
     csv_raw: std::sync::atomic::AtomicBool,
     /// `--geoip` databases were given.
     geoip: std::sync::atomic::AtomicBool,
+    /// `--as-of`: the version of Delta datasets registered as sources.
+    as_of: Option<crate::dataset::delta::AsOf>,
 }
 
 #[derive(Debug)]
@@ -351,7 +353,7 @@ impl TableProviderFactory for CloudTrailFactory {
             .await
             .map_err(DataFusionError::from)?
         {
-            return Ok(Arc::new(ConvertedTable::new(source)));
+            return Ok(Arc::new(ConvertedTable::new(source, None)));
         }
         Ok(Arc::new(CloudTrailTable::new(source, self.options.clone())))
     }
@@ -386,7 +388,14 @@ impl Engine {
             progress: Default::default(),
             csv_raw: Default::default(),
             geoip: Default::default(),
+            as_of: None,
         }
+    }
+
+    /// Read Delta datasets given as sources as they were at `as_of`.
+    pub fn with_as_of(mut self, as_of: Option<crate::dataset::delta::AsOf>) -> Engine {
+        self.as_of = as_of;
+        self
     }
 
     /// Answer `geoip_country` and the others from these MaxMind-format
@@ -421,18 +430,28 @@ impl Engine {
         // A converted dataset: the same table from its Parquet files. Its
         // digests are the raw archive's, so it has no _integrity table.
         let raw = source.clone();
-        let (table, integrity): (Arc<dyn TableProvider>, _) =
-            match crate::dataset::dataset_at(&source).await? {
-                true => (Arc::new(ConvertedTable::new(source)), None),
-                false => (
-                    Arc::new(CloudTrailTable::new(source.clone(), self.options.clone())),
-                    Some(IntegrityTable::new(
-                        source,
-                        self.options.public_keys.clone(),
-                        self.options.max_file_bytes,
-                    )),
-                ),
-            };
+        let kind = crate::dataset::kind_at(&source).await?;
+        if self.as_of.is_some() && kind != Some(crate::dataset::Kind::Delta) {
+            return Err(crate::error::Error::Usage(format!(
+                "{}: --as-of reads a Delta dataset (convert --table-format delta makes \
+                 one); this source keeps no versions",
+                source.display()
+            )));
+        }
+        let (table, integrity): (Arc<dyn TableProvider>, _) = match kind.is_some() {
+            true => (
+                Arc::new(ConvertedTable::new(source, self.as_of.clone())),
+                None,
+            ),
+            false => (
+                Arc::new(CloudTrailTable::new(source.clone(), self.options.clone())),
+                Some(IntegrityTable::new(
+                    source,
+                    self.options.public_keys.clone(),
+                    self.options.max_file_bytes,
+                )),
+            ),
+        };
         self.ctx.register_table(name, table.clone())?;
         let archive = integrity.is_some().then_some(raw);
         self.ctx.register_table(

@@ -8,7 +8,8 @@ use std::io::{IsTerminal, Read};
 use std::time::Instant;
 
 use super::{
-    AthenaDdlArgs, CompactArgs, ConvertArgs, HuntArgs, LookupArgs, RunArgs, Settings, VerifyArgs,
+    AthenaDdlArgs, CompactArgs, ConvertArgs, HistoryArgs, HuntArgs, LookupArgs, RunArgs, Settings,
+    VacuumArgs, VerifyArgs,
 };
 use crate::archive::Source;
 use crate::console::{run_sql, say, unless_closed, Sink};
@@ -68,7 +69,9 @@ pub async fn athena_ddl(settings: &Settings, args: &AthenaDdlArgs) -> Result<i32
 
 /// An engine with the `--source` tables registered.
 pub async fn engine(settings: &Settings) -> Result<Engine> {
-    let engine = Engine::new(settings.read.clone()).with_progress(settings.progress);
+    let engine = Engine::new(settings.read.clone())
+        .with_progress(settings.progress)
+        .with_as_of(settings.as_of.clone());
     engine.set_csv_raw(settings.csv_raw);
     if !settings.geoip.is_empty() {
         engine.use_geoip(&settings.geoip)?;
@@ -167,8 +170,15 @@ pub async fn sql(engine: &Engine, settings: &Settings) -> Result<i32> {
 /// `trailsql convert`: convert what is new, then say what was done.
 pub async fn convert(settings: &Settings, args: &ConvertArgs) -> Result<i32> {
     let started = Instant::now();
+    if args.upgrade {
+        return upgrade(settings, args).await;
+    }
     let source = Source::open(&args.source, &settings.read.s3).await?;
-    let dest = Source::at(&args.dest, &settings.read.s3).await?;
+    let dest = args
+        .dest
+        .as_deref()
+        .expect("clap requires DEST without --upgrade");
+    let dest = Source::at(dest, &settings.read.s3).await?;
     let report = std::sync::Arc::new(crate::read::Report::new());
     let s = {
         let _progress = crate::progress::Progress::start(report.clone(), settings.progress);
@@ -176,6 +186,7 @@ pub async fn convert(settings: &Settings, args: &ConvertArgs) -> Result<i32> {
             &source,
             &dest,
             args.dedupe,
+            args.table_format,
             args.group_kib << 10,
             settings.read.max_file_bytes,
             &report,
@@ -233,10 +244,145 @@ pub async fn convert(settings: &Settings, args: &ConvertArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// `trailsql convert --upgrade OLD [NEW]`: a dataset of trailsql's own
+/// format as a Delta table.
+async fn upgrade(settings: &Settings, args: &ConvertArgs) -> Result<i32> {
+    let started = Instant::now();
+    let from = Source::at(&args.source, &settings.read.s3).await?;
+    let to = match &args.dest {
+        Some(dest) => Source::at(dest, &settings.read.s3).await?,
+        None => from.clone(),
+    };
+    let s = crate::convert::upgrade(&from, &to).await?;
+    let mut out = String::new();
+    if s.files > 0 || s.objects > 0 {
+        out += &format!(
+            "upgraded {} into the Delta table {}: {}, {}, {} copied, {:.1} s\n",
+            from.display(),
+            to.display(),
+            count(s.files, "file", "files"),
+            count(s.objects, "source object", "source objects"),
+            count(s.copied, "file", "files"),
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        out += &format!("{} is a Delta table already\n", to.display());
+    }
+    if s.removed_old {
+        out += &format!(
+            "removed the manifest of the earlier format ({}/_trailsql)\n",
+            to.display()
+        );
+    }
+    eprint!("{out}");
+    Ok(0)
+}
+
 /// `trailsql compact`: merge, then say what was done.
 pub async fn compact(settings: &Settings, args: &CompactArgs) -> Result<i32> {
     let dest = Source::at(&args.dest, &settings.read.s3).await?;
     compact_and_say(&dest, args.file_mib).await?;
+    Ok(0)
+}
+
+/// `trailsql history DEST`: a Delta dataset's versions.
+pub async fn history(settings: &Settings, args: &HistoryArgs) -> Result<i32> {
+    use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, UInt64Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let place = Source::at(&args.dest, &settings.read.s3).await?;
+    if crate::dataset::kind_at(&place).await? != Some(crate::dataset::Kind::Delta) {
+        return Err(Error::Usage(format!(
+            "{}: not a Delta dataset (convert --table-format delta makes one); \
+             only Delta datasets keep versions",
+            place.display()
+        )));
+    }
+    let versions = crate::dataset::delta::history(&place).await?;
+    let time = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+    };
+    let schema = std::sync::Arc::new(Schema::new(vec![
+        Field::new("version", DataType::Int64, false),
+        Field::new("time", DataType::Utf8, true),
+        Field::new("operation", DataType::Utf8, false),
+        Field::new("files_added", DataType::UInt64, false),
+        Field::new("files_removed", DataType::UInt64, false),
+        Field::new("rows_added", DataType::UInt64, false),
+        Field::new("objects_converted", DataType::UInt64, true),
+        Field::new("written_by", DataType::Utf8, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        std::sync::Arc::new(Int64Array::from_iter_values(
+            versions.iter().map(|v| v.version),
+        )),
+        std::sync::Arc::new(StringArray::from_iter(
+            versions.iter().map(|v| time(v.time_ms)),
+        )),
+        std::sync::Arc::new(StringArray::from_iter_values(
+            versions.iter().map(|v| &v.operation),
+        )),
+        std::sync::Arc::new(UInt64Array::from_iter_values(
+            versions.iter().map(|v| v.files_added),
+        )),
+        std::sync::Arc::new(UInt64Array::from_iter_values(
+            versions.iter().map(|v| v.files_removed),
+        )),
+        std::sync::Arc::new(UInt64Array::from_iter_values(
+            versions.iter().map(|v| v.rows_added),
+        )),
+        std::sync::Arc::new(UInt64Array::from_iter(versions.iter().map(|v| v.objects))),
+        std::sync::Arc::new(StringArray::from_iter_values(
+            versions.iter().map(|v| &v.engine),
+        )),
+    ];
+    let batch = datafusion::arrow::array::RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let result = crate::session::StatementResult {
+        schema,
+        batches: vec![batch],
+    };
+    settings
+        .sink()
+        .emit(&result, None, std::time::Duration::ZERO)
+        .await?;
+    Ok(0)
+}
+
+/// `trailsql vacuum DEST`: delete what no version younger than `--retain`
+/// needs.
+pub async fn vacuum(settings: &Settings, args: &VacuumArgs) -> Result<i32> {
+    let place = Source::at(&args.dest, &settings.read.s3).await?;
+    if crate::dataset::kind_at(&place).await? != Some(crate::dataset::Kind::Delta) {
+        return Err(Error::Usage(format!(
+            "{}: not a Delta dataset; a dataset in trailsql's own format removes \
+             what it no longer needs as it goes",
+            place.display()
+        )));
+    }
+    if args.retain < chrono::Duration::days(7) {
+        eprintln!(
+            "warning: keeping less than 7 days: versions older than that can no longer be \
+             read with --as-of, and a conversion or compaction running now may lose files \
+             it has not committed yet"
+        );
+    }
+    let v = crate::dataset::delta::vacuum(&place, args.retain, args.dry_run).await?;
+    let verb = match v.dry_run {
+        true => "would delete",
+        false => "deleted",
+    };
+    let mut out = String::new();
+    for f in v.data_files.iter().chain(&v.objects_files) {
+        out += &format!("{verb} {}\n", crate::output::escape_control(f));
+    }
+    out += &format!(
+        "{verb} {} and {} from {}\n",
+        count(v.data_files.len(), "data file", "data files"),
+        count(v.objects_files.len(), "objects file", "objects files"),
+        place.display()
+    );
+    say(&out)?;
     Ok(0)
 }
 

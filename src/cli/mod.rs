@@ -70,6 +70,12 @@ pub struct Cli {
     /// delivered (for pruning by eventtime).
     #[arg(long, value_name = "DAYS", default_value_t = crate::archive::DEFAULT_LATE_DAYS, global = true)]
     pub late_days: u64,
+    /// Read Delta datasets as they were: at a version (`trailsql history`
+    /// lists them) or a time (2026-12-01T10:00:00Z, or a day, its start in
+    /// UTC), so that findings can be re-run on the data they came from.
+    #[arg(long, value_name = "VERSION|TIME", global = true,
+          value_parser = crate::dataset::delta::AsOf::parse)]
+    pub as_of: Option<crate::dataset::delta::AsOf>,
     /// A folder of your own saved queries (`.sql` files with a header); they
     /// override built-in queries of the same name.
     #[arg(long, value_name = "DIR", global = true)]
@@ -143,6 +149,12 @@ pub enum Command {
     /// Merge each partition's small Parquet files (one per conversion run
     /// that added to it) into one, so queries open fewer files.
     Compact(CompactArgs),
+    /// The versions of a Delta dataset: when, what operation, what each
+    /// added and removed (read one with --as-of VERSION).
+    History(HistoryArgs),
+    /// Delete the files of a Delta dataset that no version younger than
+    /// --retain needs (replaced by a compaction, or left by a killed run).
+    Vacuum(VacuumArgs),
     /// Print the CREATE EXTERNAL TABLE (with partition projection) that lets
     /// Athena, Trino or Spark query a converted dataset once it is in S3.
     AthenaDdl(AthenaDdlArgs),
@@ -173,19 +185,40 @@ pub enum EvidenceCommand {
     },
 }
 
+fn parse_format(text: &str) -> Result<crate::dataset::Kind, String> {
+    use crate::dataset::Kind;
+    match text {
+        "delta" => Ok(Kind::Delta),
+        "trailsql" => Ok(Kind::Trailsql),
+        _ => Err(format!("{text}: the table formats are delta and trailsql")),
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ConvertArgs {
     /// The archive: anything --source takes (a folder, s3://bucket/prefix).
     #[arg(value_name = "SOURCE")]
     pub source: String,
     /// The dataset: a folder or s3://bucket/prefix (made if missing; a
-    /// dataset there is added to).
-    #[arg(value_name = "DEST")]
-    pub dest: String,
+    /// dataset there is added to). With --upgrade, where the Delta table
+    /// goes (default: in SOURCE's place).
+    #[arg(value_name = "DEST", required_unless_present = "upgrade")]
+    pub dest: Option<String>,
+    /// SOURCE is a dataset in the format of earlier trailsql versions: turn
+    /// it into a Delta table, in place or as DEST, from its Parquet files
+    /// and manifest (the raw archive is not read again).
+    #[arg(long, conflicts_with_all = ["dedupe", "table_format", "compact"])]
+    pub upgrade: bool,
     /// Keep each eventid once (two trails, or a re-delivery, can log one
     /// event twice). Chosen when the dataset is made; later runs keep it.
     #[arg(long)]
     pub dedupe: bool,
+    /// The format of a new dataset: `delta`, a Delta Lake table that
+    /// Athena, Trino, Spark and DuckDB read as it is, with history; or
+    /// `trailsql`, the format of earlier versions (the default for now).
+    /// An existing dataset keeps its own.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub table_format: Option<crate::dataset::Kind>,
     /// Gzip read per group, in KiB. Log files are converted in groups of
     /// one account and region, two or more at once (one per core); each
     /// group is a commit and writes a Parquet file per day it holds.
@@ -212,6 +245,45 @@ pub struct CompactArgs {
     #[arg(long, value_name = "MIB", default_value_t = crate::convert::compact::FILE_MIB,
           value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub file_mib: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// The Delta dataset: a folder or s3://bucket/prefix.
+    #[arg(value_name = "DEST")]
+    pub dest: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VacuumArgs {
+    /// The Delta dataset: a folder or s3://bucket/prefix.
+    #[arg(value_name = "DEST")]
+    pub dest: String,
+    /// Keep what the versions of this long ago need, so that they can still
+    /// be read (--as-of) and a run still writing is not robbed of its
+    /// files: a number of days, hours or minutes (7d, 12h, 30m).
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
+    pub retain: chrono::Duration,
+    /// List what would be deleted, delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `7d`, `12h`, `30m`: an age.
+fn parse_age(text: &str) -> Result<chrono::Duration, String> {
+    let bad = || format!("{text}: an age is a number of days, hours or minutes (7d, 12h, 30m)");
+    let t = text.trim();
+    let (n, unit) = t.split_at(t.len().saturating_sub(1));
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    if n < 0 {
+        return Err(bad());
+    }
+    match unit {
+        "d" => Ok(chrono::Duration::days(n)),
+        "h" => Ok(chrono::Duration::hours(n)),
+        "m" => Ok(chrono::Duration::minutes(n)),
+        _ => Err(bad()),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -419,6 +491,8 @@ pub struct Settings {
     pub progress: crate::progress::ProgressMode,
     /// `--geoip` databases.
     pub geoip: Vec<PathBuf>,
+    /// `--as-of`: which version of Delta datasets to read.
+    pub as_of: Option<crate::dataset::delta::AsOf>,
 }
 
 impl Settings {
@@ -483,6 +557,7 @@ impl Settings {
             queries: cli.queries.clone(),
             progress: cli.progress,
             geoip: cli.geoip.clone(),
+            as_of: cli.as_of.clone(),
         })
     }
 
@@ -524,6 +599,7 @@ fn flags_used(command: &Command) -> Vec<&'static str> {
         "cache",
         "progress",
         "geoip",
+        "as_of",
     ];
     let mut used: Vec<&'static str> = match command {
         Command::Sample { .. } => return Vec::new(),
@@ -532,7 +608,8 @@ fn flags_used(command: &Command) -> Vec<&'static str> {
         Command::Hunt(_) => [&output[..], &query[..], &["queries"]].concat(),
         Command::Lookup(_) => [&output[..], &query[..]].concat(),
         Command::Convert(_) => vec!["cache", "progress", "max_file_mib"],
-        Command::Compact(_) | Command::AthenaDdl(_) => Vec::new(),
+        Command::Compact(_) | Command::AthenaDdl(_) | Command::Vacuum(_) => Vec::new(),
+        Command::History(_) => output.to_vec(),
         Command::Evidence(_) => vec!["late_days"],
         Command::Verify(_) => vec![
             "format",
@@ -637,6 +714,8 @@ async fn run(matches: &clap::ArgMatches, cli: Cli) -> Result<i32> {
         }
         Some(Command::Convert(args)) => commands::convert(&settings, args).await,
         Some(Command::Compact(args)) => commands::compact(&settings, args).await,
+        Some(Command::History(args)) => commands::history(&settings, args).await,
+        Some(Command::Vacuum(args)) => commands::vacuum(&settings, args).await,
         Some(Command::AthenaDdl(args)) => commands::athena_ddl(&settings, args).await,
         Some(Command::Run(args)) if args.list => {
             let catalogue = Catalogue::load(settings.queries.as_deref())?;

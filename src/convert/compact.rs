@@ -23,10 +23,11 @@ use datafusion::arrow::array::RecordBatch;
 use super::groups_in_flight;
 use super::write::{parquet_file, Row};
 use crate::archive::Source;
+use crate::dataset::delta::{self, Appended, Objects, Operation};
 use crate::dataset::{
     checkpoint_path, commit_path, data_file_path, dataset_at, lock, objects_path, read_file,
-    remove_leftovers, store_commit, write_commit, write_info, Commit, Dataset, FileEntry, PartKey,
-    FORMAT_VERSION,
+    remove_leftovers, store_commit, write_commit, write_info, Commit, Dataset, FileEntry, Kind,
+    PartKey, FORMAT_VERSION,
 };
 use crate::error::{DatasetProblem, Error, Result};
 
@@ -98,6 +99,9 @@ pub async fn compact(dest: &Source, max_bytes: u64) -> Result<Summary> {
     if !dataset_at(dest).await? {
         return Err(Error::dataset(dest.display(), DatasetProblem::NotADataset));
     }
+    if crate::dataset::kind_at(dest).await? == Some(Kind::Delta) {
+        return compact_delta(dest, max_bytes).await;
+    }
     let _lock = lock(dest)?;
     let mut dataset = Dataset::open_with_objects(dest).await?;
     let mut summary = Summary {
@@ -120,10 +124,14 @@ pub async fn compact(dest: &Source, max_bytes: u64) -> Result<Summary> {
     // files are stored and their commits written in order.
     use futures::StreamExt;
     let first_seq = dataset.next_seq();
-    let mut merged = futures::stream::iter((first_seq..).zip(plan))
-        .map(|(seq, (key, old))| {
+    let stems: Vec<String> = (first_seq..)
+        .take(plan.len())
+        .map(|seq| dataset.file_stem(seq))
+        .collect();
+    let mut merged = futures::stream::iter((first_seq..).zip(stems).zip(plan))
+        .map(|((seq, stem), (key, old))| {
             let dest = dest.clone();
-            let task = tokio::spawn(async move { merge(&dest, seq, key, old).await });
+            let task = tokio::spawn(async move { merge(&dest, seq, &stem, key, old).await });
             async move {
                 task.await
                     .map_err(|e| Error::Internal(format!("a compaction task failed: {e}")))?
@@ -139,18 +147,7 @@ pub async fn compact(dest: &Source, max_bytes: u64) -> Result<Summary> {
             entry,
             bytes,
         } = run?;
-        let rows_before: u64 = old.iter().map(|f| f.rows).sum();
-        if entry.rows != rows_before {
-            return Err(Error::dataset(
-                dest.display(),
-                DatasetProblem::Damaged(format!(
-                    "compacting {} files read {} rows where their commits say {rows_before}; \
-                     their partition was left as it was",
-                    old.len(),
-                    entry.rows
-                )),
-            ));
-        }
+        check_rows(dest, &old, &entry)?;
         dest.put(&entry.path, bytes).await?;
         partitions.insert(key);
         summary.files_before += old.len();
@@ -175,6 +172,153 @@ pub async fn compact(dest: &Source, max_bytes: u64) -> Result<Summary> {
     summary.partitions = partitions.len();
     summary.commits_folded = checkpoint(&dataset).await?;
     Ok(summary)
+}
+
+/// Compact a Delta table: the merged files take the place of the small
+/// ones in one commit (Delta's OPTIMIZE: no rows change), which also folds
+/// the chain of objects files into one; then a Delta checkpoint, from
+/// which readers start. The replaced files stay for earlier versions until
+/// `trailsql vacuum` removes them. Another writer's commit in between is
+/// caught up with (its objects join the fold), unless it removed files
+/// this compaction replaces.
+async fn compact_delta(dest: &Source, max_bytes: u64) -> Result<Summary> {
+    let mut dataset = Dataset::open_with_objects(dest).await?;
+    let mut summary = Summary::default();
+    let files: Vec<&FileEntry> = dataset.files().collect();
+    let plan = plan(&files, max_bytes);
+    let chain_length = dataset.commits.len() - 1;
+    if plan.is_empty() && chain_length < 2 {
+        return Ok(summary);
+    }
+    use futures::StreamExt;
+    let first_seq = dataset.next_seq();
+    let stems: Vec<String> = (first_seq..)
+        .take(plan.len())
+        .map(|seq| dataset.file_stem(seq))
+        .collect();
+    let mut merged = futures::stream::iter((first_seq..).zip(stems).zip(plan))
+        .map(|((seq, stem), (key, old))| {
+            let dest = dest.clone();
+            let task = tokio::spawn(async move { merge(&dest, seq, &stem, key, old).await });
+            async move {
+                task.await
+                    .map_err(|e| Error::Internal(format!("a compaction task failed: {e}")))?
+            }
+        })
+        .buffered(groups_in_flight());
+    let (mut added, mut replaced) = (Vec::new(), Vec::new());
+    let mut partitions = std::collections::BTreeSet::new();
+    while let Some(run) = merged.next().await {
+        let Merged {
+            key,
+            old,
+            entry,
+            bytes,
+            ..
+        } = run?;
+        check_rows(dest, &old, &entry)?;
+        dest.put(&entry.path, bytes).await?;
+        partitions.insert(key);
+        summary.files_before += old.len();
+        summary.files_after += 1;
+        summary.rows += entry.rows;
+        summary.bytes_in += old.iter().map(|f| f.bytes).sum::<u64>();
+        summary.bytes_out += entry.bytes;
+        added.push(entry);
+        replaced.extend(old);
+    }
+    drop(merged);
+    let mut state = dataset.delta.take().expect("a Delta dataset");
+    let mut folded = fold(&dataset.commits);
+    for _ in 0..5 {
+        let operation = Operation::Compact {
+            replaced: replaced.clone(),
+            target: max_bytes,
+        };
+        let (appended, id) =
+            delta::append(dest, &state.table, &added, folded, None, operation).await?;
+        match appended {
+            Appended::Committed(_) => {
+                delta::refresh(dest, &mut state.table).await?;
+                delta::checkpoint(dest, &state.table).await?;
+                summary.partitions = partitions.len();
+                summary.commits_folded = chain_length;
+                return Ok(summary);
+            }
+            Appended::Conflict => {
+                dest.delete(&delta::objects_path(id)).await?;
+                delta::refresh(dest, &mut state.table).await?;
+                let now: std::collections::HashSet<String> = delta::files(dest, &state.table)?
+                    .into_iter()
+                    .map(|f| f.path)
+                    .collect();
+                if let Some(gone) = replaced.iter().find(|f| !now.contains(&f.path)) {
+                    return Err(Error::dataset(
+                        dest.display(),
+                        DatasetProblem::Refused(format!(
+                            "{} was removed by another writer while this compaction ran; \
+                             nothing was changed: run it again",
+                            gone.path
+                        )),
+                    ));
+                }
+                let (_, chain) = delta::committed_objects(dest, &state.table).await?;
+                let commits: Vec<Commit> = chain
+                    .into_iter()
+                    .map(|o| Commit {
+                        seq: 0,
+                        objects: o.objects,
+                        files: Vec::new(),
+                        unreadable: o.unreadable,
+                        duplicates: o.duplicates,
+                        replaces: Vec::new(),
+                    })
+                    .collect();
+                folded = fold(&commits);
+            }
+        }
+    }
+    Err(Error::dataset(
+        dest.display(),
+        DatasetProblem::Refused(
+            "other writers committed before this compaction five times; run it again".into(),
+        ),
+    ))
+}
+
+/// Every object of `commits` in one objects file.
+fn fold(commits: &[Commit]) -> Objects {
+    Objects {
+        id: 0,
+        previous: None,
+        objects: commits
+            .iter()
+            .flat_map(|c| c.objects.iter().cloned())
+            .collect(),
+        unreadable: commits
+            .iter()
+            .flat_map(|c| c.unreadable.iter().cloned())
+            .collect(),
+        duplicates: commits.iter().map(|c| c.duplicates).sum(),
+        written_ms: None,
+    }
+}
+
+/// A merged file holds as many rows as the files it replaces.
+fn check_rows(dest: &Source, old: &[FileEntry], entry: &FileEntry) -> Result<()> {
+    let rows_before: u64 = old.iter().map(|f| f.rows).sum();
+    if entry.rows == rows_before {
+        return Ok(());
+    }
+    Err(Error::dataset(
+        dest.display(),
+        DatasetProblem::Damaged(format!(
+            "compacting {} files read {} rows where their commits say {rows_before}; \
+             their partition was left as it was",
+            old.len(),
+            entry.rows
+        )),
+    ))
 }
 
 /// Fold the dataset's commits into a checkpoint (the next number), then
@@ -224,14 +368,20 @@ struct Merged {
 
 /// Read the files `old` of partition `key` and write their rows as one
 /// file (in memory) for commit `seq`.
-async fn merge(dest: &Source, seq: u64, key: PartKey, old: Vec<FileEntry>) -> Result<Merged> {
+async fn merge(
+    dest: &Source,
+    seq: u64,
+    stem: &str,
+    key: PartKey,
+    old: Vec<FileEntry>,
+) -> Result<Merged> {
     let batches = read_files(dest, &old).await?;
     let rows: Vec<Row> = batches
         .iter()
         .enumerate()
         .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| (b, r)))
         .collect();
-    let path = data_file_path(&key, seq, 0);
+    let path = data_file_path(&key, stem, 0);
     let (key, (entry, bytes)) = tokio::task::spawn_blocking(move || {
         let written = parquet_file(&key, &path, &batches, rows);
         written.map(|w| (key, w))

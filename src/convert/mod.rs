@@ -16,10 +16,11 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 
 use crate::archive::{LogFile, Source};
+use crate::dataset::delta::{self, Appended, Objects, Operation};
 use crate::dataset::schema::column;
 use crate::dataset::{
-    data_file_path, dataset_at, file_schema, lock, read_file, remove_leftovers, with_hot_columns,
-    write_commit, write_info, Commit, Dataset, FileEntry, ObjectEntry, PartKey,
+    data_file_path, file_schema, kind_at, lock, read_file, remove_leftovers, with_hot_columns,
+    write_commit, write_info, Commit, Dataset, FileEntry, Kind, ObjectEntry, PartKey,
 };
 use crate::error::{DatasetProblem, Error, Result};
 use crate::read::Report;
@@ -173,6 +174,8 @@ type Encoded = Vec<(FileEntry, Vec<u8>)>;
 /// encoded: what can be done for several groups at once.
 struct Prepared {
     seq: u64,
+    /// What its files are named after.
+    stem: String,
     account_region: (String, String),
     files: Vec<LogFile>,
     /// The rows, while they are not encoded yet.
@@ -182,14 +185,15 @@ struct Prepared {
     stats: GroupStats,
 }
 
-/// Encode each partition of a group as a Parquet file, in parallel.
-async fn encode(seq: u64, parts: Parts) -> Result<Encoded> {
+/// Encode each partition of a group as a Parquet file, in parallel, named
+/// after `stem`.
+async fn encode(stem: &str, parts: Parts) -> Result<Encoded> {
     let tasks: Vec<_> = parts
         .rows
         .into_iter()
         .enumerate()
         .map(|(n, (key, rows))| {
-            let path = data_file_path(&key, seq, n);
+            let path = data_file_path(&key, stem, n);
             let batches = parts.batches.clone();
             tokio::task::spawn_blocking(move || parquet_file(&key, &path, &batches, rows))
         })
@@ -203,9 +207,11 @@ async fn encode(seq: u64, parts: Parts) -> Result<Encoded> {
 
 /// Read a group, split it by partition, and encode it unless it must be
 /// deduplicated first (which is done in order).
+#[allow(clippy::too_many_arguments)]
 async fn prepare(
     source: &Source,
     seq: u64,
+    stem: String,
     account_region: (String, String),
     files: Vec<LogFile>,
     encode_now: bool,
@@ -220,11 +226,12 @@ async fn prepare(
         rows,
     });
     let encoded = match encode_now {
-        true => Some(encode(seq, parts.take().expect("set above")).await?),
+        true => Some(encode(&stem, parts.take().expect("set above")).await?),
         false => None,
     };
     Ok(Prepared {
         seq,
+        stem,
         account_region,
         files,
         parts,
@@ -287,23 +294,58 @@ fn groups_in_flight() -> usize {
 /// Convert the objects of `source` not yet in the dataset at `dest`, in
 /// groups of at most `group_bytes` of gzip (see [`groups_of_days`]). With
 /// `dedupe` a new dataset leaves out events whose `eventid` it already
-/// holds (a dataset keeps the setting it was made with). Progress goes to
-/// `report`'s counters.
+/// holds (a dataset keeps the setting it was made with). A new dataset is
+/// made in `format` (trailsql's own when not given); an existing one keeps
+/// its own. Progress goes to `report`'s counters.
+#[allow(clippy::too_many_arguments)]
 pub async fn convert(
     source: &Source,
     dest: &Source,
     dedupe: bool,
+    format: Option<Kind>,
     group_bytes: u64,
     max_file_bytes: u64,
     report: &Arc<Report>,
 ) -> Result<Summary> {
-    let (_lock, mut dataset, mut summary) = open_dest(source, dest, dedupe).await?;
+    let (_lock, mut dataset, mut summary) = open_dest(source, dest, dedupe, format).await?;
     let listing = source.list().await?;
     summary.objects_listed = listing.logs.len();
     report.listed(&listing);
-    let days = new_objects(&dataset, listing.logs, &mut summary);
+    let mut days = new_objects(&dataset, listing.logs, &mut summary);
     report.pruned(summary.objects_already + summary.changed.len());
-    let groups = groups_of_days(days, group_bytes);
+    // Another writer of a Delta table may convert some of a group's
+    // objects first: the rest are converted again, as new groups.
+    while !days.is_empty() {
+        let groups = groups_of_days(days, group_bytes);
+        let again = convert_groups(
+            source,
+            dest,
+            &mut dataset,
+            groups,
+            max_file_bytes,
+            report,
+            &mut summary,
+        )
+        .await?;
+        days = BTreeMap::new();
+        for file in again {
+            days.entry(day_of(&file)).or_default().push(file);
+        }
+    }
+    Ok(summary)
+}
+
+/// Convert `groups` into `dataset`: the objects another writer converted
+/// first, that are to be converted again.
+async fn convert_groups(
+    source: &Source,
+    dest: &Source,
+    dataset: &mut Dataset,
+    groups: Vec<((String, String), Vec<LogFile>)>,
+    max_file_bytes: u64,
+    report: &Arc<Report>,
+    summary: &mut Summary,
+) -> Result<Vec<LogFile>> {
     // With dedupe: the eventids of the partitions this run touches.
     let mut seen = Seen::default();
     // Groups are read and encoded several at a time; their files are
@@ -312,11 +354,15 @@ pub async fn convert(
     use futures::StreamExt;
     let dedupe = dataset.dedupe;
     let first_seq = dataset.next_seq();
+    let stems: Vec<String> = (0..groups.len())
+        .map(|i| dataset.file_stem(first_seq + i as u64))
+        .collect();
+    let mut again = Vec::new();
     // Each group is prepared in a task of its own, so it goes on while
     // this loop waits for its writes and syncs (a future in `buffered`
     // moves only when the stream is polled).
-    let mut prepared = futures::stream::iter(groups.into_iter().enumerate())
-        .map(|(i, ((account, region), files))| {
+    let mut prepared = futures::stream::iter(groups.into_iter().zip(stems).enumerate())
+        .map(|(i, (((account, region), files), stem))| {
             let (source, report) = (source.clone(), report.clone());
             let task = tokio::spawn(async move {
                 let seq = first_seq + i as u64;
@@ -324,6 +370,7 @@ pub async fn convert(
                 prepare(
                     &source,
                     seq,
+                    stem,
                     files_of,
                     files,
                     !dedupe,
@@ -340,22 +387,47 @@ pub async fn convert(
         .buffered(groups_in_flight());
     while let Some(group) = prepared.next().await {
         let mut group = group?;
-        summary.events += group.stats.events;
-        summary.records_skipped += group.stats.records_skipped;
-        summary.bytes_in += group.stats.bytes_in;
+        let stats = std::mem::take(&mut group.stats);
         let (encoded, duplicates) = match group.encoded.take() {
             Some(encoded) => (encoded, 0),
             None => {
                 let parts = group.parts.take().expect("not encoded, so kept");
-                seen.leave_out(&dataset, &group.account_region, parts, group.seq)
+                seen.leave_out(dataset, &group.account_region, parts, &group.stem)
                     .await?
             }
         };
-        summary.duplicates += duplicates;
-        let commit = store_group(dest, group, encoded, duplicates, &mut summary).await?;
-        dataset.commits.push(commit);
+        let stored = match dataset.delta.is_some() {
+            true => store_group_delta(dest, dataset, group, encoded, duplicates, summary).await?,
+            false => {
+                let commit = store_group(dest, group, encoded, duplicates, summary).await?;
+                dataset.commits.push(commit);
+                Stored::Committed
+            }
+        };
+        match stored {
+            Stored::Committed => {
+                summary.events += stats.events;
+                summary.records_skipped += stats.records_skipped;
+                summary.bytes_in += stats.bytes_in;
+                summary.duplicates += duplicates;
+            }
+            Stored::Again(files) => {
+                // What this run knew of the dataset's eventids is behind.
+                seen = Seen::default();
+                again.extend(files);
+            }
+        }
     }
-    Ok(summary)
+    Ok(again)
+}
+
+/// The (account, region, delivery day) a listed object is grouped by
+/// (files outside the layout under no account).
+fn day_of(file: &LogFile) -> (String, String, String) {
+    match &file.key {
+        Some(k) => (k.account.clone(), k.region.clone(), k.date.to_string()),
+        None => Default::default(),
+    }
 }
 
 /// The dataset at `dest`, locked, made if it is not there (with `dedupe`),
@@ -365,6 +437,7 @@ async fn open_dest(
     source: &Source,
     dest: &Source,
     dedupe: bool,
+    format: Option<Kind>,
 ) -> Result<(Option<std::fs::File>, Dataset, Summary)> {
     let overlap = |a: &str, b: &str| {
         let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
@@ -376,9 +449,28 @@ async fn open_dest(
             "{from} and {to} overlap: write the dataset outside the archive"
         )));
     }
-    let lock = lock(dest)?;
-    if !dataset_at(dest).await? {
-        write_info(dest, dedupe).await?;
+    let kind = kind_at(dest).await?;
+    if let (Some(there), Some(asked)) = (kind, format) {
+        if there != asked {
+            return Err(Error::Usage(format!(
+                "{} is a dataset in {} format already: it keeps it (leave out --table-format)",
+                dest.display(),
+                format_name(there)
+            )));
+        }
+    }
+    // Two writers of one Delta table are kept apart by its log; trailsql's
+    // own format needs the lock (and has none in S3).
+    let lock = match kind.or(format).unwrap_or(Kind::Trailsql) {
+        Kind::Trailsql => lock(dest)?,
+        Kind::Delta => None,
+    };
+    match (kind, format) {
+        (Some(_), _) => {}
+        (None, Some(Kind::Delta)) => {
+            delta::create(dest, dedupe).await?;
+        }
+        (None, _) => write_info(dest, dedupe).await?,
     }
     let dataset = Dataset::open_with_objects(dest).await?;
     if dedupe && !dataset.dedupe {
@@ -416,13 +508,7 @@ fn new_objects(
                 summary.objects_already += 1;
             }
             Some(_) => summary.changed.push(file.location.clone()),
-            None => {
-                let group = match &file.key {
-                    Some(k) => (k.account.clone(), k.region.clone(), k.date.to_string()),
-                    None => Default::default(),
-                };
-                days.entry(group).or_default().push(file);
-            }
+            None => days.entry(day_of(&file)).or_default().push(file),
         }
     }
     days
@@ -446,7 +532,7 @@ impl Seen {
         dataset: &Dataset,
         account_region: &(String, String),
         mut parts: Parts,
-        seq: u64,
+        stem: &str,
     ) -> Result<(Encoded, u64)> {
         if self.of != *account_region {
             self.ids.clear();
@@ -464,7 +550,7 @@ impl Seen {
             duplicates += dropped;
         }
         parts.rows.retain(|_, rows| !rows.is_empty());
-        Ok((encode(seq, parts).await?, duplicates))
+        Ok((encode(stem, parts).await?, duplicates))
     }
 }
 
@@ -499,6 +585,282 @@ async fn store_group(
     write_commit(dest, &commit).await?;
     summary.commits += 1;
     Ok(commit)
+}
+
+/// What an upgrade did.
+#[derive(Debug, Default)]
+pub struct Upgraded {
+    pub files: usize,
+    pub objects: usize,
+    /// Files copied (into a new place).
+    pub copied: usize,
+    /// The earlier format's manifest was removed (an upgrade in place).
+    pub removed_old: bool,
+}
+
+/// Turn the dataset of trailsql's own format at `from` into a Delta table
+/// at `to` (the same place, or a new one the files are copied to), from its
+/// manifest: one commit holds every file and, in one objects file, every
+/// source object converted, so later conversions carry on where the
+/// dataset was. In place, the old manifest (`_trailsql/`) is removed once
+/// the commit exists, so that no older trailsql goes on adding to it; an
+/// upgrade killed in between is finished by running it again.
+pub async fn upgrade(from: &Source, to: &Source) -> Result<Upgraded> {
+    let in_place = from.canonical() == to.canonical();
+    let mut done = Upgraded::default();
+    match (kind_at(from).await?, in_place) {
+        (Some(Kind::Delta), true) => {
+            done.removed_old = remove_old_manifest(to).await?;
+            return Ok(done);
+        }
+        (Some(Kind::Delta), false) => {
+            return Err(Error::Usage(format!(
+                "{} is a Delta table already",
+                from.display()
+            )))
+        }
+        (None, _) => {
+            return Err(Error::dataset(from.display(), DatasetProblem::NotADataset));
+        }
+        (Some(Kind::Trailsql), _) => {}
+    }
+    if !in_place && kind_at(to).await?.is_some() {
+        return Err(Error::Usage(format!(
+            "{} holds a dataset already: upgrade into a new place",
+            to.display()
+        )));
+    }
+    let _lock = lock(from)?;
+    let old = Dataset::open_with_objects(from).await?;
+    remove_leftovers(&old).await?;
+    let files: Vec<FileEntry> = old.files().cloned().collect();
+    if !in_place {
+        use futures::StreamExt;
+        let mut copies = futures::stream::iter(files.iter().map(|f| async move {
+            let bytes = from.read(&f.path).await?.ok_or_else(|| {
+                Error::dataset(
+                    format!("{}/{}", from.display(), f.path),
+                    DatasetProblem::Damaged("named by a commit but not there".into()),
+                )
+            })?;
+            to.put(&f.path, bytes).await
+        }))
+        .buffer_unordered(8);
+        while let Some(copied) = copies.next().await {
+            copied?;
+            done.copied += 1;
+        }
+    }
+    let table = delta::create(to, old.dedupe).await?;
+    if delta::version(&table) > 0 {
+        return Err(Error::Usage(format!(
+            "{}: another writer added to the new Delta table during the upgrade",
+            to.display()
+        )));
+    }
+    let objects = Objects {
+        id: 0,
+        previous: None,
+        objects: old
+            .commits
+            .iter()
+            .flat_map(|c| c.objects.iter().cloned())
+            .collect(),
+        unreadable: old
+            .commits
+            .iter()
+            .flat_map(|c| c.unreadable.iter().cloned())
+            .collect(),
+        duplicates: old.commits.iter().map(|c| c.duplicates).sum(),
+        written_ms: None,
+    };
+    done.files = files.len();
+    done.objects = objects.objects.len();
+    let (appended, _) = delta::append(to, &table, &files, objects, None, Operation::Append).await?;
+    if let Appended::Conflict = appended {
+        return Err(Error::Usage(format!(
+            "{}: another writer committed to the new Delta table during the upgrade; \
+             nothing of the upgrade is in it",
+            to.display()
+        )));
+    }
+    if in_place {
+        done.removed_old = remove_old_manifest(to).await?;
+    }
+    Ok(done)
+}
+
+/// Remove the `_trailsql/` manifest of the earlier format beside a Delta
+/// log: whether there was one.
+async fn remove_old_manifest(place: &Source) -> Result<bool> {
+    let old = place
+        .list_under(&format!("{}/", crate::dataset::DATASET_DIR))
+        .await?;
+    // dataset.json first: without it no trailsql takes the folder for a
+    // dataset of the earlier format.
+    let info = format!("{}/dataset.json", crate::dataset::DATASET_DIR);
+    let (first, rest): (Vec<&String>, Vec<&String>) = old.iter().partition(|n| **n == info);
+    for name in first.into_iter().chain(rest) {
+        place.delete(name).await?;
+    }
+    if let Some(dir) = place.local_path() {
+        let _ = std::fs::remove_dir_all(dir.join(crate::dataset::DATASET_DIR));
+    }
+    Ok(!old.is_empty())
+}
+
+/// The name of a dataset format, as `--format` takes it.
+pub fn format_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Trailsql => "trailsql",
+        Kind::Delta => "delta",
+    }
+}
+
+/// What became of a group stored in a Delta table.
+enum Stored {
+    Committed,
+    /// Another writer committed first and converted some of its objects
+    /// (or, deduplicating, may hold its events): these are to be converted
+    /// again; nothing of the group is in the table.
+    Again(Vec<LogFile>),
+}
+
+/// Store a group's files, then commit them with its objects to the Delta
+/// table; if another writer committed first, commit again after it, unless
+/// it converted some of the same objects.
+async fn store_group_delta(
+    dest: &Source,
+    dataset: &mut Dataset,
+    group: Prepared,
+    encoded: Encoded,
+    duplicates: u64,
+    summary: &mut Summary,
+) -> Result<Stored> {
+    let (written, contents): (Vec<FileEntry>, Vec<Vec<u8>>) = encoded.into_iter().unzip();
+    let puts = written
+        .iter()
+        .zip(contents)
+        .map(|(entry, bytes)| dest.put(&entry.path, bytes));
+    for put in futures::future::join_all(puts).await {
+        put?;
+    }
+    let objects: Vec<ObjectEntry> = group.files.iter().map(object_entry).collect();
+    let mut converted = dataset
+        .delta
+        .as_ref()
+        .expect("a Delta dataset")
+        .by_others
+        .clone();
+    loop {
+        // Another writer converted some of the group's objects (or, when
+        // deduplicating, may hold its events): the rest again.
+        let overlap = objects.iter().any(|o| converted.contains(&o.key));
+        if overlap {
+            for f in &written {
+                dest.delete(&f.path).await?;
+            }
+            let rest = group
+                .files
+                .into_iter()
+                .filter(|f| !converted.contains(&object_entry(f).key))
+                .collect();
+            return Ok(Stored::Again(rest));
+        }
+        let state = dataset.delta.as_mut().expect("a Delta dataset");
+        let record = Objects {
+            id: 0,
+            previous: None,
+            objects: objects.clone(),
+            unreadable: group.unreadable.clone(),
+            duplicates,
+            written_ms: None,
+        };
+        let (appended, id) = delta::append(
+            dest,
+            &state.table,
+            &written,
+            record,
+            state.head,
+            Operation::Append,
+        )
+        .await?;
+        match appended {
+            Appended::Committed(_) => {
+                state.head = Some(id);
+                summary.bytes_out += written.iter().map(|f| f.bytes).sum::<u64>();
+                summary.files_written += written.len();
+                summary.objects_converted += group.files.len() - group.unreadable.len();
+                summary.unreadable.extend(group.unreadable.iter().cloned());
+                summary.commits += 1;
+                dataset.commits.push(Commit {
+                    seq: group.seq,
+                    objects,
+                    files: written,
+                    unreadable: group.unreadable,
+                    duplicates,
+                    replaces: Vec::new(),
+                });
+                return Ok(Stored::Committed);
+            }
+            Appended::Conflict => {
+                // Ours, and named by no commit.
+                dest.delete(&delta::objects_path(id)).await?;
+                let newly = catch_up(dest, dataset).await?;
+                if dataset.dedupe && !newly.is_empty() {
+                    // Their events may be this group's: decided again.
+                    for f in &written {
+                        dest.delete(&f.path).await?;
+                    }
+                    return Ok(Stored::Again(group.files));
+                }
+                converted.extend(newly);
+            }
+        }
+    }
+}
+
+/// Read what other writers committed to the Delta table since this run
+/// read it: its files and objects join `dataset`; the keys of the objects
+/// they converted.
+async fn catch_up(
+    dest: &Source,
+    dataset: &mut Dataset,
+) -> Result<std::collections::HashSet<String>> {
+    let state = dataset.delta.as_mut().expect("a Delta dataset");
+    delta::refresh(dest, &mut state.table).await?;
+    let known = state.head;
+    let (head, chain) = delta::committed_objects(dest, &state.table).await?;
+    state.head = head;
+    let files = delta::files(dest, &state.table)?;
+    // The chain runs newest first: what is before the head this run knew.
+    let mut converted = std::collections::HashSet::new();
+    for objects in chain.iter().take_while(|o| Some(o.id) != known) {
+        converted.extend(objects.objects.iter().map(|o| o.key.clone()));
+    }
+    let mut commits = vec![Commit {
+        seq: delta::version(&state.table).max(0) as u64,
+        objects: Vec::new(),
+        files,
+        unreadable: Vec::new(),
+        duplicates: 0,
+        replaces: Vec::new(),
+    }];
+    for objects in chain.into_iter().rev() {
+        commits.push(Commit {
+            seq: 0,
+            objects: objects.objects,
+            files: Vec::new(),
+            unreadable: objects.unreadable,
+            duplicates: objects.duplicates,
+            replaces: Vec::new(),
+        });
+    }
+    dataset.commits = commits;
+    if let Some(state) = dataset.delta.as_mut() {
+        state.by_others.extend(converted.iter().cloned());
+    }
+    Ok(converted)
 }
 
 #[cfg(test)]

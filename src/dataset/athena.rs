@@ -36,6 +36,8 @@ fn hive_type(t: &DataType) -> Result<String> {
 /// every column of its files with its type, the three partition columns,
 /// and partition projection over the accounts and regions the manifest
 /// holds and the days from its first on, so no `MSCK REPAIR` is needed.
+/// For a Delta table, Athena's Delta table (no columns or projection: the
+/// log has them).
 pub fn athena_ddl(dataset: &Dataset, location: &str, table: &str) -> Result<String> {
     let location = location.trim_end_matches('/');
     if !location.starts_with("s3://") {
@@ -49,6 +51,14 @@ pub fn athena_ddl(dataset: &Dataset, location: &str, table: &str) -> Result<Stri
         return Err(Error::Usage(format!(
             "{table:?}: a table name is letters, digits and _"
         )));
+    }
+    if dataset.delta.is_some() {
+        // Athena reads the columns, partitions and files from the log.
+        return Ok(format!(
+            "CREATE EXTERNAL TABLE `{table}`\n\
+             LOCATION '{location}/'\n\
+             TBLPROPERTIES ('table_type' = 'DELTA');\n"
+        ));
     }
     let mut columns = Vec::new();
     for f in file_schema().fields() {

@@ -25,6 +25,7 @@
 //! `error`.
 
 pub mod athena;
+pub mod delta;
 pub mod schema;
 
 use std::collections::HashMap;
@@ -142,14 +143,9 @@ fn is_dataset(path: &Path) -> bool {
     path.join(DATASET_DIR).join(DATASET_FILE).is_file()
 }
 
-/// Whether `place` holds a converted dataset.
+/// Whether `place` holds a converted dataset (of either kind).
 pub async fn dataset_at(place: &Source) -> Result<bool> {
-    match place.local_path() {
-        Some(p) => Ok(is_dataset(p)),
-        // A probe only: if S3 will not answer it (a HEAD's error has no body
-        // to say why), the listing that follows fails with the reason.
-        None => Ok(place.exists(&info_path()).await.unwrap_or(false)),
-    }
+    Ok(kind_at(place).await?.is_some())
 }
 
 fn info_path() -> String {
@@ -192,14 +188,69 @@ pub struct Dataset {
     pub place: Source,
     pub commits: Vec<Commit>,
     pub dedupe: bool,
-    /// The format version in `dataset.json`.
+    /// The format version in `dataset.json` (0 for a Delta table).
     pub version: u32,
+    /// The Delta table, when the dataset is one ([`delta`]): its files are
+    /// then one commit's, its objects one commit per objects file.
+    pub delta: Option<DeltaState>,
+}
+
+/// A Delta dataset as it was read.
+#[derive(Debug)]
+pub struct DeltaState {
+    pub table: deltalake_core::DeltaTable,
+    /// The newest objects file committed.
+    pub head: Option<u64>,
+    /// Names this run's data files apart from another writer's.
+    pub run: String,
+    /// Keys of the source objects other writers converted since this run
+    /// read the table.
+    pub by_others: std::collections::HashSet<String>,
+}
+
+/// Which kind of dataset a place holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// trailsql's own `_trailsql/` format (earlier versions).
+    Trailsql,
+    Delta,
+}
+
+/// The kind of dataset at `place`, if any (a Delta log wins over an older
+/// `_trailsql/` beside it).
+pub async fn kind_at(place: &Source) -> Result<Option<Kind>> {
+    if delta::is_delta(place).await? {
+        return Ok(Some(Kind::Delta));
+    }
+    let own = match place.local_path() {
+        Some(p) => is_dataset(p),
+        // A probe only: if S3 will not answer it (a HEAD's error has no body
+        // to say why), the listing that follows fails with the reason.
+        None => place.exists(&info_path()).await.unwrap_or(false),
+    };
+    Ok(own.then_some(Kind::Trailsql))
 }
 
 impl Dataset {
     /// Read the manifest of the dataset at `place`: its commits and the
     /// files they name (what a query needs).
     pub async fn open(place: &Source) -> Result<Dataset> {
+        Dataset::open_as_of(place, None).await
+    }
+
+    /// Read the manifest as it was at `as_of` (Delta tables only), or as
+    /// it is.
+    pub async fn open_as_of(place: &Source, as_of: Option<&delta::AsOf>) -> Result<Dataset> {
+        if delta::is_delta(place).await? {
+            return Dataset::open_delta(place, as_of).await;
+        }
+        if as_of.is_some() {
+            return Err(Error::Usage(format!(
+                "{}: --as-of reads a Delta table; this dataset is in the format of \
+                 earlier trailsql versions, which keeps no history",
+                place.display()
+            )));
+        }
         let at = || format!("{}/{}", place.display(), info_path());
         let text = place
             .read(&info_path())
@@ -257,6 +308,33 @@ impl Dataset {
             commits,
             dedupe: info.dedupe,
             version: info.version,
+            delta: None,
+        })
+    }
+
+    /// A Delta table's files as one commit (numbered by its version).
+    async fn open_delta(place: &Source, as_of: Option<&delta::AsOf>) -> Result<Dataset> {
+        let table = delta::load(place, as_of).await?;
+        let files = delta::files(place, &table)?;
+        let commit = Commit {
+            seq: delta::version(&table).max(0) as u64,
+            objects: Vec::new(),
+            files,
+            unreadable: Vec::new(),
+            duplicates: 0,
+            replaces: Vec::new(),
+        };
+        Ok(Dataset {
+            place: place.clone(),
+            commits: vec![commit],
+            dedupe: delta::dedupe(&table)?,
+            version: 0,
+            delta: Some(DeltaState {
+                table,
+                head: None,
+                run: format!("{:08x}", rand::random::<u32>()),
+                by_others: Default::default(),
+            }),
         })
     }
 
@@ -264,6 +342,22 @@ impl Dataset {
     /// conversion needs to know what is new).
     pub async fn open_with_objects(place: &Source) -> Result<Dataset> {
         let mut dataset = Dataset::open(place).await?;
+        if let Some(state) = dataset.delta.as_mut() {
+            let (head, chain) = delta::committed_objects(place, &state.table).await?;
+            state.head = head;
+            // Each objects file as a commit without files, oldest first.
+            for objects in chain.into_iter().rev() {
+                dataset.commits.push(Commit {
+                    seq: 0,
+                    objects: objects.objects,
+                    files: Vec::new(),
+                    unreadable: objects.unreadable,
+                    duplicates: objects.duplicates,
+                    replaces: Vec::new(),
+                });
+            }
+            return Ok(dataset);
+        }
         let names = dataset
             .commits
             .iter()
@@ -323,6 +417,16 @@ impl Dataset {
     pub fn next_seq(&self) -> u64 {
         self.commits.iter().map(|c| c.seq).max().unwrap_or(0) + 1
     }
+
+    /// What the files of commit `seq` are named after (see
+    /// [`data_file_path`]): for a Delta table with this run's tag too,
+    /// since another writer may be at the same number.
+    pub fn file_stem(&self, seq: u64) -> String {
+        match &self.delta {
+            Some(d) => format!("{}-{seq:06}", d.run),
+            None => format!("{seq:010}"),
+        }
+    }
 }
 
 /// A partition folder's value: safe characters as they are, others as `%XX`
@@ -363,9 +467,24 @@ pub async fn store_commit(place: &Source, commit: &Commit, path: &str) -> Result
     place.put(path, text).await
 }
 
+/// Where the `n`th file of a commit in partition `key` is stored, below
+/// the dataset folder (Hive-style partition folders), `stem` naming the
+/// commit ([`Dataset::file_stem`]).
+pub fn data_file_path(key: &PartKey, stem: &str, n: usize) -> String {
+    format!(
+        "account={}/region={}/date={}/part-{stem}-{n:03}.parquet",
+        key.0, key.1, key.2
+    )
+}
+
 /// Delete what a killed run left: Parquet files and objects files no
-/// commit names, and partial files. Returns how many were removed.
+/// commit names, and partial files. Returns how many were removed. Not in
+/// a Delta table, where another writer's files may not be committed yet:
+/// `trailsql vacuum` removes what no version names once it is old enough.
 pub async fn remove_leftovers(dataset: &Dataset) -> Result<usize> {
+    if dataset.delta.is_some() {
+        return Ok(0);
+    }
     let named: std::collections::HashSet<&str> = dataset.files().map(|f| f.path.as_str()).collect();
     let objects: std::collections::HashSet<String> = dataset
         .commits
@@ -438,15 +557,6 @@ pub async fn write_info(place: &Source, dedupe: bool) -> Result<()> {
     })
     .map_err(|e| Error::Internal(e.to_string()))?;
     place.put(&info_path(), text).await
-}
-
-/// Where the `n`th file of commit `seq` in partition `key` is stored, below
-/// the dataset folder (Hive-style partition folders).
-pub fn data_file_path(key: &PartKey, seq: u64, n: usize) -> String {
-    format!(
-        "account={}/region={}/date={}/part-{seq:010}-{n:03}.parquet",
-        key.0, key.1, key.2
-    )
 }
 
 /// Take the dataset's lock, in a local folder: one conversion or compaction

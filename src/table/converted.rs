@@ -36,6 +36,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::scalar::ScalarValue;
 
 use crate::archive::{Prune, Source};
+use crate::dataset::delta::AsOf;
 use crate::dataset::{file_schema, Dataset, FileEntry, BLOOM_COLUMNS, HOT_COLUMNS, NULL_PARTITION};
 use crate::record::canonical_schema;
 use crate::table::{filters, statement_report};
@@ -43,11 +44,13 @@ use crate::table::{filters, statement_report};
 #[derive(Debug)]
 pub struct ConvertedTable {
     place: Source,
+    /// The version of a Delta dataset to read (`--as-of`); else the newest.
+    as_of: Option<AsOf>,
 }
 
 impl ConvertedTable {
-    pub fn new(place: Source) -> Self {
-        ConvertedTable { place }
+    pub fn new(place: Source, as_of: Option<AsOf>) -> Self {
+        ConvertedTable { place, as_of }
     }
 }
 
@@ -175,7 +178,7 @@ impl TableProvider for ConvertedTable {
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         // The manifest as it is now: a conversion since the table was
         // registered shows.
-        let dataset = Dataset::open(&self.place).await?;
+        let dataset = Dataset::open_as_of(&self.place, self.as_of.as_ref()).await?;
         let prune = filters::prune_from(filters);
         let all: Vec<&FileEntry> = dataset.files().collect();
         let files: Vec<&FileEntry> = all.iter().copied().filter(|f| admits(f, &prune)).collect();

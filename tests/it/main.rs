@@ -7,6 +7,7 @@ mod cli;
 mod convert;
 mod corpus;
 mod correlate;
+mod delta;
 mod fuzz;
 mod history;
 mod hostile;

@@ -40,7 +40,7 @@ pub(crate) fn run_s3(addr: SocketAddr, secret: &str, args: &[&str]) -> Output {
 }
 
 /// Test credentials for `command`, and nothing from the user's AWS setup.
-fn s3_env(mut command: std::process::Command, secret: &str) -> std::process::Command {
+pub(crate) fn s3_env(mut command: std::process::Command, secret: &str) -> std::process::Command {
     command
         .env("AWS_ACCESS_KEY_ID", KEY)
         .env("AWS_SECRET_ACCESS_KEY", secret)
@@ -207,7 +207,8 @@ fn a_query_lists_only_the_days_it_needs() {
     // time limits can hold, as local pruning reads them: the day before (clock
     // skew), the days the limits touch (the end, exclusive at midnight, still
     // names the 21st) and two more for late delivery (--late-days). Never the
-    // whole bucket.
+    // whole bucket. (First, whether the place is a Delta table: a listing
+    // of its log folder, which finds nothing.)
     assert_eq!(
         r.lists,
         [
@@ -218,6 +219,7 @@ fn a_query_lists_only_the_days_it_needs() {
             "logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2025/10/21/",
             "logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2025/10/22/",
             "logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2025/10/23/",
+            "logs/_delta_log/",
         ]
     );
     // GETs: only the files of those five folders.
@@ -264,8 +266,9 @@ fn a_query_lists_only_the_days_it_needs() {
     assert!(day_lists.iter().all(|p| p.contains("/2025/11/")
         || p.ends_with("/2025/10/31/")
         || p.contains("/2025/12/0")));
-    // The folders above: AWSLogs/ (accounts) and each account's regions.
-    assert_eq!(r.lists.len() - day_lists.len(), 1 + 2, "{:?}", r.lists);
+    // The folders above: AWSLogs/ (accounts) and each account's regions;
+    // and the probe for a Delta log.
+    assert_eq!(r.lists.len() - day_lists.len(), 1 + 2 + 1, "{:?}", r.lists);
 }
 
 #[test]

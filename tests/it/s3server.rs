@@ -94,6 +94,10 @@ pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter)
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
+    // s3s-fs checks If-None-Match and then writes: two conditional PUTs of
+    // one key at once could both pass the check. S3 makes the pair atomic;
+    // so does this server, by taking conditional PUTs one at a time.
+    let conditional = Arc::new(tokio::sync::Mutex::new(()));
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -113,8 +117,12 @@ pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter)
                 // (~40 ms on Linux), which no real S3 endpoint adds.
                 let _ = socket.set_nodelay(true);
                 let (service, seen) = (service.clone(), seen.clone());
+                let conditional = conditional.clone();
                 let counting = hyper::service::service_fn(
                     move |req: hyper::Request<hyper::body::Incoming>| {
+                        let one_at_a_time = (req.method() == hyper::Method::PUT
+                            && req.headers().contains_key("if-none-match"))
+                        .then(|| conditional.clone());
                         let query = req.uri().query().unwrap_or("").to_string();
                         let path = req.uri().path().to_string();
                         let list_key = (faults.cache_lists && query.contains("list-type"))
@@ -210,11 +218,15 @@ pub fn start_faulty_server(root: &Path, faults: Faults) -> (SocketAddr, Counter)
                                 Ok(resp)
                             })
                         } else {
-                            let answer = hyper::service::Service::call(&service, req);
+                            let service = service.clone();
                             let keep = list_key.map(|k| (k, seen.clone()));
                             Box::pin(async move {
                                 tokio::time::sleep(std::time::Duration::from_millis(faults.delay_ms)).await;
-                                let mut resp = answer.await?;
+                                let _turn = match &one_at_a_time {
+                                    Some(lock) => Some(lock.lock().await),
+                                    None => None,
+                                };
+                                let mut resp = hyper::service::Service::call(&service, req).await?;
                                 if let Some((key, seen)) = keep {
                                     let body = resp
                                         .body_mut()

@@ -193,6 +193,9 @@ pub fn hunt_sigma(source: &Path, rules: &str, extra: &[&str]) -> Output {
 /// that imports each of `modules`, installing its package from PyPI where
 /// it is missing: (module, package) pairs.
 pub fn python_with(modules: &[(&str, &str)]) -> PathBuf {
+    // One test at a time makes the venv and installs into it.
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-venv");
     let python = venv.join("bin/python");
     let imports = |module: &str| {
