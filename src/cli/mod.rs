@@ -213,10 +213,10 @@ pub struct ConvertArgs {
     /// event twice). Chosen when the dataset is made; later runs keep it.
     #[arg(long)]
     pub dedupe: bool,
-    /// The format of a new dataset: `delta`, a Delta Lake table that
-    /// Athena, Trino, Spark and DuckDB read as it is, with history; or
-    /// `trailsql`, the format of earlier versions (the default for now).
-    /// An existing dataset keeps its own.
+    /// The format of a new dataset: `delta` (the default), a Delta Lake
+    /// table that Athena, Trino, Spark and DuckDB read as it is, with
+    /// history; or `trailsql`, the format of earlier versions, for a
+    /// trailsql that does not read Delta. An existing dataset keeps its own.
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     pub table_format: Option<crate::dataset::Kind>,
     /// Gzip read per group, in KiB. Log files are converted in groups of

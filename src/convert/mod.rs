@@ -295,7 +295,7 @@ fn groups_in_flight() -> usize {
 /// groups of at most `group_bytes` of gzip (see [`groups_of_days`]). With
 /// `dedupe` a new dataset leaves out events whose `eventid` it already
 /// holds (a dataset keeps the setting it was made with). A new dataset is
-/// made in `format` (trailsql's own when not given); an existing one keeps
+/// made in `format` (a Delta table when not given); an existing one keeps
 /// its own. Progress goes to `report`'s counters.
 #[allow(clippy::too_many_arguments)]
 pub async fn convert(
@@ -461,16 +461,16 @@ async fn open_dest(
     }
     // Two writers of one Delta table are kept apart by its log; trailsql's
     // own format needs the lock (and has none in S3).
-    let lock = match kind.or(format).unwrap_or(Kind::Trailsql) {
+    let lock = match kind.or(format).unwrap_or(Kind::Delta) {
         Kind::Trailsql => lock(dest)?,
         Kind::Delta => None,
     };
     match (kind, format) {
         (Some(_), _) => {}
-        (None, Some(Kind::Delta)) => {
+        (None, Some(Kind::Trailsql)) => write_info(dest, dedupe).await?,
+        (None, _) => {
             delta::create(dest, dedupe).await?;
         }
-        (None, _) => write_info(dest, dedupe).await?,
     }
     let dataset = Dataset::open_with_objects(dest).await?;
     if dedupe && !dataset.dedupe {

@@ -55,14 +55,38 @@ fn deliver_again(file: &Path, mark: &str) {
     std::fs::copy(file, file.with_file_name(copy)).unwrap();
 }
 
-/// `trailsql convert SOURCE DEST`: what it printed on stderr.
+/// `trailsql convert SOURCE DEST`: what it printed on stderr. A new
+/// dataset is a Delta table (`tests/it/delta.rs` has the tests of its
+/// log).
 fn convert(source: &Path, dest: &Path) -> String {
+    convert_as(source, dest, &[])
+}
+
+/// The format of earlier trailsql versions, which `convert --table-format
+/// trailsql` still writes: the tests of its own manifest (`_trailsql/`).
+const OWN: &[&str] = &["--table-format", "trailsql"];
+
+/// `trailsql convert SOURCE DEST ARGS`: what it printed on stderr.
+fn convert_as(source: &Path, dest: &Path, args: &[&str]) -> String {
     let out = run(
-        &["convert", source.to_str().unwrap(), dest.to_str().unwrap()],
+        &[
+            &["convert", source.to_str().unwrap(), dest.to_str().unwrap()],
+            args,
+        ]
+        .concat(),
         "",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stderr)
+}
+
+/// A sample archive of `days` days, converted in one run into a dataset of
+/// the earlier format.
+fn converted_sample_own(days: u32) -> (tempfile::TempDir, tempfile::TempDir) {
+    let raw = sample(days);
+    let dest = tempfile::tempdir().unwrap();
+    convert_as(raw.path(), dest.path(), OWN);
+    (raw, dest)
 }
 
 /// The physical plan DataFusion makes of `sql` on the dataset `d`.
@@ -88,92 +112,95 @@ const EVERYTHING: &str = "SELECT * FROM cloudtrail ORDER BY eventid, log_object"
 #[test]
 fn a_converted_sample_gives_the_same_answers() {
     let raw = sample(3);
-    let dest = tempfile::tempdir().unwrap();
-    let said = convert(raw.path(), dest.path());
-    assert!(
-        said.starts_with("converted ") && !said.starts_with("converted 0 "),
-        "{said}"
-    );
-    let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
-    // Every row and column.
-    let all = csv_answer(r, EVERYTHING);
-    assert!(all.lines().count() > 1000, "{}", all.lines().count());
-    assert_eq!(csv_answer(d, EVERYTHING), all);
-    // Every saved query, output for output.
-    for area in ["cis", "forensics", "attack"] {
-        let (raw_out, a) = run_area(r, area);
-        let (conv_out, b) = run_area(d, area);
+    // As a Delta table (the default) and in the earlier format.
+    for format in [&[][..], OWN] {
+        let dest = tempfile::tempdir().unwrap();
+        let said = convert_as(raw.path(), dest.path(), format);
         assert!(
-            a.status.success() && b.status.success(),
-            "{}",
-            text(&b.stderr)
+            said.starts_with("converted ") && !said.starts_with("converted 0 "),
+            "{said}"
         );
-        assert_eq!(text(&a.stdout), text(&b.stdout), "{area}");
-        let names: Vec<_> = files_under(raw_out.path())
-            .iter()
-            .map(|p| p.strip_prefix(raw_out.path()).unwrap().to_owned())
-            .collect();
-        // A file per query of the area that runs without a parameter or
-        // --geoip given, and the summary.
-        let queries = trailsql::queries::Catalogue::load(None)
-            .unwrap()
-            .all(Some(area))
-            .iter()
-            .filter(|q| q.params.iter().all(|p| p.default.is_some()) && !q.needs_geoip())
-            .count();
-        assert_eq!(names.len(), queries + 1, "{names:?}");
-        for name in names {
-            assert_eq!(
-                std::fs::read_to_string(raw_out.path().join(&name)).unwrap(),
-                std::fs::read_to_string(conv_out.path().join(&name)).unwrap(),
-                "{area}/{name:?}"
+        let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
+        // Every row and column.
+        let all = csv_answer(r, EVERYTHING);
+        assert!(all.lines().count() > 1000, "{}", all.lines().count());
+        assert_eq!(csv_answer(d, EVERYTHING), all);
+        // Every saved query, output for output.
+        for area in ["cis", "forensics", "attack"] {
+            let (raw_out, a) = run_area(r, area);
+            let (conv_out, b) = run_area(d, area);
+            assert!(
+                a.status.success() && b.status.success(),
+                "{}",
+                text(&b.stderr)
             );
+            assert_eq!(text(&a.stdout), text(&b.stdout), "{area}");
+            let names: Vec<_> = files_under(raw_out.path())
+                .iter()
+                .map(|p| p.strip_prefix(raw_out.path()).unwrap().to_owned())
+                .collect();
+            // A file per query of the area that runs without a parameter or
+            // --geoip given, and the summary.
+            let queries = trailsql::queries::Catalogue::load(None)
+                .unwrap()
+                .all(Some(area))
+                .iter()
+                .filter(|q| q.params.iter().all(|p| p.default.is_some()) && !q.needs_geoip())
+                .count();
+            assert_eq!(names.len(), queries + 1, "{names:?}");
+            for name in names {
+                assert_eq!(
+                    std::fs::read_to_string(raw_out.path().join(&name)).unwrap(),
+                    std::fs::read_to_string(conv_out.path().join(&name)).unwrap(),
+                    "{area}/{name:?}"
+                );
+            }
         }
-    }
-    // Lookups by the nested identity fields and by time, region and account
-    // prune files, with the same answers.
-    for sql in [
-        "SELECT eventtime, eventname, sourceipaddress FROM cloudtrail \
-         WHERE useridentity.username = 'alice' AND eventname = 'DeleteTable' ORDER BY eventtime",
-        "SELECT count(*) AS n FROM cloudtrail WHERE useridentity.arn = 'arn:aws:iam::111122223333:user/bob'",
-        "SELECT count(*) AS n FROM cloudtrail WHERE awsregion = 'eu-west-1' \
-         AND recipientaccountid = '444455556666' AND eventtime >= '2025-10-02' AND eventtime < '2025-10-03'",
-    ] {
-        assert_eq!(csv_answer(d, sql), csv_answer(r, sql), "{sql}");
-    }
-    let out = run(
-        &[
-            "--source",
-            d,
-            "--stats",
-            "-e",
-            "SELECT count(*) FROM cloudtrail WHERE awsregion = 'eu-west-1' \
+        // Lookups by the nested identity fields and by time, region and account
+        // prune files, with the same answers.
+        for sql in [
+            "SELECT eventtime, eventname, sourceipaddress FROM cloudtrail \
+             WHERE useridentity.username = 'alice' AND eventname = 'DeleteTable' ORDER BY eventtime",
+            "SELECT count(*) AS n FROM cloudtrail WHERE useridentity.arn = 'arn:aws:iam::111122223333:user/bob'",
+            "SELECT count(*) AS n FROM cloudtrail WHERE awsregion = 'eu-west-1' \
              AND recipientaccountid = '444455556666' AND eventtime >= '2025-10-02' AND eventtime < '2025-10-03'",
-        ],
-        "",
-    );
-    let stats = text(&out.stderr);
-    let parquet = files_under(dest.path())
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .count();
-    // One account, region and day: its partition's files (the day's own and
-    // the late-evening events delivered the next day), not the others.
-    let scanned: usize = stats
-        .split("scanned ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{stats}"));
-    assert!(
-        (1..=2).contains(&scanned) && stats.contains(&format!("of {parquet} Parquet files")),
-        "{stats}"
-    );
-    // The layout: Hive-style folders by the event's account, region and day.
-    assert!(dest
-        .path()
-        .join("account=444455556666/region=eu-west-1/date=2025-10-02")
-        .is_dir());
+        ] {
+            assert_eq!(csv_answer(d, sql), csv_answer(r, sql), "{sql}");
+        }
+        let out = run(
+            &[
+                "--source",
+                d,
+                "--stats",
+                "-e",
+                "SELECT count(*) FROM cloudtrail WHERE awsregion = 'eu-west-1' \
+                 AND recipientaccountid = '444455556666' AND eventtime >= '2025-10-02' AND eventtime < '2025-10-03'",
+            ],
+            "",
+        );
+        let stats = text(&out.stderr);
+        let parquet = files_under(dest.path())
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .count();
+        // One account, region and day: its partition's files (the day's own and
+        // the late-evening events delivered the next day), not the others.
+        let scanned: usize = stats
+            .split("scanned ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{stats}"));
+        assert!(
+            (1..=2).contains(&scanned) && stats.contains(&format!("of {parquet} Parquet files")),
+            "{stats}"
+        );
+        // The layout: Hive-style folders by the event's account, region and day.
+        assert!(dest
+            .path()
+            .join("account=444455556666/region=eu-west-1/date=2025-10-02")
+            .is_dir());
+    }
 }
 
 #[test]
@@ -199,12 +226,15 @@ fn a_dataset_given_by_a_relative_path_reads() {
 
 #[test]
 fn the_sql_suite_gives_the_same_answers_on_a_converted_fixture() {
-    let dest = tempfile::tempdir().unwrap();
-    convert(&fixture_archive(), dest.path());
-    let raw = fixture_archive();
-    let (r, d) = (raw.to_str().unwrap(), dest.path().to_str().unwrap());
-    assert_eq!(csv_answer(d, EVERYTHING), csv_answer(r, EVERYTHING));
-    crate::slt::run_suite(d);
+    // As a Delta table (the default) and in the earlier format.
+    for format in [&[][..], OWN] {
+        let dest = tempfile::tempdir().unwrap();
+        convert_as(&fixture_archive(), dest.path(), format);
+        let raw = fixture_archive();
+        let (r, d) = (raw.to_str().unwrap(), dest.path().to_str().unwrap());
+        assert_eq!(csv_answer(d, EVERYTHING), csv_answer(r, EVERYTHING));
+        crate::slt::run_suite(d);
+    }
 }
 
 #[test]
@@ -285,7 +315,7 @@ fn one_run_writes_a_file_per_partition_whatever_the_groups() {
     // region is one group, and the last events of a day, delivered in the
     // next day's first log files, join their day's file.
     let whole = tempfile::tempdir().unwrap();
-    convert(raw.path(), whole.path());
+    convert_as(raw.path(), whole.path(), OWN);
     let files = by_partition(whole.path());
     assert!(files.len() >= 4 * 6, "{files:?}");
     assert!(files.values().all(|&n| n == 1), "{files:?}");
@@ -300,6 +330,8 @@ fn one_run_writes_a_file_per_partition_whatever_the_groups() {
             small.path().to_str().unwrap(),
             "--group-kib",
             "1",
+            "--table-format",
+            "trailsql",
         ],
         "",
     );
@@ -373,7 +405,8 @@ fn count_in(dir: &Path) -> usize {
 }
 
 /// `trailsql convert SOURCE DEST --group-kib 1`: groups of a log file or
-/// two, so that each partition gets many small files, as from many runs.
+/// two, so that each partition gets many small files, as from many runs
+/// (in the earlier format: these tests read its manifest).
 fn convert_in_small_groups(source: &Path, dest: &Path) {
     let out = run(
         &[
@@ -382,6 +415,8 @@ fn convert_in_small_groups(source: &Path, dest: &Path) {
             dest.to_str().unwrap(),
             "--group-kib",
             "1",
+            "--table-format",
+            "trailsql",
         ],
         "",
     );
@@ -610,6 +645,7 @@ fn a_compaction_killed_at_any_moment_loses_and_duplicates_nothing() {
 /// finish: the two datasets must hold the same rows and as many files, and
 /// nothing else.
 fn killed_runs_give_the_whole_dataset(raw: &Path, args: &[&str]) {
+    let args: &[&str] = &[args, OWN].concat();
     let source = raw.to_str().unwrap();
     let whole = tempfile::tempdir().unwrap();
     let out = run(
@@ -685,7 +721,7 @@ fn killed_runs_give_the_whole_dataset(raw: &Path, args: &[&str]) {
 
 #[test]
 fn queries_read_the_commits_alone_and_convert_needs_the_objects_files() {
-    let (raw, dest) = converted_sample(1);
+    let (raw, dest) = converted_sample_own(1);
     let d = dest.path().to_str().unwrap();
     let before = content(dest.path());
     // An objects file no commit names (left by a killed run): removed by
@@ -726,7 +762,7 @@ fn convert_refuses_a_dataset_inside_its_archive() {
 /// failure); a damaged manifest is an error (2) that names the file.
 #[test]
 fn a_locked_dataset_exits_75_and_a_damaged_one_names_its_file() {
-    let (raw, dest) = converted_sample(1);
+    let (raw, dest) = converted_sample_own(1);
     let lock = std::fs::File::create(dest.path().join("_trailsql/lock")).unwrap();
     lock.try_lock().unwrap();
     let (r, d) = (raw.path().to_str().unwrap(), dest.path().to_str().unwrap());
@@ -913,7 +949,7 @@ fn parquet_hive_type(t: &datafusion::parquet::schema::types::Type) -> String {
 #[test]
 fn athena_ddl_matches_the_files_written() {
     use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
-    let (raw, dest) = converted_sample(2);
+    let (raw, dest) = converted_sample_own(2);
     let out = run(
         &[
             "athena-ddl",
@@ -1235,7 +1271,10 @@ fn a_shell_session_sees_a_dataset_converted_again_in_its_place() {
         )
         .unwrap();
         let out = dest.path().join(name);
-        convert(&raw, &out);
+        // The earlier format names files by commit number alone, so the
+        // two datasets' files have the same names (a Delta table's carry a
+        // random tag of the run as well).
+        convert_as(&raw, &out, OWN);
         out
     };
     let (first, second) = (dataset("ds", "alice"), dataset("d2", "alicf"));
@@ -1461,18 +1500,20 @@ fn the_page_index_is_read_only_for_files_with_pages_to_tell_apart() {
     let (big, few) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     convert(raw.path(), big.path());
     convert(small.path(), few.path());
-    // What the manifest says of the files.
+    // What the log says of the files (a tag on each file's add action).
     let one_page = |dest: &Path| -> Vec<bool> {
-        files_in(&dest.join("_trailsql/commits"))
+        files_in(&dest.join("_delta_log"))
             .iter()
+            .filter(|c| c.extension().is_some_and(|x| x == "json"))
             .flat_map(|c| {
-                let commit: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(c).unwrap()).unwrap();
-                commit["files"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f["one_page"].as_bool().expect("one_page kept"))
+                let text = std::fs::read_to_string(c).unwrap();
+                text.lines()
+                    .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                    .filter(|a| a["add"].is_object())
+                    .map(|a| {
+                        let tag = &a["add"]["tags"]["trailsql.onePage"];
+                        tag.as_str().expect("onePage kept") == "true"
+                    })
                     .collect::<Vec<_>>()
             })
             .collect()

@@ -1,4 +1,4 @@
-//! Converted datasets as Delta Lake tables (`convert --table-format delta`):
+//! Converted datasets as Delta Lake tables (what `convert` writes):
 //! the same answers as the raw archive, reruns that add only what is new,
 //! killed runs that lose and duplicate nothing, compaction as one OPTIMIZE
 //! commit, two writers at once, and a Delta reader that is not trailsql
@@ -28,7 +28,8 @@ fn sample(days: u32) -> tempfile::TempDir {
     dir
 }
 
-/// `trailsql convert SOURCE DEST --table-format delta ARGS`: its stderr.
+/// `trailsql convert SOURCE DEST --table-format delta ARGS` (the flag
+/// names the default): its stderr.
 fn convert(source: &Path, dest: &Path, args: &[&str]) -> String {
     let out = run_args(&convert_args(source, dest, args));
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -185,6 +186,8 @@ fn a_dataset_keeps_its_format_and_refuses_another() {
             "convert",
             raw.path().to_str().unwrap(),
             own.path().to_str().unwrap(),
+            "--table-format",
+            "trailsql",
         ],
         "",
     );
@@ -772,6 +775,8 @@ fn an_earlier_format_dataset_is_upgraded_in_place_or_into_a_new_place() {
             old.path().to_str().unwrap(),
             "--group-kib",
             "64",
+            "--table-format",
+            "trailsql",
         ],
         "",
     );
@@ -846,4 +851,86 @@ fn an_earlier_format_dataset_is_upgraded_in_place_or_into_a_new_place() {
             "SELECT count(*) AS n FROM cloudtrail"
         )
     );
+}
+
+#[test]
+fn a_delta_table_in_s3_is_compacted_vacuumed_and_read_as_of_a_version() {
+    use crate::s3::{copy_tree, run_s3, start_server, SECRET};
+    let raw = tempfile::tempdir().unwrap();
+    let st = bin()
+        .args([
+            "sample",
+            raw.path().to_str().unwrap(),
+            "--days",
+            "2",
+            "--events-per-day",
+            "30",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(raw.path(), &root.path().join("trail"));
+    std::fs::create_dir_all(root.path().join("audit")).unwrap();
+    let addr = start_server(root.path());
+    let ok = |args: &[&str]| {
+        let out = run_s3(addr, SECRET, args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let table = root.path().join("audit/ct");
+    ok(&[
+        "convert",
+        "s3://trail/",
+        "s3://audit/ct",
+        "--group-kib",
+        "1",
+    ]);
+    let count = "SELECT count(*) AS n FROM cloudtrail";
+    let (before, _) = ok(&["--source", "s3://audit/ct", "--format", "csv", "-e", count]);
+    let converted_version = (commits(&table).len() - 1).to_string();
+    let files_before = live_files(&table);
+    let (_, said) = ok(&["compact", "s3://audit/ct"]);
+    assert!(said.contains("compacted "), "{said}");
+    let after = live_files(&table);
+    assert!(
+        after.len() < files_before.len(),
+        "{} -> {}",
+        files_before.len(),
+        after.len()
+    );
+    assert_eq!(
+        ok(&["--source", "s3://audit/ct", "--format", "csv", "-e", count]).0,
+        before
+    );
+    // The version before the compaction reads its own files, still there.
+    let (as_of, _) = ok(&[
+        "--source",
+        "s3://audit/ct",
+        "--as-of",
+        &converted_version,
+        "--format",
+        "csv",
+        "-e",
+        count,
+    ]);
+    assert_eq!(as_of, before);
+    // A vacuum keeping nothing deletes the replaced files in the bucket.
+    let (said, _) = ok(&["vacuum", "s3://audit/ct", "--retain", "0h"]);
+    let replaced: Vec<&String> = files_before.difference(&after).collect();
+    assert!(
+        said.contains(&format!("deleted {} data files", replaced.len())),
+        "{said}"
+    );
+    for path in replaced {
+        assert!(!table.join(path).exists(), "{path}");
+    }
+    assert_eq!(
+        ok(&["--source", "s3://audit/ct", "--format", "csv", "-e", count]).0,
+        before
+    );
+    let (history, _) = ok(&["history", "s3://audit/ct", "--format", "csv"]);
+    assert!(history.contains(",OPTIMIZE,"), "{history}");
+    let (_, said) = ok(&["convert", "s3://trail/", "s3://audit/ct"]);
+    assert!(said.starts_with("converted 0 of "), "{said}");
 }
