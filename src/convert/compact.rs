@@ -124,37 +124,10 @@ pub async fn compact(dest: &Source, max_bytes: u64) -> Result<Summary> {
     // files are stored and their commits written in order.
     use futures::StreamExt;
     let first_seq = dataset.next_seq();
-    let stems: Vec<String> = (first_seq..)
-        .take(plan.len())
-        .map(|seq| dataset.file_stem(seq))
-        .collect();
-    let mut merged = futures::stream::iter((first_seq..).zip(stems).zip(plan))
-        .map(|((seq, stem), (key, old))| {
-            let dest = dest.clone();
-            let task = tokio::spawn(async move { merge(&dest, seq, &stem, key, old).await });
-            async move {
-                task.await
-                    .map_err(|e| Error::Internal(format!("a compaction task failed: {e}")))?
-            }
-        })
-        .buffered(groups_in_flight());
+    let mut merged = std::pin::pin!(merges(dest, &dataset, first_seq, plan));
     let mut partitions = std::collections::BTreeSet::new();
     while let Some(run) = merged.next().await {
-        let Merged {
-            seq,
-            key,
-            old,
-            entry,
-            bytes,
-        } = run?;
-        check_rows(dest, &old, &entry)?;
-        dest.put(&entry.path, bytes).await?;
-        partitions.insert(key);
-        summary.files_before += old.len();
-        summary.files_after += 1;
-        summary.rows += entry.rows;
-        summary.bytes_in += old.iter().map(|f| f.bytes).sum::<u64>();
-        summary.bytes_out += entry.bytes;
+        let (seq, old, entry) = run?.store(dest, &mut summary, &mut partitions).await?;
         let commit = Commit {
             seq,
             objects: Vec::new(),
@@ -192,42 +165,14 @@ async fn compact_delta(dest: &Source, max_bytes: u64) -> Result<Summary> {
     }
     use futures::StreamExt;
     let first_seq = dataset.next_seq();
-    let stems: Vec<String> = (first_seq..)
-        .take(plan.len())
-        .map(|seq| dataset.file_stem(seq))
-        .collect();
-    let mut merged = futures::stream::iter((first_seq..).zip(stems).zip(plan))
-        .map(|((seq, stem), (key, old))| {
-            let dest = dest.clone();
-            let task = tokio::spawn(async move { merge(&dest, seq, &stem, key, old).await });
-            async move {
-                task.await
-                    .map_err(|e| Error::Internal(format!("a compaction task failed: {e}")))?
-            }
-        })
-        .buffered(groups_in_flight());
+    let mut merged = std::pin::pin!(merges(dest, &dataset, first_seq, plan));
     let (mut added, mut replaced) = (Vec::new(), Vec::new());
     let mut partitions = std::collections::BTreeSet::new();
     while let Some(run) = merged.next().await {
-        let Merged {
-            key,
-            old,
-            entry,
-            bytes,
-            ..
-        } = run?;
-        check_rows(dest, &old, &entry)?;
-        dest.put(&entry.path, bytes).await?;
-        partitions.insert(key);
-        summary.files_before += old.len();
-        summary.files_after += 1;
-        summary.rows += entry.rows;
-        summary.bytes_in += old.iter().map(|f| f.bytes).sum::<u64>();
-        summary.bytes_out += entry.bytes;
+        let (_, old, entry) = run?.store(dest, &mut summary, &mut partitions).await?;
         added.push(entry);
         replaced.extend(old);
     }
-    drop(merged);
     let mut state = dataset.delta.take().expect("a Delta dataset");
     let mut folded = fold(&dataset.commits);
     for _ in 0..5 {
@@ -263,17 +208,7 @@ async fn compact_delta(dest: &Source, max_bytes: u64) -> Result<Summary> {
                     ));
                 }
                 let (_, chain) = delta::committed_objects(dest, &state.table).await?;
-                let commits: Vec<Commit> = chain
-                    .into_iter()
-                    .map(|o| Commit {
-                        seq: 0,
-                        objects: o.objects,
-                        files: Vec::new(),
-                        unreadable: o.unreadable,
-                        duplicates: o.duplicates,
-                        replaces: Vec::new(),
-                    })
-                    .collect();
+                let commits: Vec<Commit> = chain.into_iter().map(Commit::of_objects).collect();
                 folded = fold(&commits);
             }
         }
@@ -284,6 +219,42 @@ async fn compact_delta(dest: &Source, max_bytes: u64) -> Result<Summary> {
             "other writers committed before this compaction five times; run it again".into(),
         ),
     ))
+}
+
+impl Summary {
+    /// The files `old` merged into `entry`.
+    fn count(&mut self, old: &[FileEntry], entry: &FileEntry) {
+        self.files_before += old.len();
+        self.files_after += 1;
+        self.rows += entry.rows;
+        self.bytes_in += old.iter().map(|f| f.bytes).sum::<u64>();
+        self.bytes_out += entry.bytes;
+    }
+}
+
+/// The runs of `plan` merged, several at a time (one per core), in order;
+/// the `n`th numbered `first_seq + n`.
+fn merges<'a>(
+    dest: &'a Source,
+    dataset: &Dataset,
+    first_seq: u64,
+    plan: Vec<(PartKey, Vec<FileEntry>)>,
+) -> impl futures::Stream<Item = Result<Merged>> + 'a {
+    use futures::StreamExt;
+    let stems: Vec<String> = (first_seq..)
+        .take(plan.len())
+        .map(|seq| dataset.file_stem(seq))
+        .collect();
+    futures::stream::iter((first_seq..).zip(stems).zip(plan))
+        .map(move |((seq, stem), (key, old))| {
+            let dest = dest.clone();
+            let task = tokio::spawn(async move { merge(&dest, seq, &stem, key, old).await });
+            async move {
+                task.await
+                    .map_err(|e| Error::Internal(format!("a compaction task failed: {e}")))?
+            }
+        })
+        .buffered(groups_in_flight())
 }
 
 /// Every object of `commits` in one objects file.
@@ -364,6 +335,23 @@ struct Merged {
     old: Vec<FileEntry>,
     entry: FileEntry,
     bytes: Vec<u8>,
+}
+
+impl Merged {
+    /// Check that the merged file holds the rows of those it replaces,
+    /// store it and count it: its number, the files it replaces, its entry.
+    async fn store(
+        self,
+        dest: &Source,
+        summary: &mut Summary,
+        partitions: &mut std::collections::BTreeSet<PartKey>,
+    ) -> Result<(u64, Vec<FileEntry>, FileEntry)> {
+        check_rows(dest, &self.old, &self.entry)?;
+        dest.put(&self.entry.path, self.bytes).await?;
+        partitions.insert(self.key);
+        summary.count(&self.old, &self.entry);
+        Ok((self.seq, self.old, self.entry))
+    }
 }
 
 /// Read the files `old` of partition `key` and write their rows as one

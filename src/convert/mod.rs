@@ -554,14 +554,8 @@ impl Seen {
     }
 }
 
-/// Store a group's files, then its commit; count them in `summary`.
-async fn store_group(
-    dest: &Source,
-    group: Prepared,
-    encoded: Encoded,
-    duplicates: u64,
-    summary: &mut Summary,
-) -> Result<Commit> {
+/// Store a group's encoded files; their manifest entries.
+async fn store_files(dest: &Source, encoded: Encoded) -> Result<Vec<FileEntry>> {
     let (written, contents): (Vec<FileEntry>, Vec<Vec<u8>>) = encoded.into_iter().unzip();
     let puts = written
         .iter()
@@ -570,10 +564,30 @@ async fn store_group(
     for put in futures::future::join_all(puts).await {
         put?;
     }
-    summary.bytes_out += written.iter().map(|f| f.bytes).sum::<u64>();
-    summary.files_written += written.len();
-    summary.objects_converted += group.files.len() - group.unreadable.len();
-    summary.unreadable.extend(group.unreadable.iter().cloned());
+    Ok(written)
+}
+
+impl Summary {
+    /// A group committed with its files `written`.
+    fn count(&mut self, group: &Prepared, written: &[FileEntry]) {
+        self.bytes_out += written.iter().map(|f| f.bytes).sum::<u64>();
+        self.files_written += written.len();
+        self.objects_converted += group.files.len() - group.unreadable.len();
+        self.unreadable.extend(group.unreadable.iter().cloned());
+        self.commits += 1;
+    }
+}
+
+/// Store a group's files, then its commit; count them in `summary`.
+async fn store_group(
+    dest: &Source,
+    group: Prepared,
+    encoded: Encoded,
+    duplicates: u64,
+    summary: &mut Summary,
+) -> Result<Commit> {
+    let written = store_files(dest, encoded).await?;
+    summary.count(&group, &written);
     let commit = Commit {
         seq: group.seq,
         objects: group.files.iter().map(object_entry).collect(),
@@ -583,7 +597,6 @@ async fn store_group(
         replaces: Vec::new(),
     };
     write_commit(dest, &commit).await?;
-    summary.commits += 1;
     Ok(commit)
 }
 
@@ -737,14 +750,7 @@ async fn store_group_delta(
     duplicates: u64,
     summary: &mut Summary,
 ) -> Result<Stored> {
-    let (written, contents): (Vec<FileEntry>, Vec<Vec<u8>>) = encoded.into_iter().unzip();
-    let puts = written
-        .iter()
-        .zip(contents)
-        .map(|(entry, bytes)| dest.put(&entry.path, bytes));
-    for put in futures::future::join_all(puts).await {
-        put?;
-    }
+    let written = store_files(dest, encoded).await?;
     let objects: Vec<ObjectEntry> = group.files.iter().map(object_entry).collect();
     let mut converted = dataset
         .delta
@@ -788,11 +794,7 @@ async fn store_group_delta(
         match appended {
             Appended::Committed(_) => {
                 state.head = Some(id);
-                summary.bytes_out += written.iter().map(|f| f.bytes).sum::<u64>();
-                summary.files_written += written.len();
-                summary.objects_converted += group.files.len() - group.unreadable.len();
-                summary.unreadable.extend(group.unreadable.iter().cloned());
-                summary.commits += 1;
+                summary.count(&group, &written);
                 dataset.commits.push(Commit {
                     seq: group.seq,
                     objects,
@@ -806,7 +808,7 @@ async fn store_group_delta(
             Appended::Conflict => {
                 // Ours, and named by no commit.
                 dest.delete(&delta::objects_path(id)).await?;
-                let newly = catch_up(dest, dataset).await?;
+                let newly = dataset.catch_up().await?;
                 if dataset.dedupe && !newly.is_empty() {
                     // Their events may be this group's: decided again.
                     for f in &written {
@@ -818,49 +820,6 @@ async fn store_group_delta(
             }
         }
     }
-}
-
-/// Read what other writers committed to the Delta table since this run
-/// read it: its files and objects join `dataset`; the keys of the objects
-/// they converted.
-async fn catch_up(
-    dest: &Source,
-    dataset: &mut Dataset,
-) -> Result<std::collections::HashSet<String>> {
-    let state = dataset.delta.as_mut().expect("a Delta dataset");
-    delta::refresh(dest, &mut state.table).await?;
-    let known = state.head;
-    let (head, chain) = delta::committed_objects(dest, &state.table).await?;
-    state.head = head;
-    let files = delta::files(dest, &state.table)?;
-    // The chain runs newest first: what is before the head this run knew.
-    let mut converted = std::collections::HashSet::new();
-    for objects in chain.iter().take_while(|o| Some(o.id) != known) {
-        converted.extend(objects.objects.iter().map(|o| o.key.clone()));
-    }
-    let mut commits = vec![Commit {
-        seq: delta::version(&state.table).max(0) as u64,
-        objects: Vec::new(),
-        files,
-        unreadable: Vec::new(),
-        duplicates: 0,
-        replaces: Vec::new(),
-    }];
-    for objects in chain.into_iter().rev() {
-        commits.push(Commit {
-            seq: 0,
-            objects: objects.objects,
-            files: Vec::new(),
-            unreadable: objects.unreadable,
-            duplicates: objects.duplicates,
-            replaces: Vec::new(),
-        });
-    }
-    dataset.commits = commits;
-    if let Some(state) = dataset.delta.as_mut() {
-        state.by_others.extend(converted.iter().cloned());
-    }
-    Ok(converted)
 }
 
 #[cfg(test)]

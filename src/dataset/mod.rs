@@ -64,6 +64,20 @@ const READABLE_VERSIONS: [u32; 3] = [2, 3, 4];
 /// Hive's name for a partition whose value is NULL.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
+impl Commit {
+    /// A Delta table's objects file as a commit without files.
+    pub fn of_objects(objects: delta::Objects) -> Commit {
+        Commit {
+            seq: 0,
+            objects: objects.objects,
+            files: Vec::new(),
+            unreadable: objects.unreadable,
+            duplicates: objects.duplicates,
+            replaces: Vec::new(),
+        }
+    }
+}
+
 /// One source object in the manifest.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ObjectEntry {
@@ -342,20 +356,8 @@ impl Dataset {
     /// conversion needs to know what is new).
     pub async fn open_with_objects(place: &Source) -> Result<Dataset> {
         let mut dataset = Dataset::open(place).await?;
-        if let Some(state) = dataset.delta.as_mut() {
-            let (head, chain) = delta::committed_objects(place, &state.table).await?;
-            state.head = head;
-            // Each objects file as a commit without files, oldest first.
-            for objects in chain.into_iter().rev() {
-                dataset.commits.push(Commit {
-                    seq: 0,
-                    objects: objects.objects,
-                    files: Vec::new(),
-                    unreadable: objects.unreadable,
-                    duplicates: objects.duplicates,
-                    replaces: Vec::new(),
-                });
-            }
+        if dataset.delta.is_some() {
+            dataset.read_delta(false).await?;
             return Ok(dataset);
         }
         let names = dataset
@@ -389,6 +391,48 @@ impl Dataset {
             commit.objects = objects.objects.into_owned();
         }
         Ok(dataset)
+    }
+
+    /// Read what other writers committed to a Delta dataset since this run
+    /// read it: its files and objects as [`Dataset::open_with_objects`]
+    /// gives them. Returns the keys of the objects they converted (also
+    /// kept in `by_others`).
+    pub async fn catch_up(&mut self) -> Result<std::collections::HashSet<String>> {
+        self.read_delta(true).await
+    }
+
+    /// A Delta dataset's files as one commit, then each objects file of its
+    /// chain as a commit without files, oldest first; `again`: the table
+    /// brought up to date first. The keys of the objects converted since
+    /// the chain's head this run knew (all, when it knew none).
+    async fn read_delta(&mut self, again: bool) -> Result<std::collections::HashSet<String>> {
+        let state = self.delta.as_mut().expect("a Delta dataset");
+        if again {
+            delta::refresh(&self.place, &mut state.table).await?;
+        }
+        let known = state.head;
+        let (head, chain) = delta::committed_objects(&self.place, &state.table).await?;
+        let files = delta::files(&self.place, &state.table)?;
+        // The chain runs newest first: what is before the head this run knew.
+        let mut converted = std::collections::HashSet::new();
+        for objects in chain.iter().take_while(|o| Some(o.id) != known) {
+            converted.extend(objects.objects.iter().map(|o| o.key.clone()));
+        }
+        if again {
+            state.by_others.extend(converted.iter().cloned());
+        }
+        state.head = head;
+        self.commits = vec![Commit {
+            seq: delta::version(&state.table).max(0) as u64,
+            objects: Vec::new(),
+            files,
+            unreadable: Vec::new(),
+            duplicates: 0,
+            replaces: Vec::new(),
+        }];
+        self.commits
+            .extend(chain.into_iter().rev().map(Commit::of_objects));
+        Ok(converted)
     }
 
     /// The dataset's files: those of every commit but the ones a later

@@ -12,7 +12,7 @@ use crate::util::{
 };
 
 /// A sample archive of `days` days.
-fn sample(days: u32) -> tempfile::TempDir {
+pub(crate) fn sample(days: u32) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let days = days.to_string();
     let st = bin()
@@ -368,7 +368,7 @@ fn a_deduplicating_conversion_killed_and_run_again_keeps_each_event_once() {
 
 /// The next of a fixed pseudo-random sequence of fractions in [0, 1), so
 /// that a failure of a test that kills runs can be repeated.
-fn next_fraction(seed: &mut u64) -> f64 {
+pub(crate) fn next_fraction(seed: &mut u64) -> f64 {
     *seed = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
@@ -379,7 +379,7 @@ fn next_fraction(seed: &mut u64) -> f64 {
 /// it has done so far, e.g. commits on disk) reaches `at`, unless it ended
 /// first: whether it was killed. Kill points are counted in work done, not
 /// in time, so a loaded machine moves them no more than a quiet one.
-fn killed_at(args: &[&str], at: usize, progress: impl Fn() -> usize) -> bool {
+pub(crate) fn killed_at(args: &[&str], at: usize, progress: impl Fn() -> usize) -> bool {
     let mut child = bin()
         .args(args)
         .stdout(std::process::Stdio::null())

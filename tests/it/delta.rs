@@ -6,27 +6,12 @@
 //! does.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use crate::convert::{killed_at, next_fraction, sample};
 use crate::util::{bin, csv_answer, files_in, files_under, python_with, run, text};
 
 /// Every event of a source, every column, in one order.
 const EVERYTHING: &str = "SELECT * FROM cloudtrail ORDER BY eventid, log_object";
-
-fn sample(days: u32) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let st = bin()
-        .args([
-            "sample",
-            dir.path().to_str().unwrap(),
-            "--days",
-            &days.to_string(),
-        ])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    dir
-}
 
 /// `trailsql convert SOURCE DEST --table-format delta ARGS` (the flag
 /// names the default): its stderr.
@@ -34,6 +19,26 @@ fn convert(source: &Path, dest: &Path, args: &[&str]) -> String {
     let out = run_args(&convert_args(source, dest, args));
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stderr)
+}
+
+/// `trailsql convert SOURCE DEST --table-format trailsql ARGS`: a dataset
+/// in the format of earlier versions.
+fn convert_own(source: &Path, dest: &Path, args: &[&str]) {
+    let out = run(
+        &[
+            &[
+                "convert",
+                source.to_str().unwrap(),
+                dest.to_str().unwrap(),
+                "--table-format",
+                "trailsql",
+            ],
+            args,
+        ]
+        .concat(),
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 fn convert_args(source: &Path, dest: &Path, args: &[&str]) -> Vec<String> {
@@ -181,17 +186,7 @@ fn a_delta_table_gives_the_raw_answers_and_reruns_add_only_what_is_new() {
 fn a_dataset_keeps_its_format_and_refuses_another() {
     let raw = sample(1);
     let own = tempfile::tempdir().unwrap();
-    let out = run(
-        &[
-            "convert",
-            raw.path().to_str().unwrap(),
-            own.path().to_str().unwrap(),
-            "--table-format",
-            "trailsql",
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    convert_own(raw.path(), own.path(), &[]);
     let refused = run_args(&convert_args(raw.path(), own.path(), &[]));
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
     assert!(
@@ -231,35 +226,6 @@ fn a_dataset_keeps_its_format_and_refuses_another() {
     assert!(text(&bad.stderr).contains("the table formats are delta and trailsql"));
 }
 
-/// Run trailsql with `args`, SIGKILLed as soon as `progress()` reaches
-/// `at`, unless it ended first: whether it was killed.
-fn killed_at(args: &[String], at: usize, progress: impl Fn() -> usize) -> bool {
-    let mut child = bin()
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return false;
-        }
-        if progress() >= at {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-fn next_fraction(seed: &mut u64) -> f64 {
-    *seed = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (*seed >> 33) as f64 / (1u64 << 31) as f64
-}
-
 /// Convert `raw` whole; then again into another table, killing runs once
 /// they have made a number of commits (a fixed pseudo-random sequence),
 /// each carrying on from what the killed one left: the two tables hold the
@@ -281,9 +247,9 @@ fn killed_runs_give_the_whole_table(raw: &Path, args: &[&str]) {
         let fraction = next_fraction(&mut seed);
         let done = commits(dest.path()).len();
         let at = done + (fraction * (all_commits.saturating_sub(done) + 1) as f64) as usize;
-        if killed_at(&convert_args(raw, dest.path(), args), at, || {
-            commits(dest.path()).len()
-        }) {
+        let convert: Vec<String> = convert_args(raw, dest.path(), args);
+        let convert: Vec<&str> = convert.iter().map(String::as_str).collect();
+        if killed_at(&convert, at, || commits(dest.path()).len()) {
             kills += 1;
         }
     }
@@ -768,19 +734,7 @@ fn vacuum_deletes_only_what_no_version_needs() {
 fn an_earlier_format_dataset_is_upgraded_in_place_or_into_a_new_place() {
     let raw = sample(2);
     let old = tempfile::tempdir().unwrap();
-    let out = run(
-        &[
-            "convert",
-            raw.path().to_str().unwrap(),
-            old.path().to_str().unwrap(),
-            "--group-kib",
-            "64",
-            "--table-format",
-            "trailsql",
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    convert_own(raw.path(), old.path(), &["--group-kib", "64"]);
     let expected = content(old.path());
     // Into a new place: the files copied, the old dataset left as it was.
     let new = tempfile::tempdir().unwrap();
