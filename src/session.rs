@@ -433,7 +433,7 @@ impl Engine {
         let kind = crate::dataset::kind_at(&source).await?;
         if self.as_of.is_some() && kind != Some(crate::dataset::Kind::Delta) {
             return Err(crate::error::Error::Usage(format!(
-                "{}: --as-of reads a Delta dataset (convert --table-format delta makes \
+                "{}: --as-of reads a Delta dataset (`trailsql convert` makes \
                  one); this source keeps no versions",
                 source.display()
             )));

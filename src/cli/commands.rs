@@ -292,7 +292,7 @@ pub async fn history(settings: &Settings, args: &HistoryArgs) -> Result<i32> {
     let place = Source::at(&args.dest, &settings.read.s3).await?;
     if crate::dataset::kind_at(&place).await? != Some(crate::dataset::Kind::Delta) {
         return Err(Error::Usage(format!(
-            "{}: not a Delta dataset (convert --table-format delta makes one); \
+            "{}: not a Delta dataset (`trailsql convert` makes one); \
              only Delta datasets keep versions",
             place.display()
         )));
