@@ -65,6 +65,18 @@ const READABLE_VERSIONS: [u32; 3] = [2, 3, 4];
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
 impl Commit {
+    /// A Delta table's files as one commit, numbered by its version.
+    fn of_table(place: &Source, table: &deltalake_core::DeltaTable) -> Result<Commit> {
+        Ok(Commit {
+            seq: delta::version(table).max(0) as u64,
+            objects: Vec::new(),
+            files: delta::files(place, table)?,
+            unreadable: Vec::new(),
+            duplicates: 0,
+            replaces: Vec::new(),
+        })
+    }
+
     /// A Delta table's objects file as a commit without files.
     pub fn of_objects(objects: delta::Objects) -> Commit {
         Commit {
@@ -329,15 +341,7 @@ impl Dataset {
     /// A Delta table's files as one commit (numbered by its version).
     async fn open_delta(place: &Source, as_of: Option<&delta::AsOf>) -> Result<Dataset> {
         let table = delta::load(place, as_of).await?;
-        let files = delta::files(place, &table)?;
-        let commit = Commit {
-            seq: delta::version(&table).max(0) as u64,
-            objects: Vec::new(),
-            files,
-            unreadable: Vec::new(),
-            duplicates: 0,
-            replaces: Vec::new(),
-        };
+        let commit = Commit::of_table(place, &table)?;
         Ok(Dataset {
             place: place.clone(),
             commits: vec![commit],
@@ -412,7 +416,7 @@ impl Dataset {
         }
         let known = state.head;
         let (head, chain) = delta::committed_objects(&self.place, &state.table).await?;
-        let files = delta::files(&self.place, &state.table)?;
+        let current = Commit::of_table(&self.place, &state.table)?;
         // The chain runs newest first: what is before the head this run knew.
         let mut converted = std::collections::HashSet::new();
         for objects in chain.iter().take_while(|o| Some(o.id) != known) {
@@ -422,14 +426,7 @@ impl Dataset {
             state.by_others.extend(converted.iter().cloned());
         }
         state.head = head;
-        self.commits = vec![Commit {
-            seq: delta::version(&state.table).max(0) as u64,
-            objects: Vec::new(),
-            files,
-            unreadable: Vec::new(),
-            duplicates: 0,
-            replaces: Vec::new(),
-        }];
+        self.commits = vec![current];
         self.commits
             .extend(chain.into_iter().rev().map(Commit::of_objects));
         Ok(converted)

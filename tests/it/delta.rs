@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::convert::{killed_at, next_fraction, sample};
-use crate::util::{bin, csv_answer, files_in, files_under, python_with, run, text};
+use crate::util::{
+    assert_fails_saying, bin, csv_answer, files_in, files_under, python_with, run, text,
+};
 
 /// Every event of a source, every column, in one order.
 const EVERYTHING: &str = "SELECT * FROM cloudtrail ORDER BY eventid, log_object";
@@ -626,7 +628,7 @@ fn history_lists_versions_and_as_of_reads_one_of_them() {
     );
     // A version that is not there, a raw archive, and an old-format dataset
     // are refused with why.
-    let out = run(
+    assert_fails_saying(
         &[
             "--source",
             d,
@@ -635,37 +637,14 @@ fn history_lists_versions_and_as_of_reads_one_of_them() {
             "-e",
             "SELECT 1 FROM cloudtrail",
         ],
-        "",
+        "no version 999",
     );
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("no version 999"),
-        "{}",
-        text(&out.stderr)
+    let r = raw.path().to_str().unwrap();
+    assert_fails_saying(
+        &["--source", r, "--as-of", "1", "-e", "SELECT 1"],
+        "keeps no versions",
     );
-    let out = run(
-        &[
-            "--source",
-            raw.path().to_str().unwrap(),
-            "--as-of",
-            "1",
-            "-e",
-            "SELECT 1",
-        ],
-        "",
-    );
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("keeps no versions"),
-        "{}",
-        text(&out.stderr)
-    );
-    let out = run(&["history", raw.path().to_str().unwrap()], "");
-    assert!(
-        text(&out.stderr).contains("not a Delta dataset"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&["history", r], "not a Delta dataset");
 }
 
 #[test]
