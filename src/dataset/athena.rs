@@ -5,7 +5,7 @@
 
 use datafusion::arrow::datatypes::DataType;
 
-use super::{file_schema, Dataset, FileEntry, NULL_PARTITION};
+use super::{file_schema, Dataset, FileEntry, Kind, NULL_PARTITION};
 use crate::error::{DatasetProblem, Error, Result};
 
 /// The Hive/Athena type of an Arrow type in the dataset's files.
@@ -52,7 +52,7 @@ pub fn athena_ddl(dataset: &Dataset, location: &str, table: &str) -> Result<Stri
             "{table:?}: a table name is letters, digits and _"
         )));
     }
-    if dataset.delta.is_some() {
+    if dataset.kind == Kind::Delta {
         // Athena reads the columns, partitions and files from the log.
         return Ok(format!(
             "CREATE EXTERNAL TABLE `{table}`\n\

@@ -49,7 +49,7 @@ pub const OBJECTS_DIR: &str = "_trailsql_objects";
 /// The application transaction whose version is the newest objects file.
 const APP_ID: &str = "trailsql.converted";
 /// The table property set when the dataset is made with `--dedupe`.
-const DEDUPE_PROPERTY: &str = "trailsql.dedupe";
+pub(super) const DEDUPE_PROPERTY: &str = "trailsql.dedupe";
 /// The partition columns: the Hive folders' names, as strings.
 pub const PARTITION_COLUMNS: [&str; 3] = ["account", "region", "date"];
 const TAG_EVENT_NAMES: &str = "trailsql.eventNames";
@@ -117,7 +117,7 @@ fn register_s3() {
     });
 }
 
-fn problem(place: &Source, e: impl std::fmt::Display) -> Error {
+pub(super) fn problem(place: &Source, e: impl std::fmt::Display) -> Error {
     Error::dataset(place.display(), DatasetProblem::Damaged(e.to_string()))
 }
 
@@ -239,15 +239,18 @@ pub fn version(table: &DeltaTable) -> i64 {
 
 /// A partition folder's value as the raw value Delta's log holds.
 fn raw_value(folder: &str) -> Option<String> {
-    if folder == NULL_PARTITION {
-        return None;
-    }
-    let bytes = folder.as_bytes();
+    (folder != NULL_PARTITION).then(|| percent_decode(folder))
+}
+
+/// `text` with each `%XX` replaced by the byte it stands for (a path in
+/// Delta's log, a Hive partition folder).
+pub(super) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         let hex = (bytes[i] == b'%')
-            .then(|| folder.get(i + 1..i + 3))
+            .then(|| text.get(i + 1..i + 3))
             .flatten()
             .and_then(|h| u8::from_str_radix(h, 16).ok());
         match hex {
@@ -261,7 +264,7 @@ fn raw_value(folder: &str) -> Option<String> {
             }
         }
     }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn iso_ms(ms: i64) -> Option<String> {
@@ -340,46 +343,66 @@ fn stat_ms(values: &HashMap<String, serde_json::Value>) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-/// The files of the table as trailsql's manifest entries.
+/// One file of the table as trailsql's manifest entry, from its `add`
+/// action: its path (decoded), partition values, size, modification time,
+/// statistics and tags.
+pub(super) fn file_entry(
+    place: &Source,
+    path: String,
+    partition: impl Fn(&str) -> Option<String>,
+    size: i64,
+    modified_ms: i64,
+    stats: Option<&str>,
+    tag: impl Fn(&str) -> Option<String>,
+) -> Result<FileEntry> {
+    let stats: Stats = match stats {
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| problem(place, format!("{path}: statistics: {e}")))?,
+        None => Stats::default(),
+    };
+    // What makes counts and row limits exact: a file added by another
+    // writer without it is refused, not guessed at.
+    let rows = stats.num_records.ok_or_else(|| {
+        problem(
+            place,
+            format!("{path}: no numRecords in its statistics (written without them)"),
+        )
+    })?;
+    let part = |c: &str| partition_value(partition(c).as_deref());
+    Ok(FileEntry {
+        account: part("account"),
+        region: part("region"),
+        date: part("date"),
+        rows,
+        bytes: size as u64,
+        min_ms: stat_ms(&stats.min_values),
+        max_ms: stat_ms(&stats.max_values),
+        event_names: tag(TAG_EVENT_NAMES).and_then(|t| serde_json::from_str(&t).ok()),
+        written_ms: Some(modified_ms),
+        one_page: tag(TAG_ONE_PAGE).map(|v| v == "true"),
+        path,
+    })
+}
+
+/// The files of the table as trailsql's manifest entries, in path order
+/// (as the manifest of trailsql's own format gives them).
 pub fn files(place: &Source, table: &DeltaTable) -> Result<Vec<FileEntry>> {
     let snapshot = table.snapshot().map_err(|e| problem(place, e))?;
     let mut out = Vec::new();
     for view in snapshot.log_data().iter() {
-        let path = view.path().to_string();
-        let stats: Stats = match view.stats() {
-            Some(text) => serde_json::from_str(&text)
-                .map_err(|e| problem(place, format!("{path}: statistics: {e}")))?,
-            None => Stats::default(),
-        };
-        // What makes counts and row limits exact: a file added by another
-        // writer without it is refused, not guessed at.
-        let rows = stats.num_records.ok_or_else(|| {
-            problem(
-                place,
-                format!("{path}: no numRecords in its statistics (written without them)"),
-            )
-        })?;
         let partitions = view.partition_values_map();
-        let part = |c: &str| partition_value(partitions.get(c).cloned().flatten().as_deref());
         #[allow(deprecated)] // the one public way to a file's tags
         let tags = view.add_action().tags.unwrap_or_default();
-        let tag = |name: &str| tags.get(name).cloned().flatten();
-        let event_names = tag(TAG_EVENT_NAMES).and_then(|t| serde_json::from_str(&t).ok());
-        out.push(FileEntry {
-            account: part("account"),
-            region: part("region"),
-            date: part("date"),
-            rows,
-            bytes: view.size() as u64,
-            min_ms: stat_ms(&stats.min_values),
-            max_ms: stat_ms(&stats.max_values),
-            event_names,
-            written_ms: Some(view.modification_time()),
-            one_page: tag(TAG_ONE_PAGE).map(|v| v == "true"),
-            path,
-        });
+        out.push(file_entry(
+            place,
+            view.path().to_string(),
+            |c| partitions.get(c).cloned().flatten(),
+            view.size(),
+            view.modification_time(),
+            view.stats().as_deref(),
+            |name| tags.get(name).cloned().flatten(),
+        )?);
     }
-    // In path order, as the manifest of trailsql's own format gives them.
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
@@ -652,7 +675,7 @@ pub async fn history(place: &Source) -> Result<Vec<VersionInfo>> {
 }
 
 /// The version a log file `name` commits, if it is a commit file.
-fn commit_version(name: &str) -> Option<i64> {
+pub(super) fn commit_version(name: &str) -> Option<i64> {
     let file = name.rsplit('/').next()?;
     let stem = file.strip_suffix(".json")?;
     (stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()))

@@ -26,6 +26,7 @@
 
 pub mod athena;
 pub mod delta;
+pub mod delta_log;
 pub mod schema;
 
 use std::collections::HashMap;
@@ -67,14 +68,22 @@ pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 impl Commit {
     /// A Delta table's files as one commit, numbered by its version.
     fn of_table(place: &Source, table: &deltalake_core::DeltaTable) -> Result<Commit> {
-        Ok(Commit {
-            seq: delta::version(table).max(0) as u64,
+        Ok(Commit::of_files(
+            delta::version(table),
+            delta::files(place, table)?,
+        ))
+    }
+
+    /// A Delta table's files at `version` as one commit.
+    fn of_files(version: i64, files: Vec<FileEntry>) -> Commit {
+        Commit {
+            seq: version.max(0) as u64,
             objects: Vec::new(),
-            files: delta::files(place, table)?,
+            files,
             unreadable: Vec::new(),
             duplicates: 0,
             replaces: Vec::new(),
-        })
+        }
     }
 
     /// A Delta table's objects file as a commit without files.
@@ -216,8 +225,11 @@ pub struct Dataset {
     pub dedupe: bool,
     /// The format version in `dataset.json` (0 for a Delta table).
     pub version: u32,
-    /// The Delta table, when the dataset is one ([`delta`]): its files are
-    /// then one commit's, its objects one commit per objects file.
+    pub kind: Kind,
+    /// The Delta table as delta-rs read it, when the dataset is one that a
+    /// writer (or `--as-of`) opened ([`delta`]; a query's is read by
+    /// [`delta_log`]): its files are then one commit's, its objects one
+    /// commit per objects file.
     pub delta: Option<DeltaState>,
 }
 
@@ -267,8 +279,26 @@ impl Dataset {
     /// Read the manifest as it was at `as_of` (Delta tables only), or as
     /// it is.
     pub async fn open_as_of(place: &Source, as_of: Option<&delta::AsOf>) -> Result<Dataset> {
-        if delta::is_delta(place).await? {
-            return Dataset::open_delta(place, as_of).await;
+        match as_of {
+            Some(_) if delta::is_delta(place).await? => {
+                return Dataset::open_delta(place, as_of).await;
+            }
+            Some(_) => {}
+            // A query's: read without delta-rs when the log allows.
+            None => match delta_log::read(place).await? {
+                delta_log::Log::Read(snapshot) => {
+                    return Ok(Dataset {
+                        place: place.clone(),
+                        commits: vec![Commit::of_files(snapshot.version, snapshot.files)],
+                        dedupe: snapshot.dedupe,
+                        version: 0,
+                        kind: Kind::Delta,
+                        delta: None,
+                    });
+                }
+                delta_log::Log::Other(_) => return Dataset::open_delta(place, None).await,
+                delta_log::Log::Absent => {}
+            },
         }
         if as_of.is_some() {
             return Err(Error::Usage(format!(
@@ -334,6 +364,7 @@ impl Dataset {
             commits,
             dedupe: info.dedupe,
             version: info.version,
+            kind: Kind::Trailsql,
             delta: None,
         })
     }
@@ -347,6 +378,7 @@ impl Dataset {
             commits: vec![commit],
             dedupe: delta::dedupe(&table)?,
             version: 0,
+            kind: Kind::Delta,
             delta: Some(DeltaState {
                 table,
                 head: None,
@@ -359,11 +391,12 @@ impl Dataset {
     /// Read the manifest with every commit's source objects too (what a
     /// conversion needs to know what is new).
     pub async fn open_with_objects(place: &Source) -> Result<Dataset> {
-        let mut dataset = Dataset::open(place).await?;
-        if dataset.delta.is_some() {
+        if delta::is_delta(place).await? {
+            let mut dataset = Dataset::open_delta(place, None).await?;
             dataset.read_delta(false).await?;
             return Ok(dataset);
         }
+        let mut dataset = Dataset::open(place).await?;
         let names = dataset
             .commits
             .iter()

@@ -362,6 +362,68 @@ fn compacting_a_delta_table_is_one_optimize_commit_with_the_same_rows() {
     assert_eq!(content(d), before);
 }
 
+/// The table at `dest` as a query reads it (trailsql's own log reader)
+/// and as delta-rs's kernel reads it: the same version, files and
+/// statistics, and the own reader did not leave it to delta-rs.
+fn assert_log_read_as_delta_rs_reads_it(dest: &Path, what: &str) {
+    use trailsql::dataset::{delta, delta_log};
+    let place = trailsql::archive::Source::Local(dest.to_path_buf());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (ours, theirs) = rt.block_on(async {
+        let ours = delta_log::read(&place).await.unwrap();
+        let table = delta::load(&place, None).await.unwrap();
+        let files = delta::files(&place, &table).unwrap();
+        let dedupe = delta::dedupe(&table).unwrap();
+        (ours, (delta::version(&table), files, dedupe))
+    });
+    let delta_log::Log::Read(ours) = ours else {
+        panic!("{what}: not read by trailsql's reader: {ours:?}")
+    };
+    assert!(!theirs.1.is_empty(), "{what}");
+    assert_eq!(ours.version, theirs.0, "{what}: version");
+    assert_eq!(ours.files, theirs.1, "{what}: files");
+    assert_eq!(ours.dedupe, theirs.2, "{what}: dedupe");
+}
+
+#[test]
+fn a_query_reads_the_log_as_delta_rs_does_from_commits_and_checkpoints() {
+    let raw = sample(2);
+    // Half the objects first, the rest after a compaction's checkpoint.
+    let half = tempfile::tempdir().unwrap();
+    for (i, file) in files_under(raw.path()).iter().enumerate() {
+        if i % 2 == 0 {
+            let to = half.path().join(file.strip_prefix(raw.path()).unwrap());
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(file, to).unwrap();
+        }
+    }
+    let dest = tempfile::tempdir().unwrap();
+    let d = dest.path();
+    convert(half.path(), d, &["--group-kib", "1", "--dedupe"]);
+    assert_log_read_as_delta_rs_reads_it(d, "commits only");
+    let out = run(&["compact", d.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let checkpoint = commits(d).len() - 1;
+    assert!(d
+        .join(format!("_delta_log/{checkpoint:020}.checkpoint.parquet"))
+        .is_file());
+    assert_log_read_as_delta_rs_reads_it(d, "a checkpoint");
+    convert(raw.path(), d, &["--group-kib", "1"]);
+    assert!(commits(d).len() > checkpoint + 2);
+    assert_log_read_as_delta_rs_reads_it(d, "a checkpoint and commits after it");
+    let everything = content(d);
+    // The commits before the checkpoint cleaned up, as Delta's log
+    // retention does: the checkpoint stands for them.
+    for c in commits(d) {
+        let name = c.file_name().unwrap().to_str().unwrap();
+        if name[..20].parse::<usize>().unwrap() < checkpoint {
+            std::fs::remove_file(&c).unwrap();
+        }
+    }
+    assert_log_read_as_delta_rs_reads_it(d, "commits before the checkpoint removed");
+    assert_eq!(content(d), everything);
+}
+
 #[test]
 fn two_conversions_into_one_delta_table_at_once_give_each_event_once() {
     let raw = sample(3);
