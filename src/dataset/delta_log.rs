@@ -145,15 +145,15 @@ struct Replay<'a> {
     files: HashMap<String, FileEntry>,
     dedupe: bool,
     reader_version: i32,
+    /// Why the log is left to delta-rs, once known.
+    other: Option<String>,
 }
 
 impl Replay<'_> {
     fn add(&mut self, add: AddLine) -> Result<()> {
         if add.deletion_vector.is_some() {
-            return Err(problem(
-                self.place,
-                format!("{}: has a deletion vector", add.path),
-            ));
+            self.other = Some(format!("{} has a deletion vector", add.path));
+            return Ok(());
         }
         let tags = add.tags.unwrap_or_default();
         let entry = file_entry(
@@ -224,10 +224,8 @@ impl Replay<'_> {
             let batch = batch.map_err(|e| damaged(&e))?;
             let column = |n: &str| batch.column_by_name(n).and_then(|c| c.as_struct_opt());
             if column("sidecar").is_some_and(|s| s.null_count() < s.len()) {
-                return Err(Error::dataset(
-                    self.place.display(),
-                    DatasetProblem::Damaged(format!("{name}: names sidecar files")),
-                ));
+                self.other = Some(format!("{name} names sidecar files"));
+                return Ok(());
             }
             if let Some(p) = column("protocol") {
                 let version = p
@@ -340,20 +338,24 @@ pub async fn read(place: &Source) -> Result<Log> {
             files: HashMap::new(),
             dedupe: false,
             reader_version: 0,
+            other: None,
         };
         if let Some(name) = &plan.checkpoint {
             let bytes = read.remove(name).flatten().expect("read above");
             replay.checkpoint(name, bytes)?;
         }
         for name in &plan.commits {
+            if replay.other.is_some() {
+                break;
+            }
             let bytes = read.remove(name).flatten().expect("read above");
             replay.commit(name, &bytes)?;
         }
-        if replay.reader_version != 1 {
-            return Ok(Log::Other(format!(
-                "reader protocol version {}",
-                replay.reader_version
-            )));
+        if replay.other.is_none() && replay.reader_version != 1 {
+            replay.other = Some(format!("reader protocol version {}", replay.reader_version));
+        }
+        if let Some(why) = replay.other {
+            return Ok(Log::Other(why));
         }
         let mut files: Vec<FileEntry> = replay.files.into_values().collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -479,6 +481,13 @@ mod tests {
         let other = read(&place).await.unwrap();
         assert!(
             matches!(&other, Log::Other(why) if why.contains("reader protocol version 3")),
+            "{other:?}"
+        );
+        let vector = r#"{"add":{"path":"e.parquet","partitionValues":{},"size":1,"modificationTime":1,"dataChange":true,"deletionVector":{"storageType":"u","pathOrInlineDv":"x","sizeInBytes":1,"cardinality":1}}}"#;
+        std::fs::write(log.join(C2), [protocol(3), vector.to_string()].join("\n")).unwrap();
+        let other = read(&place).await.unwrap();
+        assert!(
+            matches!(&other, Log::Other(why) if why.contains("e.parquet has a deletion vector")),
             "{other:?}"
         );
     }
