@@ -36,7 +36,7 @@ WITH signins AS (
   WHERE eventtime < $until
     AND event_name = 'ConsoleLogin'
     AND json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Success'
-    AND coalesce(useridentity.arn, useridentity.principalid) IS NOT NULL
+    AND (useridentity.arn IS NOT NULL OR useridentity.principalid IS NOT NULL)
 ),
 pairs AS (
   SELECT *,

@@ -22,7 +22,10 @@ WITH calls AS (
     date_bin(INTERVAL '1 hour', eventtime) AS hour
   FROM cloudtrail_events
   WHERE eventtime >= $since AND eventtime < $until
-    AND actor LIKE '%:assumed-role/%/i-%'
+    -- Two substring tests of the session's ARN (cheap, and applied by the
+    -- pass before the statement sees a row; a role session always has an
+    -- ARN) before the exact pattern.
+    AND useridentity.arn LIKE '%:assumed-role/%' AND useridentity.arn LIKE '%/i-%'
     AND regexp_like(coalesce(actor, ''), '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+/i-[0-9a-fA-F]{8,17}$')
     AND (eventname LIKE 'List%' OR eventname LIKE 'Describe%' OR eventname LIKE 'Get%')
     AND NOT allowlisted(actor, $allow_principals)

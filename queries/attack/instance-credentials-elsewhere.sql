@@ -35,7 +35,11 @@ WITH pairs AS (
       CAST(count(*) AS BIGINT) AS calls_from_ip
     FROM cloudtrail_events
     WHERE eventtime >= $since AND eventtime < $until
-      AND actor IS NOT NULL
+      -- actor IS NOT NULL, spelled out: tested on each field, the
+      -- condition is one the pass applies before the statement sees a row.
+      AND (useridentity.arn IS NOT NULL OR useridentity.username IS NOT NULL
+        OR useridentity.invokedby IS NOT NULL OR useridentity.principalid IS NOT NULL
+        OR useridentity.type IS NOT NULL)
       AND sourceipaddress IS NOT NULL
       AND sourceipaddress NOT LIKE '%.amazonaws.com'
       AND sourceipaddress <> 'AWS Internal'

@@ -41,16 +41,19 @@ per_ip AS (
   FROM calls
   GROUP BY access_key_id, day, source_ip
 ),
+-- Addresses that are no IP (a NULL network) are one group, counted in no
+-- key's networks and listed never. (Not left out by a WHERE here: the
+-- planner would move it below the aggregations, working out the network of
+-- every call.)
 per_network AS (
   SELECT access_key_id, day, network,
     min_by(earliest, named_struct('t', earliest['eventtime'], 'id', earliest['event_id'])) AS earliest,
     CAST(sum(calls) AS BIGINT) AS calls_from_network
   FROM (SELECT *, ip_network(source_ip, 16, 48) AS network FROM per_ip)
-  WHERE network IS NOT NULL
   GROUP BY access_key_id, day, network
 ),
 counted AS (
-  SELECT *, CAST(count(*) OVER (PARTITION BY access_key_id, day) AS BIGINT) AS networks
+  SELECT *, CAST(count(network) OVER (PARTITION BY access_key_id, day) AS BIGINT) AS networks
   FROM per_network
 )
 SELECT earliest['eventtime'] AS eventtime, earliest['account'] AS account,
@@ -59,5 +62,5 @@ SELECT earliest['eventtime'] AS eventtime, earliest['account'] AS account,
   access_key_id AS target, earliest['error_code'] AS error_code, network, networks,
   calls_from_network, earliest['user_agent'] AS user_agent, earliest['event_id'] AS event_id
 FROM counted
-WHERE networks >= $threshold
+WHERE networks >= $threshold AND network IS NOT NULL
 ORDER BY eventtime, account, region, actor, event_id

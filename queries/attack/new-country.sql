@@ -30,7 +30,7 @@ WITH calls AS (
     geoip_country(source_ip) AS country
   FROM cloudtrail_events
   WHERE eventtime < $until
-    AND coalesce(useridentity.arn, useridentity.principalid) IS NOT NULL
+    AND (useridentity.arn IS NOT NULL OR useridentity.principalid IS NOT NULL)
 ),
 first_calls AS (
   SELECT actor, country, calls_from_country,

@@ -32,7 +32,7 @@ WITH calls AS (
     geoip_asn(source_ip) AS asn
   FROM cloudtrail_events
   WHERE eventtime < $until
-    AND coalesce(useridentity.arn, useridentity.principalid) IS NOT NULL
+    AND (useridentity.arn IS NOT NULL OR useridentity.principalid IS NOT NULL)
 ),
 first_calls AS (
   SELECT actor, asn, calls_from_network,

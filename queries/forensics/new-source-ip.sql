@@ -31,7 +31,7 @@ WITH calls AS (
     event_id
   FROM cloudtrail_events
   WHERE eventtime < $until
-    AND coalesce(useridentity.arn, useridentity.principalid) IS NOT NULL
+    AND (useridentity.arn IS NOT NULL OR useridentity.principalid IS NOT NULL)
     AND sourceipaddress IS NOT NULL
     AND sourceipaddress NOT LIKE '%.amazonaws.com'
     AND sourceipaddress <> 'AWS Internal'

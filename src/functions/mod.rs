@@ -6,6 +6,7 @@
 pub mod allow;
 pub mod attempt;
 pub mod by;
+pub mod coalesce;
 pub mod geoip;
 pub mod json;
 pub mod net;
@@ -20,6 +21,7 @@ use datafusion::prelude::SessionContext;
 pub fn register_all(ctx: &SessionContext) {
     for udf in allow::udfs()
         .into_iter()
+        .chain([coalesce::udf()])
         .chain(attempt::udfs())
         .chain(json::udfs())
         .chain(net::udfs())
