@@ -676,8 +676,15 @@ pub async fn history(place: &Source) -> Result<Vec<VersionInfo>> {
 
 /// The version a log file `name` commits, if it is a commit file.
 pub(super) fn commit_version(name: &str) -> Option<i64> {
+    log_file_version(name, ".json")
+}
+
+/// The version of log file `name` if it is the 20-digit version followed
+/// by `suffix` (`.json` for a commit, `.checkpoint.parquet` for a
+/// single-file checkpoint).
+pub(super) fn log_file_version(name: &str, suffix: &str) -> Option<i64> {
     let file = name.rsplit('/').next()?;
-    let stem = file.strip_suffix(".json")?;
+    let stem = file.strip_suffix(suffix)?;
     (stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()))
         .then(|| stem.parse().ok())
         .flatten()

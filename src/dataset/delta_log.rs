@@ -20,7 +20,9 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::ProjectionMask;
 use serde::Deserialize;
 
-use super::delta::{commit_version, file_entry, problem, DEDUPE_PROPERTY, LOG_DIR};
+use super::delta::{
+    commit_version, file_entry, log_file_version, problem, DEDUPE_PROPERTY, LOG_DIR,
+};
 use super::FileEntry;
 use crate::archive::Source;
 use crate::error::{DatasetProblem, Error, Result};
@@ -61,10 +63,9 @@ fn plan(names: &[String]) -> std::result::Result<Option<Plan>, String> {
     let mut commits = BTreeMap::new();
     let mut checkpoints = BTreeMap::new();
     for name in names {
-        let file = name.rsplit('/').next().unwrap_or(name);
-        if let Some(v) = commit_version(file) {
+        if let Some(v) = commit_version(name) {
             commits.insert(v, name.clone());
-        } else if let Some(v) = classic_checkpoint(file) {
+        } else if let Some(v) = log_file_version(name, ".checkpoint.parquet") {
             checkpoints.insert(v, name.clone());
         }
     }
@@ -87,14 +88,6 @@ fn plan(names: &[String]) -> std::result::Result<Option<Plan>, String> {
         checkpoint: checkpoint.map(|k| k.1),
         commits: wanted,
     }))
-}
-
-/// The version of a single-file checkpoint `NNN.checkpoint.parquet`.
-fn classic_checkpoint(file: &str) -> Option<i64> {
-    let stem = file.strip_suffix(".checkpoint.parquet")?;
-    (stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| stem.parse().ok())
-        .flatten()
 }
 
 /// One line of a commit file, with the actions this reader uses (the
